@@ -1,0 +1,34 @@
+// Three tiers: unit specs beside the code, integration/e2e suites under test/.
+// When TEST_DATABASE_URL is set the e2e tier runs a second time against PostgreSQL.
+const base = {
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }],
+  },
+  testEnvironment: 'node',
+  rootDir: __dirname,
+  moduleNameMapper: {
+    '^@app/dhan-simulator(|/.*)$': '<rootDir>/libs/dhan-simulator/src$1',
+    '^@app/dhan(|/.*)$': '<rootDir>/libs/dhan/src$1',
+  },
+};
+
+const projects = [
+  {
+    ...base,
+    displayName: 'unit',
+    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
+  },
+  { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+];
+
+if (process.env.TEST_DATABASE_URL) {
+  projects.push({
+    ...base,
+    displayName: 'e2e-postgres',
+    testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+    globals: { __DATABASE_ENGINE__: 'postgres' },
+  });
+}
+
+module.exports = { projects, testTimeout: 30000 };

@@ -1,0 +1,2 @@
+import { DHAN } from '@app/dhan';
+export const SIM = DHAN + 1;

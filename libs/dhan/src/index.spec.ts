@@ -1,0 +1,5 @@
+import { DHAN } from './index';
+
+describe('placeholder', () => {
+  it('exports', () => expect(DHAN).toBe(1));
+});

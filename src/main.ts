@@ -1,0 +1,2 @@
+import { SIM } from '@app/dhan-simulator';
+console.log('hello', SIM);
