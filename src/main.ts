@@ -1,2 +1,1 @@
-import { SIM } from '@app/dhan-simulator';
-console.log('hello', SIM);
+console.log('broking-terminal-server: bootstrap pending');

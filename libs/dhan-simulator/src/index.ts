@@ -1,2 +1,1 @@
-import { DHAN } from '@app/dhan';
-export const SIM = DHAN + 1;
+export {};

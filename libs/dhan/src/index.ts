@@ -1,1 +1,1 @@
-export const DHAN = 1;
+export * from './types';
