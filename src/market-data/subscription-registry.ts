@@ -1,0 +1,623 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  ExchangeSegment,
+  FEED_LIMITS,
+  FEED_MODE_RANK,
+  FeedMode,
+  SEGMENT_CODE,
+  instrumentKey,
+  isExchangeSegment,
+} from '@app/dhan/types';
+import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+
+/** Why an instrument is streamed. */
+export enum ReferenceKind {
+  TIER_B = 'TIER_B',
+  POSITION = 'POSITION',
+  ORDER = 'ORDER',
+  CLIENT = 'CLIENT',
+  WATCHLIST = 'WATCHLIST',
+}
+
+/** Higher wins; an eviction victim must have a strictly lower priority than the newcomer. */
+export const REFERENCE_PRIORITY: Readonly<Record<ReferenceKind, number>> = {
+  [ReferenceKind.TIER_B]: 4,
+  [ReferenceKind.POSITION]: 3,
+  [ReferenceKind.ORDER]: 3,
+  [ReferenceKind.CLIENT]: 2,
+  [ReferenceKind.WATCHLIST]: 1,
+};
+
+const KINDS: readonly ReferenceKind[] = Object.values(ReferenceKind);
+const KIND_INDEX: Readonly<Record<ReferenceKind, number>> = {
+  [ReferenceKind.TIER_B]: 0,
+  [ReferenceKind.POSITION]: 1,
+  [ReferenceKind.ORDER]: 2,
+  [ReferenceKind.CLIENT]: 3,
+  [ReferenceKind.WATCHLIST]: 4,
+};
+const MODES_BY_RANK: readonly FeedMode[] = [FeedMode.TICKER, FeedMode.QUOTE, FeedMode.FULL];
+
+/** What the feed protocol needs to name an instrument. */
+export interface FeedInstrument {
+  readonly segment: ExchangeSegment;
+  readonly securityId: string;
+}
+
+/** One reason to stream one instrument. `(segment, securityId, kind, holderId)` identifies it. */
+export interface SubscriptionReference extends FeedInstrument {
+  readonly kind: ReferenceKind;
+  /** Who holds it: a client id, a watchlist id, an order id, an underlying for Tier B... */
+  readonly holderId: string;
+  readonly mode: FeedMode;
+  /** Optional grouping label counted in `stats().byTag` (e.g. the Tier B underlying). */
+  readonly tag?: string;
+}
+
+export interface ReferenceHolder {
+  readonly kind: ReferenceKind;
+  readonly holderId: string;
+  readonly mode: FeedMode;
+  readonly tag?: string;
+}
+
+/**
+ * The feed side the registry drives: an adapter over the connection pool. Every call carries
+ * at most `perMessage` instruments, all for one connection and one mode.
+ */
+export interface FeedPort {
+  subscribe(connIndex: number, mode: FeedMode, instruments: readonly FeedInstrument[]): void;
+  unsubscribe(connIndex: number, mode: FeedMode, instruments: readonly FeedInstrument[]): void;
+}
+
+export interface RegistryLimits {
+  connections: number;
+  perConnection: number;
+  total: number;
+  perMessage: number;
+}
+
+export const DEFAULT_REGISTRY_LIMITS: Readonly<RegistryLimits> = {
+  connections: FEED_LIMITS.maxConnections,
+  perConnection: FEED_LIMITS.maxInstrumentsPerConnection,
+  total: FEED_LIMITS.maxInstrumentsTotal,
+  perMessage: FEED_LIMITS.maxInstrumentsPerMessage,
+};
+
+export const FEED_PORT = Symbol('FEED_PORT');
+export const REGISTRY_LIMITS = Symbol('REGISTRY_LIMITS');
+
+export interface EvictedInstrument extends FeedInstrument {
+  readonly key: number;
+}
+
+/** Told to listeners after the operation that evicted the instrument has been flushed. */
+export interface EvictionEvent {
+  readonly instrument: EvictedInstrument;
+  readonly holders: readonly ReferenceHolder[];
+  /** Priority of the request the slot was given to. */
+  readonly forPriority: number;
+}
+
+export interface AcquireResult {
+  /** Instruments newly put on the feed by this call. */
+  readonly added: number;
+  readonly evicted: readonly EvictionEvent[];
+}
+
+export interface ReleaseResult {
+  /** References actually removed (unknown ones are ignored). */
+  readonly released: number;
+  /** Instruments taken off the feed by this call. */
+  readonly removed: number;
+}
+
+export interface KindCount {
+  /** Instruments holding at least one reference of this kind. */
+  instruments: number;
+  references: number;
+}
+
+export interface RegistryStats {
+  total: number;
+  capacity: number;
+  byConnection: number[];
+  byMode: Record<FeedMode, number>;
+  byKind: Record<ReferenceKind, KindCount>;
+  byTag: Record<string, number>;
+}
+
+export type ReplaySet = Record<FeedMode, FeedInstrument[]>;
+
+interface Holder {
+  kind: ReferenceKind;
+  holderId: string;
+  mode: FeedMode;
+  tag: string | undefined;
+}
+
+/** Per-instrument state; also a node of its priority level's LRU list. */
+class Entry {
+  readonly holders = new Map<string, Holder>();
+  /** Holders per mode rank (index 1..3). */
+  readonly modeCounts = [0, 0, 0, 0];
+  readonly kindCounts = [0, 0, 0, 0, 0];
+  tags: Map<string, number> | null = null;
+  /** Mode currently subscribed on the feed; null before the first subscribe message. */
+  mode: FeedMode | null = null;
+  level = 0;
+  prev: Entry | null = null;
+  next: Entry | null = null;
+
+  constructor(
+    readonly key: number,
+    readonly ref: FeedInstrument,
+    readonly conn: number,
+  ) {}
+
+  desiredMode(): FeedMode {
+    for (let rank = 3; rank >= 1; rank--) {
+      if (this.modeCounts[rank] > 0) return MODES_BY_RANK[rank - 1];
+    }
+    return FeedMode.TICKER;
+  }
+
+  priority(): number {
+    const k = this.kindCounts;
+    if (k[0] > 0) return 4;
+    if (k[1] > 0 || k[2] > 0) return 3;
+    if (k[3] > 0) return 2;
+    return k[4] > 0 ? 1 : 0;
+  }
+}
+
+class LruList {
+  head: Entry | null = null;
+  tail: Entry | null = null;
+
+  append(e: Entry): void {
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail) this.tail.next = e;
+    else this.head = e;
+    this.tail = e;
+  }
+
+  remove(e: Entry): void {
+    if (e.prev) e.prev.next = e.next;
+    else this.head = e.next;
+    if (e.next) e.next.prev = e.prev;
+    else this.tail = e.prev;
+    e.prev = null;
+    e.next = null;
+  }
+}
+
+/** Subscribe and unsubscribe lists of one operation, per connection and mode rank. */
+class MessagePlan {
+  readonly subs = new Map<number, FeedInstrument[][]>();
+  readonly unsubs = new Map<number, FeedInstrument[][]>();
+
+  add(target: Map<number, FeedInstrument[][]>, conn: number, mode: FeedMode, ref: FeedInstrument) {
+    let perMode = target.get(conn);
+    if (!perMode) {
+      perMode = [[], [], [], []];
+      target.set(conn, perMode);
+    }
+    perMode[FEED_MODE_RANK[mode]].push(ref);
+  }
+}
+
+interface PendingNew {
+  ref: SubscriptionReference;
+  priority: number;
+}
+
+/**
+ * Every reason to stream an instrument, and where each streamed instrument sits on the feed.
+ *
+ * Operations are atomic (validated and capacity-checked before anything changes) and flush
+ * their feed messages before returning: unsubscribes first, then subscribes, in chunks of at
+ * most `perMessage` per (connection, mode). Placement picks the least-loaded connection; there
+ * is no rebalancing after removals (moving an instrument costs two messages and a data gap).
+ * An instrument whose priority changes is appended as most recent in its new level.
+ */
+@Injectable()
+export class SubscriptionRegistry {
+  private readonly limits: RegistryLimits;
+  private readonly capacity: number;
+  private readonly entries = new Map<number, Entry>();
+  private readonly levels = [
+    new LruList(),
+    new LruList(),
+    new LruList(),
+    new LruList(),
+    new LruList(),
+  ];
+  private readonly byHolder = new Map<string, Set<Entry>>();
+  private readonly connEntries: Set<Entry>[];
+  private readonly kindInstruments = [0, 0, 0, 0, 0];
+  private readonly kindReferences = [0, 0, 0, 0, 0];
+  private readonly modeInstruments = [0, 0, 0, 0];
+  private readonly tagInstruments = new Map<string, number>();
+  private readonly evictionListeners: Array<(event: EvictionEvent) => void> = [];
+
+  constructor(
+    @Inject(FEED_PORT) private readonly port: FeedPort,
+    @Optional() @Inject(REGISTRY_LIMITS) limits?: Partial<RegistryLimits>,
+  ) {
+    this.limits = { ...DEFAULT_REGISTRY_LIMITS, ...limits };
+    const { connections, perConnection, total, perMessage } = this.limits;
+    if (connections < 1 || perConnection < 1 || total < 1 || perMessage < 1) {
+      throw new MarketDataError(
+        MarketDataErrorCode.INVALID_ARGUMENT,
+        'registry limits must be >= 1',
+      );
+    }
+    this.capacity = Math.min(total, connections * perConnection);
+    this.connEntries = Array.from({ length: connections }, () => new Set<Entry>());
+  }
+
+  /** Registers a listener told about every eviction; returns an unsubscribe function. */
+  onEviction(listener: (event: EvictionEvent) => void): () => void {
+    this.evictionListeners.push(listener);
+    return () => {
+      const i = this.evictionListeners.indexOf(listener);
+      if (i >= 0) this.evictionListeners.splice(i, 1);
+    };
+  }
+
+  /**
+   * Adds references (an existing `(instrument, kind, holderId)` gets the new mode and tag).
+   * Either all of them are applied or, with `CAPACITY_EXCEEDED` / `INVALID_ARGUMENT`, none.
+   */
+  acquire(refs: readonly SubscriptionReference[]): AcquireResult {
+    const keys = refs.map((ref) => this.validKey(ref));
+    const incoming = new Map<number, PendingNew>();
+    const touched = new Set<number>();
+    for (let i = 0; i < refs.length; i++) {
+      const key = keys[i];
+      if (this.entries.has(key)) {
+        touched.add(key);
+        continue;
+      }
+      const priority = REFERENCE_PRIORITY[refs[i].kind];
+      const pending = incoming.get(key);
+      if (!pending) incoming.set(key, { ref: refs[i], priority });
+      else if (priority > pending.priority) pending.priority = priority;
+    }
+
+    const victims = this.chooseVictims(incoming, touched);
+    const plan = new MessagePlan();
+    const evicted: EvictionEvent[] = [];
+    for (const { entry, forPriority } of victims) {
+      const holders = [...entry.holders.values()].map(toPublicHolder);
+      this.removeEntry(entry, plan);
+      evicted.push({
+        instrument: {
+          key: entry.key,
+          segment: entry.ref.segment,
+          securityId: entry.ref.securityId,
+        },
+        holders,
+        forPriority,
+      });
+    }
+
+    const changed = new Set<Entry>();
+    for (let i = 0; i < refs.length; i++) {
+      const entry = this.entries.get(keys[i]) ?? this.createEntry(keys[i], refs[i]);
+      this.addHolder(entry, refs[i]);
+      changed.add(entry);
+    }
+    for (const entry of changed) {
+      this.syncMode(entry, plan);
+      this.relevel(entry, true);
+    }
+    this.flush(plan);
+    for (const event of evicted) this.emitEviction(event);
+    return { added: incoming.size, evicted };
+  }
+
+  /** Removes references; unknown ones are ignored. An instrument with none left leaves the feed. */
+  release(refs: readonly SubscriptionReference[]): ReleaseResult {
+    const keys = refs.map((ref) => this.validKey(ref));
+    const plan = new MessagePlan();
+    const changed = new Set<Entry>();
+    let released = 0;
+    let removed = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const entry = this.entries.get(keys[i]);
+      if (!entry) continue;
+      const holder = entry.holders.get(holderKey(refs[i].kind, refs[i].holderId));
+      if (!holder) continue;
+      this.removeHolder(entry, holder);
+      released++;
+      if (entry.holders.size === 0) {
+        this.removeEntry(entry, plan);
+        changed.delete(entry);
+        removed++;
+      } else {
+        changed.add(entry);
+      }
+    }
+    for (const entry of changed) {
+      this.syncMode(entry, plan);
+      this.relevel(entry, false);
+    }
+    this.flush(plan);
+    return { released, removed };
+  }
+
+  /** Releases every reference one holder has (a client leaving, a watchlist deleted...). */
+  releaseHolder(kind: ReferenceKind, holderId: string): ReleaseResult {
+    const entries = this.byHolder.get(holderKey(kind, holderId));
+    if (!entries) return { released: 0, removed: 0 };
+    const refs: SubscriptionReference[] = [];
+    for (const entry of entries) {
+      const holder = entry.holders.get(holderKey(kind, holderId));
+      if (holder) refs.push({ ...entry.ref, kind, holderId, mode: holder.mode });
+    }
+    return this.release(refs);
+  }
+
+  /** Marks an instrument as recently used (on a tick or a subscribe). Unknown keys are ignored. */
+  touch(key: number): void {
+    const entry = this.entries.get(key);
+    if (!entry || entry.level === 0) return;
+    const list = this.levels[entry.level];
+    if (list.tail === entry) return;
+    list.remove(entry);
+    list.append(entry);
+  }
+
+  has(key: number): boolean {
+    return this.entries.has(key);
+  }
+
+  /** Where and how an instrument is streamed, or undefined when it is not on the feed. */
+  placement(key: number): { connIndex: number; mode: FeedMode } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry || entry.mode === null) return undefined;
+    return { connIndex: entry.conn, mode: entry.mode };
+  }
+
+  holdersOf(key: number): ReferenceHolder[] {
+    const entry = this.entries.get(key);
+    return entry ? [...entry.holders.values()].map(toPublicHolder) : [];
+  }
+
+  /** What connection `connIndex` must be subscribed to, per mode (replayed after a reconnect). */
+  replaySet(connIndex: number): ReplaySet {
+    const out: ReplaySet = { [FeedMode.TICKER]: [], [FeedMode.QUOTE]: [], [FeedMode.FULL]: [] };
+    const set = this.connEntries[connIndex];
+    if (!set) return out;
+    for (const entry of set) if (entry.mode !== null) out[entry.mode].push(entry.ref);
+    return out;
+  }
+
+  /** Instrument keys placed on one connection (e.g. to mark them stale when it drops). */
+  keysOnConnection(connIndex: number): number[] {
+    const set = this.connEntries[connIndex];
+    return set ? [...set].map((e) => e.key) : [];
+  }
+
+  stats(): RegistryStats {
+    const byKind = {} as Record<ReferenceKind, KindCount>;
+    for (const kind of KINDS) {
+      const i = KIND_INDEX[kind];
+      byKind[kind] = { instruments: this.kindInstruments[i], references: this.kindReferences[i] };
+    }
+    return {
+      total: this.entries.size,
+      capacity: this.capacity,
+      byConnection: this.connEntries.map((s) => s.size),
+      byMode: {
+        [FeedMode.TICKER]: this.modeInstruments[1],
+        [FeedMode.QUOTE]: this.modeInstruments[2],
+        [FeedMode.FULL]: this.modeInstruments[3],
+      },
+      byKind,
+      byTag: Object.fromEntries(this.tagInstruments),
+    };
+  }
+
+  private validKey(ref: SubscriptionReference): number {
+    if (!isExchangeSegment(ref.segment)) {
+      throw invalid(`unknown exchange segment ${String(ref.segment)}`);
+    }
+    if (!/^\d{1,10}$/.test(ref.securityId) || Number(ref.securityId) > 0xffff_ffff) {
+      throw invalid(`security id must be a uint32 in decimal, got ${String(ref.securityId)}`);
+    }
+    if (!(ref.kind in REFERENCE_PRIORITY)) throw invalid(`unknown reference kind ${ref.kind}`);
+    if (!(ref.mode in FEED_MODE_RANK)) throw invalid(`unknown feed mode ${ref.mode}`);
+    if (typeof ref.holderId !== 'string' || ref.holderId.length === 0) {
+      throw invalid('holderId must be a non-empty string');
+    }
+    return instrumentKey(SEGMENT_CODE[ref.segment], Number(ref.securityId));
+  }
+
+  /**
+   * Picks the least recently used instruments of the lowest priorities to make room, or throws
+   * CAPACITY_EXCEEDED. Greedy is optimal: the lowest victims matched against the highest
+   * newcomers, both sorted ascending, must each be strictly lower.
+   */
+  private chooseVictims(
+    incoming: Map<number, PendingNew>,
+    touched: Set<number>,
+  ): Array<{ entry: Entry; forPriority: number }> {
+    const needed = this.entries.size + incoming.size - this.capacity;
+    if (needed <= 0) return [];
+    const newcomers = [...incoming.values()].map((p) => p.priority).sort((a, b) => b - a);
+    const strongest = newcomers.slice(0, needed).reverse();
+    const victims: Entry[] = [];
+    for (let level = 1; level < strongest[needed - 1] && victims.length < needed; level++) {
+      for (let e = this.levels[level].head; e && victims.length < needed; e = e.next) {
+        if (!touched.has(e.key)) victims.push(e);
+      }
+    }
+    const fits = victims.length === needed && victims.every((v, i) => v.level < strongest[i]);
+    if (!fits) {
+      throw new MarketDataError(
+        MarketDataErrorCode.CAPACITY_EXCEEDED,
+        `feed capacity ${this.capacity} reached and ${needed} instrument(s) of lower priority cannot be evicted`,
+        {
+          capacity: this.capacity,
+          requested: incoming.size,
+          free: this.capacity - this.entries.size,
+        },
+      );
+    }
+    return victims.map((entry, i) => ({ entry, forPriority: strongest[i] }));
+  }
+
+  private createEntry(key: number, ref: SubscriptionReference): Entry {
+    let conn = 0;
+    for (let i = 1; i < this.connEntries.length; i++) {
+      if (this.connEntries[i].size < this.connEntries[conn].size) conn = i;
+    }
+    const entry = new Entry(
+      key,
+      Object.freeze({ segment: ref.segment, securityId: ref.securityId }),
+      conn,
+    );
+    this.entries.set(key, entry);
+    this.connEntries[conn].add(entry);
+    return entry;
+  }
+
+  private addHolder(entry: Entry, ref: SubscriptionReference): void {
+    const hk = holderKey(ref.kind, ref.holderId);
+    const existing = entry.holders.get(hk);
+    if (existing) {
+      entry.modeCounts[FEED_MODE_RANK[existing.mode]]--;
+      entry.modeCounts[FEED_MODE_RANK[ref.mode]]++;
+      existing.mode = ref.mode;
+      if (existing.tag !== ref.tag) {
+        this.untag(entry, existing.tag);
+        this.tag(entry, ref.tag);
+        existing.tag = ref.tag;
+      }
+      return;
+    }
+    entry.holders.set(hk, { kind: ref.kind, holderId: ref.holderId, mode: ref.mode, tag: ref.tag });
+    entry.modeCounts[FEED_MODE_RANK[ref.mode]]++;
+    const k = KIND_INDEX[ref.kind];
+    if (entry.kindCounts[k]++ === 0) this.kindInstruments[k]++;
+    this.kindReferences[k]++;
+    this.tag(entry, ref.tag);
+    let set = this.byHolder.get(hk);
+    if (!set) {
+      set = new Set();
+      this.byHolder.set(hk, set);
+    }
+    set.add(entry);
+  }
+
+  private removeHolder(entry: Entry, holder: Holder): void {
+    const hk = holderKey(holder.kind, holder.holderId);
+    entry.holders.delete(hk);
+    entry.modeCounts[FEED_MODE_RANK[holder.mode]]--;
+    const k = KIND_INDEX[holder.kind];
+    if (--entry.kindCounts[k] === 0) this.kindInstruments[k]--;
+    this.kindReferences[k]--;
+    this.untag(entry, holder.tag);
+    const set = this.byHolder.get(hk);
+    if (set) {
+      set.delete(entry);
+      if (set.size === 0) this.byHolder.delete(hk);
+    }
+  }
+
+  private removeEntry(entry: Entry, plan: MessagePlan): void {
+    for (const holder of [...entry.holders.values()]) this.removeHolder(entry, holder);
+    if (entry.level !== 0) this.levels[entry.level].remove(entry);
+    entry.level = 0;
+    if (entry.mode !== null) {
+      plan.add(plan.unsubs, entry.conn, entry.mode, entry.ref);
+      this.modeInstruments[FEED_MODE_RANK[entry.mode]]--;
+      entry.mode = null;
+    }
+    this.connEntries[entry.conn].delete(entry);
+    this.entries.delete(entry.key);
+  }
+
+  private syncMode(entry: Entry, plan: MessagePlan): void {
+    const desired = entry.desiredMode();
+    if (entry.mode === desired) return;
+    if (entry.mode !== null) {
+      plan.add(plan.unsubs, entry.conn, entry.mode, entry.ref);
+      this.modeInstruments[FEED_MODE_RANK[entry.mode]]--;
+    }
+    plan.add(plan.subs, entry.conn, desired, entry.ref);
+    this.modeInstruments[FEED_MODE_RANK[desired]]++;
+    entry.mode = desired;
+  }
+
+  /** Puts the entry in its priority's LRU list; `touch` makes it the most recent there. */
+  private relevel(entry: Entry, touch: boolean): void {
+    const level = entry.priority();
+    if (level === entry.level && !touch) return;
+    if (entry.level !== 0) this.levels[entry.level].remove(entry);
+    entry.level = level;
+    this.levels[level].append(entry);
+  }
+
+  private tag(entry: Entry, tag: string | undefined): void {
+    if (tag === undefined) return;
+    entry.tags ??= new Map();
+    const n = entry.tags.get(tag) ?? 0;
+    entry.tags.set(tag, n + 1);
+    if (n === 0) this.tagInstruments.set(tag, (this.tagInstruments.get(tag) ?? 0) + 1);
+  }
+
+  private untag(entry: Entry, tag: string | undefined): void {
+    if (tag === undefined || !entry.tags) return;
+    const n = entry.tags.get(tag) ?? 0;
+    if (n > 1) {
+      entry.tags.set(tag, n - 1);
+      return;
+    }
+    entry.tags.delete(tag);
+    const total = (this.tagInstruments.get(tag) ?? 1) - 1;
+    if (total === 0) this.tagInstruments.delete(tag);
+    else this.tagInstruments.set(tag, total);
+  }
+
+  private flush(plan: MessagePlan): void {
+    const per = this.limits.perMessage;
+    const send = (
+      target: Map<number, FeedInstrument[][]>,
+      fn: (conn: number, mode: FeedMode, list: readonly FeedInstrument[]) => void,
+    ) => {
+      for (const [conn, perMode] of target) {
+        for (let rank = 1; rank <= 3; rank++) {
+          const list = perMode[rank];
+          for (let i = 0; i < list.length; i += per) {
+            fn(conn, MODES_BY_RANK[rank - 1], list.slice(i, i + per));
+          }
+        }
+      }
+    };
+    send(plan.unsubs, (c, m, l) => this.port.unsubscribe(c, m, l));
+    send(plan.subs, (c, m, l) => this.port.subscribe(c, m, l));
+  }
+
+  private emitEviction(event: EvictionEvent): void {
+    for (const listener of [...this.evictionListeners]) listener(event);
+  }
+}
+
+function holderKey(kind: ReferenceKind, holderId: string): string {
+  return `${kind}\u0000${holderId}`;
+}
+
+function toPublicHolder(h: Holder): ReferenceHolder {
+  return h.tag === undefined
+    ? { kind: h.kind, holderId: h.holderId, mode: h.mode }
+    : { kind: h.kind, holderId: h.holderId, mode: h.mode, tag: h.tag };
+}
+
+function invalid(message: string): MarketDataError {
+  return new MarketDataError(MarketDataErrorCode.INVALID_ARGUMENT, message);
+}
