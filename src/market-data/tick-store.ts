@@ -1,0 +1,418 @@
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import {
+  ExchangeSegment,
+  FeedResponseCode,
+  SEGMENT_BY_CODE,
+  SEGMENT_CODE,
+  instrumentKey,
+  securityIdOfKey,
+  segmentCodeOfKey,
+} from '@app/dhan/types';
+
+/*
+ * Inputs are structural copies of the libs/dhan decoder packets (code, segment, numeric
+ * security id, LTT in true UTC epoch seconds, 0 when absent). The store reads the fields it
+ * needs and keeps nothing of the packet, so the decoder may reuse one object per type.
+ */
+interface UpdateHeader {
+  readonly segment: ExchangeSegment;
+  readonly securityId: number;
+}
+
+export interface TickerUpdate extends UpdateHeader {
+  readonly type: FeedResponseCode.TICKER;
+  readonly ltp: number;
+  readonly ltt: number;
+}
+
+export interface PrevCloseUpdate extends UpdateHeader {
+  readonly type: FeedResponseCode.PREV_CLOSE;
+  readonly prevClose: number;
+  readonly prevOi: number;
+}
+
+export interface OiUpdate extends UpdateHeader {
+  readonly type: FeedResponseCode.OI;
+  readonly oi: number;
+}
+
+export interface QuoteUpdate extends UpdateHeader {
+  readonly type: FeedResponseCode.QUOTE;
+  readonly ltp: number;
+  readonly ltq: number;
+  readonly ltt: number;
+  readonly atp: number;
+  readonly volume: number;
+  readonly totalSellQty: number;
+  readonly totalBuyQty: number;
+  readonly open: number;
+  readonly close: number;
+  readonly high: number;
+  readonly low: number;
+}
+
+export interface DepthLevelUpdate {
+  readonly bidQty: number;
+  readonly askQty: number;
+  readonly bidOrders: number;
+  readonly askOrders: number;
+  readonly bidPrice: number;
+  readonly askPrice: number;
+}
+
+export interface FullUpdate extends Omit<QuoteUpdate, 'type'> {
+  readonly type: FeedResponseCode.FULL;
+  readonly oi: number;
+  readonly depth: readonly DepthLevelUpdate[];
+}
+
+export type TickUpdate = TickerUpdate | PrevCloseUpdate | OiUpdate | QuoteUpdate | FullUpdate;
+
+export const DEPTH_LEVELS = 5;
+/** Per depth level in `TickRecord.depth`: bidQty, bidOrders, bidPrice, askQty, askOrders, askPrice. */
+export const DEPTH_STRIDE = 6;
+
+/**
+ * Latest state of one instrument. Created once per instrument and mutated in place; readers
+ * must not keep references to its fields across updates. Unknown numbers are NaN.
+ */
+export class TickRecord {
+  readonly segment: ExchangeSegment;
+  readonly securityId: string;
+  ltp = NaN;
+  /** Last trade time, true UTC epoch seconds; 0 = none yet. */
+  ltt = 0;
+  ltq = NaN;
+  atp = NaN;
+  volume = NaN;
+  totalBuyQty = NaN;
+  totalSellQty = NaN;
+  open = NaN;
+  high = NaN;
+  low = NaN;
+  close = NaN;
+  prevClose = NaN;
+  prevOi = NaN;
+  oi = NaN;
+  change = NaN;
+  changePercent = NaN;
+  readonly depth = new Float64Array(DEPTH_LEVELS * DEPTH_STRIDE);
+  hasDepth = false;
+  /** True once any feed packet was applied. */
+  hasData = false;
+  stale = true;
+  /** Store clock (ms) of the last applied packet. */
+  updatedAt = 0;
+  /** Incremented on every visible change; lets a serialiser cache per version. */
+  version = 0;
+  dirty = false;
+  /** Serialisation cache, owned by whoever serialises (see TickSerializer). */
+  json: string | null = null;
+  jsonVersion = -1;
+
+  constructor(
+    readonly key: number,
+    readonly priceScale: number,
+  ) {
+    const segment = SEGMENT_BY_CODE[segmentCodeOfKey(key)];
+    this.segment = segment ?? ExchangeSegment.NSE_EQ;
+    this.securityId = String(securityIdOfKey(key));
+  }
+}
+
+export interface TickStoreOptions {
+  /** No packet for this long marks an instrument stale (RELIABILITY F4). */
+  staleAfterMs: number;
+  /** How often `start()` sweeps for stale instruments. */
+  sweepIntervalMs: number;
+  /** Monotonic-enough clock in ms (tests pass a fake). */
+  now: () => number;
+}
+
+export const TICK_STORE_OPTIONS = Symbol('TICK_STORE_OPTIONS');
+
+export const DEFAULT_TICK_STORE_OPTIONS: Readonly<TickStoreOptions> = {
+  staleAfterMs: 120_000,
+  sweepIntervalMs: 5_000,
+  now: () => Date.now(),
+};
+
+export interface TickStoreStats {
+  instruments: number;
+  applied: number;
+  /** Packets older than the stored LTT (RELIABILITY F9). */
+  droppedOutOfOrder: number;
+  /** Packets whose LTP or previous close was NaN, infinite or <= 0 (RELIABILITY F8). */
+  invalidPrice: number;
+  /** Secondary prices (ATP, OHLC, depth) ignored as NaN, infinite or negative. */
+  invalidAuxPrice: number;
+  staleMarked: number;
+}
+
+const CURRENCY_CODES = new Set([
+  SEGMENT_CODE[ExchangeSegment.NSE_CURRENCY],
+  SEGMENT_CODE[ExchangeSegment.BSE_CURRENCY],
+]);
+
+function validPrice(p: number): boolean {
+  return p > 0 && p < Infinity;
+}
+
+/**
+ * Latest market state per instrument, merged from the feed's packet types.
+ *
+ * Rules: last writer wins by LTT (an older packet is dropped, an equal one merges, LTT 0 means
+ * "not given" and never drops); a packet whose LTP is not a positive finite number is dropped
+ * whole and counted, whatever flag the decoder set; secondary prices that are not usable leave
+ * the stored value alone. Prices are rounded to paise (to 1/10,000 on currency segments) so
+ * float32 artefacts never reach clients. Every change marks the record dirty once; the fan-out
+ * drains the dirty list.
+ */
+@Injectable()
+export class TickStore implements OnModuleDestroy {
+  private readonly options: TickStoreOptions;
+  private readonly records = new Map<number, TickRecord>();
+  private dirty: TickRecord[] = [];
+  private spare: TickRecord[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly counters: Omit<TickStoreStats, 'instruments'> = {
+    applied: 0,
+    droppedOutOfOrder: 0,
+    invalidPrice: 0,
+    invalidAuxPrice: 0,
+    staleMarked: 0,
+  };
+
+  constructor(@Optional() @Inject(TICK_STORE_OPTIONS) options?: Partial<TickStoreOptions>) {
+    this.options = { ...DEFAULT_TICK_STORE_OPTIONS, ...options };
+  }
+
+  /** Starts the periodic stale sweep (timer unref'd so it never holds the process). */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.sweepStale(), this.options.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  onModuleDestroy(): void {
+    this.stop();
+  }
+
+  get(key: number): TickRecord | undefined {
+    return this.records.get(key);
+  }
+
+  /** The record of an instrument, created empty (stale, no data) when unknown. */
+  ensure(key: number): TickRecord {
+    let rec = this.records.get(key);
+    if (!rec) {
+      const scale = CURRENCY_CODES.has(segmentCodeOfKey(key)) ? 10_000 : 100;
+      rec = new TickRecord(key, scale);
+      this.records.set(key, rec);
+    }
+    return rec;
+  }
+
+  /** Applies one packet; returns the record it changed, or null when the packet was dropped. */
+  apply(u: TickUpdate): TickRecord | null {
+    switch (u.type) {
+      case FeedResponseCode.TICKER:
+        return this.applyTicker(u);
+      case FeedResponseCode.QUOTE:
+        return this.applyQuote(u);
+      case FeedResponseCode.FULL:
+        return this.applyFull(u);
+      case FeedResponseCode.OI:
+        return this.applyOi(u);
+      case FeedResponseCode.PREV_CLOSE:
+        return this.applyPrevClose(u);
+      default:
+        return null;
+    }
+  }
+
+  applyTicker(u: TickerUpdate): TickRecord | null {
+    const rec = this.tradeRecord(u.segment, u.securityId, u.ltp, u.ltt);
+    if (!rec) return null;
+    this.setLtp(rec, u.ltp, u.ltt);
+    this.touched(rec);
+    return rec;
+  }
+
+  applyQuote(u: QuoteUpdate | FullUpdate): TickRecord | null {
+    const rec = this.tradeRecord(u.segment, u.securityId, u.ltp, u.ltt);
+    if (!rec) return null;
+    this.setLtp(rec, u.ltp, u.ltt);
+    rec.ltq = u.ltq;
+    rec.volume = u.volume;
+    rec.totalBuyQty = u.totalBuyQty;
+    rec.totalSellQty = u.totalSellQty;
+    const s = rec.priceScale;
+    rec.atp = this.aux(u.atp, rec.atp, s, true);
+    rec.open = this.aux(u.open, rec.open, s, false);
+    rec.high = this.aux(u.high, rec.high, s, false);
+    rec.low = this.aux(u.low, rec.low, s, false);
+    rec.close = this.aux(u.close, rec.close, s, false);
+    if (u.type === FeedResponseCode.FULL) this.setFullExtras(rec, u);
+    this.touched(rec);
+    return rec;
+  }
+
+  applyFull(u: FullUpdate): TickRecord | null {
+    return this.applyQuote(u);
+  }
+
+  applyOi(u: OiUpdate): TickRecord | null {
+    const rec = this.ensure(instrumentKey(SEGMENT_CODE[u.segment], u.securityId));
+    rec.oi = u.oi;
+    this.touched(rec);
+    return rec;
+  }
+
+  applyPrevClose(u: PrevCloseUpdate): TickRecord | null {
+    if (!validPrice(u.prevClose)) {
+      this.counters.invalidPrice++;
+      return null;
+    }
+    const rec = this.ensure(instrumentKey(SEGMENT_CODE[u.segment], u.securityId));
+    rec.prevClose = Math.round(u.prevClose * rec.priceScale) / rec.priceScale;
+    rec.prevOi = u.prevOi;
+    this.recomputeChange(rec);
+    this.touched(rec);
+    return rec;
+  }
+
+  /**
+   * Flags these instruments stale until each gets a fresh packet (a dropped connection's
+   * instruments: pass `registry.keysOnConnection(i)`). Returns how many changed.
+   */
+  markStale(keys: Iterable<number>): number {
+    let n = 0;
+    for (const key of keys) {
+      const rec = this.records.get(key);
+      if (!rec || rec.stale) continue;
+      this.flagStale(rec);
+      n++;
+    }
+    return n;
+  }
+
+  /** Marks stale every instrument without a packet for `staleAfterMs`; returns how many. */
+  sweepStale(now: number = this.options.now()): number {
+    const limit = now - this.options.staleAfterMs;
+    let n = 0;
+    for (const rec of this.records.values()) {
+      if (!rec.stale && rec.updatedAt <= limit) {
+        this.flagStale(rec);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Records changed since the last drain, each once. The array is reused: it is valid until
+   * the next call.
+   */
+  drainDirty(): readonly TickRecord[] {
+    const out = this.dirty;
+    this.spare.length = 0;
+    this.dirty = this.spare;
+    this.spare = out;
+    for (let i = 0; i < out.length; i++) out[i].dirty = false;
+    return out;
+  }
+
+  get dirtyCount(): number {
+    return this.dirty.length;
+  }
+
+  stats(): TickStoreStats {
+    return { instruments: this.records.size, ...this.counters };
+  }
+
+  private tradeRecord(
+    segment: ExchangeSegment,
+    securityId: number,
+    ltp: number,
+    ltt: number,
+  ): TickRecord | null {
+    if (!validPrice(ltp)) {
+      this.counters.invalidPrice++;
+      return null;
+    }
+    const rec = this.ensure(instrumentKey(SEGMENT_CODE[segment], securityId));
+    if (ltt !== 0 && ltt < rec.ltt) {
+      this.counters.droppedOutOfOrder++;
+      return null;
+    }
+    return rec;
+  }
+
+  private setLtp(rec: TickRecord, ltp: number, ltt: number): void {
+    rec.ltp = Math.round(ltp * rec.priceScale) / rec.priceScale;
+    if (ltt !== 0) rec.ltt = ltt;
+    this.recomputeChange(rec);
+  }
+
+  private aux(value: number, previous: number, scale: number, zeroAllowed: boolean): number {
+    if (value > 0 && value < Infinity) return Math.round(value * scale) / scale;
+    if (value === 0) return zeroAllowed ? 0 : previous;
+    this.counters.invalidAuxPrice++;
+    return previous;
+  }
+
+  private setFullExtras(rec: TickRecord, u: FullUpdate): void {
+    rec.oi = u.oi;
+    const d = rec.depth;
+    const s = rec.priceScale;
+    const levels = Math.min(u.depth.length, DEPTH_LEVELS);
+    for (let i = 0; i < levels; i++) {
+      const l = u.depth[i];
+      const o = i * DEPTH_STRIDE;
+      d[o] = l.bidQty;
+      d[o + 1] = l.bidOrders;
+      d[o + 2] = this.aux(l.bidPrice, 0, s, true);
+      d[o + 3] = l.askQty;
+      d[o + 4] = l.askOrders;
+      d[o + 5] = this.aux(l.askPrice, 0, s, true);
+    }
+    d.fill(0, levels * DEPTH_STRIDE);
+    rec.hasDepth = true;
+  }
+
+  private recomputeChange(rec: TickRecord): void {
+    if (rec.prevClose > 0 && rec.ltp > 0) {
+      const change = rec.ltp - rec.prevClose;
+      rec.change = Math.round(change * rec.priceScale) / rec.priceScale;
+      rec.changePercent = Math.round((change / rec.prevClose) * 10_000) / 100;
+    }
+  }
+
+  private touched(rec: TickRecord): void {
+    this.counters.applied++;
+    rec.hasData = true;
+    rec.stale = false;
+    rec.updatedAt = this.options.now();
+    rec.version++;
+    if (!rec.dirty) {
+      rec.dirty = true;
+      this.dirty.push(rec);
+    }
+  }
+
+  private flagStale(rec: TickRecord): void {
+    rec.stale = true;
+    rec.version++;
+    this.counters.staleMarked++;
+    if (!rec.dirty) {
+      rec.dirty = true;
+      this.dirty.push(rec);
+    }
+  }
+}
