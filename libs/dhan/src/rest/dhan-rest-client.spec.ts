@@ -33,7 +33,7 @@ class TinyRest {
   }
 
   static async start(): Promise<TinyRest> {
-    let self: TinyRest | undefined;
+    const holder: { self?: TinyRest } = {};
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -45,11 +45,12 @@ class TinyRest {
           headers: req.headers,
           body: text ? JSON.parse(text) : undefined,
         };
-        self?.seen.push(seen);
-        self?.handler(seen, res);
+        holder.self?.seen.push(seen);
+        holder.self?.handler(seen, res);
       });
     });
-    self = new TinyRest(server);
+    const self = new TinyRest(server);
+    holder.self = self;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     return self;
   }
