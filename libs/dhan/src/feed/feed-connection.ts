@@ -195,6 +195,7 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
   private attemptSeq = 0;
   private connects = 0;
   private openedAt = 0;
+  private opened = false;
   private lastFrameAt = 0;
   private lastMessageAt = 0;
   private pendingCause: DisconnectCause | undefined;
@@ -403,6 +404,7 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
     this.currentState = 'open';
     this.connects++;
     this.openedAt = this.clock.now();
+    this.opened = true;
     this.lastFrameAt = this.openedAt;
     this.replay();
     this.armPing();
@@ -498,9 +500,9 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
     if (ws !== this.ws) return;
     this.ws = undefined;
     this.clearLiveness();
-    const wasOpen = this.openedAt > 0;
+    const wasOpen = this.opened;
     const upForMs = wasOpen ? this.clock.now() - this.openedAt : 0;
-    this.openedAt = 0;
+    this.opened = false;
     this.backoff.connectionEnded(upForMs);
     const status = this.pendingHttpStatus;
     if (status !== undefined) {
