@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { OrderRateLimiter } from './order-rate-limiter';
+import { CheckInput, RISK_CHECKS, RiskCheck, dailyLossHit } from './risk-checks';
+import { deriveFacts } from './risk-order-facts';
+import { RiskContext, RiskDenialCode, RiskOrder, RiskSignal } from './risk.types';
+
+export interface RiskApproval {
+  pass: true;
+  /** Quantities of the child orders when the order is above the freeze quantity (SLICE policy). */
+  slices?: number[];
+  /** The margin now held for the order on the user's FundsLedger (0 for a reducing order). */
+  reservation?: { orderId: string; amountPaise: number };
+  signals: RiskSignal[];
+}
+
+export interface RiskDenial {
+  pass: false;
+  code: RiskDenialCode;
+  message: string;
+  signals: RiskSignal[];
+}
+
+export type RiskVerdict = RiskApproval | RiskDenial;
+
+export interface RiskEngineOptions {
+  now?: () => number;
+  /** Longest rate window of any user, so the rate log can be pruned. Default 60 s. */
+  rateRetainMs?: number;
+  checks?: readonly RiskCheck[];
+}
+
+const NO_SIGNALS: RiskSignal[] = [];
+
+/**
+ * Runs the ordered pre-trade checks (risk-checks.ts) and, when all pass, commits the two
+ * side effects in the same synchronous call: the order counts against the user's rate window
+ * and its margin is reserved on the user's FundsLedger (see FundsLedger for why that is atomic).
+ * Cancels always pass and touch nothing.
+ */
+@Injectable()
+export class RiskEngine {
+  private readonly now: () => number;
+  private readonly rate: OrderRateLimiter;
+  private readonly checks: readonly RiskCheck[];
+
+  constructor(options: RiskEngineOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.rate = new OrderRateLimiter(options.rateRetainMs ?? 60_000, this.now);
+    this.checks = options.checks ?? RISK_CHECKS;
+  }
+
+  check(order: RiskOrder, ctx: RiskContext): RiskVerdict {
+    if (order.action === 'CANCEL') return { pass: true, signals: NO_SIGNALS };
+
+    const signals = dailyLossHit(ctx)
+      ? [
+          {
+            kind: 'FLIP_USER_TO_REDUCING' as const,
+            userId: order.userId,
+            dayPnlPaise: ctx.account.dayPnlPaise,
+          },
+        ]
+      : NO_SIGNALS;
+    const input: CheckInput = {
+      order,
+      ctx,
+      facts: deriveFacts(order, ctx),
+      recentOrderCount: this.rate.count(order.userId, ctx.limits.rateWindowMs),
+    };
+    for (const check of this.checks) {
+      const result = check(input);
+      if (!result.pass) {
+        return { pass: false, code: result.code, message: result.message, signals };
+      }
+    }
+
+    const amount = input.facts.marginPaise ?? 0;
+    const reserved = ctx.funds.reserve(order.orderId, amount);
+    if (!reserved.ok) {
+      return {
+        pass: false,
+        code: RiskDenialCode.INSUFFICIENT_FUNDS,
+        message: `Margin short by Rs ${(reserved.shortfallPaise / 100).toFixed(2)}`,
+        signals,
+      };
+    }
+    this.rate.record(order.userId);
+
+    const approval: RiskApproval = {
+      pass: true,
+      reservation: { orderId: order.orderId, amountPaise: amount },
+      signals,
+    };
+    const freeze = ctx.freezeQuantity;
+    if (order.action === 'PLACE' && freeze !== undefined && order.quantity > freeze) {
+      approval.slices = sliceQuantity(order.quantity, freeze, ctx.instrument?.lotSize ?? 1);
+    }
+    return approval;
+  }
+}
+
+/** Splits `quantity` into lot-multiple children no larger than the freeze quantity. */
+export function sliceQuantity(quantity: number, freezeQuantity: number, lotSize: number): number[] {
+  const max = Math.floor(freezeQuantity / lotSize) * lotSize;
+  if (max <= 0) throw new RangeError('freeze quantity is below one lot');
+  const slices: number[] = [];
+  let left = quantity;
+  while (left > max) {
+    slices.push(max);
+    left -= max;
+  }
+  if (left > 0) slices.push(left);
+  return slices;
+}
