@@ -4,7 +4,10 @@ const base = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }],
+    // NestJS 12 and a few of its dependencies are ESM only; Jest 29 needs them as CommonJS.
+    '^.+\\.m?js$': '<rootDir>/test/utils/esm-transform.cjs',
   },
+  transformIgnorePatterns: ['\\.pnp\\.[^\\/]+$'],
   testEnvironment: 'node',
   rootDir: __dirname,
   moduleNameMapper: {

@@ -1,0 +1,85 @@
+import { type DynamicModule, Logger, Module, type Type } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { MercuriusDriverConfig } from '@nestjs/mercurius';
+import { ScheduleModule } from '@nestjs/schedule';
+import * as path from 'node:path';
+import { AdminModule } from './admin/admin.module';
+import { AuthCoreModule } from './auth/auth-core.module';
+import { AuthModule } from './auth/auth.module';
+import { AuthService } from './auth/auth.service';
+import { bearerToken } from './auth/auth.guard';
+import { Role } from './auth/role.enum';
+import { CommonModule } from './common/common.module';
+import { buildGraphqlOptions } from './common/graphql/graphql-options';
+import { ScopedMercuriusDriver } from './common/graphql/scoped-mercurius.driver';
+import type { GraphQLEndpoint, Principal } from './common/graphql/graphql-context';
+import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { MetricsService } from './health/metrics.service';
+
+/** Feature modules whose resolvers form the user schema (`/graphql`). */
+export const USER_GRAPHQL_MODULES: Type[] = [AuthModule];
+/** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
+export const ADMIN_GRAPHQL_MODULES: Type[] = [AdminModule];
+/** Every feature module of the application. */
+export const FEATURE_MODULES: Type[] = [AuthCoreModule, AuthModule, AdminModule];
+
+export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;
+
+/** Schemas are written from the repository root (outside production) so diffs show changes. */
+const SCHEMA_FILES = {
+  user: path.join(process.cwd(), 'src/schema.graphql'),
+  admin: path.join(process.cwd(), 'src/admin/admin-schema.graphql'),
+} as const;
+
+function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicModule {
+  const logger = new Logger(`GraphQL:${endpoint}`);
+  return GraphQLModule.forRootAsync<MercuriusDriverConfig>({
+    driver: ScopedMercuriusDriver,
+    imports: [AuthCoreModule],
+    inject: [APP_CONFIG, AuthService, MetricsService],
+    useFactory: (config: ResolvedAppConfig, auth: AuthService, metrics: MetricsService) =>
+      buildGraphqlOptions({
+        endpoint,
+        path: GRAPHQL_PATHS[endpoint],
+        include,
+        schemaFile: SCHEMA_FILES[endpoint],
+        production: config.server.production,
+        bearerToken,
+        authenticateConnection: async (token, target): Promise<Principal | undefined> => {
+          if (!token) return undefined;
+          try {
+            const user = await auth.authenticate(token);
+            return target === 'admin' && user.role !== Role.ADMIN ? undefined : user;
+          } catch {
+            return undefined;
+          }
+        },
+        countOperation: (name, type, result) => metrics.countGraphqlOperation(name, type, result),
+        logError: (error, message) => logger.error({ msg: message, err: error }),
+      }),
+  });
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ResolvedAppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        CommonModule,
+        EventEmitterModule.forRoot({ wildcard: false }),
+        ScheduleModule.forRoot(),
+        DatabaseModule,
+        HealthModule,
+        ...FEATURE_MODULES,
+        graphqlEndpoint('user', USER_GRAPHQL_MODULES),
+        graphqlEndpoint('admin', ADMIN_GRAPHQL_MODULES),
+      ],
+    };
+  }
+}

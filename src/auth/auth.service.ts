@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import { UnauthenticatedError } from '../common/errors/domain-error';
+import type { Principal } from '../common/graphql/graphql-context';
+import { USER_CHANGED, UserChangedEvent } from './auth.events';
+import { RefreshTokenEntity } from './entities/refresh-token.entity';
+import { UserEntity } from './entities/user.entity';
+import { LoginThrottle } from './login-throttle';
+import { PasswordHasher } from './password-hasher';
+import { TokenService } from './token.service';
+import { UsersService } from './users.service';
+import { Inject } from '@nestjs/common';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
+
+export interface IssuedSession {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: Date;
+  user: UserEntity;
+}
+
+const INVALID_CREDENTIALS = 'Invalid username or password';
+const INVALID_REFRESH = 'Invalid or expired refresh token';
+/** How long a verified principal is trusted before the database is asked again. */
+const PRINCIPAL_CACHE_MS = 2_000;
+
+interface CachedPrincipal {
+  principal: Omit<Principal, 'expiresAt'>;
+  checkedAt: number;
+}
+
+@Injectable()
+export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly principals = new Map<string, CachedPrincipal>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
+    @InjectRepository(RefreshTokenEntity)
+    private readonly refreshTokens: Repository<RefreshTokenEntity>,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenService,
+    private readonly throttle: LoginThrottle,
+    private readonly clock: Clock,
+  ) {}
+
+  async login(username: string, password: string, address: string): Promise<IssuedSession> {
+    await this.throttle.beforeAttempt(username, address);
+    const user = await this.users.findByUsername(username);
+    const valid = user
+      ? await this.hasher.verify(user.passwordHash, password)
+      : await this.hasher.verifyAgainstDummy(password);
+    if (!user || !valid || user.disabled) {
+      await this.throttle.onFailure(username);
+      this.logger.warn({ msg: 'login refused', username, address });
+      throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    }
+    await this.throttle.onSuccess(username);
+    return this.issue(user, randomUUID());
+  }
+
+  /** Rotates a refresh token. Presenting one already rotated revokes its whole family. */
+  async refresh(refreshToken: string): Promise<IssuedSession> {
+    const now = this.clock.now();
+    const stored = await this.refreshTokens.findOneBy({
+      tokenHash: this.tokens.hashRefreshToken(refreshToken),
+    });
+    if (!stored || stored.revokedAt !== null) throw new UnauthenticatedError(INVALID_REFRESH);
+    if (stored.usedAt !== null) {
+      await this.revokeFamily(stored.familyId, now);
+      this.logger.warn({ msg: 'refresh token reuse: family revoked', userId: stored.userId });
+      throw new UnauthenticatedError(INVALID_REFRESH);
+    }
+    if (stored.expiresAt.getTime() <= now.getTime()) {
+      throw new UnauthenticatedError(INVALID_REFRESH);
+    }
+    const user = await this.users.findById(stored.userId);
+    if (!user || user.disabled) {
+      await this.revokeFamily(stored.familyId, now);
+      throw new UnauthenticatedError(INVALID_REFRESH);
+    }
+    // Conditional update: of two concurrent rotations of one token, only one wins.
+    const claimed = await this.refreshTokens.update(
+      { id: stored.id, usedAt: IsNull(), revokedAt: IsNull() },
+      { usedAt: now },
+    );
+    if (claimed.affected !== 1) {
+      await this.revokeFamily(stored.familyId, now);
+      throw new UnauthenticatedError(INVALID_REFRESH);
+    }
+    return this.issue(user, stored.familyId);
+  }
+
+  /**
+   * Ends a session: the family of `refreshToken` when given (it must be the caller's), else the
+   * session of the access token used. Access tokens of that session stop working at once.
+   */
+  async logout(principal: Principal, refreshToken?: string): Promise<void> {
+    const now = this.clock.now();
+    let familyId = principal.sessionId;
+    if (refreshToken !== undefined) {
+      const stored = await this.refreshTokens.findOneBy({
+        tokenHash: this.tokens.hashRefreshToken(refreshToken),
+      });
+      if (stored && stored.userId === principal.id) familyId = stored.familyId;
+    }
+    await this.revokeFamily(familyId, now);
+    if (familyId !== principal.sessionId) await this.revokeFamily(principal.sessionId, now);
+  }
+
+  /**
+   * Verifies an access token and checks the user and session still stand (cached briefly and
+   * dropped as soon as an admin changes the user).
+   */
+  async authenticate(accessToken: string): Promise<Principal> {
+    const claims = this.tokens.verifyAccessToken(accessToken);
+    const key = `${claims.sub}:${claims.sid}`;
+    const nowMs = this.clock.now().getTime();
+    const cached = this.principals.get(key);
+    if (cached && nowMs - cached.checkedAt < PRINCIPAL_CACHE_MS) {
+      return { ...cached.principal, expiresAt: claims.exp };
+    }
+    const user = await this.users.findById(claims.sub);
+    if (!user || user.disabled) {
+      this.principals.delete(key);
+      throw new UnauthenticatedError('Account disabled or removed');
+    }
+    const sessionOpen = await this.refreshTokens.existsBy({
+      familyId: claims.sid,
+      userId: user.id,
+      revokedAt: IsNull(),
+    });
+    if (!sessionOpen) {
+      this.principals.delete(key);
+      throw new UnauthenticatedError('Session ended');
+    }
+    const principal = {
+      id: user.id,
+      username: user.username,
+      role: user.role,
+      sessionId: claims.sid,
+    };
+    if (this.principals.size > 10_000) this.principals.clear();
+    this.principals.set(key, { principal, checkedAt: nowMs });
+    return { ...principal, expiresAt: claims.exp };
+  }
+
+  @OnEvent(USER_CHANGED)
+  onUserChanged(event: UserChangedEvent): void {
+    this.forgetUser(event.userId);
+  }
+
+  private forgetUser(userId: string): void {
+    for (const key of this.principals.keys()) {
+      if (key.startsWith(`${userId}:`)) this.principals.delete(key);
+    }
+  }
+
+  private async issue(user: UserEntity, familyId: string): Promise<IssuedSession> {
+    const now = this.clock.now();
+    const refresh = this.tokens.newRefreshToken();
+    await this.refreshTokens.insert({
+      id: randomUUID(),
+      userId: user.id,
+      familyId,
+      tokenHash: refresh.hash,
+      expiresAt: new Date(now.getTime() + this.config.auth.refreshTokenTtlSeconds * 1000),
+      usedAt: null,
+      revokedAt: null,
+      createdAt: now,
+    });
+    const access = this.tokens.signAccessToken(user.id, user.role, familyId, now);
+    return {
+      accessToken: access.token,
+      refreshToken: refresh.token,
+      expiresAt: access.expiresAt,
+      user,
+    };
+  }
+
+  private async revokeFamily(familyId: string, now: Date): Promise<void> {
+    await this.refreshTokens.update({ familyId, revokedAt: IsNull() }, { revokedAt: now });
+    for (const key of this.principals.keys()) {
+      if (key.endsWith(`:${familyId}`)) this.principals.delete(key);
+    }
+  }
+}

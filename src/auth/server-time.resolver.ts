@@ -1,0 +1,17 @@
+import { Resolver, Subscription } from '@nestjs/graphql';
+import { Clock } from '../common/clock';
+import { intervalIterator } from '../common/interval-iterator';
+
+/** `serverTime`: the server clock every second; the simplest authenticated stream. */
+@Resolver()
+export class ServerTimeResolver {
+  constructor(private readonly clock: Clock) {}
+
+  @Subscription(() => Date, {
+    description: 'The server time, every second (authenticated).',
+    resolve: (payload: { serverTime: Date }) => payload.serverTime,
+  })
+  serverTime(): AsyncIterableIterator<{ serverTime: Date }> {
+    return intervalIterator(1000, () => ({ serverTime: this.clock.now() }));
+  }
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import fastifyWebsocket from '@fastify/websocket';
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { AppModule, GRAPHQL_PATHS } from './app.module';
+import { TokenService } from './auth/token.service';
+import { watchGraphqlSockets } from './auth/ws-session-watchdog';
+import { BadUserInputError } from './common/errors/domain-error';
+import type { ResolvedAppConfig } from './config/app-config';
+import { MetricsService } from './health/metrics.service';
+import { createLogger, PinoNestLogger } from './logging/logger';
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+const WS_MAX_PAYLOAD_BYTES = 1024 * 1024;
+const WS_INIT_TIMEOUT_MS = 10_000;
+
+export interface CreateAppOptions {
+  /** Defaults to a pino logger at the configured level on stdout. */
+  logger?: Logger;
+}
+
+function validationMessage(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((error) => [
+    ...Object.values(error.constraints ?? {}).map((text) => `${prefix}${text}`),
+    ...validationMessage(error.children ?? [], `${prefix}${error.property}.`),
+  ]);
+}
+
+/**
+ * Builds the whole application, not yet listening: used by main.ts and by the e2e suites, so
+ * tests run exactly what production runs.
+ */
+export async function createApp(
+  config: ResolvedAppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(config.server);
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)
+        ? incoming
+        : randomUUID();
+    },
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+
+  // Once, on the root: both GraphQL scopes reuse it (two would both handle every upgrade).
+  const allowed = new Set(config.server.allowedOrigins);
+  await fastify.register(fastifyWebsocket, {
+    options: {
+      maxPayload: WS_MAX_PAYLOAD_BYTES,
+      verifyClient: (info: { origin?: string }, next: (ok: boolean, code?: number) => void) => {
+        // Browsers always send Origin; non-browser clients may not, and cannot be hijacked.
+        if (allowed.size === 0 || !info.origin || allowed.has(info.origin)) next(true);
+        else next(false, 403);
+      },
+    },
+  });
+  watchGraphqlSockets(fastify.websocketServer, app.get(TokenService), {
+    adminPath: GRAPHQL_PATHS.admin,
+    initTimeoutMs: WS_INIT_TIMEOUT_MS,
+  });
+
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observeHttp(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) =>
+        new BadUserInputError(validationMessage(errors).join('; ') || 'Invalid input'),
+    }),
+  );
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+}
+
+export interface ConnectionInfo {
+  graphqlUrl: string;
+  adminUrl: string;
+  websocketUrl: string;
+  adminWebsocketUrl: string;
+}
+
+/** The URLs clients use, from the address the server actually listens on. */
+export function connectionInfo(app: NestFastifyApplication): ConnectionInfo {
+  const address = app.getHttpServer().address();
+  if (address === null || typeof address === 'string') {
+    throw new Error('The server is not listening on a TCP port');
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const base = `${host}:${address.port}`;
+  return {
+    graphqlUrl: `http://${base}${GRAPHQL_PATHS.user}`,
+    adminUrl: `http://${base}${GRAPHQL_PATHS.admin}`,
+    websocketUrl: `ws://${base}${GRAPHQL_PATHS.user}`,
+    adminWebsocketUrl: `ws://${base}${GRAPHQL_PATHS.admin}`,
+  };
+}

@@ -1,0 +1,11 @@
+/** The public `extensions.code` values (DESIGN.md section 4); nothing else reaches clients. */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  NOT_FOUND = 'NOT_FOUND',
+  CAPACITY_EXCEEDED = 'CAPACITY_EXCEEDED',
+  RATE_LIMITED = 'RATE_LIMITED',
+  CONFLICT = 'CONFLICT',
+  INTERNAL = 'INTERNAL',
+}

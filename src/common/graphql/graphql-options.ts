@@ -1,0 +1,158 @@
+import type { Type } from '@nestjs/common';
+import type { MercuriusDriverConfig } from '@nestjs/mercurius';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type DocumentNode,
+  type ExecutionResult,
+} from 'graphql';
+import { toPublicError } from '../errors/public-error';
+import { ErrorCode } from '../errors/error-code';
+import { costLimitRule } from './cost-limit.rule';
+import type { GraphQLEndpoint, GraphQLRequestContext, Principal } from './graphql-context';
+
+export const GRAPHQL_LIMITS = {
+  queryDepth: 8,
+  /** Fields per operation, aliases and fragment uses included. */
+  maxFields: 300,
+} as const;
+
+const OPERATION_TYPE = Symbol('graphql:operationType');
+const COUNTED = Symbol('graphql:counted');
+
+export interface GraphqlEndpointOptions {
+  endpoint: GraphQLEndpoint;
+  path: string;
+  include: Type[];
+  /** Where the schema is written at boot outside production (reviewed in diffs). */
+  schemaFile: string;
+  production: boolean;
+  /** Full connection_init check (token, user, role); undefined refuses the socket. */
+  authenticateConnection: (
+    token: string | undefined,
+    endpoint: GraphQLEndpoint,
+  ) => Promise<Principal | undefined>;
+  bearerToken: (header: unknown) => string | undefined;
+  countOperation: (
+    endpoint: string,
+    operationType: string,
+    result: 'success' | 'error' | 'rejected',
+  ) => void;
+  logError: (error: unknown, message: string) => void;
+}
+
+type CountingContext = {
+  [OPERATION_TYPE]?: string;
+  [COUNTED]?: boolean;
+};
+
+function operationTypeOf(document: DocumentNode): string {
+  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+  return operation && operation.kind === Kind.OPERATION_DEFINITION
+    ? operation.operation
+    : 'unknown';
+}
+
+/** Nested validation errors (MER_ERR_GQL_VALIDATION) are reported one by one. */
+function flatten(errors: readonly GraphQLError[]): GraphQLError[] {
+  const flat: GraphQLError[] = [];
+  for (const error of errors) {
+    const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
+    if (Array.isArray(nested)) {
+      for (const inner of nested) {
+        flat.push(
+          inner instanceof GraphQLError
+            ? inner
+            : new GraphQLError((inner as Error).message, { originalError: inner as Error }),
+        );
+      }
+    } else {
+      flat.push(error);
+    }
+  }
+  return flat;
+}
+
+/** Mercurius options shared by the user and the admin endpoint: hardening, errors, auth. */
+export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusDriverConfig {
+  const { endpoint, production } = options;
+
+  const errorFormatter = (
+    execution: ExecutionResult & { statusCode?: number },
+    context: CountingContext,
+  ) => {
+    const errors = flatten(execution.errors ?? []).map((error) => {
+      const formatted = toPublicError(error, production);
+      if (formatted.extensions?.code === ErrorCode.INTERNAL) {
+        options.logError(error.originalError ?? error, 'GraphQL operation failed');
+      }
+      return formatted;
+    });
+    // Operations that reached execution are counted by onResolution, which runs after this.
+    if (context && context[OPERATION_TYPE] === undefined && !context[COUNTED]) {
+      context[COUNTED] = true;
+      options.countOperation(endpoint, context[OPERATION_TYPE] ?? 'unknown', 'rejected');
+    }
+    return {
+      statusCode: execution.data ? 200 : (execution.statusCode ?? 200),
+      response: { data: execution.data ?? null, errors },
+    };
+  };
+
+  return {
+    path: options.path,
+    include: options.include,
+    autoSchemaFile: production ? true : options.schemaFile,
+    sortSchema: true,
+    graphiql: !production,
+    queryDepth: GRAPHQL_LIMITS.queryDepth,
+    allowBatchedQueries: false,
+    validationRules: [
+      costLimitRule(GRAPHQL_LIMITS.maxFields),
+      ...(production ? [NoSchemaIntrospectionCustomRule] : []),
+    ],
+    errorFormatter: errorFormatter as unknown as MercuriusDriverConfig['errorFormatter'],
+    context: (request: FastifyRequest, reply: FastifyReply): GraphQLRequestContext => ({
+      endpoint,
+      req: request,
+      reply,
+    }),
+    subscription: {
+      context: (): Partial<GraphQLRequestContext> => ({ endpoint }),
+      onConnect: async (data: { payload?: unknown }) => {
+        const payload = (data.payload ?? {}) as Record<string, unknown>;
+        const headers = (payload.headers ?? {}) as Record<string, unknown>;
+        const token = options.bearerToken(
+          payload.authorization ?? payload.Authorization ?? headers.authorization,
+        );
+        const user = await options.authenticateConnection(token, endpoint);
+        if (!user) return false;
+        return { endpoint, user, accessToken: token } satisfies GraphQLRequestContext;
+      },
+    },
+    hooks: {
+      preExecution: [
+        async (_schema: unknown, document: DocumentNode, context: CountingContext) => {
+          context[OPERATION_TYPE] = operationTypeOf(document);
+        },
+      ],
+      onResolution: [
+        async (execution: ExecutionResult, context: CountingContext) => {
+          context[COUNTED] = true;
+          options.countOperation(
+            endpoint,
+            context[OPERATION_TYPE] ?? 'unknown',
+            execution.errors && execution.errors.length > 0 ? 'error' : 'success',
+          );
+        },
+      ],
+      preSubscriptionExecution: [
+        async () => {
+          options.countOperation(endpoint, 'subscription', 'success');
+        },
+      ],
+    },
+  } as unknown as MercuriusDriverConfig;
+}

@@ -1,0 +1,77 @@
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type ExecutionMode = 'paper' | 'live';
+export type DatabaseEngine = 'sqlite' | 'postgres';
+
+export interface ServerConfig {
+  nodeEnv: NodeEnv;
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  /** Browser origins allowed to open WebSockets; empty: no Origin check. */
+  allowedOrigins: string[];
+}
+
+export interface DatabaseConfig {
+  engine: DatabaseEngine;
+  url: string;
+  /** SQLite file path (engine sqlite only). */
+  sqlitePath?: string;
+  /** PostgreSQL schema (engine postgres only); unset: the server's default search path. */
+  schema?: string;
+}
+
+export interface RedisConfig {
+  url?: string;
+}
+
+export interface DhanConfig {
+  clientId?: string;
+  accessToken?: string;
+  apiUrl: string;
+  feedUrl: string;
+  orderUpdateUrl: string;
+  instrumentsUrl: string;
+  /** True when both credentials are set: live DhanHQ market data instead of the simulator. */
+  live: boolean;
+}
+
+export interface ExecutionConfig {
+  mode: ExecutionMode;
+}
+
+export interface AuthConfig {
+  /** Unset only in the embedded default until the data-folder secret is resolved at boot. */
+  jwtSecret?: string;
+  jwtIssuer: string;
+  jwtAudience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  adminUsername?: string;
+  adminPassword?: string;
+}
+
+export interface AppConfig {
+  server: ServerConfig;
+  database: DatabaseConfig;
+  redis: RedisConfig;
+  dhan: DhanConfig;
+  execution: ExecutionConfig;
+  auth: AuthConfig;
+  /**
+   * Embedded default: no DhanHQ credentials, SQLite, no Redis. The server then runs
+   * self-contained: built-in simulator, generated JWT secret, generated first admin.
+   */
+  embedded: boolean;
+  /** Folder for local state (SQLite file, generated secret). */
+  dataDir: string;
+}
+
+/** Configuration with every secret resolved: what the application modules receive. */
+export interface ResolvedAppConfig extends AppConfig {
+  auth: AuthConfig & { jwtSecret: string };
+}
+
+/** DI token for the resolved configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,295 @@
+import * as path from 'node:path';
+import type {
+  AppConfig,
+  DatabaseConfig,
+  ExecutionMode,
+  LogLevel,
+  NodeEnv,
+  ServerConfig,
+} from './app-config';
+
+export type Env = Record<string, string | undefined>;
+
+/** Thrown for the first invalid variable; `message` is the single line printed at boot. */
+export class ConfigValidationError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+    got?: string,
+  ) {
+    super(
+      `Invalid configuration: ${variable} ${problem}` +
+        (got === undefined ? '' : ` (got ${JSON.stringify(got)})`),
+    );
+    this.name = 'ConfigValidationError';
+  }
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:data/terminal.sqlite';
+export const DHAN_DEFAULTS = {
+  apiUrl: 'https://api.dhan.co/v2',
+  feedUrl: 'wss://api-feed.dhan.co',
+  orderUpdateUrl: 'wss://api-order-update.dhan.co',
+  instrumentsUrl: 'https://images.dhan.co/api-data/api-scrip-master-detailed.csv',
+} as const;
+
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+const EXECUTION_MODES: readonly ExecutionMode[] = ['paper', 'live'];
+const MIN_JWT_SECRET_LENGTH = 32;
+const MIN_ADMIN_PASSWORD_LENGTH = 12;
+const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigValidationError(name, `must be one of ${allowed.join(', ')}`, value);
+  }
+  return value as T;
+}
+
+function integer(env: Env, name: string, min: number, max: number, fallback: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) {
+    throw new ConfigValidationError(name, `must be an integer from ${min} to ${max}`, value);
+  }
+  return parsed;
+}
+
+/** Hides credentials in a URL before it is echoed in an error message. */
+function redactUrl(value: string): string {
+  return value.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function url(env: Env, name: string, protocols: readonly string[], fallback?: string) {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigValidationError(name, 'must be an absolute URL', redactUrl(value));
+  }
+  if (!protocols.includes(parsed.protocol) || parsed.hostname === '') {
+    throw new ConfigValidationError(
+      name,
+      `must be a ${protocols.map((p) => `${p}//`).join(' or ')} URL with a host`,
+      redactUrl(value),
+    );
+  }
+  return value;
+}
+
+function parseServer(env: Env): ServerConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
+  const host = read(env, 'HOST') ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
+    throw new ConfigValidationError('HOST', 'must be a host name or an IP address', host);
+  }
+  const allowedOrigins = (read(env, 'ALLOWED_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+  for (const origin of allowedOrigins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigValidationError(
+        'ALLOWED_ORIGINS',
+        'must be a comma-separated list of origins like https://terminal.example.com',
+        origin,
+      );
+    }
+  }
+  return {
+    nodeEnv,
+    production: nodeEnv === 'production',
+    host,
+    port: integer(env, 'PORT', 0, 65535, 3000),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    allowedOrigins,
+  };
+}
+
+export function validateDatabaseConfig(env: Env, cwd: string = process.cwd()): DatabaseConfig {
+  const value = read(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL;
+  if (value.startsWith('sqlite:')) {
+    const file = value.slice('sqlite:'.length);
+    if (file === '' || file.startsWith('//')) {
+      throw new ConfigValidationError(
+        'DATABASE_URL',
+        'must be sqlite:PATH with a file path',
+        value,
+      );
+    }
+    return { engine: 'sqlite', url: value, sqlitePath: path.resolve(cwd, file) };
+  }
+  if (value.startsWith('postgres://') || value.startsWith('postgresql://')) {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigValidationError('DATABASE_URL', 'is not a valid URL', redactUrl(value));
+    }
+    if (parsed.hostname === '' || parsed.pathname.length <= 1) {
+      throw new ConfigValidationError(
+        'DATABASE_URL',
+        'must name a host and a database (postgres://USER:PASSWORD@HOST:PORT/DATABASE)',
+        redactUrl(value),
+      );
+    }
+    const schema = parsed.searchParams.get('schema') ?? undefined;
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new ConfigValidationError(
+        'DATABASE_URL',
+        'schema parameter must be a lower-case SQL identifier',
+        schema,
+      );
+    }
+    return { engine: 'postgres', url: value, schema };
+  }
+  throw new ConfigValidationError(
+    'DATABASE_URL',
+    'must be postgres://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:PATH',
+    redactUrl(value),
+  );
+}
+
+/**
+ * Parses and checks every environment variable the server reads. Pure: touches no file; the
+ * generated JWT secret of the embedded default is resolved later (resolveSecrets).
+ */
+export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig {
+  const server = parseServer(env);
+  const database = validateDatabaseConfig(env, cwd);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+
+  const clientId = read(env, 'DHAN_CLIENT_ID');
+  const accessToken = read(env, 'DHAN_ACCESS_TOKEN');
+  if (clientId !== undefined && accessToken === undefined) {
+    throw new ConfigValidationError('DHAN_ACCESS_TOKEN', 'must be set when DHAN_CLIENT_ID is set');
+  }
+  if (accessToken !== undefined && clientId === undefined) {
+    throw new ConfigValidationError('DHAN_CLIENT_ID', 'must be set when DHAN_ACCESS_TOKEN is set');
+  }
+  if (clientId !== undefined && !/^\d{1,20}$/.test(clientId)) {
+    throw new ConfigValidationError(
+      'DHAN_CLIENT_ID',
+      'must be the numeric Dhan client id',
+      clientId,
+    );
+  }
+  const live = clientId !== undefined && accessToken !== undefined;
+  const dhan = {
+    clientId,
+    accessToken,
+    apiUrl: url(env, 'DHAN_API_URL', ['http:', 'https:'], DHAN_DEFAULTS.apiUrl) as string,
+    feedUrl: url(env, 'DHAN_FEED_URL', ['ws:', 'wss:'], DHAN_DEFAULTS.feedUrl) as string,
+    orderUpdateUrl: url(
+      env,
+      'DHAN_ORDER_UPDATE_URL',
+      ['ws:', 'wss:'],
+      DHAN_DEFAULTS.orderUpdateUrl,
+    ) as string,
+    instrumentsUrl: url(
+      env,
+      'DHAN_INSTRUMENTS_URL',
+      ['http:', 'https:'],
+      DHAN_DEFAULTS.instrumentsUrl,
+    ) as string,
+    live,
+  };
+
+  const mode = oneOf(env, 'EXECUTION_MODE', EXECUTION_MODES, 'paper');
+  if (mode === 'live' && !live) {
+    throw new ConfigValidationError(
+      'EXECUTION_MODE',
+      'live requires DHAN_CLIENT_ID and DHAN_ACCESS_TOKEN',
+      mode,
+    );
+  }
+
+  const embedded = !live && database.engine === 'sqlite' && redisUrl === undefined;
+
+  const jwtSecret = read(env, 'JWT_SECRET');
+  if (jwtSecret === undefined && !embedded) {
+    throw new ConfigValidationError(
+      'JWT_SECRET',
+      'is required unless running the embedded default (SQLite, no DHAN credentials, no REDIS_URL)',
+    );
+  }
+  if (jwtSecret !== undefined && jwtSecret.length < MIN_JWT_SECRET_LENGTH) {
+    throw new ConfigValidationError(
+      'JWT_SECRET',
+      `must be at least ${MIN_JWT_SECRET_LENGTH} characters (got ${jwtSecret.length})`,
+    );
+  }
+
+  const adminUsername = read(env, 'ADMIN_USERNAME');
+  const adminPassword = env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD;
+  if (adminUsername !== undefined && adminPassword === undefined) {
+    throw new ConfigValidationError('ADMIN_PASSWORD', 'must be set when ADMIN_USERNAME is set');
+  }
+  if (adminPassword !== undefined && adminUsername === undefined) {
+    throw new ConfigValidationError('ADMIN_USERNAME', 'must be set when ADMIN_PASSWORD is set');
+  }
+  if (adminUsername !== undefined && !USERNAME_PATTERN.test(adminUsername)) {
+    throw new ConfigValidationError(
+      'ADMIN_USERNAME',
+      'must be 3 to 64 characters of letters, digits, dot, underscore or hyphen',
+      adminUsername,
+    );
+  }
+  if (adminPassword !== undefined && adminPassword.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    throw new ConfigValidationError(
+      'ADMIN_PASSWORD',
+      `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters (got ${adminPassword.length})`,
+    );
+  }
+
+  const dataDir =
+    database.engine === 'sqlite' && database.sqlitePath
+      ? path.dirname(database.sqlitePath)
+      : path.resolve(cwd, 'data');
+
+  return {
+    server,
+    database,
+    redis: { url: redisUrl },
+    dhan,
+    execution: { mode },
+    auth: {
+      jwtSecret,
+      jwtIssuer: 'broking-terminal-server',
+      jwtAudience: 'broking-terminal',
+      accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 1, 86_400, 900),
+      refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 60, 90 * 86_400, 7 * 86_400),
+      adminUsername,
+      adminPassword,
+    },
+    embedded,
+    dataDir,
+  };
+}

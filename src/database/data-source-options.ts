@@ -1,0 +1,66 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { defaults as pgDefaults, types as pgTypes } from 'pg';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/app-config';
+import { MIGRATIONS } from './migrations';
+
+const PG_TIMESTAMP_WITHOUT_TZ = 1114;
+
+/**
+ * Instants are stored in UTC on PostgreSQL (`timestamp` columns, portable with SQLite), so the
+ * driver must write and read them as UTC whatever the process time zone.
+ */
+function usePostgresUtcTimestamps(): void {
+  pgDefaults.parseInputDatesAsUTC = true;
+  pgTypes.setTypeParser(PG_TIMESTAMP_WITHOUT_TZ, (value: string) => new Date(`${value}Z`));
+}
+
+/** Connection URL without the `schema` parameter, which is ours, not libpq's. */
+function postgresUrl(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.delete('schema');
+  return parsed.toString();
+}
+
+/**
+ * TypeORM options for the configured engine: migrations only (never synchronize), run at
+ * boot. Creates the SQLite folder so a fresh clone starts.
+ */
+export function buildDataSourceOptions(
+  database: DatabaseConfig,
+  entities: NonNullable<DataSourceOptions['entities']> = [],
+): DataSourceOptions {
+  const common = {
+    entities,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    synchronize: false,
+    logging: false,
+  } as const;
+  if (database.engine === 'sqlite') {
+    const file = database.sqlitePath ?? 'data/terminal.sqlite';
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: file,
+      // WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
+      prepareDatabase: (db: { pragma: (sql: string) => unknown }) => {
+        db.pragma('journal_mode = WAL');
+        db.pragma('foreign_keys = ON');
+        db.pragma('busy_timeout = 5000');
+      },
+    };
+  }
+  usePostgresUtcTimestamps();
+  return {
+    ...common,
+    type: 'postgres',
+    url: postgresUrl(database.url),
+    schema: database.schema,
+    extra: database.schema
+      ? { options: `-c search_path=${database.schema}`, max: 10 }
+      : { max: 10 },
+  };
+}

@@ -1,0 +1,4 @@
+import { CreateAuthAndAudit1764072000000 } from './1764072000000-create-auth-and-audit';
+
+/** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
+export const MIGRATIONS = [CreateAuthAndAudit1764072000000];
