@@ -25,10 +25,11 @@ class FakeClient implements FanoutClient {
   close(reason: FanoutCloseReason, message: string): void {
     this.closed = { reason, message };
   }
-  sink = (payload: string, count: number): void => {
-    const parsed = JSON.parse(payload) as Array<Record<string, unknown>>;
+  sink = (payload: Buffer, count: number): void => {
+    const text = payload.toString('utf8');
+    const parsed = JSON.parse(text) as Array<Record<string, unknown>>;
     expect(parsed).toHaveLength(count);
-    this.raw.push(payload);
+    this.raw.push(text);
     this.batches.push(parsed);
   };
   /** securityId -> ltp of the last batch. */
@@ -179,6 +180,56 @@ describe('TickFanout', () => {
       expect(serializer.serializations).toBe(3);
       expect(new Set(clients.map((c) => c.raw[1])).size).toBe(1);
       expect(clients.every((c) => c.last()['1'] === 100)).toBe(true);
+    });
+
+    it('hands every client the same cached fragment bytes', () => {
+      const { store, tick, serializer } = setup();
+      const rec = tick(1, 100)!;
+      const first = serializer.fragment(rec);
+      expect(serializer.fragment(rec)).toBe(first);
+      tick(1, 101);
+      expect(serializer.fragment(store.get(key(1))!)).not.toBe(first);
+    });
+
+    it('wraps each batch in the subscription framing', () => {
+      const { fanout, tick, client } = setup();
+      client('a');
+      const frames: string[] = [];
+      fanout.subscribe('a', '7', [key(1)], (p) => frames.push(p.toString()), {
+        prefix: '{"id":"7","type":"next","payload":{"data":{"ticks":',
+        suffix: '}}}',
+      });
+      tick(1, 100);
+      fanout.flush();
+      const message = JSON.parse(frames[0]) as {
+        id: string;
+        type: string;
+        payload: { data: { ticks: Array<{ ltp: number }> } };
+      };
+      expect([message.id, message.type, message.payload.data.ticks[0].ltp]).toEqual([
+        '7',
+        'next',
+        100,
+      ]);
+    });
+
+    it('never reuses the memory of a batch already handed to a sink', () => {
+      const { fanout, tick, client } = setup({ maxInstrumentsPerSubscription: 1_000 });
+      const keys = Array.from({ length: 500 }, (_, i) => key(i + 1));
+      const kept: Buffer[] = [];
+      client('a');
+      fanout.subscribe('a', 's', keys, (p) => kept.push(p));
+      fanout.flush();
+      expect(kept[0].length).toBeGreaterThan(128 * 1024);
+      for (let round = 1; round <= 30; round++) {
+        for (let id = 1; id <= 500; id += 7) tick(id, round);
+        fanout.flush();
+      }
+      const snapshots = kept.map((b) => JSON.parse(b.toString()) as Array<{ ltp: number }>);
+      expect(snapshots[0]).toHaveLength(500);
+      expect(snapshots.slice(1).map((batch) => batch[0].ltp)).toEqual(
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
     });
 
     it('does not serialise instruments nobody wants', () => {
@@ -332,7 +383,7 @@ describe('TickFanout', () => {
     it('two subscriptions of one client each get their own batches', () => {
       const { fanout, tick, client } = setup();
       const a = client('a', [key(1)], 's1');
-      const second: string[] = [];
+      const second: Buffer[] = [];
       fanout.subscribe('a', 's2', [key(1), key(2)], (p) => second.push(p));
       fanout.flush();
       tick(2, 5);

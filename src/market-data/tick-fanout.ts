@@ -12,10 +12,48 @@ export interface FanoutClient {
 }
 
 /**
- * Receives one batch: a JSON array of Tick objects (see serializeTick), ready to be spliced
- * into the transport message, and how many ticks it holds.
+ * Receives one batch: UTF-8 bytes of `prefix + JSON array of Tick objects + suffix` (see
+ * serializeTick and BatchFraming), ready to go on the socket as one text frame, and how many
+ * ticks it holds. The Buffer is the sink's to keep.
  */
-export type TickSink = (payload: string, count: number) => void;
+export type TickSink = (payload: Buffer, count: number) => void;
+
+/**
+ * Bytes around each batch's JSON array, fixed per subscription, e.g. a graphql-ws message:
+ * prefix `{"id":"7","type":"next","payload":{"data":{"ticks":` and suffix `}}}`.
+ */
+export interface BatchFraming {
+  prefix: string;
+  suffix: string;
+}
+
+const OPEN_BRACKET = 0x5b;
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+const EMPTY = Buffer.alloc(0);
+const SLAB_BYTES = 1024 * 1024;
+
+/**
+ * Carves batch buffers out of 1 MiB slabs: one ArrayBuffer per slab instead of one per batch
+ * (allocating and collecting a backing store per client per flush dominated the flush). A
+ * slab lives while any batch cut from it is still queued on a socket, so retention is bounded
+ * by the clients' unsent bytes, which backpressure caps.
+ */
+class SlabAllocator {
+  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  private offset = 0;
+
+  take(size: number): Buffer {
+    if (size > SLAB_BYTES / 8) return Buffer.allocUnsafeSlow(size);
+    if (this.offset + size > SLAB_BYTES) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.offset = 0;
+    }
+    const out = this.slab.subarray(this.offset, this.offset + size);
+    this.offset = (this.offset + size + 7) & ~7;
+    return out;
+  }
+}
 
 export enum FanoutCloseReason {
   /** Unsent bytes above the hard cap. */
@@ -80,13 +118,20 @@ export interface ClientClosedEvent {
 }
 
 class Subscription {
-  readonly pending = new Set<TickRecord>();
+  /** Record version last delivered, per requested instrument; -1 = never (snapshot due). */
+  readonly seen: Float64Array;
+  readonly prefix: Buffer;
+  readonly suffix: Buffer;
   constructor(
     readonly id: string,
-    readonly client: ClientState,
     readonly records: readonly TickRecord[],
     readonly sink: TickSink,
-  ) {}
+    framing: BatchFraming | undefined,
+  ) {
+    this.seen = new Float64Array(records.length).fill(-1);
+    this.prefix = framing ? Buffer.from(framing.prefix) : EMPTY;
+    this.suffix = framing ? Buffer.from(framing.suffix) : EMPTY;
+  }
 }
 
 class ClientState {
@@ -100,27 +145,33 @@ class ClientState {
 }
 
 /**
- * Per-client tick delivery. One timer flushes every client: the store's dirty records are
- * spread into each interested subscription's pending set (conflated: a record is pending once
- * whatever number of updates it had), then each subscription gets one batch, built from
- * fragments serialised once per record version and shared by every client.
+ * Per-client tick delivery. One timer flushes every client: each subscription compares the
+ * version of each of its records with the version it last delivered, and gets one batch of
+ * those that changed (conflated: latest state only, however many updates happened), built
+ * from fragments serialised once per record version and shared by every client. The scan
+ * costs one comparison per subscribed instrument per flush and allocates nothing but the
+ * batch string; when the store has nothing dirty and no client is behind, it is skipped.
  *
  * First delivery of a subscription is its snapshot: every requested instrument, in request
  * order; an instrument with no data yet appears with null values and `stale: true`.
  *
- * Backpressure is per client: above `highWaterBytes` its batches are held (pending keeps only
- * the latest state) until it drains below `lowWaterBytes`; above `hardCapBytes`, or held longer
+ * Backpressure is per client: above `highWaterBytes` its batches are held (what it missed is
+ * delivered later as latest state only) until it drains below `lowWaterBytes`; above `hardCapBytes`, or held longer
  * than `maxOverHighMs`, it is closed. Sinks are synchronous and never awaited, so one slow
- * client costs the others nothing but its own pending bookkeeping.
+ * client costs the others one backpressure check per flush.
  */
 @Injectable()
 export class TickFanout implements OnModuleDestroy {
   private readonly options: TickFanoutOptions;
   private readonly clients = new Map<string, ClientState>();
-  private readonly wantedBy = new Map<number, Set<Subscription>>();
+  /** Subscriptions per instrument key, to know when an instrument stops being wanted. */
+  private readonly wantedBy = new Map<number, number>();
+  /** Set when some subscription may have undelivered state although nothing is dirty. */
+  private backlog = false;
   private readonly closedListeners: Array<(event: ClientClosedEvent) => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private subscriptionCount = 0;
+  private readonly slabs = new SlabAllocator();
   private readonly counters = {
     flushes: 0,
     batches: 0,
@@ -205,6 +256,7 @@ export class TickFanout implements OnModuleDestroy {
     subscriptionId: string,
     keys: readonly number[],
     sink: TickSink,
+    framing?: BatchFraming,
   ): number[] {
     const client = this.clients.get(clientId);
     if (!client) {
@@ -234,19 +286,14 @@ export class TickFanout implements OnModuleDestroy {
       );
     }
     const records = unique.map((key) => this.store.ensure(key));
-    const sub = new Subscription(subscriptionId, client, records, sink);
-    client.subs.set(subscriptionId, sub);
+    client.subs.set(subscriptionId, new Subscription(subscriptionId, records, sink, framing));
     this.subscriptionCount++;
+    this.backlog = true;
     const newlyWanted: number[] = [];
     for (const rec of records) {
-      let set = this.wantedBy.get(rec.key);
-      if (!set) {
-        set = new Set();
-        this.wantedBy.set(rec.key, set);
-        newlyWanted.push(rec.key);
-      }
-      set.add(sub);
-      sub.pending.add(rec);
+      const n = this.wantedBy.get(rec.key) ?? 0;
+      this.wantedBy.set(rec.key, n + 1);
+      if (n === 0) newlyWanted.push(rec.key);
     }
     return newlyWanted;
   }
@@ -271,13 +318,14 @@ export class TickFanout implements OnModuleDestroy {
     const started = performance.now();
     const now = this.options.now();
     this.counters.flushes++;
-    const dirty = this.store.drainDirty();
-    for (let i = 0; i < dirty.length; i++) {
-      const subs = this.wantedBy.get(dirty[i].key);
-      if (subs) for (const sub of subs) sub.pending.add(dirty[i]);
-    }
+    const changed = this.store.drainDirty().length > 0 || this.backlog;
+    this.backlog = false;
     for (const client of this.clients.values()) {
-      if (this.mayDeliver(client, now)) this.deliver(client);
+      if (this.mayDeliver(client, now)) {
+        if (changed) this.deliver(client);
+      } else {
+        this.backlog = true;
+      }
     }
     this.counters.lastFlushMs = performance.now() - started;
   }
@@ -328,16 +376,32 @@ export class TickFanout implements OnModuleDestroy {
 
   private deliver(client: ClientState): void {
     for (const sub of client.subs.values()) {
-      const count = sub.pending.size;
-      if (count === 0) continue;
-      let payload = '[';
-      let first = true;
-      for (const rec of sub.pending) {
-        payload += first ? this.serializer.fragment(rec) : ',' + this.serializer.fragment(rec);
-        first = false;
+      const { records, seen } = sub;
+      let count = 0;
+      let bytes = 0;
+      for (let i = 0; i < records.length; i++) {
+        if (records[i].version === seen[i]) continue;
+        count++;
+        bytes += this.serializer.fragment(records[i]).length;
       }
-      payload += ']';
-      sub.pending.clear();
+      if (count === 0) continue;
+      // One allocation and one copy per batch: the fragments are already UTF-8.
+      const payload = this.slabs.take(sub.prefix.length + bytes + count + 1 + sub.suffix.length);
+      payload.set(sub.prefix, 0);
+      let offset = sub.prefix.length;
+      let separator = OPEN_BRACKET;
+      for (let i = 0; i < records.length; i++) {
+        const rec = records[i];
+        if (rec.version === seen[i]) continue;
+        seen[i] = rec.version;
+        payload[offset++] = separator;
+        separator = COMMA;
+        const fragment = this.serializer.fragment(rec);
+        payload.set(fragment, offset);
+        offset += fragment.length;
+      }
+      payload[offset++] = CLOSE_BRACKET;
+      payload.set(sub.suffix, offset);
       try {
         sub.sink(payload, count);
       } catch (e) {
@@ -367,12 +431,11 @@ export class TickFanout implements OnModuleDestroy {
 
   private detach(sub: Subscription, unwanted: number[]): void {
     this.subscriptionCount--;
-    sub.pending.clear();
     for (const rec of sub.records) {
-      const set = this.wantedBy.get(rec.key);
-      if (!set) continue;
-      set.delete(sub);
-      if (set.size === 0) {
+      const n = this.wantedBy.get(rec.key) ?? 0;
+      if (n > 1) {
+        this.wantedBy.set(rec.key, n - 1);
+      } else if (n === 1) {
         this.wantedBy.delete(rec.key);
         unwanted.push(rec.key);
       }

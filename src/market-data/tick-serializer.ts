@@ -80,15 +80,16 @@ export function serializeTick(r: TickRecord): string {
   );
 }
 
-/** Serialises each record version once and hands the same string to every reader. */
+/** Serialises each record version once and hands the same bytes to every reader. */
 @Injectable()
 export class TickSerializer {
   /** How many fragments were built (not served from cache). */
   serializations = 0;
 
-  fragment(r: TickRecord): string {
+  /** UTF-8 JSON of the record's current version; the same Buffer until the record changes. */
+  fragment(r: TickRecord): Buffer {
     if (r.jsonVersion === r.version && r.json !== null) return r.json;
-    const json = serializeTick(r);
+    const json = Buffer.from(serializeTick(r));
     r.json = json;
     r.jsonVersion = r.version;
     this.serializations++;

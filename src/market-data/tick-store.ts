@@ -101,13 +101,13 @@ export class TickRecord {
   /** True once any feed packet was applied. */
   hasData = false;
   stale = true;
-  /** Store clock (ms) of the last applied packet. */
+  /** Store clock (ms, sampled at the last sweep) of the last applied packet. */
   updatedAt = 0;
   /** Incremented on every visible change; lets a serialiser cache per version. */
   version = 0;
   dirty = false;
   /** Serialisation cache, owned by whoever serialises (see TickSerializer). */
-  json: string | null = null;
+  json: Buffer | null = null;
   jsonVersion = -1;
 
   constructor(
@@ -144,7 +144,7 @@ export interface TickStoreStats {
   droppedOutOfOrder: number;
   /** Packets whose LTP or previous close was NaN, infinite or <= 0 (RELIABILITY F8). */
   invalidPrice: number;
-  /** Secondary prices (ATP, OHLC, depth) ignored as NaN, infinite or negative. */
+  /** Secondary prices (ATP, OHLC) ignored as NaN, infinite or negative (bad depth prices read 0). */
   invalidAuxPrice: number;
   staleMarked: number;
 }
@@ -172,6 +172,13 @@ function validPrice(p: number): boolean {
 export class TickStore implements OnModuleDestroy {
   private readonly options: TickStoreOptions;
   private readonly records = new Map<number, TickRecord>();
+  /** Per segment code, records by security id: small-integer keys hash without allocating. */
+  private readonly bySegment: Array<Map<number, TickRecord>> = Array.from(
+    { length: 16 },
+    () => new Map<number, TickRecord>(),
+  );
+  /** Clock sampled at each sweep, not per packet: staleness resolution is one sweep interval. */
+  private clock: number;
   private dirty: TickRecord[] = [];
   private spare: TickRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -185,6 +192,7 @@ export class TickStore implements OnModuleDestroy {
 
   constructor(@Optional() @Inject(TICK_STORE_OPTIONS) options?: Partial<TickStoreOptions>) {
     this.options = { ...DEFAULT_TICK_STORE_OPTIONS, ...options };
+    this.clock = this.options.now();
   }
 
   /** Starts the periodic stale sweep (timer unref'd so it never holds the process). */
@@ -209,10 +217,17 @@ export class TickStore implements OnModuleDestroy {
 
   /** The record of an instrument, created empty (stale, no data) when unknown. */
   ensure(key: number): TickRecord {
-    let rec = this.records.get(key);
+    return this.record(segmentCodeOfKey(key), securityIdOfKey(key));
+  }
+
+  private record(segmentCode: number, securityId: number): TickRecord {
+    const bucket = this.bySegment[segmentCode];
+    let rec = bucket.get(securityId);
     if (!rec) {
-      const scale = CURRENCY_CODES.has(segmentCodeOfKey(key)) ? 10_000 : 100;
-      rec = new TickRecord(key, scale);
+      const key = instrumentKey(segmentCode, securityId);
+      rec = new TickRecord(key, CURRENCY_CODES.has(segmentCode) ? 10_000 : 100);
+      rec.updatedAt = this.clock;
+      bucket.set(securityId, rec);
       this.records.set(key, rec);
     }
     return rec;
@@ -237,27 +252,33 @@ export class TickStore implements OnModuleDestroy {
   }
 
   applyTicker(u: TickerUpdate): TickRecord | null {
-    const rec = this.tradeRecord(u.segment, u.securityId, u.ltp, u.ltt);
+    const rec = this.tradeRecord(u);
     if (!rec) return null;
-    this.setLtp(rec, u.ltp, u.ltt);
+    this.setLtp(rec, u);
     this.touched(rec);
     return rec;
   }
 
   applyQuote(u: QuoteUpdate | FullUpdate): TickRecord | null {
-    const rec = this.tradeRecord(u.segment, u.securityId, u.ltp, u.ltt);
+    const rec = this.tradeRecord(u);
     if (!rec) return null;
-    this.setLtp(rec, u.ltp, u.ltt);
+    this.setLtp(rec, u);
     rec.ltq = u.ltq;
     rec.volume = u.volume;
     rec.totalBuyQty = u.totalBuyQty;
     rec.totalSellQty = u.totalSellQty;
+    // Written out per field: a helper returning a double would box it on every call.
     const s = rec.priceScale;
-    rec.atp = this.aux(u.atp, rec.atp, s, true);
-    rec.open = this.aux(u.open, rec.open, s, false);
-    rec.high = this.aux(u.high, rec.high, s, false);
-    rec.low = this.aux(u.low, rec.low, s, false);
-    rec.close = this.aux(u.close, rec.close, s, false);
+    if (u.atp >= 0 && u.atp < Infinity) rec.atp = Math.round(u.atp * s) / s;
+    else this.counters.invalidAuxPrice++;
+    if (u.open > 0 && u.open < Infinity) rec.open = Math.round(u.open * s) / s;
+    else if (u.open !== 0) this.counters.invalidAuxPrice++;
+    if (u.high > 0 && u.high < Infinity) rec.high = Math.round(u.high * s) / s;
+    else if (u.high !== 0) this.counters.invalidAuxPrice++;
+    if (u.low > 0 && u.low < Infinity) rec.low = Math.round(u.low * s) / s;
+    else if (u.low !== 0) this.counters.invalidAuxPrice++;
+    if (u.close > 0 && u.close < Infinity) rec.close = Math.round(u.close * s) / s;
+    else if (u.close !== 0) this.counters.invalidAuxPrice++;
     if (u.type === FeedResponseCode.FULL) this.setFullExtras(rec, u);
     this.touched(rec);
     return rec;
@@ -268,7 +289,7 @@ export class TickStore implements OnModuleDestroy {
   }
 
   applyOi(u: OiUpdate): TickRecord | null {
-    const rec = this.ensure(instrumentKey(SEGMENT_CODE[u.segment], u.securityId));
+    const rec = this.record(SEGMENT_CODE[u.segment], u.securityId);
     rec.oi = u.oi;
     this.touched(rec);
     return rec;
@@ -279,7 +300,7 @@ export class TickStore implements OnModuleDestroy {
       this.counters.invalidPrice++;
       return null;
     }
-    const rec = this.ensure(instrumentKey(SEGMENT_CODE[u.segment], u.securityId));
+    const rec = this.record(SEGMENT_CODE[u.segment], u.securityId);
     rec.prevClose = Math.round(u.prevClose * rec.priceScale) / rec.priceScale;
     rec.prevOi = u.prevOi;
     this.recomputeChange(rec);
@@ -304,6 +325,7 @@ export class TickStore implements OnModuleDestroy {
 
   /** Marks stale every instrument without a packet for `staleAfterMs`; returns how many. */
   sweepStale(now: number = this.options.now()): number {
+    this.clock = now;
     const limit = now - this.options.staleAfterMs;
     let n = 0;
     for (const rec of this.records.values()) {
@@ -336,35 +358,23 @@ export class TickStore implements OnModuleDestroy {
     return { instruments: this.records.size, ...this.counters };
   }
 
-  private tradeRecord(
-    segment: ExchangeSegment,
-    securityId: number,
-    ltp: number,
-    ltt: number,
-  ): TickRecord | null {
-    if (!validPrice(ltp)) {
+  private tradeRecord(u: TickerUpdate | QuoteUpdate | FullUpdate): TickRecord | null {
+    if (!(u.ltp > 0 && u.ltp < Infinity)) {
       this.counters.invalidPrice++;
       return null;
     }
-    const rec = this.ensure(instrumentKey(SEGMENT_CODE[segment], securityId));
-    if (ltt !== 0 && ltt < rec.ltt) {
+    const rec = this.record(SEGMENT_CODE[u.segment], u.securityId);
+    if (u.ltt !== 0 && u.ltt < rec.ltt) {
       this.counters.droppedOutOfOrder++;
       return null;
     }
     return rec;
   }
 
-  private setLtp(rec: TickRecord, ltp: number, ltt: number): void {
-    rec.ltp = Math.round(ltp * rec.priceScale) / rec.priceScale;
-    if (ltt !== 0) rec.ltt = ltt;
+  private setLtp(rec: TickRecord, u: TickerUpdate | QuoteUpdate | FullUpdate): void {
+    rec.ltp = Math.round(u.ltp * rec.priceScale) / rec.priceScale;
+    if (u.ltt !== 0) rec.ltt = u.ltt;
     this.recomputeChange(rec);
-  }
-
-  private aux(value: number, previous: number, scale: number, zeroAllowed: boolean): number {
-    if (value > 0 && value < Infinity) return Math.round(value * scale) / scale;
-    if (value === 0) return zeroAllowed ? 0 : previous;
-    this.counters.invalidAuxPrice++;
-    return previous;
   }
 
   private setFullExtras(rec: TickRecord, u: FullUpdate): void {
@@ -377,10 +387,10 @@ export class TickStore implements OnModuleDestroy {
       const o = i * DEPTH_STRIDE;
       d[o] = l.bidQty;
       d[o + 1] = l.bidOrders;
-      d[o + 2] = this.aux(l.bidPrice, 0, s, true);
+      d[o + 2] = l.bidPrice >= 0 && l.bidPrice < Infinity ? Math.round(l.bidPrice * s) / s : 0;
       d[o + 3] = l.askQty;
       d[o + 4] = l.askOrders;
-      d[o + 5] = this.aux(l.askPrice, 0, s, true);
+      d[o + 5] = l.askPrice >= 0 && l.askPrice < Infinity ? Math.round(l.askPrice * s) / s : 0;
     }
     d.fill(0, levels * DEPTH_STRIDE);
     rec.hasDepth = true;
@@ -398,7 +408,7 @@ export class TickStore implements OnModuleDestroy {
     this.counters.applied++;
     rec.hasData = true;
     rec.stale = false;
-    rec.updatedAt = this.options.now();
+    rec.updatedAt = this.clock;
     rec.version++;
     if (!rec.dirty) {
       rec.dirty = true;
