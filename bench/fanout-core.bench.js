@@ -46,6 +46,7 @@ const md = path.join(dist, 'src/market-data');
 const { TickStore } = require(path.join(md, 'tick-store.js'));
 const { TickSerializer } = require(path.join(md, 'tick-serializer.js'));
 const { TickFanout } = require(path.join(md, 'tick-fanout.js'));
+const { SubscriptionRegistry } = require(path.join(md, 'subscription-registry.js'));
 
 function arg(name, fallback) {
   const i = process.argv.indexOf('--' + name);
@@ -368,8 +369,41 @@ function allocPerUpdate() {
   return Math.max(0, grew) / n;
 }
 
+function registryFill() {
+  const refs = (from, n, kind, holder) =>
+    Array.from({ length: n }, (_, i) => ({
+      segment: SEG,
+      securityId: String(from + i),
+      kind,
+      holderId: holder,
+      mode: 'QUOTE',
+    }));
+  let messages = 0;
+  const port = { subscribe: () => messages++, unsubscribe: () => messages++ };
+  const out = {};
+  for (let round = 0; round < 3; round++) {
+    let reg = new SubscriptionRegistry(port);
+    const all = refs(1, UNIVERSE, 'CLIENT', 'bench');
+    let t0 = performance.now();
+    reg.acquire(all);
+    out.oneCallMs = performance.now() - t0;
+    reg = new SubscriptionRegistry(port);
+    t0 = performance.now();
+    for (const r of all) reg.acquire([r]);
+    out.singleCallsMs = performance.now() - t0;
+    t0 = performance.now();
+    for (let i = 0; i < 1000; i++) {
+      reg.acquire(refs(100_000 + i, 1, 'POSITION', 'p'));
+    }
+    out.evict1000Ms = performance.now() - t0;
+    out.spread = Math.max(...reg.stats().byConnection) - Math.min(...reg.stats().byConnection);
+  }
+  return out;
+}
+
 async function main() {
   const fmt = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(x));
+  const fill = registryFill();
   const bytesPerUpdate = allocPerUpdate();
   const ours = await runOurs();
   const naive = NAIVE ? await runNaive() : null;
@@ -402,6 +436,11 @@ async function main() {
     `fan-out: ${fmt(ours.serialisationsPerFlush, 0)} serialisations per flush ` +
       `(one per changed wanted instrument), ${fmt(ours.batchesPerFlush, 0)} batches per flush, ` +
       `~${fmt(ours.allocPerFlushKiB, 0)} KiB allocated per flush (median of sampled flushes)`,
+  );
+  console.log(
+    `SubscriptionRegistry: 25,000 instruments in one acquire ${fmt(fill.oneCallMs, 1)} ms, ` +
+      `in 25,000 single acquires ${fmt(fill.singleCallsMs, 1)} ms, then 1,000 evicting ` +
+      `acquires ${fmt(fill.evict1000Ms, 1)} ms; connection spread ${fill.spread}`,
   );
   if (naive)
     console.log(`ratio: naive / ours flush CPU = ${fmt(naive.flushCpuMs / ours.flushCpuMs, 1)}x`);

@@ -136,9 +136,57 @@ interface Holder {
   tag: string | undefined;
 }
 
+/** Holders of one instrument. Most have exactly one, so a Map is made only for the second. */
+class HolderSet {
+  private oneKey: string | null = null;
+  private one: Holder | null = null;
+  private many: Map<string, Holder> | null = null;
+
+  get size(): number {
+    if (this.many) return this.many.size;
+    return this.one ? 1 : 0;
+  }
+
+  get(k: string): Holder | undefined {
+    if (this.many) return this.many.get(k);
+    return this.oneKey === k && this.one ? this.one : undefined;
+  }
+
+  set(k: string, h: Holder): void {
+    if (this.many) {
+      this.many.set(k, h);
+    } else if (!this.one || this.oneKey === k) {
+      this.oneKey = k;
+      this.one = h;
+    } else {
+      this.many = new Map([
+        [this.oneKey as string, this.one],
+        [k, h],
+      ]);
+      this.oneKey = null;
+      this.one = null;
+    }
+  }
+
+  delete(k: string): void {
+    if (this.many) {
+      this.many.delete(k);
+    } else if (this.oneKey === k) {
+      this.oneKey = null;
+      this.one = null;
+    }
+  }
+
+  /** A fresh array: safe to iterate while removing. */
+  values(): Holder[] {
+    if (this.many) return [...this.many.values()];
+    return this.one ? [this.one] : [];
+  }
+}
+
 /** Per-instrument state; also a node of its priority level's LRU list. */
 class Entry {
-  readonly holders = new Map<string, Holder>();
+  readonly holders = new HolderSet();
   /** Holders per mode rank (index 1..3). */
   readonly modeCounts = [0, 0, 0, 0];
   readonly kindCounts = [0, 0, 0, 0, 0];
@@ -291,7 +339,7 @@ export class SubscriptionRegistry {
     const plan = new MessagePlan();
     const evicted: EvictionEvent[] = [];
     for (const { entry, forPriority } of victims) {
-      const holders = [...entry.holders.values()].map(toPublicHolder);
+      const holders = entry.holders.values().map(toPublicHolder);
       this.removeEntry(entry, plan);
       evicted.push({
         instrument: {
@@ -384,7 +432,7 @@ export class SubscriptionRegistry {
 
   holdersOf(key: number): ReferenceHolder[] {
     const entry = this.entries.get(key);
-    return entry ? [...entry.holders.values()].map(toPublicHolder) : [];
+    return entry ? entry.holders.values().map(toPublicHolder) : [];
   }
 
   /** What connection `connIndex` must be subscribed to, per mode (replayed after a reconnect). */
@@ -530,7 +578,7 @@ export class SubscriptionRegistry {
   }
 
   private removeEntry(entry: Entry, plan: MessagePlan): void {
-    for (const holder of [...entry.holders.values()]) this.removeHolder(entry, holder);
+    for (const holder of entry.holders.values()) this.removeHolder(entry, holder);
     if (entry.level !== 0) this.levels[entry.level].remove(entry);
     entry.level = 0;
     if (entry.mode !== null) {
