@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -52,7 +53,12 @@ const ORDER_TYPE_TEXT: Record<string, string> = {
 };
 
 /** The order-update socket: MsgCode 42 login, then an `order_alert` per state change. */
-export class OrderUpdateServer {
+export interface OrderUpdateServerEvents {
+  login: [clientId: string];
+  loginFailed: [];
+}
+
+export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
   private readonly http: http.Server;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
@@ -67,6 +73,7 @@ export class OrderUpdateServer {
     private readonly accounts: Accounts,
     options: OrderUpdateServerOptions = {},
   ) {
+    super();
     this.opts = {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
@@ -147,10 +154,12 @@ export class OrderUpdateServer {
     if (!auth?.ok) {
       this.stats.loginFailures++;
       session.ws.close(4001, 'Authentication failed');
+      this.emit('loginFailed');
       return;
     }
     this.stats.logins++;
     session.clientId = auth.account.clientId;
+    this.emit('login', session.clientId);
   }
 
   private broadcast(order: SimOrder): void {

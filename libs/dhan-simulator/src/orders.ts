@@ -127,6 +127,8 @@ export interface OrderEngineEvents {
   /** Every state change or fill of an order. */
   update: [order: SimOrder];
   trade: [trade: SimTrade];
+  /** After each pass of the matching loop (tests await it instead of sleeping). */
+  matchCycle: [];
 }
 
 /**
@@ -178,6 +180,10 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
     this.matchTimer = undefined;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+  }
+
+  setTransitDelayMs(ms: number): void {
+    this.opts.transitDelayMs = ms;
   }
 
   setMaxFillQtyPerStep(qty: number | undefined): void {
@@ -472,6 +478,7 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
 
   private matchAll(): void {
     for (const order of [...this.open]) this.tryMatch(order);
+    this.emit('matchCycle');
   }
 
   private tryMatch(order: SimOrder): void {
