@@ -7,13 +7,11 @@ import * as path from 'node:path';
 import { AdminModule } from './admin/admin.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { AuthModule } from './auth/auth.module';
-import { AuthService } from './auth/auth.service';
-import { bearerToken } from './auth/auth.guard';
-import { Role } from './auth/role.enum';
+import { tokenFromConnectionParams, WsAuthGate } from './auth/ws-auth.gate';
 import { CommonModule } from './common/common.module';
 import { buildGraphqlOptions } from './common/graphql/graphql-options';
 import { ScopedMercuriusDriver } from './common/graphql/scoped-mercurius.driver';
-import type { GraphQLEndpoint, Principal } from './common/graphql/graphql-context';
+import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -40,24 +38,16 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
   return GraphQLModule.forRootAsync<MercuriusDriverConfig>({
     driver: ScopedMercuriusDriver,
     imports: [AuthCoreModule],
-    inject: [APP_CONFIG, AuthService, MetricsService],
-    useFactory: (config: ResolvedAppConfig, auth: AuthService, metrics: MetricsService) =>
+    inject: [APP_CONFIG, WsAuthGate, MetricsService],
+    useFactory: (config: ResolvedAppConfig, gate: WsAuthGate, metrics: MetricsService) =>
       buildGraphqlOptions({
         endpoint,
         path: GRAPHQL_PATHS[endpoint],
         include,
         schemaFile: SCHEMA_FILES[endpoint],
         production: config.server.production,
-        bearerToken,
-        authenticateConnection: async (token, target): Promise<Principal | undefined> => {
-          if (!token) return undefined;
-          try {
-            const user = await auth.authenticate(token);
-            return target === 'admin' && user.role !== Role.ADMIN ? undefined : user;
-          } catch {
-            return undefined;
-          }
-        },
+        connectionToken: tokenFromConnectionParams,
+        authenticateConnection: (token, target) => gate.authorizeConnection(token, target),
         countOperation: (name, type, result) => metrics.countGraphqlOperation(name, type, result),
         logError: (error, message) => logger.error({ msg: message, err: error }),
       }),

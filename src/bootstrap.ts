@@ -7,8 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule, GRAPHQL_PATHS } from './app.module';
-import { TokenService } from './auth/token.service';
-import { watchGraphqlSockets } from './auth/ws-session-watchdog';
+import { WsAuthGate } from './auth/ws-auth.gate';
 import { BadUserInputError } from './common/errors/domain-error';
 import type { ResolvedAppConfig } from './config/app-config';
 import { MetricsService } from './health/metrics.service';
@@ -70,7 +69,7 @@ export async function createApp(
       },
     },
   });
-  watchGraphqlSockets(fastify.websocketServer, app.get(TokenService), {
+  app.get(WsAuthGate).attach(fastify.websocketServer, {
     adminPath: GRAPHQL_PATHS.admin,
     initTimeoutMs: WS_INIT_TIMEOUT_MS,
   });

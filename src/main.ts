@@ -1,9 +1,7 @@
 import 'reflect-metadata';
-import { AdminBootstrapService } from './auth/admin-bootstrap.service';
-import { connectionInfo, createApp } from './bootstrap';
+import type { ResolvedAppConfig } from './config/app-config';
 import { resolveSecrets } from './config/resolve-secrets';
 import { ConfigValidationError, validateConfig } from './config/validate-config';
-import type { ResolvedAppConfig } from './config/app-config';
 
 function loadConfig(): ResolvedAppConfig {
   try {
@@ -18,14 +16,20 @@ function loadConfig(): ResolvedAppConfig {
 }
 
 async function main(): Promise<void> {
+  // Configuration is checked before the framework loads, so a bad value fails in milliseconds.
   const config = loadConfig();
+  const { connectionInfo, createApp } = await import('./bootstrap');
+  const { AdminBootstrapService } = await import('./auth/admin-bootstrap.service');
+
   const app = await createApp(config);
   await app.listen({ port: config.server.port, host: config.server.host });
 
   const urls = connectionInfo(app);
   const lines = [
     '',
-    `broking-terminal-server is up (${config.embedded ? 'embedded default' : 'configured'}; market data: ${config.dhan.live ? 'DhanHQ live' : 'built-in simulator'}; execution: ${config.execution.mode})`,
+    `broking-terminal-server is up (${config.embedded ? 'embedded default' : 'configured'}; ` +
+      `market data: ${config.dhan.live ? 'DhanHQ live' : 'built-in simulator'}; ` +
+      `execution: ${config.execution.mode})`,
     `  GraphQL (user):  ${urls.graphqlUrl}`,
     `  GraphQL (admin): ${urls.adminUrl}`,
     `  WebSocket:       ${urls.websocketUrl}  (graphql-transport-ws; token in connection_init)`,
@@ -43,8 +47,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(
-    `Boot failed: ${error instanceof Error ? error.message : String(error)}`.split('\n')[0],
-  );
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`Boot failed: ${message.split('\n')[0]}`);
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
 import { UsersService } from './users.service';
+import { WsAuthGate } from './ws-auth.gate';
 
 /**
  * Users, tokens, sessions and the global guard, without resolvers: modules of either schema
@@ -24,8 +25,9 @@ import { UsersService } from './users.service';
     PasswordHasher,
     LoginThrottle,
     AdminBootstrapService,
+    WsAuthGate,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuthService, UsersService, TokenService, AdminBootstrapService],
+  exports: [AuthService, UsersService, TokenService, AdminBootstrapService, WsAuthGate],
 })
 export class AuthCoreModule {}

@@ -25,13 +25,17 @@ export const REDACTED_PATHS = [
 ];
 
 /** The one pino instance: Fastify logs requests with it and Nest's logger writes through it. */
-export function createLogger(server: Pick<ServerConfig, 'logLevel'>): Logger {
-  return pino({
+export function createLogger(
+  server: Pick<ServerConfig, 'logLevel'>,
+  destination?: pino.DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
     level: server.logLevel,
     base: { service: 'broking-terminal-server' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 type Message = unknown;

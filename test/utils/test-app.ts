@@ -4,12 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { AdminBootstrapService } from '../../src/auth/admin-bootstrap.service';
 import { connectionInfo, createApp, type ConnectionInfo } from '../../src/bootstrap';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 import { resolveSecrets } from '../../src/config/resolve-secrets';
 import { validateConfig, type Env } from '../../src/config/validate-config';
+import { createLogger } from '../../src/logging/logger';
 
 declare const __DATABASE_ENGINE__: string | undefined;
 
@@ -78,7 +80,12 @@ async function preparePostgres(): Promise<PreparedDatabase> {
  * random port, against a fresh SQLite file (default) or a fresh PostgreSQL schema
  * (e2e-postgres project).
  */
-export async function createTestApp(env: Env = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Collects the server's JSON log lines (at info level) instead of discarding them. */
+  logLines?: string[];
+}
+
+export async function createTestApp(env: Env = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const database =
     databaseEngine() === 'postgres' ? await preparePostgres() : await prepareSqlite();
   try {
@@ -92,7 +99,18 @@ export async function createTestApp(env: Env = {}): Promise<TestApp> {
         PORT: '0',
       }),
     );
-    const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    const lines = options.logLines;
+    const logger = lines
+      ? createLogger(
+          { logLevel: 'info' },
+          new Writable({
+            write(chunk: Buffer, _encoding, done) {
+              lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+              done();
+            },
+          }),
+        )
+      : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
     const app = await createApp(config, { logger });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const generated = app.get(AdminBootstrapService).takeGeneratedCredentials();

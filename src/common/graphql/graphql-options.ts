@@ -34,7 +34,8 @@ export interface GraphqlEndpointOptions {
     token: string | undefined,
     endpoint: GraphQLEndpoint,
   ) => Promise<Principal | undefined>;
-  bearerToken: (header: unknown) => string | undefined;
+  /** Reads the bearer token of connection_init params. */
+  connectionToken: (params: Record<string, unknown>) => string | undefined;
   countOperation: (
     endpoint: string,
     operationType: string,
@@ -75,6 +76,18 @@ function flatten(errors: readonly GraphQLError[]): GraphQLError[] {
   return flat;
 }
 
+/**
+ * As Mercurius does by default: 200 when there is data; else the status the request error
+ * carries (400 for a malformed or invalid document, a batch, too deep, too complex).
+ */
+function statusCodeOf(execution: ExecutionResult & { statusCode?: number }): number {
+  if (execution.data) return 200;
+  if (execution.statusCode !== undefined) return execution.statusCode;
+  const errors = execution.errors ?? [];
+  const carried = (errors[0]?.originalError as { statusCode?: unknown } | undefined)?.statusCode;
+  return errors.length === 1 && typeof carried === 'number' ? carried : 200;
+}
+
 /** Mercurius options shared by the user and the admin endpoint: hardening, errors, auth. */
 export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusDriverConfig {
   const { endpoint, production } = options;
@@ -96,7 +109,7 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
       options.countOperation(endpoint, context[OPERATION_TYPE] ?? 'unknown', 'rejected');
     }
     return {
-      statusCode: execution.data ? 200 : (execution.statusCode ?? 200),
+      statusCode: statusCodeOf(execution),
       response: { data: execution.data ?? null, errors },
     };
   };
@@ -122,11 +135,11 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     subscription: {
       context: (): Partial<GraphQLRequestContext> => ({ endpoint }),
       onConnect: async (data: { payload?: unknown }) => {
-        const payload = (data.payload ?? {}) as Record<string, unknown>;
-        const headers = (payload.headers ?? {}) as Record<string, unknown>;
-        const token = options.bearerToken(
-          payload.authorization ?? payload.Authorization ?? headers.authorization,
-        );
+        const params =
+          typeof data.payload === 'object' && data.payload !== null
+            ? (data.payload as Record<string, unknown>)
+            : {};
+        const token = options.connectionToken(params);
         const user = await options.authenticateConnection(token, endpoint);
         if (!user) return false;
         return { endpoint, user, accessToken: token } satisfies GraphQLRequestContext;

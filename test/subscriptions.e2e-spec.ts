@@ -1,0 +1,149 @@
+import { createTestApp, type TestApp } from './utils/test-app';
+import { login, subscribe, type SubscriptionProbe } from './utils/graphql-client';
+import { claimsOf, forgeToken, unsignedToken } from './utils/tokens';
+
+const SERVER_TIME = 'subscription { serverTime }';
+const FORBIDDEN_CLOSE = 4403;
+
+describe('subscriptions over graphql-ws (e2e)', () => {
+  let t: TestApp;
+  let userToken: string;
+  const probes: SubscriptionProbe[] = [];
+
+  function open(url: string, params: Record<string, unknown> | undefined) {
+    const probe = subscribe(url, SERVER_TIME, params);
+    probes.push(probe);
+    return probe;
+  }
+
+  /** Refused: the socket closes as forbidden and no data is ever delivered. */
+  async function expectRefused(probe: SubscriptionProbe) {
+    const closed = await probe.closed;
+    expect(closed.code).toBe(FORBIDDEN_CLOSE);
+    await probe.failed;
+    expect(probe.received).toEqual([]);
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    userToken = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
+  });
+
+  afterEach(async () => {
+    await Promise.all(probes.splice(0).map((probe) => probe.dispose()));
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('delivers serverTime to a socket authenticated in connection_init', async () => {
+    const probe = open(t.websocketUrl, { authorization: `Bearer ${userToken}` });
+    const first = (await probe.firstValue) as { data: { serverTime: string } };
+    const time = new Date(first.data.serverTime).getTime();
+    expect(Number.isFinite(time)).toBe(true);
+    expect(Math.abs(time - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('refuses a socket without a token', async () => {
+    await expectRefused(open(t.websocketUrl, {}));
+  });
+
+  it('refuses a socket with no connection_init payload at all', async () => {
+    await expectRefused(open(t.websocketUrl, undefined));
+  });
+
+  it('refuses an expired token', async () => {
+    const { sub, sid } = claimsOf(userToken);
+    const expired = forgeToken({
+      secret: t.config.auth.jwtSecret,
+      config: t.config,
+      userId: sub,
+      sessionId: sid,
+      role: 'ADMIN',
+      expiresInSeconds: -30,
+    });
+    await expectRefused(open(t.websocketUrl, { authorization: `Bearer ${expired}` }));
+  });
+
+  it('refuses a token signed by another key', async () => {
+    const { sub, sid } = claimsOf(userToken);
+    const foreign = forgeToken({
+      secret: 'another-key-another-key-another-key-0123',
+      config: t.config,
+      userId: sub,
+      sessionId: sid,
+      role: 'ADMIN',
+    });
+    await expectRefused(open(t.websocketUrl, { authorization: `Bearer ${foreign}` }));
+  });
+
+  it('refuses an unsigned token (alg: none)', async () => {
+    const { sub, sid } = claimsOf(userToken);
+    const unsigned = unsignedToken({
+      config: t.config,
+      userId: sub,
+      sessionId: sid,
+      role: 'ADMIN',
+    });
+    await expectRefused(open(t.websocketUrl, { authorization: `Bearer ${unsigned}` }));
+  });
+
+  it('refuses a well-signed token whose session was logged out', async () => {
+    const session = await login(t.graphqlUrl, t.admin.username, t.admin.password);
+    const out = await fetch(t.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${session.accessToken}`,
+      },
+      body: JSON.stringify({ query: 'mutation { logout }' }),
+    });
+    expect(((await out.json()) as { data: { logout: boolean } }).data.logout).toBe(true);
+    await expectRefused(open(t.websocketUrl, { authorization: `Bearer ${session.accessToken}` }));
+  });
+
+  it('refuses a USER token on the admin endpoint socket', async () => {
+    const password = 'a long enough password';
+    const created = await fetch(t.adminUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${userToken}` },
+      body: JSON.stringify({
+        query: `mutation { createUser(input: { username: "ws-user", password: "${password}" }) { id } }`,
+      }),
+    });
+    expect(created.status).toBe(200);
+    const plain = await login(t.graphqlUrl, 'ws-user', password);
+    await expectRefused(
+      open(t.adminWebsocketUrl, { authorization: `Bearer ${plain.accessToken}` }),
+    );
+  });
+});
+
+describe('subscription socket whose access token expires (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ ACCESS_TOKEN_TTL: '2' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is closed as forbidden when the token expires', async () => {
+    const session = await login(t.graphqlUrl, t.admin.username, t.admin.password);
+    const probe = subscribe(t.websocketUrl, SERVER_TIME, {
+      authorization: `Bearer ${session.accessToken}`,
+    });
+    try {
+      await probe.firstValue;
+      const closed = await probe.closed;
+      expect(closed.code).toBe(FORBIDDEN_CLOSE);
+      // Closed at (not long before) the token's expiry.
+      expect(Date.now()).toBeGreaterThanOrEqual(claimsOf(session.accessToken).exp * 1000 - 50);
+    } finally {
+      await probe.dispose();
+    }
+  });
+});
