@@ -150,15 +150,16 @@ class ClientState {
  * those that changed (conflated: latest state only, however many updates happened), built
  * from fragments serialised once per record version and shared by every client. The scan
  * costs one comparison per subscribed instrument per flush and allocates nothing but the
- * batch string; when the store has nothing dirty and no client is behind, it is skipped.
+ * batch buffer; when the store has nothing dirty and no client is behind, it is skipped.
  *
  * First delivery of a subscription is its snapshot: every requested instrument, in request
- * order; an instrument with no data yet appears with null values and `stale: true`.
+ * order; an instrument with no data yet appears with null values and `stale: true`. It goes
+ * out at the first flush after `subscribe` (at most one interval later).
  *
  * Backpressure is per client: above `highWaterBytes` its batches are held (what it missed is
- * delivered later as latest state only) until it drains below `lowWaterBytes`; above `hardCapBytes`, or held longer
- * than `maxOverHighMs`, it is closed. Sinks are synchronous and never awaited, so one slow
- * client costs the others one backpressure check per flush.
+ * delivered later as latest state only) until it drains below `lowWaterBytes`; above
+ * `hardCapBytes`, or held longer than `maxOverHighMs`, it is closed. Sinks are synchronous and
+ * never awaited, so one slow client costs the others one backpressure check per flush.
  */
 @Injectable()
 export class TickFanout implements OnModuleDestroy {

@@ -205,14 +205,14 @@ describe('TickStore', () => {
       expect(store.get(KEY)!.stale).toBe(false);
     });
 
-    it("markStale flags a dropped connection's instruments until each gets fresh data", () => {
+    it("markConnectionStale flags a dropped connection's instruments until each gets fresh data", () => {
       const { store } = setup();
       const other = instrumentKey(SEGMENT_CODE[SEG], ID + 1);
       store.apply(aTicker());
       store.apply(aTicker({ securityId: ID + 1 }));
       store.apply(aTicker({ securityId: ID + 2 }));
       store.drainDirty();
-      expect(store.markStale([KEY, other, 999])).toBe(2);
+      expect(store.markConnectionStale([KEY, other, 999])).toBe(2);
       expect(store.drainDirty().map((r) => r.key)).toEqual([KEY, other]);
       store.apply(anOi(5));
       expect(store.get(KEY)!.stale).toBe(false);

@@ -312,7 +312,7 @@ export class TickStore implements OnModuleDestroy {
    * Flags these instruments stale until each gets a fresh packet (a dropped connection's
    * instruments: pass `registry.keysOnConnection(i)`). Returns how many changed.
    */
-  markStale(keys: Iterable<number>): number {
+  markConnectionStale(keys: Iterable<number>): number {
     let n = 0;
     for (const key of keys) {
       const rec = this.records.get(key);
