@@ -1,0 +1,114 @@
+import { BadRequestException, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { GraphQLError } from 'graphql';
+import {
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from './domain-error';
+import { ErrorCode } from './error-code';
+import { classifyError, INTERNAL_MESSAGE, toPublicError } from './public-error';
+
+function resolverError(original: Error): GraphQLError {
+  return new GraphQLError(original.message, { originalError: original, path: ['me'] });
+}
+
+describe('error mapping at the GraphQL edge', () => {
+  it.each([
+    [new UnauthenticatedError(), ErrorCode.UNAUTHENTICATED],
+    [new NotFoundError('Order not found'), ErrorCode.NOT_FOUND],
+    [new ConflictError('Duplicate clientOrderId'), ErrorCode.CONFLICT],
+    [
+      new DomainError(ErrorCode.CAPACITY_EXCEEDED, 'Feed capacity reached'),
+      ErrorCode.CAPACITY_EXCEEDED,
+    ],
+  ])('maps a domain error to its own code: %s', (error, code) => {
+    expect(toPublicError(resolverError(error), true)).toEqual({
+      message: error.message,
+      path: ['me'],
+      extensions: { code },
+    });
+  });
+
+  it('copies client-safe details into extensions', () => {
+    const formatted = toPublicError(resolverError(new RateLimitedError(42)), true);
+    expect(formatted.extensions).toEqual({ code: ErrorCode.RATE_LIMITED, retryAfterSeconds: 42 });
+  });
+
+  it('keeps the public code when details carry a "code" field', () => {
+    const error = new DomainError(ErrorCode.CONFLICT, 'x', { code: 'spoofed' });
+    expect(toPublicError(resolverError(error), true).extensions?.code).toBe(ErrorCode.CONFLICT);
+  });
+
+  it.each([
+    [new UnauthorizedException(), ErrorCode.UNAUTHENTICATED],
+    [new ForbiddenException(), ErrorCode.FORBIDDEN],
+    [
+      new BadRequestException(['quantity must be positive', 'price is required']),
+      ErrorCode.BAD_USER_INPUT,
+    ],
+  ])('maps framework exceptions by status: %s', (error, code) => {
+    expect(classifyError(resolverError(error), true).code).toBe(code);
+  });
+
+  it('joins validation messages', () => {
+    const error = new BadRequestException(['quantity must be positive', 'price is required']);
+    expect(classifyError(resolverError(error), true).message).toBe(
+      'quantity must be positive; price is required',
+    );
+  });
+
+  it('treats graphql-js request errors as BAD_USER_INPUT and hides suggestions in production', () => {
+    const error = new GraphQLError('Cannot query field "mee" on type "Query". Did you mean "me"?');
+    expect(toPublicError(error, true)).toEqual({
+      message: 'Cannot query field "mee" on type "Query".',
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    });
+    expect(toPublicError(error, false).message).toMatch(/Did you mean "me"\?$/);
+  });
+
+  it('treats Mercurius request errors (depth, batch) as BAD_USER_INPUT', () => {
+    const depth = Object.assign(new Error('Query depth exceeds 8'), {
+      code: 'MER_ERR_GQL_QUERY_DEPTH',
+    });
+    expect(classifyError(resolverError(depth), true)).toEqual({
+      code: ErrorCode.BAD_USER_INPUT,
+      message: 'Query depth exceeds 8',
+    });
+  });
+
+  it('hides unexpected errors in production: INTERNAL, fixed message, no stack', () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'price')");
+    const formatted = toPublicError(resolverError(bug), true);
+    expect(formatted).toEqual({
+      message: INTERNAL_MESSAGE,
+      path: ['me'],
+      extensions: { code: ErrorCode.INTERNAL },
+    });
+    expect(JSON.stringify(formatted)).not.toMatch(/price|stack/);
+  });
+
+  it('shows the message of unexpected errors outside production, still INTERNAL', () => {
+    const bug = new Error('SQLITE_BUSY: database is locked');
+    expect(classifyError(resolverError(bug), false)).toEqual({
+      code: ErrorCode.INTERNAL,
+      message: 'SQLITE_BUSY: database is locked',
+    });
+  });
+
+  it('never emits a code outside the public list', () => {
+    const publicCodes = new Set(Object.values(ErrorCode));
+    const samples: unknown[] = [
+      new Error('x'),
+      'a string',
+      null,
+      Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+      new GraphQLError('x'),
+      new UnauthenticatedError(),
+    ];
+    for (const sample of samples) {
+      expect(publicCodes.has(classifyError(sample, true).code)).toBe(true);
+    }
+  });
+});
