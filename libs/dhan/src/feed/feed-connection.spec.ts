@@ -179,6 +179,71 @@ describe('FeedConnection against a tiny ws server', () => {
     expect(delays).toEqual([250, 1000, 3000, 800]);
   });
 
+  it('resets the attempt counter only after the connection stayed up for the stable period', async () => {
+    const c = make({ backoff: { random: () => 0.5, stableMs: 30_000 } });
+    c.start();
+    const first = await server.nextConnection();
+    await once(c, 'connected');
+    let disconnected = once(c, 'disconnected');
+    first.socket.terminate();
+    await disconnected;
+    expect(clock.pending()).toEqual([500]);
+    clock.advance(500);
+    const second = await server.nextConnection();
+    await once(c, 'connected');
+    clock.advance(29_000);
+    disconnected = once(c, 'disconnected');
+    second.socket.terminate();
+    await disconnected;
+    // up 29 s, under the stable period: the ceiling keeps doubling
+    expect(clock.pending()).toEqual([1000]);
+    clock.advance(1000);
+    const third = await server.nextConnection();
+    await once(c, 'connected');
+    clock.advance(30_000);
+    disconnected = once(c, 'disconnected');
+    third.socket.terminate();
+    await disconnected;
+    // up 30 s: back to the first ceiling
+    expect(clock.pending()).toEqual([500]);
+  });
+
+  it('emits stats on its interval', async () => {
+    const c = make({ statsIntervalMs: 10_000 });
+    const stats: Array<{ connects: number; state: string }> = [];
+    c.on('stats', (s) => stats.push(s));
+    c.start();
+    await once(c, 'connected');
+    clock.advance(20_000);
+    expect(stats).toEqual([
+      expect.objectContaining({ connects: 1, state: 'open' }),
+      expect.objectContaining({ connects: 1, state: 'open' }),
+    ]);
+  });
+
+  it('reports a failing token provider and retries through the backoff', async () => {
+    let fail = true;
+    conn = new FeedConnection({
+      url: server.url,
+      clientId: '1000000001',
+      token: () => {
+        if (fail) throw new Error('vault unavailable');
+        return 'token-ok';
+      },
+      clock,
+      pingIntervalMs: 0,
+      backoff: { random: () => 0.5 },
+    });
+    const error = new Promise<{ kind: string }>((resolve) => conn?.once('error', resolve));
+    conn.start();
+    expect((await error).kind).toBe('TOKEN_PROVIDER');
+    expect(conn.state).toBe('backoff');
+    fail = false;
+    clock.advance(500);
+    const first = await server.nextConnection();
+    expect(first.url.searchParams.get('token')).toBe('token-ok');
+  });
+
   it('stops on a fatal 807 disconnect packet and resume() reconnects with a fresh token', async () => {
     const c = make();
     c.subscribe(instruments(3), FeedMode.QUOTE);

@@ -301,8 +301,9 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
   subscribe(instruments: readonly FeedInstrument[], mode: FeedMode): void {
     const added: FeedInstrument[] = [];
     const demote = new Map<FeedMode, FeedInstrument[]>();
-    let newCount = 0;
-    for (const i of instruments) if (!this.subs.has(keyOf(i))) newCount++;
+    const fresh = new Set<string>();
+    for (const i of instruments) if (!this.subs.has(keyOf(i))) fresh.add(keyOf(i));
+    const newCount = fresh.size;
     if (this.subs.size + newCount > FEED_LIMITS.maxInstrumentsPerConnection) {
       throw new FeedCapacityError(
         `${this.name}: ${this.subs.size + newCount} instruments exceed ${FEED_LIMITS.maxInstrumentsPerConnection} per connection`,
