@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { OrderRateLimiter } from './order-rate-limiter';
 import { CheckInput, RISK_CHECKS, RiskCheck, dailyLossHit } from './risk-checks';
 import { deriveFacts } from './risk-order-facts';
@@ -29,6 +29,9 @@ export interface RiskEngineOptions {
   checks?: readonly RiskCheck[];
 }
 
+/** DI token for RiskEngineOptions; without it Nest builds the engine with the defaults. */
+export const RISK_ENGINE_OPTIONS = Symbol('RISK_ENGINE_OPTIONS');
+
 const NO_SIGNALS: RiskSignal[] = [];
 
 /**
@@ -43,7 +46,8 @@ export class RiskEngine {
   private readonly rate: OrderRateLimiter;
   private readonly checks: readonly RiskCheck[];
 
-  constructor(options: RiskEngineOptions = {}) {
+  constructor(@Optional() @Inject(RISK_ENGINE_OPTIONS) options: RiskEngineOptions | null = null) {
+    options ??= {};
     this.now = options.now ?? Date.now;
     this.rate = new OrderRateLimiter(options.rateRetainMs ?? 60_000, this.now);
     this.checks = options.checks ?? RISK_CHECKS;

@@ -82,3 +82,38 @@ export const DEFAULT_RISK_LIMITS: RiskLimits = Object.freeze({
   rateWindowMs: 1_000,
   margin: DEFAULT_MARGIN_RULES,
 });
+
+/**
+ * Problems with a set of limits (for the admin mutation that edits them); empty when valid.
+ * Every number must be a non-negative safe integer and the rate window positive.
+ */
+export function validateRiskLimits(limits: RiskLimits): string[] {
+  const problems: string[] = [];
+  const whole = (name: string, value: number) => {
+    if (!Number.isSafeInteger(value) || value < 0)
+      problems.push(`${name} must be a whole number >= 0`);
+  };
+  whole('maxQuantityPerOrder', limits.maxQuantityPerOrder);
+  whole('maxOrderValuePaise', limits.maxOrderValuePaise);
+  whole('priceCollarBps', limits.priceCollarBps);
+  whole('staleAfterMs', limits.staleAfterMs);
+  whole('marketOrderBufferBps', limits.marketOrderBufferBps);
+  whole('maxOpenOrders', limits.maxOpenOrders);
+  whole('maxPositionValuePaise', limits.maxPositionValuePaise);
+  whole('maxGrossExposurePaise', limits.maxGrossExposurePaise);
+  whole('maxDailyLossPaise', limits.maxDailyLossPaise);
+  whole('maxOrdersPerWindow', limits.maxOrdersPerWindow);
+  whole('rateWindowMs', limits.rateWindowMs);
+  if (limits.rateWindowMs === 0) problems.push('rateWindowMs must be above 0');
+  if (limits.freezePolicy !== 'SLICE' && limits.freezePolicy !== 'DENY') {
+    problems.push('freezePolicy must be SLICE or DENY');
+  }
+  const m = limits.margin;
+  for (const [product, bps] of Object.entries(m.productBps))
+    whole(`margin.productBps.${product}`, bps);
+  whole('margin.futuresBps', m.futuresBps);
+  whole('margin.futuresIntradayBps', m.futuresIntradayBps);
+  whole('margin.optionSellBps', m.optionSellBps);
+  whole('margin.optionBuyBps', m.optionBuyBps);
+  return problems;
+}
