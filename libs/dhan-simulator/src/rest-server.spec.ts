@@ -95,6 +95,17 @@ describe('REST server', () => {
       expect((wrong.json as { errorCode: string }).errorCode).toBe('DH-901');
     });
 
+    it('refuses an expired token with 401 DH-901 until it is renewed', async () => {
+      sim.expireToken(sim.credentials.clientId);
+      const expired = await call('GET', '/positions');
+      expect(expired.status).toBe(401);
+      expect((expired.json as { errorCode: string }).errorCode).toBe('DH-901');
+      const feedShape = await call('POST', '/marketfeed/ltp', { NSE_EQ: [2885] });
+      expect(feedShape.json).toEqual({ data: { '807': expect.any(String) }, status: 'failed' });
+      sim.accounts.renewToken(sim.credentials.clientId, sim.credentials.accessToken);
+      expect((await call('GET', '/positions')).status).toBe(200);
+    });
+
     it('answers data APIs in their own failure shape', async () => {
       const wrong = await call(
         'POST',
