@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { createTestApp, type TestApp } from './utils/test-app';
 import { login, subscribe, type SubscriptionProbe } from './utils/graphql-client';
 import { claimsOf, forgeToken, unsignedToken } from './utils/tokens';
@@ -124,7 +125,7 @@ describe('subscription socket whose access token expires (e2e)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ ACCESS_TOKEN_TTL: '2' });
+    t = await createTestApp({ ACCESS_TOKEN_TTL: '3' });
   });
 
   afterAll(async () => {
@@ -137,7 +138,8 @@ describe('subscription socket whose access token expires (e2e)', () => {
       authorization: `Bearer ${session.accessToken}`,
     });
     try {
-      await probe.firstValue;
+      // Acknowledged first: the close comes from the expiry, not from a refusal.
+      await probe.connected;
       const closed = await probe.closed;
       expect(closed.code).toBe(FORBIDDEN_CLOSE);
       // Closed at (not long before) the token's expiry.
@@ -145,5 +147,49 @@ describe('subscription socket whose access token expires (e2e)', () => {
     } finally {
       await probe.dispose();
     }
+  });
+});
+
+describe('WebSocket origin allowlist (e2e)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ ALLOWED_ORIGINS: 'https://terminal.example.com' });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Resolves with the HTTP status of a refused upgrade, or 101 when the socket opens. */
+  function upgradeStatus(origin: string | undefined): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(t.websocketUrl, 'graphql-transport-ws', {
+        headers: origin ? { origin } : {},
+      });
+      socket.once('open', () => {
+        socket.once('close', () => resolve(101));
+        socket.close();
+      });
+      socket.once('unexpected-response', (request, response) => {
+        response.resume();
+        request.destroy();
+        resolve(response.statusCode ?? 0);
+      });
+      socket.once('error', (error) => {
+        if (!/Unexpected server response|closed before the connection/.test(error.message)) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  it('refuses the upgrade from a foreign browser origin', async () => {
+    expect(await upgradeStatus('https://evil.example')).toBe(403);
+  });
+
+  it('accepts the allowed origin and clients that send no Origin', async () => {
+    expect(await upgradeStatus('https://terminal.example.com')).toBe(101);
+    expect(await upgradeStatus(undefined)).toBe(101);
   });
 });

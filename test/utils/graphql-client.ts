@@ -73,6 +73,8 @@ export interface SubscriptionProbe {
   client: Client;
   /** Every `next` payload received, in order. */
   received: unknown[];
+  /** Resolves when the server acknowledged connection_init. */
+  connected: Promise<void>;
   /** Resolves with the first payload. */
   firstValue: Promise<unknown>;
   /** Resolves when the socket closes, with its close code. */
@@ -89,6 +91,8 @@ export function subscribe(
   connectionParams: Record<string, unknown> | undefined,
 ): SubscriptionProbe {
   let resolveClosed!: (info: CloseInfo) => void;
+  let resolveConnected!: () => void;
+  const connected = new Promise<void>((resolve) => (resolveConnected = resolve));
   const closed = new Promise<CloseInfo>((resolve) => (resolveClosed = resolve));
   const client = createClient({
     url,
@@ -98,6 +102,7 @@ export function subscribe(
     lazy: false,
     shouldRetry: () => false,
     on: {
+      connected: () => resolveConnected(),
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: unknown };
         resolveClosed({ code, reason: String(reason ?? '') });
@@ -124,6 +129,7 @@ export function subscribe(
   return {
     client,
     received,
+    connected,
     firstValue,
     closed,
     failed,
