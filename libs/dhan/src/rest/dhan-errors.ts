@@ -51,7 +51,8 @@ export class DhanAmbiguousError extends DhanError {
     readonly path: string,
     readonly causeCode: string | undefined,
   ) {
-    super(message, 'ambiguous', false);
+    // Repeating a read is harmless; repeating a write (an order) is not.
+    super(message, 'ambiguous', method === 'GET');
   }
 }
 

@@ -406,7 +406,14 @@ describe('DhanRestClient against a local http server', () => {
 
   it('reports a reset after the request was sent as ambiguous', async () => {
     srv.handler = (_r, res) => res.socket?.destroy();
-    await expect(make().cancelOrder('1')).rejects.toBeInstanceOf(DhanAmbiguousError);
+    const c = make();
+    await expect(c.cancelOrder('1')).rejects.toMatchObject({
+      category: 'ambiguous',
+      retryable: false,
+    });
+    const read = await c.getPositions().catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(DhanAmbiguousError);
+    expect(read).toMatchObject({ method: 'GET', retryable: true });
   });
 
   it('reports a refused connection as a plain retryable network error', async () => {

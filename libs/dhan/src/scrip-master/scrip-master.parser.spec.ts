@@ -38,6 +38,7 @@ const MALFORMED_ROWS = [
   'NSE,D,60001,OPTIDX,,NIFTY-Dec2026-24100-XX,65.0,NIFTY ?,2026-12-29,24100.0,XX,5.0,M,OPTIDX,NA,',
   'NSE,E,60002,EQUITY,,NOLOT,abc,No lot,,,,5.0,NA,EQ,EQ,NOLOT',
   'NSE,E,60003',
+  'NSE,M,60004,FUTCOM,0,GOLDM-Dec2026-FUT,1.0,GOLDM DEC FUT,2026-12-05,-0.01,XX,100.0,M,FUTCOM,NA,',
 ];
 
 function csv(header: string, rows: string[]): string {
@@ -146,7 +147,7 @@ describe('parseScripMaster: compact file', () => {
     );
     expect(stats.instruments).toBe(16);
     expect(instruments).toHaveLength(16);
-    expect(stats.skipped).toBe(6);
+    expect(stats.skipped).toBe(7);
     expect(stats.skippedByReason).toEqual({
       'unknown exchange': 1,
       'bad security id': 1,
@@ -154,6 +155,7 @@ describe('parseScripMaster: compact file', () => {
       'derivative without expiry': 1,
       'option without CE/PE': 1,
       'bad lot size': 1,
+      'unmapped segment': 1,
     });
   });
 

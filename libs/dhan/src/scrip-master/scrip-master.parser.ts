@@ -207,10 +207,13 @@ function toInstrument(row: Record<string, string | undefined>, c: Columns): RowR
   const instrumentType = cell(row, c.instrument).toUpperCase();
   if (instrumentType === '') return { skip: 'no instrument name' };
   const isIndex = instrumentType === 'INDEX';
+  const letter = cell(row, c.segment).toUpperCase();
+  // A segment letter we cannot map (e.g. NSE commodity) is skipped, not guessed from the instrument.
   const segment = isIndex
     ? ExchangeSegment.IDX_I
-    : (BY_LETTER[`${exchange}:${cell(row, c.segment).toUpperCase()}`] ??
-      segmentByInstrument(exchange, instrumentType));
+    : letter === ''
+      ? segmentByInstrument(exchange, instrumentType)
+      : BY_LETTER[`${exchange}:${letter}`];
   if (segment === undefined) return { skip: 'unmapped segment' };
 
   const tradingSymbol = cell(row, c.tradingSymbol);
