@@ -408,6 +408,20 @@ describe('FeedConnection against a tiny ws server', () => {
     expect(c.subscriptionCount).toBe(0);
   });
 
+  it('reports a malformed URL as fatal instead of throwing', async () => {
+    conn = new FeedConnection({
+      url: 'not a url',
+      clientId: '1',
+      token: () => 't',
+      clock,
+      pingIntervalMs: 0,
+    });
+    const fatal = new Promise<{ message: string }>((resolve) => conn?.once('fatal', resolve));
+    conn.start();
+    expect((await fatal).message).toMatch(/cannot open the feed socket/);
+    expect(conn.state).toBe('fatal');
+  });
+
   it('refuses more than 5000 instruments on one connection', () => {
     const c = make();
     c.subscribe(instruments(5000), FeedMode.TICKER);

@@ -378,11 +378,19 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
       return;
     }
     if (attempt !== this.attemptSeq || this.currentState !== 'connecting') return;
-    const ws = new WebSocket(buildFeedUrl(this.opts.url, token, this.opts.clientId), {
-      maxPayload: this.opts.maxPayload ?? 1024 * 1024,
-      handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
-      perMessageDeflate: false,
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(buildFeedUrl(this.opts.url, token, this.opts.clientId), {
+        maxPayload: this.opts.maxPayload ?? 1024 * 1024,
+        handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
+        perMessageDeflate: false,
+      });
+    } catch (err) {
+      // A malformed URL is configuration, not weather: retrying cannot help.
+      this.currentState = 'fatal';
+      this.emit('fatal', { message: `cannot open the feed socket: ${(err as Error).message}` });
+      return;
+    }
     this.ws = ws;
     this.pendingCause = undefined;
     this.pendingFeedCode = undefined;

@@ -136,11 +136,21 @@ export class OrderUpdateConnection extends TypedEmitter<OrderUpdateEvents> {
       return;
     }
     if (attempt !== this.attemptSeq || this.currentState !== 'connecting') return;
-    const ws = new WebSocket(this.opts.url ?? DHAN_ORDER_UPDATE_URL, {
-      maxPayload: this.opts.maxPayload ?? 1024 * 1024,
-      handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
-      perMessageDeflate: false,
-    });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.opts.url ?? DHAN_ORDER_UPDATE_URL, {
+        maxPayload: this.opts.maxPayload ?? 1024 * 1024,
+        handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
+        perMessageDeflate: false,
+      });
+    } catch (err) {
+      this.currentState = 'fatal';
+      this.emit('fatal', {
+        httpStatus: 0,
+        message: `cannot open the order-update socket: ${(err as Error).message}`,
+      });
+      return;
+    }
     this.ws = ws;
     this.cause = undefined;
     this.httpStatus = undefined;
