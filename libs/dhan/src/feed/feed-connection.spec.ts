@@ -408,6 +408,40 @@ describe('FeedConnection against a tiny ws server', () => {
     expect(c.subscriptionCount).toBe(0);
   });
 
+  it('emits all packets of a frame together, and reconnect() cycles the socket', async () => {
+    const c = make();
+    const batches: FeedPacket[][] = [];
+    c.on('packets', (b) => batches.push(b));
+    c.start();
+    const first = await server.nextConnection();
+    const got = once(c, 'packet');
+    first.socket.send(
+      Buffer.concat([
+        encodeTicker({
+          segment: ExchangeSegment.NSE_EQ,
+          securityId: 1,
+          ltp: 10,
+          ltt: 1_764_050_400,
+        }),
+        encodeTicker({
+          segment: ExchangeSegment.NSE_EQ,
+          securityId: 2,
+          ltp: 20,
+          ltt: 1_764_050_400,
+        }),
+      ]),
+    );
+    await got;
+    expect(batches.map((b) => b.map((p) => p.securityId))).toEqual([[1, 2]]);
+    const disconnected = once<[FeedDisconnectInfo]>(c, 'disconnected');
+    c.reconnect();
+    expect((await disconnected)[0].cause).toBe('forced');
+    clock.advance(500);
+    await server.nextConnection();
+    await once(c, 'connected');
+    expect(c.getStats().reconnects).toBe(1);
+  });
+
   it('reports a malformed URL as fatal instead of throwing', async () => {
     conn = new FeedConnection({
       url: 'not a url',
