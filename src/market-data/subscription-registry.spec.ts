@@ -223,6 +223,19 @@ describe('SubscriptionRegistry', () => {
       expectError(() => registry.acquire([aRef(7)]), MarketDataErrorCode.CAPACITY_EXCEEDED);
     });
 
+    it("a port that throws does not leak that operation's messages into the next one", () => {
+      const port = new RecordingPort();
+      const registry = new SubscriptionRegistry(port, { connections: 2 });
+      const subscribe = port.subscribe.bind(port);
+      port.subscribe = () => {
+        throw new Error('socket closed');
+      };
+      expect(() => registry.acquire([aRef(1), aRef(2)])).toThrow('socket closed');
+      port.subscribe = subscribe;
+      registry.acquire([aRef(3)]);
+      expect(port.take()).toEqual([{ op: 'sub', conn: 0, mode: FeedMode.QUOTE, ids: ['3'] }]);
+    });
+
     it('replays per connection and mode what that connection should carry', () => {
       const { registry } = setup({ connections: 2 });
       registry.acquire([

@@ -8,6 +8,7 @@ import {
   instrumentKey,
   isExchangeSegment,
 } from '@app/dhan/types';
+import { InstrumentKeyMap } from './instrument-key-map';
 import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
 
 /** Why an instrument is streamed. */
@@ -194,6 +195,8 @@ class Entry {
   /** Mode currently subscribed on the feed; null before the first subscribe message. */
   mode: FeedMode | null = null;
   level = 0;
+  /** Last operation that referenced this entry (see SubscriptionRegistry.op). */
+  op = 0;
   prev: Entry | null = null;
   next: Entry | null = null;
 
@@ -241,18 +244,25 @@ class LruList {
   }
 }
 
-/** Subscribe and unsubscribe lists of one operation, per connection and mode rank. */
+/**
+ * Subscribe and unsubscribe lists of the running operation, per (connection, mode rank).
+ * One instance per registry, emptied by every flush: operations allocate only the messages.
+ */
 class MessagePlan {
-  readonly subs = new Map<number, FeedInstrument[][]>();
-  readonly unsubs = new Map<number, FeedInstrument[][]>();
+  readonly subs: FeedInstrument[][];
+  readonly unsubs: FeedInstrument[][];
 
-  add(target: Map<number, FeedInstrument[][]>, conn: number, mode: FeedMode, ref: FeedInstrument) {
-    let perMode = target.get(conn);
-    if (!perMode) {
-      perMode = [[], [], [], []];
-      target.set(conn, perMode);
-    }
-    perMode[FEED_MODE_RANK[mode]].push(ref);
+  constructor(connections: number) {
+    this.subs = Array.from({ length: connections * 4 }, () => []);
+    this.unsubs = Array.from({ length: connections * 4 }, () => []);
+  }
+
+  subscribe(conn: number, mode: FeedMode, ref: FeedInstrument): void {
+    this.subs[conn * 4 + FEED_MODE_RANK[mode]].push(ref);
+  }
+
+  unsubscribe(conn: number, mode: FeedMode, ref: FeedInstrument): void {
+    this.unsubs[conn * 4 + FEED_MODE_RANK[mode]].push(ref);
   }
 }
 
@@ -274,7 +284,7 @@ interface PendingNew {
 export class SubscriptionRegistry {
   private readonly limits: RegistryLimits;
   private readonly capacity: number;
-  private readonly entries = new Map<number, Entry>();
+  private readonly entries = new InstrumentKeyMap<Entry>();
   private readonly levels = [
     new LruList(),
     new LruList(),
@@ -289,6 +299,9 @@ export class SubscriptionRegistry {
   private readonly modeInstruments = [0, 0, 0, 0];
   private readonly tagInstruments = new Map<string, number>();
   private readonly evictionListeners: Array<(event: EvictionEvent) => void> = [];
+  private readonly plan: MessagePlan;
+  /** Sequence of the running operation; entries stamped with it were touched by it. */
+  private op = 0;
 
   constructor(
     @Inject(FEED_PORT) private readonly port: FeedPort,
@@ -304,6 +317,7 @@ export class SubscriptionRegistry {
     }
     this.capacity = Math.min(total, connections * perConnection);
     this.connEntries = Array.from({ length: connections }, () => new Set<Entry>());
+    this.plan = new MessagePlan(connections);
   }
 
   /** Registers a listener told about every eviction; returns an unsubscribe function. */
@@ -321,26 +335,27 @@ export class SubscriptionRegistry {
    */
   acquire(refs: readonly SubscriptionReference[]): AcquireResult {
     const keys = refs.map((ref) => this.validKey(ref));
-    const incoming = new Map<number, PendingNew>();
-    const touched = new Set<number>();
+    const op = ++this.op;
+    let incoming: Map<number, PendingNew> | null = null;
     for (let i = 0; i < refs.length; i++) {
       const key = keys[i];
-      if (this.entries.has(key)) {
-        touched.add(key);
+      const existing = this.entries.get(key);
+      if (existing) {
+        existing.op = op;
         continue;
       }
+      incoming ??= new Map();
       const priority = REFERENCE_PRIORITY[refs[i].kind];
       const pending = incoming.get(key);
       if (!pending) incoming.set(key, { ref: refs[i], priority });
       else if (priority > pending.priority) pending.priority = priority;
     }
 
-    const victims = this.chooseVictims(incoming, touched);
-    const plan = new MessagePlan();
+    const victims = incoming ? this.chooseVictims(incoming, op) : [];
     const evicted: EvictionEvent[] = [];
     for (const { entry, forPriority } of victims) {
       const holders = entry.holders.values().map(toPublicHolder);
-      this.removeEntry(entry, plan);
+      this.removeEntry(entry);
       evicted.push({
         instrument: {
           key: entry.key,
@@ -352,26 +367,29 @@ export class SubscriptionRegistry {
       });
     }
 
-    const changed = new Set<Entry>();
+    const changed: Entry[] = [];
     for (let i = 0; i < refs.length; i++) {
       const entry = this.entries.get(keys[i]) ?? this.createEntry(keys[i], refs[i]);
       this.addHolder(entry, refs[i]);
-      changed.add(entry);
+      if (entry.op !== -op) {
+        entry.op = -op;
+        changed.push(entry);
+      }
     }
     for (const entry of changed) {
-      this.syncMode(entry, plan);
+      this.syncMode(entry);
       this.relevel(entry, true);
     }
-    this.flush(plan);
+    this.flush();
     for (const event of evicted) this.emitEviction(event);
-    return { added: incoming.size, evicted };
+    return { added: incoming ? incoming.size : 0, evicted };
   }
 
   /** Removes references; unknown ones are ignored. An instrument with none left leaves the feed. */
   release(refs: readonly SubscriptionReference[]): ReleaseResult {
     const keys = refs.map((ref) => this.validKey(ref));
-    const plan = new MessagePlan();
-    const changed = new Set<Entry>();
+    const op = ++this.op;
+    const changed: Entry[] = [];
     let released = 0;
     let removed = 0;
     for (let i = 0; i < refs.length; i++) {
@@ -382,18 +400,19 @@ export class SubscriptionRegistry {
       this.removeHolder(entry, holder);
       released++;
       if (entry.holders.size === 0) {
-        this.removeEntry(entry, plan);
-        changed.delete(entry);
+        this.removeEntry(entry);
         removed++;
-      } else {
-        changed.add(entry);
+      } else if (entry.op !== op) {
+        entry.op = op;
+        changed.push(entry);
       }
     }
     for (const entry of changed) {
-      this.syncMode(entry, plan);
+      if (!this.entries.has(entry.key)) continue;
+      this.syncMode(entry);
       this.relevel(entry, false);
     }
-    this.flush(plan);
+    this.flush();
     return { released, removed };
   }
 
@@ -492,7 +511,7 @@ export class SubscriptionRegistry {
    */
   private chooseVictims(
     incoming: Map<number, PendingNew>,
-    touched: Set<number>,
+    op: number,
   ): Array<{ entry: Entry; forPriority: number }> {
     const needed = this.entries.size + incoming.size - this.capacity;
     if (needed <= 0) return [];
@@ -501,7 +520,7 @@ export class SubscriptionRegistry {
     const victims: Entry[] = [];
     for (let level = 1; level < strongest[needed - 1] && victims.length < needed; level++) {
       for (let e = this.levels[level].head; e && victims.length < needed; e = e.next) {
-        if (!touched.has(e.key)) victims.push(e);
+        if (e.op !== op) victims.push(e);
       }
     }
     const fits = victims.length === needed && victims.every((v, i) => v.level < strongest[i]);
@@ -524,11 +543,7 @@ export class SubscriptionRegistry {
     for (let i = 1; i < this.connEntries.length; i++) {
       if (this.connEntries[i].size < this.connEntries[conn].size) conn = i;
     }
-    const entry = new Entry(
-      key,
-      Object.freeze({ segment: ref.segment, securityId: ref.securityId }),
-      conn,
-    );
+    const entry = new Entry(key, { segment: ref.segment, securityId: ref.securityId }, conn);
     this.entries.set(key, entry);
     this.connEntries[conn].add(entry);
     return entry;
@@ -577,12 +592,12 @@ export class SubscriptionRegistry {
     }
   }
 
-  private removeEntry(entry: Entry, plan: MessagePlan): void {
+  private removeEntry(entry: Entry): void {
     for (const holder of entry.holders.values()) this.removeHolder(entry, holder);
     if (entry.level !== 0) this.levels[entry.level].remove(entry);
     entry.level = 0;
     if (entry.mode !== null) {
-      plan.add(plan.unsubs, entry.conn, entry.mode, entry.ref);
+      this.plan.unsubscribe(entry.conn, entry.mode, entry.ref);
       this.modeInstruments[FEED_MODE_RANK[entry.mode]]--;
       entry.mode = null;
     }
@@ -590,14 +605,14 @@ export class SubscriptionRegistry {
     this.entries.delete(entry.key);
   }
 
-  private syncMode(entry: Entry, plan: MessagePlan): void {
+  private syncMode(entry: Entry): void {
     const desired = entry.desiredMode();
     if (entry.mode === desired) return;
     if (entry.mode !== null) {
-      plan.add(plan.unsubs, entry.conn, entry.mode, entry.ref);
+      this.plan.unsubscribe(entry.conn, entry.mode, entry.ref);
       this.modeInstruments[FEED_MODE_RANK[entry.mode]]--;
     }
-    plan.add(plan.subs, entry.conn, desired, entry.ref);
+    this.plan.subscribe(entry.conn, desired, entry.ref);
     this.modeInstruments[FEED_MODE_RANK[desired]]++;
     entry.mode = desired;
   }
@@ -632,23 +647,34 @@ export class SubscriptionRegistry {
     else this.tagInstruments.set(tag, total);
   }
 
-  private flush(plan: MessagePlan): void {
+  /** Sends the running operation's messages, unsubscribes first, and empties the plan. */
+  private flush(): void {
     const per = this.limits.perMessage;
-    const send = (
-      target: Map<number, FeedInstrument[][]>,
-      fn: (conn: number, mode: FeedMode, list: readonly FeedInstrument[]) => void,
-    ) => {
-      for (const [conn, perMode] of target) {
-        for (let rank = 1; rank <= 3; rank++) {
-          const list = perMode[rank];
-          for (let i = 0; i < list.length; i += per) {
-            fn(conn, MODES_BY_RANK[rank - 1], list.slice(i, i + per));
-          }
+    const send = (lists: FeedInstrument[][], subscribe: boolean) => {
+      for (let slot = 0; slot < lists.length; slot++) {
+        const list = lists[slot];
+        if (list.length === 0) continue;
+        const conn = slot >> 2;
+        const mode = MODES_BY_RANK[(slot & 3) - 1];
+        lists[slot] = [];
+        for (let i = 0; i < list.length; i += per) {
+          const chunk = list.length <= per ? list : list.slice(i, i + per);
+          if (subscribe) this.port.subscribe(conn, mode, chunk);
+          else this.port.unsubscribe(conn, mode, chunk);
         }
       }
     };
-    send(plan.unsubs, (c, m, l) => this.port.unsubscribe(c, m, l));
-    send(plan.subs, (c, m, l) => this.port.subscribe(c, m, l));
+    try {
+      send(this.plan.unsubs, false);
+      send(this.plan.subs, true);
+    } finally {
+      // A throwing port must not leak this operation's messages into the next one.
+      for (const lists of [this.plan.unsubs, this.plan.subs]) {
+        for (let slot = 0; slot < lists.length; slot++) {
+          if (lists[slot].length > 0) lists[slot] = [];
+        }
+      }
+    }
   }
 
   private emitEviction(event: EvictionEvent): void {

@@ -8,6 +8,7 @@ import {
   securityIdOfKey,
   segmentCodeOfKey,
 } from '@app/dhan/types';
+import { InstrumentKeyMap } from './instrument-key-map';
 
 /*
  * Inputs are structural copies of the libs/dhan decoder packets (code, segment, numeric
@@ -171,12 +172,7 @@ function validPrice(p: number): boolean {
 @Injectable()
 export class TickStore implements OnModuleDestroy {
   private readonly options: TickStoreOptions;
-  private readonly records = new Map<number, TickRecord>();
-  /** Per segment code, records by security id: small-integer keys hash without allocating. */
-  private readonly bySegment: Array<Map<number, TickRecord>> = Array.from(
-    { length: 16 },
-    () => new Map<number, TickRecord>(),
-  );
+  private readonly records = new InstrumentKeyMap<TickRecord>();
   /** Clock sampled at each sweep, not per packet: staleness resolution is one sweep interval. */
   private clock: number;
   private dirty: TickRecord[] = [];
@@ -221,13 +217,11 @@ export class TickStore implements OnModuleDestroy {
   }
 
   private record(segmentCode: number, securityId: number): TickRecord {
-    const bucket = this.bySegment[segmentCode];
-    let rec = bucket.get(securityId);
+    let rec = this.records.getParts(segmentCode, securityId);
     if (!rec) {
       const key = instrumentKey(segmentCode, securityId);
       rec = new TickRecord(key, CURRENCY_CODES.has(segmentCode) ? 10_000 : 100);
       rec.updatedAt = this.clock;
-      bucket.set(securityId, rec);
       this.records.set(key, rec);
     }
     return rec;
