@@ -174,7 +174,21 @@ export class FeedDecoder {
         this.reject(FeedDecodeError.LENGTH_BEYOND_FRAME, rem);
         return;
       }
-      this.packet(dv, off, code, plen, onPacket);
+      if (code === FeedResponseCode.TICKER && plen >= PACKET_SIZE.TICKER) {
+        // Fast path for the most frequent packet; same checks as packet().
+        const segment = SEGMENT_BY_CODE[dv.getUint8(off + 3)];
+        if (segment === undefined) {
+          this.reject(FeedDecodeError.UNKNOWN_SEGMENT, plen);
+        } else {
+          const p = this.readTicker(dv, off, segment, dv.getUint32(off + 4, true));
+          stats.packets++;
+          stats.acceptedBytes += plen;
+          if (!p.valid) stats.invalidPackets++;
+          onPacket(p);
+        }
+      } else {
+        this.packet(dv, off, code, plen, onPacket);
+      }
       off += plen;
     }
   }
