@@ -120,6 +120,24 @@ describe('feed server', () => {
     expect(level).toBeLessThan(28_000);
   });
 
+  it('honours a configured LTT offset and index packets in the subscribed mode', async () => {
+    const custom = new DhanSimulator(
+      fastOptions({ lttOffsetSeconds: 0, feed: { indexAsTicker: false } }),
+    );
+    const customUrls = await custom.start();
+    const client = await connectFeed(custom, customUrls);
+    try {
+      client.subscribe(17, [['IDX_I', 13]]);
+      await client.until(() => client.packets.some((p) => p.code === 4), 'a quote for the index');
+      const quote = client.packets.find((p) => p.code === 4)!;
+      expect(quote.bytes.readInt32LE(14)).toBe(Date.parse('2026-11-25T05:00:00Z') / 1000);
+      expect(client.packets.some((p) => p.code === 5)).toBe(false); // no OI for an index
+    } finally {
+      await client.close();
+      await custom.stop();
+    }
+  });
+
   it('packs several packets into one frame', async () => {
     const client = await open();
     const ids = sim.universe.instruments.filter((i) => i.segment === 'NSE_EQ').slice(0, 50);

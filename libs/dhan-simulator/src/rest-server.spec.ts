@@ -417,6 +417,26 @@ describe('REST server', () => {
       expect(bad.json).toEqual({ data: { '811': expect.any(String) }, status: 'failed' });
     });
 
+    it('serves MCX chains off the near-month FUTCOM id', async () => {
+      const future = sim.universe.instruments.find(
+        (i) => i.instrumentType === 'FUTCOM' && i.underlying === 'CRUDEOIL',
+      )!;
+      const list = await call('POST', '/optionchain/expirylist', {
+        UnderlyingScrip: future.id,
+        UnderlyingSeg: 'MCX_COMM',
+      });
+      const [expiry] = (list.json as { data: string[] }).data;
+      expect(expiry < future.expiry!).toBe(true); // options expire before their future
+      const chain = await call('POST', '/optionchain', {
+        UnderlyingScrip: future.id,
+        UnderlyingSeg: 'MCX_COMM',
+        Expiry: expiry,
+      });
+      const body = chain.json as { data: { last_price: number; oc: Record<string, unknown> } };
+      expect(body.data.last_price).toBeGreaterThan(3000);
+      expect(Object.keys(body.data.oc).length).toBeGreaterThan(30);
+    });
+
     it('market quote: ltp, ohlc and quote envelopes', async () => {
       const res = await call('POST', '/marketfeed/quote', { NSE_EQ: [2885], IDX_I: [13] });
       const body = res.json as { data: Record<string, Record<string, Record<string, unknown>>> };
