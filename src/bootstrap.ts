@@ -74,6 +74,11 @@ export async function createApp(
     initTimeoutMs: WS_INIT_TIMEOUT_MS,
   });
 
+  // The id of every request is given back, so a client can quote it when reporting a problem.
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observeHttp(

@@ -93,10 +93,14 @@ describe('GraphQL hardening, health and metrics (e2e)', () => {
   it('logs every request as JSON with its request id, and never a token', async () => {
     const given = await fetch(`${t.baseUrl}/health`, { headers: { 'x-request-id': 'trace-123' } });
     expect(given.status).toBe(200);
+    expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const leaked = await fetch(`${t.graphqlUrl}?token=${token}`);
+    expect(leaked.status).toBeGreaterThanOrEqual(400);
     const hostile = await fetch(`${t.baseUrl}/ready`, {
       headers: { 'x-request-id': 'x'.repeat(500) },
     });
     expect(hostile.status).toBe(200);
+    expect(hostile.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     await gql(t.graphqlUrl, '{ me { id } }', {}, token);
 
     const entries = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -56,7 +56,7 @@ export class AuthService {
       ? await this.hasher.verify(user.passwordHash, password)
       : await this.hasher.verifyAgainstDummy(password);
     if (!user || !valid || user.disabled) {
-      await this.throttle.onFailure(username);
+      await this.throttle.onFailure(username, address);
       this.logger.warn({ msg: 'login refused', username, address });
       throw new UnauthenticatedError(INVALID_CREDENTIALS);
     }

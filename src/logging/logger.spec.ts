@@ -43,6 +43,21 @@ describe('logger', () => {
     });
   });
 
+  it('redacts tokens put in a request URL', () => {
+    const { lines, logger } = capture();
+    logger.info(
+      {
+        req: { method: 'GET', url: '/graphql?token=abc.def&x=1&access_token=zzz', ip: '10.0.0.1' },
+      },
+      'incoming request',
+    );
+    expect(lines[0].req).toEqual({
+      method: 'GET',
+      url: '/graphql?token=[REDACTED]&x=1&access_token=[REDACTED]',
+      remoteAddress: '10.0.0.1',
+    });
+  });
+
   it('writes Nest logs as JSON with their context on the same stream', () => {
     const { lines, logger } = capture();
     const nest = new PinoNestLogger(logger);

@@ -24,6 +24,33 @@ export const REDACTED_PATHS = [
   'secret',
 ];
 
+const SECRET_QUERY_PARAMS =
+  /([?&](?:token|access_token|accessToken|refreshToken|authorization|password|secret)=)[^&#]*/gi;
+
+/** Tokens never belong in a URL, but a client may still put one there: keep it out of logs. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY_PARAMS, '$1[REDACTED]');
+}
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/** Fastify's request fields, with secrets in the query string redacted. */
+function serializeRequest(request: LoggedRequest) {
+  return {
+    method: request.method,
+    url: request.url === undefined ? undefined : redactUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /** The one pino instance: Fastify logs requests with it and Nest's logger writes through it. */
 export function createLogger(
   server: Pick<ServerConfig, 'logLevel'>,
@@ -34,6 +61,8 @@ export function createLogger(
     base: { service: 'broking-terminal-server' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    // Fastify keeps serializers of the instance it is given over its own defaults.
+    serializers: { req: serializeRequest, err: pino.stdSerializers.err },
   };
   return destination ? pino(options, destination) : pino(options);
 }

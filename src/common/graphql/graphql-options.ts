@@ -133,6 +133,8 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
       reply,
     }),
     subscription: {
+      // Server pings keep idle sockets alive through proxies and reveal dead peers.
+      keepAlive: 30_000,
       context: (): Partial<GraphQLRequestContext> => ({ endpoint }),
       onConnect: async (data: { payload?: unknown }) => {
         const params =
