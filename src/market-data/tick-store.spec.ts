@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ExchangeSegment, FeedResponseCode, SEGMENT_CODE, instrumentKey } from '@app/dhan/types';
 import {
   DepthLevelUpdate,
@@ -145,6 +146,27 @@ describe('TickStore', () => {
       store.apply(aTicker({ ltp: 101, ltt: T0 }));
       expect(store.apply(aQuote({ ltp: 101.05, ltt: T0, volume: 42 }))).not.toBeNull();
       expect([store.get(KEY)!.ltp, store.get(KEY)!.volume]).toEqual([101.05, 42]);
+    });
+
+    it('ends on the last-arrived packet among those with the newest LTT, in any arrival order', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.record({ ltt: fc.integer({ min: 1, max: 20 }), cents: fc.nat(100_000) }), {
+            minLength: 1,
+            maxLength: 40,
+          }),
+          (packets) => {
+            const { store } = setup();
+            for (const p of packets) {
+              store.apply(aTicker({ ltt: T0 + p.ltt, ltp: 1 + p.cents / 100 }));
+            }
+            const newest = Math.max(...packets.map((p) => p.ltt));
+            const winner = packets.filter((p) => p.ltt === newest).pop()!;
+            const rec = store.get(KEY)!;
+            expect([rec.ltt, rec.ltp]).toEqual([T0 + newest, 1 + winner.cents / 100]);
+          },
+        ),
+      );
     });
 
     it('treats LTT 0 as not given: applies the packet and keeps the known LTT', () => {
