@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ExchangeSegment } from '../types';
@@ -211,5 +212,24 @@ describe('OrderUpdateConnection against a tiny ws server', () => {
     await secondLogin;
     expect(logins[1]).toMatchObject({ LoginReq: { Token: 'jwt-2' } });
     expect(conn.getStats().reconnects).toBe(1);
+  });
+});
+
+describe('parseOrderUpdateMessage properties', () => {
+  it('never throws, whatever the text', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ Type: 'order_alert', Data: v })),
+        ),
+        (text) => {
+          const r = parseOrderUpdateMessage(text);
+          expect(['update', 'ignored', 'malformed']).toContain(r.kind);
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

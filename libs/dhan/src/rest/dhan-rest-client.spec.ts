@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { ExchangeSegment } from '../types';
@@ -508,5 +509,36 @@ describe('classifyDhanError', () => {
     ).toBe('not-found');
     expect(classifyDhanError(400, { errorCode: 'DH-902' }).category).toBe('access');
     expect(classifyDhanError(418, undefined).category).toBe('input');
+  });
+});
+
+describe('DhanRateLimiter properties', () => {
+  it('never lets more than the limit through in any window, whatever the call times', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 80 }),
+        async (gaps) => {
+          const clock = new ManualClock(0);
+          const l = new DhanRateLimiter({
+            clock,
+            mode: 'fail',
+            limits: { data: [{ limit: 5, intervalMs: 1000 }] },
+          });
+          const taken: number[] = [];
+          for (const gap of gaps) {
+            clock.advance(gap);
+            try {
+              await l.acquire('data');
+              taken.push(clock.now());
+            } catch (e) {
+              expect(e).toBeInstanceOf(DhanRateLimitError);
+            }
+          }
+          for (let i = 5; i < taken.length; i++)
+            expect(taken[i] - taken[i - 5]).toBeGreaterThanOrEqual(1000);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

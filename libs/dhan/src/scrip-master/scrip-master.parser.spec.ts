@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { ExchangeSegment } from '../types';
 import {
@@ -276,5 +277,44 @@ describe('parseExpiry', () => {
     ['', undefined],
   ])('%s -> %s', (raw, iso) => {
     expect(parseExpiry(raw)).toBe(iso);
+  });
+});
+
+describe('parseScripMaster properties', () => {
+  it('never throws on arbitrary rows and accounts for every row', async () => {
+    const cellArb = fc.oneof(
+      fc.constantFrom(
+        'NSE',
+        'BSE',
+        'MCX',
+        'E',
+        'D',
+        'I',
+        'M',
+        'INDEX',
+        'OPTIDX',
+        'FUTCOM',
+        'CE',
+        'PE',
+        '5.0',
+        '2026-12-29',
+        '-1',
+        '',
+      ),
+      fc.string({ maxLength: 6 }),
+    );
+    const rowArb = fc
+      .array(cellArb, { minLength: 0, maxLength: 18 })
+      .map((cells) => cells.map((c) => c.replace(/[\r\n]/g, ' ')).join(','));
+    await fc.assert(
+      fc.asyncProperty(fc.array(rowArb, { maxLength: 30 }), async (rows) => {
+        const { stats } = await parseScripMaster(csv(COMPACT_HEADER, [...COMPACT_ROWS, ...rows]), {
+          verify: false,
+        });
+        expect(stats.instruments + stats.skipped).toBe(stats.rows);
+        expect(stats.instruments).toBeGreaterThanOrEqual(COMPACT_ROWS.length);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
