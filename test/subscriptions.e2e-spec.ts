@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { createTestApp, type TestApp } from './utils/test-app';
-import { login, subscribe, type SubscriptionProbe } from './utils/graphql-client';
+import { gql, login, subscribe, type SubscriptionProbe } from './utils/graphql-client';
 import { claimsOf, forgeToken, unsignedToken } from './utils/tokens';
 
 const SERVER_TIME = 'subscription { serverTime }';
@@ -102,6 +102,35 @@ describe('subscriptions over graphql-ws (e2e)', () => {
     });
     expect(((await out.json()) as { data: { logout: boolean } }).data.logout).toBe(true);
     await expectRefused(open(t.websocketUrl, { authorization: `Bearer ${session.accessToken}` }));
+  });
+
+  it('closes the open sockets of a user as soon as an admin disables them', async () => {
+    const password = 'another long password';
+    const created = await gql<{ createUser: { id: string } }>(
+      t.adminUrl,
+      'mutation ($p: String!) { createUser(input: { username: "to-disable", password: $p }) { id } }',
+      { p: password },
+      userToken,
+    );
+    const session = await login(t.graphqlUrl, 'to-disable', password);
+    const probe = open(t.websocketUrl, { authorization: `Bearer ${session.accessToken}` });
+    await probe.firstValue;
+    const disabled = await gql(
+      t.adminUrl,
+      'mutation ($id: ID!) { updateUser(input: { id: $id, disabled: true }) { disabled } }',
+      { id: created.data!.createUser.id },
+      userToken,
+    );
+    expect(disabled.errors).toBeUndefined();
+    expect((await probe.closed).code).toBe(FORBIDDEN_CLOSE);
+  });
+
+  it('closes the open sockets of a session at logout', async () => {
+    const session = await login(t.graphqlUrl, t.admin.username, t.admin.password);
+    const probe = open(t.websocketUrl, { authorization: `Bearer ${session.accessToken}` });
+    await probe.firstValue;
+    await gql(t.graphqlUrl, 'mutation { logout }', {}, session.accessToken);
+    expect((await probe.closed).code).toBe(FORBIDDEN_CLOSE);
   });
 
   it('refuses a USER token on the admin endpoint socket', async () => {

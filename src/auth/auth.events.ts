@@ -8,3 +8,10 @@ export class UserChangedEvent {
     readonly role: string,
   ) {}
 }
+
+/** Emitted after a login session (refresh-token family) was ended: logout or token reuse. */
+export const SESSION_REVOKED = 'auth.session.revoked';
+
+export class SessionRevokedEvent {
+  constructor(readonly sessionId: string) {}
+}

@@ -1,3 +1,4 @@
+import type { EventEmitter2 } from '@nestjs/event-emitter';
 import { FindOperator, type Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ErrorCode } from '../common/errors/error-code';
@@ -103,6 +104,7 @@ describe('AuthService refresh rotation', () => {
       new TokenService(config),
       throttle,
       clock,
+      { emit: () => true } as unknown as EventEmitter2,
     );
   });
 

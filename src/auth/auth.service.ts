@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { UnauthenticatedError } from '../common/errors/domain-error';
 import type { Principal } from '../common/graphql/graphql-context';
-import { USER_CHANGED, UserChangedEvent } from './auth.events';
+import {
+  SESSION_REVOKED,
+  SessionRevokedEvent,
+  USER_CHANGED,
+  UserChangedEvent,
+} from './auth.events';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
 import { UserEntity } from './entities/user.entity';
 import { LoginThrottle } from './login-throttle';
@@ -47,6 +52,7 @@ export class AuthService {
     private readonly tokens: TokenService,
     private readonly throttle: LoginThrottle,
     private readonly clock: Clock,
+    private readonly events: EventEmitter2,
   ) {}
 
   async login(username: string, password: string, address: string): Promise<IssuedSession> {
@@ -188,5 +194,6 @@ export class AuthService {
     for (const key of this.principals.keys()) {
       if (key.endsWith(`:${familyId}`)) this.principals.delete(key);
     }
+    this.events.emit(SESSION_REVOKED, new SessionRevokedEvent(familyId));
   }
 }

@@ -1,7 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { GraphQLEndpoint, Principal } from '../common/graphql/graphql-context';
+import {
+  SESSION_REVOKED,
+  SessionRevokedEvent,
+  USER_CHANGED,
+  UserChangedEvent,
+} from './auth.events';
 import { AuthService } from './auth.service';
 import { bearerToken } from './auth.guard';
 import { Role } from './role.enum';
@@ -15,6 +22,13 @@ export interface WsGateOptions {
   adminPath: string;
   /** Time a socket may stay open without a connection_init. */
   initTimeoutMs: number;
+}
+
+interface OpenSocket {
+  socket: WebSocket;
+  endpoint: GraphQLEndpoint;
+  userId: string;
+  sessionId: string;
 }
 
 /** How long a connection_init verdict stays available to Mercurius' onConnect. */
@@ -51,6 +65,7 @@ export function tokenFromConnectionParams(params: Record<string, unknown>): stri
 @Injectable()
 export class WsAuthGate {
   private readonly verdicts = new Map<string, Promise<Principal | undefined>>();
+  private readonly open = new Set<OpenSocket>();
 
   constructor(private readonly auth: AuthService) {}
 
@@ -71,9 +86,11 @@ export class WsAuthGate {
         () => socket.close(WS_CLOSE_INIT_TIMEOUT, 'Connection initialisation timeout'),
         options.initTimeoutMs,
       );
+      let tracked: OpenSocket | undefined;
       socket.once('close', () => {
         clearTimeout(initTimer);
         if (expiryTimer) clearTimeout(expiryTimer);
+        if (tracked) this.open.delete(tracked);
       });
       socket.once('message', (data) => {
         clearTimeout(initTimer);
@@ -87,6 +104,8 @@ export class WsAuthGate {
           if (!principal) {
             socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
           } else if (socket.readyState === socket.OPEN) {
+            tracked = { socket, endpoint, userId: principal.id, sessionId: principal.sessionId };
+            this.open.add(tracked);
             expiryTimer = setTimeout(
               () => socket.close(WS_CLOSE_FORBIDDEN, 'Access token expired'),
               Math.max(0, principal.expiresAt * 1000 - Date.now()),
@@ -100,6 +119,27 @@ export class WsAuthGate {
         }, VERDICT_TTL_MS).unref();
       });
     });
+  }
+
+  /** A disabled user loses every stream at once; a demoted one loses the admin endpoint. */
+  @OnEvent(USER_CHANGED)
+  onUserChanged(event: UserChangedEvent): void {
+    for (const entry of this.open) {
+      if (entry.userId !== event.userId) continue;
+      if (event.disabled || (entry.endpoint === 'admin' && event.role !== Role.ADMIN)) {
+        entry.socket.close(WS_CLOSE_FORBIDDEN, 'Access revoked');
+      }
+    }
+  }
+
+  /** Logout or refresh-token reuse ends the streams of that session too. */
+  @OnEvent(SESSION_REVOKED)
+  onSessionRevoked(event: SessionRevokedEvent): void {
+    for (const entry of this.open) {
+      if (entry.sessionId === event.sessionId) {
+        entry.socket.close(WS_CLOSE_FORBIDDEN, 'Session ended');
+      }
+    }
   }
 
   private async check(token: string, endpoint: GraphQLEndpoint): Promise<Principal | undefined> {
