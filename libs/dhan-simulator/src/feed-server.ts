@@ -201,6 +201,8 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
       conn.ws.terminate();
       this.forget(conn);
     }
+    // sockets already forgotten (closing after a disconnect packet, auth failures) too
+    for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await new Promise<void>((resolve) => {
       if (!this.http.listening) return resolve();

@@ -106,6 +106,7 @@ export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
     this.engine.off('update', this.onUpdate);
     for (const s of this.sessions) s.ws.terminate();
     this.sessions.clear();
+    for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await new Promise<void>((resolve) => {
       if (!this.http.listening) return resolve();
