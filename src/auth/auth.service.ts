@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { UnauthenticatedError } from '../common/errors/domain-error';
 import type { Principal } from '../common/graphql/graphql-context';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import {
   SESSION_REVOKED,
   SessionRevokedEvent,
@@ -18,8 +19,6 @@ import { LoginThrottle } from './login-throttle';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
 import { UsersService } from './users.service';
-import { Inject } from '@nestjs/common';
-import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 
 export interface IssuedSession {
   accessToken: string;
