@@ -30,13 +30,15 @@ export class AdminUsersResolver {
     @CurrentUser() actor: Principal,
     @Args('input') input: CreateUserInput,
   ): Promise<UserModel> {
-    const user = await this.users.create(input.username, input.password, input.role);
-    await this.audit.record(actor, 'createUser', user.id, {
-      username: input.username,
-      role: input.role,
-      password: input.password,
-    });
-    return user;
+    return this.users.create(input.username, input.password, input.role, (user, manager) =>
+      this.audit.record(
+        actor,
+        'createUser',
+        user.id,
+        { username: input.username, role: input.role, password: input.password },
+        manager,
+      ),
+    );
   }
 
   @Mutation(() => UserModel)
@@ -47,17 +49,22 @@ export class AdminUsersResolver {
     if (input.id === actor.id && (input.disabled === true || input.role === Role.USER)) {
       throw new ConflictError('Admins cannot disable or demote themselves');
     }
-    const user = await this.users.update(input.id, {
-      role: input.role,
-      disabled: input.disabled,
-      password: input.password,
-    });
-    await this.audit.record(actor, 'updateUser', user.id, {
-      role: input.role,
-      disabled: input.disabled,
-      password: input.password === undefined ? undefined : 'changed',
-    });
-    return user;
+    return this.users.update(
+      input.id,
+      { role: input.role, disabled: input.disabled, password: input.password },
+      (user, manager) =>
+        this.audit.record(
+          actor,
+          'updateUser',
+          user.id,
+          {
+            role: input.role,
+            disabled: input.disabled,
+            password: input.password === undefined ? undefined : 'changed',
+          },
+          manager,
+        ),
+    );
   }
 
   @Query(() => [AuditLogEntryModel])

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Repository, type EntityManager } from 'typeorm';
 import { Clock } from '../common/clock';
 import type { Principal } from '../common/graphql/graphql-context';
 import { AuditLogEntity } from './entities/audit-log.entity';
@@ -32,8 +32,11 @@ export class AuditLogService {
     action: string,
     target: string | null,
     payload: AuditPayload,
+    /** The transaction of the audited change, so both commit or neither does. */
+    manager?: EntityManager,
   ): Promise<void> {
-    await this.entries.insert({
+    const entries = manager ? manager.getRepository(AuditLogEntity) : this.entries;
+    await entries.insert({
       id: randomUUID(),
       actorId: actor.id,
       actorUsername: actor.username,

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import * as argon2 from 'argon2';
 
 /** OWASP minimum for argon2id: 19 MiB, 2 iterations, 1 lane. */
@@ -10,8 +10,14 @@ export const ARGON2_OPTIONS = {
 } as const;
 
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
   private dummyHash?: Promise<string>;
+
+  /** Made at boot, so the first unknown-username login is not slower than the others. */
+  async onModuleInit(): Promise<void> {
+    this.dummyHash ??= this.hash('dummy-password-never-matches');
+    await this.dummyHash;
+  }
 
   hash(password: string): Promise<string> {
     return argon2.hash(password, ARGON2_OPTIONS);
