@@ -17,6 +17,11 @@ const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const WS_MAX_PAYLOAD_BYTES = 1024 * 1024;
 const WS_INIT_TIMEOUT_MS = 10_000;
 
+/** A hop count as proxy-addr means it: trust the nearest `hops` addresses. */
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 export interface CreateAppOptions {
   /** Defaults to a pino logger at the configured level on stdout. */
   logger?: Logger;
@@ -48,7 +53,10 @@ export async function createApp(
         : randomUUID();
     },
     bodyLimit: 1024 * 1024,
-    trustProxy: false,
+    trustProxy:
+      typeof config.server.trustProxy === 'number'
+        ? trustHops(config.server.trustProxy)
+        : config.server.trustProxy,
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

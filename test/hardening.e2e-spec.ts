@@ -117,6 +117,38 @@ describe('GraphQL hardening, health and metrics (e2e)', () => {
   });
 });
 
+function remoteAddressOf(lines: string[], url: string): unknown {
+  const entry = lines
+    .map((line) => JSON.parse(line) as { req?: { url?: string; remoteAddress?: string } })
+    .find((e) => e.req?.url === url);
+  return entry?.req?.remoteAddress;
+}
+
+describe('client address behind a proxy (e2e)', () => {
+  let direct: TestApp;
+  let proxied: TestApp;
+  const directLines: string[] = [];
+  const proxiedLines: string[] = [];
+
+  beforeAll(async () => {
+    direct = await createTestApp({}, { logLines: directLines });
+    proxied = await createTestApp({ TRUST_PROXY: 'true' }, { logLines: proxiedLines });
+  });
+
+  afterAll(async () => {
+    await direct?.close();
+    await proxied?.close();
+  });
+
+  it('ignores X-Forwarded-For by default and believes it with TRUST_PROXY', async () => {
+    const headers = { 'x-forwarded-for': '203.0.113.9' };
+    expect((await fetch(`${direct.baseUrl}/health?probe=1`, { headers })).status).toBe(200);
+    expect((await fetch(`${proxied.baseUrl}/health?probe=1`, { headers })).status).toBe(200);
+    expect(remoteAddressOf(directLines, '/health?probe=1')).toBe('127.0.0.1');
+    expect(remoteAddressOf(proxiedLines, '/health?probe=1')).toBe('203.0.113.9');
+  });
+});
+
 describe('production error shape (e2e)', () => {
   let t: TestApp;
 

@@ -11,6 +11,11 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** Browser origins allowed to open WebSockets; empty: no Origin check. */
   allowedOrigins: string[];
+  /**
+   * Fastify `trustProxy`: which proxies' X-Forwarded-For to believe for the client address
+   * (login throttling, logs). false: none; a number: that many hops; a list: those addresses.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 export interface DatabaseConfig {

@@ -26,6 +26,7 @@ describe('validateConfig', () => {
         port: 3000,
         logLevel: 'info',
         allowedOrigins: [],
+        trustProxy: false,
       });
     });
 
@@ -279,6 +280,22 @@ describe('validateConfig', () => {
       );
       expect(messageOf({ ALLOWED_ORIGINS: 'https://x.example.com/path' })).toMatch(
         /^Invalid configuration: ALLOWED_ORIGINS must be a comma-separated list of origins/,
+      );
+    });
+  });
+
+  describe('TRUST_PROXY', () => {
+    it.each([
+      ['false', false],
+      ['true', true],
+      ['1', 1],
+      ['10.0.0.0/8, 127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+    ])('reads %j', (value, expected) => {
+      expect(validateConfig({ TRUST_PROXY: value }, cwd).server.trustProxy).toEqual(expected);
+    });
+    it('refuses anything else', () => {
+      expect(messageOf({ TRUST_PROXY: 'yes please' })).toMatch(
+        /^Invalid configuration: TRUST_PROXY must be true, false, a hop count/,
       );
     });
   });

@@ -98,6 +98,20 @@ function url(env: Env, name: string, protocols: readonly string[], fallback?: st
   return value;
 }
 
+function parseTrustProxy(env: Env): boolean | number | string[] {
+  const value = read(env, 'TRUST_PROXY');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.every((entry) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(entry))) return entries;
+  throw new ConfigValidationError(
+    'TRUST_PROXY',
+    'must be true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs',
+    value,
+  );
+}
+
 function parseServer(env: Env): ServerConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
   const host = read(env, 'HOST') ?? '127.0.0.1';
@@ -130,6 +144,7 @@ function parseServer(env: Env): ServerConfig {
     port: integer(env, 'PORT', 0, 65535, 3000),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     allowedOrigins,
+    trustProxy: parseTrustProxy(env),
   };
 }
 
