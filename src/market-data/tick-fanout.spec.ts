@@ -295,6 +295,24 @@ describe('TickFanout', () => {
       expect(fanout.stats().clients).toBe(1);
     });
 
+    it('a client that stops reading is skipped, then closed at the cap; the fast one never misses a flush', () => {
+      const { fanout, tick, client, advance } = setup();
+      const fast = client('fast', [key(1)]);
+      const slow = client('slow', [key(1)]);
+      fanout.flush();
+      for (let i = 1; i <= 20; i++) {
+        slow.unsent = Math.min(i * 1_000 + 500, 10_001);
+        tick(1, 100 + i);
+        advance(100);
+        fanout.flush();
+        expect(fast.last()).toEqual({ '1': 100 + i });
+      }
+      expect(slow.batches).toHaveLength(1);
+      expect(slow.closed?.reason).toBe(FanoutCloseReason.BACKPRESSURE_HARD_CAP);
+      expect(fast.batches).toHaveLength(21);
+      expect(fast.closed).toBeNull();
+    });
+
     it('closes a client held above the high-water mark for longer than the time limit', () => {
       const { fanout, client, advance } = setup();
       const slow = client('slow', [key(1)]);
