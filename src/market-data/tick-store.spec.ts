@@ -158,14 +158,15 @@ describe('TickStore', () => {
           (packets) => {
             const { store } = setup();
             for (const p of packets) {
-              store.apply(aTicker({ ltt: T0 + p.ltt, ltp: 1 + p.cents / 100 }));
+              store.apply(aTicker({ ltt: T0 + p.ltt, ltp: (100 + p.cents) / 100 }));
             }
             const newest = Math.max(...packets.map((p) => p.ltt));
             const winner = packets.filter((p) => p.ltt === newest).pop()!;
             const rec = store.get(KEY)!;
-            expect([rec.ltt, rec.ltp]).toEqual([T0 + newest, 1 + winner.cents / 100]);
+            expect([rec.ltt, rec.ltp]).toEqual([T0 + newest, (100 + winner.cents) / 100]);
           },
         ),
+        { numRuns: 500 },
       );
     });
 
