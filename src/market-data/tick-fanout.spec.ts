@@ -220,7 +220,6 @@ describe('TickFanout', () => {
       client('a');
       fanout.subscribe('a', 's', keys, (p) => kept.push(p));
       fanout.flush();
-      expect(kept[0].length).toBeGreaterThan(128 * 1024);
       for (let round = 1; round <= 30; round++) {
         for (let id = 1; id <= 500; id += 7) tick(id, round);
         fanout.flush();

@@ -31,30 +31,6 @@ const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 const EMPTY = Buffer.alloc(0);
-const SLAB_BYTES = 1024 * 1024;
-
-/**
- * Carves batch buffers out of 1 MiB slabs: one ArrayBuffer per slab instead of one per batch
- * (allocating and collecting a backing store per client per flush dominated the flush). A
- * slab lives while any batch cut from it is still queued on a socket, so retention is bounded
- * by the clients' unsent bytes, which backpressure caps.
- */
-class SlabAllocator {
-  private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-  private offset = 0;
-
-  take(size: number): Buffer {
-    if (size > SLAB_BYTES / 8) return Buffer.allocUnsafeSlow(size);
-    if (this.offset + size > SLAB_BYTES) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.offset = 0;
-    }
-    const out = this.slab.subarray(this.offset, this.offset + size);
-    this.offset = (this.offset + size + 7) & ~7;
-    return out;
-  }
-}
-
 export enum FanoutCloseReason {
   /** Unsent bytes above the hard cap. */
   BACKPRESSURE_HARD_CAP = 'BACKPRESSURE_HARD_CAP',
@@ -172,7 +148,6 @@ export class TickFanout implements OnModuleDestroy {
   private readonly closedListeners: Array<(event: ClientClosedEvent) => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private subscriptionCount = 0;
-  private readonly slabs = new SlabAllocator();
   private readonly counters = {
     flushes: 0,
     batches: 0,
@@ -387,7 +362,8 @@ export class TickFanout implements OnModuleDestroy {
       }
       if (count === 0) continue;
       // One allocation and one copy per batch: the fragments are already UTF-8.
-      const payload = this.slabs.take(sub.prefix.length + bytes + count + 1 + sub.suffix.length);
+      // Its own memory (pooled by Node below 4 KiB): a queued batch pins nothing else.
+      const payload = Buffer.allocUnsafe(sub.prefix.length + bytes + count + 1 + sub.suffix.length);
       payload.set(sub.prefix, 0);
       let offset = sub.prefix.length;
       let separator = OPEN_BRACKET;
