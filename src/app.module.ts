@@ -3,6 +3,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { MercuriusDriverConfig } from '@nestjs/mercurius';
 import { ScheduleModule } from '@nestjs/schedule';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AdminModule } from './admin/admin.module';
 import { AuthCoreModule } from './auth/auth-core.module';
@@ -27,11 +28,17 @@ export const FEATURE_MODULES: Type[] = [AuthCoreModule, AuthModule, AdminModule]
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;
 
-/** Schemas are written from the repository root (outside production) so diffs show changes. */
-const SCHEMA_FILES = {
-  user: path.join(process.cwd(), 'src/schema.graphql'),
-  admin: path.join(process.cwd(), 'src/admin/admin-schema.graphql'),
-} as const;
+/**
+ * Schemas are written at boot outside production, into the source tree, so schema changes show
+ * in review; only when run from a checkout (elsewhere they stay in memory).
+ */
+function schemaFile(endpoint: GraphQLEndpoint): string | undefined {
+  const root = process.cwd();
+  if (!fs.existsSync(path.join(root, 'src', 'app.module.ts'))) return undefined;
+  return endpoint === 'user'
+    ? path.join(root, 'src/schema.graphql')
+    : path.join(root, 'src/admin/admin-schema.graphql');
+}
 
 function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicModule {
   const logger = new Logger(`GraphQL:${endpoint}`);
@@ -44,7 +51,7 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
         endpoint,
         path: GRAPHQL_PATHS[endpoint],
         include,
-        schemaFile: SCHEMA_FILES[endpoint],
+        schemaFile: schemaFile(endpoint),
         production: config.server.production,
         connectionToken: tokenFromConnectionParams,
         authenticateConnection: (token, target) => gate.authorizeConnection(token, target),

@@ -26,8 +26,8 @@ export interface GraphqlEndpointOptions {
   endpoint: GraphQLEndpoint;
   path: string;
   include: Type[];
-  /** Where the schema is written at boot outside production (reviewed in diffs). */
-  schemaFile: string;
+  /** Where the schema is written at boot outside production (reviewed in diffs); unset: nowhere. */
+  schemaFile?: string;
   production: boolean;
   /** Full connection_init check (token, user, role); undefined refuses the socket. */
   authenticateConnection: (
@@ -117,7 +117,7 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
   return {
     path: options.path,
     include: options.include,
-    autoSchemaFile: production ? true : options.schemaFile,
+    autoSchemaFile: production || options.schemaFile === undefined ? true : options.schemaFile,
     sortSchema: true,
     graphiql: !production,
     queryDepth: GRAPHQL_LIMITS.queryDepth,
