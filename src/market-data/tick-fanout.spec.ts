@@ -215,6 +215,7 @@ describe('TickFanout', () => {
 
     it('never reuses the memory of a batch already handed to a sink', () => {
       const { fanout, tick, client } = setup({ maxInstrumentsPerSubscription: 1_000 });
+      // 500 instruments: a snapshot above the slab range, then 72-update batches inside it.
       const keys = Array.from({ length: 500 }, (_, i) => key(i + 1));
       const kept: Buffer[] = [];
       client('a');
