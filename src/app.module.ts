@@ -16,15 +16,27 @@ import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DhanModule } from './dhan/dhan.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
+import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
+import { InstrumentsGraphqlModule } from './instruments/instruments-graphql.module';
+import { InstrumentsModule } from './instruments/instruments.module';
 
 /** Feature modules whose resolvers form the user schema (`/graphql`). */
-export const USER_GRAPHQL_MODULES: Type[] = [AuthModule];
+export const USER_GRAPHQL_MODULES: Type[] = [AuthModule, InstrumentsGraphqlModule];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
-export const ADMIN_GRAPHQL_MODULES: Type[] = [AdminModule];
+export const ADMIN_GRAPHQL_MODULES: Type[] = [AdminModule, InstrumentsAdminModule];
 /** Every feature module of the application. */
-export const FEATURE_MODULES: Type[] = [AuthCoreModule, AuthModule, AdminModule];
+export const FEATURE_MODULES: Type[] = [
+  AuthCoreModule,
+  AuthModule,
+  AdminModule,
+  DhanModule,
+  InstrumentsModule,
+  InstrumentsGraphqlModule,
+  InstrumentsAdminModule,
+];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { DhanSimulatorOptions } from '@app/dhan-simulator';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { Writable } from 'node:stream';
@@ -83,13 +84,17 @@ async function preparePostgres(): Promise<PreparedDatabase> {
 export interface TestAppOptions {
   /** Collects the server's JSON log lines (at info level) instead of discarding them. */
   logLines?: string[];
+  /** Options of the in-process DhanHQ simulator (config `dhan.simulatorOptions`). */
+  simulatorOptions?: DhanSimulatorOptions;
+  /** Adjusts the resolved configuration before the app is built (e.g. `instruments`). */
+  configure?: (config: ResolvedAppConfig) => ResolvedAppConfig;
 }
 
 export async function createTestApp(env: Env = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const database =
     databaseEngine() === 'postgres' ? await preparePostgres() : await prepareSqlite();
   try {
-    const config = resolveSecrets(
+    const resolved = resolveSecrets(
       validateConfig({
         NODE_ENV: 'test',
         LOG_LEVEL: 'silent',
@@ -99,6 +104,13 @@ export async function createTestApp(env: Env = {}, options: TestAppOptions = {})
         PORT: '0',
       }),
     );
+    const withSimulator = options.simulatorOptions
+      ? {
+          ...resolved,
+          dhan: { ...resolved.dhan, simulatorOptions: options.simulatorOptions },
+        }
+      : resolved;
+    const config = options.configure ? options.configure(withSimulator) : withSimulator;
     const lines = options.logLines;
     const logger = lines
       ? createLogger(

@@ -1,4 +1,5 @@
 import { CreateAuthAndAudit1764072000000 } from './1764072000000-create-auth-and-audit';
+import { CreateInstruments1795613404933 } from './1795613404933-create-instruments';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
-export const MIGRATIONS = [CreateAuthAndAudit1764072000000];
+export const MIGRATIONS = [CreateAuthAndAudit1764072000000, CreateInstruments1795613404933];

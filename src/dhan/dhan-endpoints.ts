@@ -1,0 +1,35 @@
+import type { DhanSimulator, DhanSimulatorOptions } from '@app/dhan-simulator';
+import type { DhanConfig, ResolvedAppConfig } from '../config/app-config';
+
+/** DI token of the DhanHQ endpoints every DhanHQ client of the server connects to. */
+export const DHAN_ENDPOINTS = Symbol('DHAN_ENDPOINTS');
+
+export type DhanMode = 'simulator' | 'live';
+
+export interface DhanEndpoints {
+  mode: DhanMode;
+  feedUrl: string;
+  apiUrl: string;
+  orderUpdateUrl: string;
+  instrumentsUrl: string;
+  clientId: string;
+  /** Read it again before every connect: the token may be rotated while the server runs. */
+  accessToken: () => string;
+  /** The in-process simulator of the embedded default. */
+  simulator?: DhanSimulator;
+}
+
+/**
+ * Settings the resolved configuration may carry beyond the environment: set by tests (and
+ * embedders) to shape the in-process simulator. Optional, so a plain config is valid.
+ */
+export interface DhanRuntimeConfig extends DhanConfig {
+  simulatorOptions?: DhanSimulatorOptions;
+}
+
+export function dhanRuntimeConfig(config: ResolvedAppConfig): DhanRuntimeConfig {
+  return config.dhan as DhanRuntimeConfig;
+}
+
+/** Seed of the embedded simulator: fixed, so the instrument universe is stable across restarts. */
+export const EMBEDDED_SIMULATOR_SEED = 42;

@@ -1,0 +1,2 @@
+export * from './dhan-endpoints';
+export * from './dhan.module';

@@ -1,0 +1,266 @@
+import {
+  canonicalIndexName,
+  ExchangeSegment,
+  type Instrument,
+  instrumentKey,
+  SEGMENT_CODE,
+} from '@app/dhan';
+
+/** Search ranks, best first. */
+export enum SearchRank {
+  EXACT = 0,
+  PREFIX = 1,
+  CONTAINS = 2,
+}
+
+const FIELD_START = '\u0001';
+const FIELD_SEPARATOR = '\u0002';
+// Control characters delimit fields in the search text, so a query must never contain one.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f]/g;
+
+/** Normalises a search text the way the index stores names: upper case, single spaces. */
+export function normaliseSearch(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, ' ').trim().replace(/\s+/g, ' ').toUpperCase();
+}
+
+const TYPE_ORDER: Readonly<Record<string, number>> = {
+  INDEX: 0,
+  EQUITY: 1,
+  FUTIDX: 2,
+  FUTSTK: 2,
+  FUTCOM: 2,
+  FUTCUR: 2,
+  OPTIDX: 3,
+  OPTSTK: 3,
+  OPTFUT: 3,
+  OPTCUR: 3,
+};
+
+/**
+ * The order results of one rank come in: indices, cash, futures, options; then nearer expiry,
+ * lower strike, calls before puts, shorter symbol. Also the storage order of the search text.
+ */
+function displayOrder(a: Instrument, b: Instrument): number {
+  return (
+    (TYPE_ORDER[a.instrumentType] ?? 4) - (TYPE_ORDER[b.instrumentType] ?? 4) ||
+    compare(a.expiry ?? '', b.expiry ?? '') ||
+    (a.strike ?? 0) - (b.strike ?? 0) ||
+    compare(a.optionType ?? '', b.optionType ?? '') ||
+    a.symbol.length - b.symbol.length ||
+    compare(a.symbol, b.symbol) ||
+    compare(a.segment, b.segment) ||
+    Number(a.securityId) - Number(b.securityId)
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function keyOf(segment: ExchangeSegment, securityId: string): number | undefined {
+  const code = SEGMENT_CODE[segment];
+  const id = Number(securityId);
+  if (code === undefined || !/^\d{1,10}$/.test(securityId) || id > 0xffff_ffff) return undefined;
+  return instrumentKey(code, id);
+}
+
+interface UnderlyingEntry {
+  /** Option expiries, ascending. */
+  expiries: string[];
+  /** Options by expiry, by strike then CE before PE. */
+  options: Map<string, Instrument[]>;
+  /** Futures by expiry ascending. */
+  futures: Instrument[];
+}
+
+/**
+ * An immutable, fully built view of one instrument master: lookups by key, derivatives by
+ * underlying, and a ranked search. Built off to the side, then swapped in as one reference.
+ */
+export class InstrumentIndex {
+  readonly size: number;
+  private readonly ordered: readonly Instrument[];
+  private readonly byKey = new Map<number, Instrument>();
+  private readonly underlyings = new Map<string, UnderlyingEntry>();
+  private readonly indices = new Map<string, Instrument>();
+  private readonly equities = new Map<string, Instrument>();
+  private readonly exact = new Map<string, number[]>();
+  /** FIELD_START symbol FIELD_SEPARATOR display name, per instrument in display order. */
+  private readonly text: string;
+  private readonly offsets: Uint32Array;
+  private readonly symbols: string[];
+  private readonly names: string[];
+
+  constructor(instruments: readonly Instrument[]) {
+    const ordered = [...instruments].sort(displayOrder);
+    this.ordered = ordered;
+    this.size = ordered.length;
+    this.offsets = new Uint32Array(ordered.length + 1);
+    this.symbols = new Array<string>(ordered.length);
+    this.names = new Array<string>(ordered.length);
+    const parts: string[] = new Array<string>(ordered.length);
+    let offset = 0;
+
+    for (let i = 0; i < ordered.length; i++) {
+      const instrument = ordered[i];
+      const key = keyOf(instrument.segment, instrument.securityId);
+      if (key !== undefined) this.byKey.set(key, instrument);
+
+      const symbol = normaliseSearch(instrument.symbol);
+      const name = normaliseSearch(instrument.displayName);
+      this.symbols[i] = symbol;
+      this.names[i] = name;
+      this.addExact(symbol, i);
+      if (name !== symbol) this.addExact(name, i);
+      parts[i] = `${FIELD_START}${symbol}${FIELD_SEPARATOR}${name}`;
+      this.offsets[i] = offset;
+      offset += parts[i].length;
+
+      if (instrument.segment === ExchangeSegment.IDX_I) {
+        const canonical =
+          canonicalIndexName(instrument.symbol) ?? canonicalIndexName(instrument.displayName);
+        const name = canonical ?? symbol;
+        // An exact canonical symbol beats an alias match, as the parser decides.
+        if (!this.indices.has(name) || symbol === name) this.indices.set(name, instrument);
+      } else if (instrument.segment === ExchangeSegment.NSE_EQ) {
+        this.equities.set(symbol, instrument);
+      } else if (instrument.segment === ExchangeSegment.BSE_EQ && !this.equities.has(symbol)) {
+        this.equities.set(symbol, instrument);
+      }
+
+      if (instrument.underlying !== undefined && instrument.expiry !== undefined) {
+        const entry = this.entry(instrument.underlying.toUpperCase());
+        if (instrument.strike !== undefined && instrument.optionType !== undefined) {
+          let options = entry.options.get(instrument.expiry);
+          if (!options) {
+            options = [];
+            entry.options.set(instrument.expiry, options);
+            entry.expiries.push(instrument.expiry);
+          }
+          // Display order already sorts options by strike, then CE before PE.
+          options.push(instrument);
+        } else if (instrument.instrumentType.startsWith('FUT')) {
+          entry.futures.push(instrument);
+        }
+      }
+    }
+    this.offsets[ordered.length] = offset;
+    this.text = parts.join('');
+    for (const entry of this.underlyings.values()) entry.expiries.sort();
+  }
+
+  all(): readonly Instrument[] {
+    return this.ordered;
+  }
+
+  get(segment: ExchangeSegment, securityId: string): Instrument | undefined {
+    const key = keyOf(segment, securityId);
+    return key === undefined ? undefined : this.byKey.get(key);
+  }
+
+  getByKey(key: number): Instrument | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** True when the name has derivatives (options or futures) in this master. */
+  hasUnderlying(underlying: string): boolean {
+    return this.underlyings.has(underlying.toUpperCase());
+  }
+
+  /** Option expiries from `today` on (ISO dates), ascending. */
+  expiries(underlying: string, today = ''): string[] {
+    const entry = this.underlyings.get(underlying.toUpperCase());
+    if (!entry) return [];
+    return today === '' ? [...entry.expiries] : entry.expiries.filter((e) => e >= today);
+  }
+
+  /** Calls and puts of one expiry, by strike, CE before PE. */
+  chain(underlying: string, expiry: string): Instrument[] {
+    return [...(this.underlyings.get(underlying.toUpperCase())?.options.get(expiry) ?? [])];
+  }
+
+  /**
+   * What an underlying's derivatives are priced off: its IDX_I index, else (MCX) the nearest
+   * future not expired on `today`, else the cash equity of that symbol.
+   */
+  underlyingOf(underlying: string, today: string): Instrument | undefined {
+    const name = underlying.toUpperCase();
+    const index = this.indices.get(canonicalIndexName(name) ?? name);
+    if (index) return index;
+    const entry = this.underlyings.get(name);
+    const nearMonth = entry?.futures.find(
+      (future) => future.segment === ExchangeSegment.MCX_COMM && (future.expiry ?? '') >= today,
+    );
+    return nearMonth ?? this.equities.get(name);
+  }
+
+  /**
+   * Ranked search on symbol and display name, case-insensitive: exact matches first, then
+   * prefix, then contains; display order within a rank.
+   */
+  search(text: string, limit: number): Instrument[] {
+    const query = normaliseSearch(text);
+    if (query === '' || limit <= 0) return [];
+    const exact = this.exact.get(query) ?? [];
+    const found = exact.slice(0, limit);
+    if (found.length >= limit) return found.map((i) => this.ordered[i]);
+    const taken = new Set(exact);
+    const prefix: number[] = [];
+    const contains: number[] = [];
+    const wanted = limit - found.length;
+    // One indexOf pass over all names, in display order: stops once prefixes fill the page.
+    let from = 0;
+    let last = 0;
+    while (prefix.length < wanted) {
+      const at = this.text.indexOf(query, from);
+      if (at < 0) break;
+      const i = this.instrumentAt(at, last);
+      last = i;
+      from = this.offsets[i + 1];
+      if (taken.has(i)) continue;
+      if (this.symbols[i].startsWith(query) || this.names[i].startsWith(query)) prefix.push(i);
+      else if (contains.length < wanted) contains.push(i);
+    }
+    for (const i of prefix) if (found.length < limit) found.push(i);
+    for (const i of contains) if (found.length < limit) found.push(i);
+    return found.map((i) => this.ordered[i]);
+  }
+
+  /** Rank of an instrument for a query, or undefined when it does not match. */
+  static rank(instrument: Instrument, text: string): SearchRank | undefined {
+    const query = normaliseSearch(text);
+    const fields = [normaliseSearch(instrument.symbol), normaliseSearch(instrument.displayName)];
+    if (fields.some((f) => f === query)) return SearchRank.EXACT;
+    if (fields.some((f) => f.startsWith(query))) return SearchRank.PREFIX;
+    if (fields.some((f) => f.includes(query))) return SearchRank.CONTAINS;
+    return undefined;
+  }
+
+  private addExact(name: string, i: number): void {
+    const list = this.exact.get(name);
+    if (list) list.push(i);
+    else this.exact.set(name, [i]);
+  }
+
+  private entry(underlying: string): UnderlyingEntry {
+    let entry = this.underlyings.get(underlying);
+    if (!entry) {
+      entry = { expiries: [], options: new Map(), futures: [] };
+      this.underlyings.set(underlying, entry);
+    }
+    return entry;
+  }
+
+  /** The instrument whose text holds `position`, searching from `low` (hits come in order). */
+  private instrumentAt(position: number, low: number): number {
+    let lo = low;
+    let hi = this.ordered.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.offsets[mid] <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+}

@@ -1,0 +1,54 @@
+import { Args, Query, Resolver } from '@nestjs/graphql';
+import { BadUserInputError, NotFoundError } from '../common/errors/domain-error';
+import { GraphQLLocalDate } from '../common/scalars';
+import { ExpiriesArgs } from './dto/expiries.args';
+import { InstrumentArgs } from './dto/instrument.args';
+import { SearchInstrumentsArgs } from './dto/search-instruments.args';
+import { normaliseSearch } from './instrument-index';
+import { DEFAULT_SEARCH_LIMIT, InstrumentsService } from './instruments.service';
+import { InstrumentModel } from './models/instrument.model';
+
+/** How long a request right after boot waits for the first instrument master. */
+const FIRST_LOAD_WAIT_MS = 5_000;
+
+@Resolver(() => InstrumentModel)
+export class InstrumentsResolver {
+  constructor(private readonly instruments: InstrumentsService) {}
+
+  @Query(() => [InstrumentModel], {
+    name: 'instruments',
+    description: 'Ranked search on symbol and display name: exact, then prefix, then contains.',
+  })
+  async search(@Args() { search, limit }: SearchInstrumentsArgs): Promise<InstrumentModel[]> {
+    if (normaliseSearch(search) === '') throw new BadUserInputError('search must not be empty');
+    await this.loaded();
+    return this.instruments.search(search, limit ?? DEFAULT_SEARCH_LIMIT);
+  }
+
+  @Query(() => InstrumentModel, { nullable: true })
+  async instrument(
+    @Args() { segment, securityId }: InstrumentArgs,
+  ): Promise<InstrumentModel | null> {
+    await this.loaded();
+    return this.instruments.get(segment, securityId) ?? null;
+  }
+
+  @Query(() => [GraphQLLocalDate], { description: 'Option expiries from today on, ascending.' })
+  async expiries(@Args() { underlying }: ExpiriesArgs): Promise<string[]> {
+    await this.loaded();
+    if (!this.instruments.isUnderlying(underlying)) {
+      throw new NotFoundError(`No derivatives for underlying ${underlying}`);
+    }
+    return this.instruments.expiries(underlying);
+  }
+
+  private async loaded(): Promise<void> {
+    if (this.instruments.version > 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.instruments.ready(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_LOAD_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+}
