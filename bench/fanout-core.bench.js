@@ -7,7 +7,8 @@
  *
  * Build first (`npx nest build`, or `npx tsc -p tsconfig.build.json`), then:
  *   node bench/fanout-core.bench.js [--clients 1000] [--per-client 50] [--rate 25000]
- *                                   [--interval 100] [--seconds 30] [--slow 0.01]
+ *                                   [--interval 100] [--seconds 30] [--slow 0.01] [--naive 0]
+ *                                   [--quick]
  */
 'use strict';
 
@@ -57,7 +58,9 @@ const CLIENTS = arg('clients', 1000);
 const PER_CLIENT = arg('per-client', 50);
 const RATE = arg('rate', 25_000);
 const INTERVAL = arg('interval', 100);
-const SECONDS = arg('seconds', 30);
+// --quick (or BENCH_QUICK=1, as `npm run bench -- --quick` sets): a 5 s point.
+const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const SECONDS = arg('seconds', QUICK ? 5 : 30);
 const SLOW = arg('slow', 0);
 const NAIVE = arg('naive', 1);
 const yieldToLoop = () => new Promise((r) => setImmediate(r));
