@@ -119,6 +119,12 @@ export interface ClientClosedEvent {
   noLongerWanted: number[];
 }
 
+/**
+ * JSON bytes of one record for one selection shape (see tick-selection.ts); must return the
+ * same Buffer while the record version is unchanged, as the batch is sized before it is filled.
+ */
+export type FragmentOf = (r: TickRecord) => Buffer;
+
 class Subscription {
   /** Record version last delivered, per requested instrument; -1 = never (snapshot due). */
   readonly seen: Float64Array;
@@ -129,6 +135,7 @@ class Subscription {
     readonly records: readonly TickRecord[],
     readonly sink: TickSink,
     framing: BatchFraming | undefined,
+    readonly fragment: FragmentOf,
   ) {
     this.seen = new Float64Array(records.length).fill(-1);
     this.prefix = framing ? Buffer.from(framing.prefix) : EMPTY;
@@ -175,6 +182,7 @@ export class TickFanout implements OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private subscriptionCount = 0;
   private readonly batches = new BatchAllocator();
+  private readonly defaultFragment: FragmentOf = (r) => this.serializer.fragment(r);
   private readonly counters = {
     flushes: 0,
     batches: 0,
@@ -260,6 +268,8 @@ export class TickFanout implements OnModuleDestroy {
     keys: readonly number[],
     sink: TickSink,
     framing?: BatchFraming,
+    /** Fields other than the full Tick in canonical order; default: the shared serializer. */
+    fragment?: FragmentOf,
   ): number[] {
     const client = this.clients.get(clientId);
     if (!client) {
@@ -289,7 +299,11 @@ export class TickFanout implements OnModuleDestroy {
       );
     }
     const records = unique.map((key) => this.store.ensure(key));
-    client.subs.set(subscriptionId, new Subscription(subscriptionId, records, sink, framing));
+    const fragmentOf = fragment ?? this.defaultFragment;
+    client.subs.set(
+      subscriptionId,
+      new Subscription(subscriptionId, records, sink, framing, fragmentOf),
+    );
     this.subscriptionCount++;
     this.backlog = true;
     const newlyWanted: number[] = [];
@@ -379,13 +393,13 @@ export class TickFanout implements OnModuleDestroy {
 
   private deliver(client: ClientState): void {
     for (const sub of client.subs.values()) {
-      const { records, seen } = sub;
+      const { records, seen, fragment: fragmentOf } = sub;
       let count = 0;
       let bytes = 0;
       for (let i = 0; i < records.length; i++) {
         if (records[i].version === seen[i]) continue;
         count++;
-        bytes += this.serializer.fragment(records[i]).length;
+        bytes += fragmentOf(records[i]).length;
       }
       if (count === 0) continue;
       // One allocation and one copy per batch: the fragments are already UTF-8.
@@ -399,7 +413,7 @@ export class TickFanout implements OnModuleDestroy {
         seen[i] = rec.version;
         payload[offset++] = separator;
         separator = COMMA;
-        const fragment = this.serializer.fragment(rec);
+        const fragment = fragmentOf(rec);
         payload.set(fragment, offset);
         offset += fragment.length;
       }
