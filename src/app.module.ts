@@ -22,11 +22,24 @@ import { MetricsService } from './health/metrics.service';
 import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
 import { InstrumentsGraphqlModule } from './instruments/instruments-graphql.module';
 import { InstrumentsModule } from './instruments/instruments.module';
+import {
+  MarketDataAdminModule,
+  MarketDataGraphqlModule,
+  MarketDataModule,
+} from './market-data/market-data.module';
 
 /** Feature modules whose resolvers form the user schema (`/graphql`). */
-export const USER_GRAPHQL_MODULES: Type[] = [AuthModule, InstrumentsGraphqlModule];
+export const USER_GRAPHQL_MODULES: Type[] = [
+  AuthModule,
+  InstrumentsGraphqlModule,
+  MarketDataGraphqlModule,
+];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
-export const ADMIN_GRAPHQL_MODULES: Type[] = [AdminModule, InstrumentsAdminModule];
+export const ADMIN_GRAPHQL_MODULES: Type[] = [
+  AdminModule,
+  InstrumentsAdminModule,
+  MarketDataAdminModule,
+];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
   AuthCoreModule,
@@ -36,6 +49,9 @@ export const FEATURE_MODULES: Type[] = [
   InstrumentsModule,
   InstrumentsGraphqlModule,
   InstrumentsAdminModule,
+  MarketDataModule,
+  MarketDataGraphqlModule,
+  MarketDataAdminModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

@@ -135,7 +135,12 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     subscription: {
       // Server pings keep idle sockets alive through proxies and reveal dead peers.
       keepAlive: 30_000,
-      context: (): Partial<GraphQLRequestContext> => ({ endpoint }),
+      // The raw socket lets fast-path subscriptions (market-data `ticks`) write pre-serialised
+      // graphql-ws frames without running graphql-js per event; Mercurius adds `id` per start.
+      context: (socket: unknown): Partial<GraphQLRequestContext> & { socket: unknown } => ({
+        endpoint,
+        socket,
+      }),
       onConnect: async (data: { payload?: unknown }) => {
         const params =
           typeof data.payload === 'object' && data.payload !== null

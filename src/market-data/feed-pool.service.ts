@@ -1,0 +1,248 @@
+import {
+  ExchangeSegment,
+  FeedConnection,
+  FeedResponseCode,
+  type FeedConnectionState,
+  type FeedDisconnectInfo,
+  type FeedMode,
+  type FeedPacket,
+} from '@app/dhan';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
+import { MetricsService } from '../health/metrics.service';
+import { ReadinessRegistry } from '../health/readiness.registry';
+import { MarketCalendar } from '../scheduler/calendar/market-calendar';
+import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
+import {
+  DEFAULT_REGISTRY_LIMITS,
+  type FeedInstrument,
+  type FeedPort,
+} from './subscription-registry';
+import { TickStore } from './tick-store';
+
+export interface FeedConnectionStatus {
+  index: number;
+  name: string;
+  state: FeedConnectionState;
+  instruments: number;
+  /** Epoch ms of the last frame; 0 = none yet. */
+  lastMessageAt: number;
+  reconnects: number;
+  packets: number;
+  decodeErrors: number;
+}
+
+/**
+ * The feed connections (5 by default) behind the subscription registry. Each FeedConnection
+ * keeps its own subscription set and replays it on reconnect; as the registry only reaches the
+ * feed through this port, the registry's placement and the connections' sets stay equal.
+ * Packets go straight into the tick store (decoder objects reused: no allocation per packet).
+ */
+@Injectable()
+export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('FeedPool');
+  readonly connections: FeedConnection[];
+  private readonly disconnectListeners: Array<(index: number, info: FeedDisconnectInfo) => void> =
+    [];
+  private ticksIn = 0;
+  private started = false;
+
+  constructor(
+    @Inject(DHAN_ENDPOINTS) private readonly endpoints: DhanEndpoints,
+    private readonly store: TickStore,
+    private readonly calendar: MarketCalendar,
+    metrics: MetricsService,
+    readiness: ReadinessRegistry,
+    @Inject(MARKET_DATA_OPTIONS) options: MarketDataOptions,
+  ) {
+    const count = options.registry.connections ?? DEFAULT_REGISTRY_LIMITS.connections;
+    const simulated = endpoints.mode === 'simulator';
+    // The simulator ticks around the clock; the live feed is quiet outside market hours.
+    const isMarketOpen = simulated ? () => true : () => this.marketHours();
+    this.connections = Array.from({ length: count }, (_, index) => {
+      const conn = new FeedConnection({
+        url: endpoints.feedUrl,
+        clientId: endpoints.clientId,
+        token: () => endpoints.accessToken(),
+        name: `feed-${index}`,
+        reuseObjects: true,
+        dataStallMs: options.dataStallMs,
+        isMarketOpen,
+      });
+      conn.on('packet', (p) => this.onPacket(p));
+      conn.on('disconnected', (info) => {
+        this.logger.warn({ msg: 'feed connection dropped', connection: index, ...info });
+        for (const listener of [...this.disconnectListeners]) listener(index, info);
+      });
+      conn.on('connected', () => this.logger.log({ msg: 'feed connected', connection: index }));
+      conn.on('fatal', (info) =>
+        this.logger.error({ msg: 'feed connection stopped', connection: index, ...info }),
+      );
+      conn.on('error', () => undefined);
+      return conn;
+    });
+    this.registerMetrics(metrics);
+    readiness.register('feed', async () => this.connected());
+  }
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.started = false;
+    await Promise.all(this.connections.map((c) => c.stop()));
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const c of this.connections) c.start();
+  }
+
+  subscribe(connIndex: number, mode: FeedMode, instruments: readonly FeedInstrument[]): void {
+    this.connections[connIndex].subscribe(instruments, mode);
+  }
+
+  unsubscribe(connIndex: number, _mode: FeedMode, instruments: readonly FeedInstrument[]): void {
+    this.connections[connIndex].unsubscribe(instruments);
+  }
+
+  /** Told when a connection drops (its instruments are stale until fresh data comes). */
+  onDisconnect(listener: (index: number, info: FeedDisconnectInfo) => void): void {
+    this.disconnectListeners.push(listener);
+  }
+
+  /** Every connection open. */
+  connected(): boolean {
+    return this.started && this.connections.every((c) => c.isOpen);
+  }
+
+  /** Drops and reconnects one connection, or all (replay restores their subscriptions). */
+  reconnect(index?: number): number {
+    const targets = index === undefined ? this.connections : [this.connections[index]];
+    for (const c of targets) c?.reconnect();
+    return targets.filter(Boolean).length;
+  }
+
+  get mode(): DhanEndpoints['mode'] {
+    return this.endpoints.mode;
+  }
+
+  get ticksReceived(): number {
+    return this.ticksIn;
+  }
+
+  status(): FeedConnectionStatus[] {
+    return this.connections.map((c, index) => {
+      const s = c.getStats();
+      let decodeErrors = 0;
+      for (const v of Object.values(s.errors)) decodeErrors += v;
+      return {
+        index,
+        name: s.name,
+        state: s.state,
+        instruments: s.subscriptions,
+        lastMessageAt: s.lastMessageAt,
+        reconnects: s.reconnects,
+        packets: s.packets,
+        decodeErrors,
+      };
+    });
+  }
+
+  /** Epoch ms of the latest frame on any connection; 0 = none. */
+  lastMessageAt(): number {
+    let last = 0;
+    for (const c of this.connections) last = Math.max(last, c.getStats().lastMessageAt);
+    return last;
+  }
+
+  private onPacket(p: FeedPacket): void {
+    this.ticksIn++;
+    switch (p.type) {
+      case FeedResponseCode.TICKER:
+        this.store.applyTicker(p);
+        break;
+      case FeedResponseCode.QUOTE:
+        this.store.applyQuote(p);
+        break;
+      case FeedResponseCode.FULL:
+        this.store.applyFull(p);
+        break;
+      case FeedResponseCode.OI:
+        this.store.applyOi(p);
+        break;
+      case FeedResponseCode.PREV_CLOSE:
+        this.store.applyPrevClose(p);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private marketHours(): boolean {
+    return (
+      this.calendar.isMarketHours(ExchangeSegment.NSE_EQ) ||
+      this.calendar.isMarketHours(ExchangeSegment.MCX_COMM)
+    );
+  }
+
+  private registerMetrics(metrics: MetricsService): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const pool = this;
+    const registers = [metrics.registry];
+    new Counter({
+      name: 'feed_packets_total',
+      help: 'Market feed packets received.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(pool.ticksIn);
+      },
+    });
+    new Counter({
+      name: 'feed_errors_total',
+      help: 'Market feed decode and connection errors, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const totals: Record<string, number> = {};
+        for (const c of pool.connections) {
+          for (const [reason, n] of Object.entries(c.getStats().errors)) {
+            totals[reason] = (totals[reason] ?? 0) + n;
+          }
+        }
+        for (const [reason, n] of Object.entries(totals)) this.inc({ reason }, n);
+      },
+    });
+    new Counter({
+      name: 'feed_reconnects_total',
+      help: 'Market feed reconnects, by connection.',
+      labelNames: ['connection'] as const,
+      registers,
+      collect() {
+        this.reset();
+        pool.connections.forEach((c, i) =>
+          this.inc({ connection: String(i) }, c.getStats().reconnects),
+        );
+      },
+    });
+    new Gauge({
+      name: 'feed_connections_open',
+      help: 'Market feed connections currently open.',
+      registers,
+      collect() {
+        this.set(pool.connections.filter((c) => c.isOpen).length);
+      },
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { AuditLogService } from '../admin/audit-log.service';
+import { BadUserInputError } from '../common/errors/domain-error';
+import { CurrentUser } from '../common/decorators/current-user.decorator';
+import { Roles } from '../common/decorators/roles.decorator';
+import type { Principal } from '../common/graphql/graphql-context';
+import { Role } from '../auth/role.enum';
+import { MarketDataService } from './market-data.service';
+import { FeedStatusModel, ReconnectFeedResultModel } from './models/feed-health.model';
+
+@Roles(Role.ADMIN)
+@Resolver()
+export class MarketDataAdminResolver {
+  constructor(
+    private readonly marketData: MarketDataService,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  @Query(() => FeedStatusModel, {
+    description: 'Feed connections, instruments by tier and by Tier B underlying, capacity.',
+  })
+  feedStatus(): FeedStatusModel {
+    const s = this.marketData.feedStatus();
+    return {
+      ...s,
+      connections: s.connections.map((c) => ({
+        ...c,
+        lastMessageAt: c.lastMessageAt > 0 ? new Date(c.lastMessageAt) : null,
+      })),
+      byUnderlying: s.byUnderlying.map((u) => ({ ...u, references: null })),
+    };
+  }
+
+  @Mutation(() => ReconnectFeedResultModel, {
+    description: 'Drops and reconnects one feed connection (or all); subscriptions are replayed.',
+  })
+  async reconnectFeed(
+    @CurrentUser() actor: Principal,
+    @Args('connection', { type: () => Int, nullable: true }) connection?: number | null,
+  ): Promise<ReconnectFeedResultModel> {
+    const total = this.marketData.feedStatus().connections.length;
+    if (
+      connection !== undefined &&
+      connection !== null &&
+      (connection < 0 || connection >= total)
+    ) {
+      throw new BadUserInputError(`connection must be between 0 and ${total - 1}`);
+    }
+    const connections = this.marketData.reconnectFeed(connection ?? undefined);
+    await this.audit.record(
+      actor,
+      'reconnectFeed',
+      connection == null ? null : String(connection),
+      {
+        connections,
+      },
+    );
+    return { connections };
+  }
+}

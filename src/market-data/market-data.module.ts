@@ -1,0 +1,70 @@
+import { Module } from '@nestjs/common';
+import { AdminModule } from '../admin/admin.module';
+import { APP_CONFIG } from '../config/app-config';
+import { HealthModule } from '../health/health.module';
+import { InstrumentsModule } from '../instruments/instruments.module';
+import { CalendarModule } from '../scheduler/calendar/calendar.module';
+import { FeedPool } from './feed-pool.service';
+import { MarketDataAdminResolver } from './market-data-admin.resolver';
+import {
+  MARKET_DATA_OPTIONS,
+  marketDataOptions,
+  type MarketDataOptions,
+} from './market-data.options';
+import { MarketDataResolver } from './market-data.resolver';
+import { MarketDataService } from './market-data.service';
+import { FEED_PORT, REGISTRY_LIMITS, SubscriptionRegistry } from './subscription-registry';
+import { TICK_FANOUT_OPTIONS, TickFanout } from './tick-fanout';
+import { TickSerializer } from './tick-serializer';
+import { TICK_STORE_OPTIONS, TickStore } from './tick-store';
+import { TierBService } from './tier-b.service';
+
+/**
+ * Market data (no resolvers, so modules of either schema can import it): the feed pool, the
+ * subscription registry, the tick store and fan-out, Tier B; MarketDataService is the facade.
+ */
+@Module({
+  imports: [InstrumentsModule, CalendarModule, HealthModule],
+  providers: [
+    { provide: MARKET_DATA_OPTIONS, inject: [APP_CONFIG], useFactory: marketDataOptions },
+    {
+      provide: TICK_STORE_OPTIONS,
+      inject: [MARKET_DATA_OPTIONS],
+      useFactory: (o: MarketDataOptions) => ({ staleAfterMs: o.staleAfterMs }),
+    },
+    {
+      provide: TICK_FANOUT_OPTIONS,
+      inject: [MARKET_DATA_OPTIONS],
+      useFactory: (o: MarketDataOptions) => o.fanout,
+    },
+    {
+      provide: REGISTRY_LIMITS,
+      inject: [MARKET_DATA_OPTIONS],
+      useFactory: (o: MarketDataOptions) => o.registry,
+    },
+    { provide: FEED_PORT, useExisting: FeedPool },
+    TickStore,
+    TickSerializer,
+    TickFanout,
+    SubscriptionRegistry,
+    FeedPool,
+    MarketDataService,
+    TierBService,
+  ],
+  exports: [MarketDataService, TierBService],
+})
+export class MarketDataModule {}
+
+/** User schema: quote, optionChain, ticks, feedHealth. */
+@Module({
+  imports: [MarketDataModule],
+  providers: [MarketDataResolver],
+})
+export class MarketDataGraphqlModule {}
+
+/** Admin schema: feedStatus, reconnectFeed. */
+@Module({
+  imports: [MarketDataModule, AdminModule],
+  providers: [MarketDataAdminResolver],
+})
+export class MarketDataAdminModule {}

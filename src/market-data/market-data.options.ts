@@ -1,0 +1,104 @@
+import type { ResolvedAppConfig } from '../config/app-config';
+import type { RegistryLimits } from './subscription-registry';
+import type { TickFanoutOptions } from './tick-fanout';
+import { DEFAULT_TIER_B_CONFIG, type TierBConfig } from './tier-b';
+
+/** Everything the market-data module can be tuned with (docs/MARKET_DATA.md lists the variables). */
+export interface MarketDataOptions {
+  registry: Partial<RegistryLimits>;
+  fanout: Partial<Omit<TickFanoutOptions, 'now'>>;
+  /** No packet for this long marks an instrument stale (not a reason to reconnect). */
+  staleAfterMs: number;
+  /** Feed watchdog: silence on a subscribed connection during market hours forces a reconnect. */
+  dataStallMs: number;
+  /** Interval of `feedHealth` pushes (also pushed on change). */
+  feedHealthIntervalMs: number;
+  tierB: {
+    enabled: boolean;
+    config: Partial<TierBConfig>;
+    /** How often the underlyings are checked for re-centring. */
+    recheckMs: number;
+    /** How long boot waits for the underlyings' first price before selecting on prev close. */
+    spotWaitMs: number;
+  };
+}
+
+export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
+  registry: {},
+  fanout: {},
+  staleAfterMs: 120_000,
+  dataStallMs: 90_000,
+  feedHealthIntervalMs: 5_000,
+  tierB: {
+    enabled: true,
+    config: {},
+    recheckMs: 30_000,
+    spotWaitMs: 10_000,
+  },
+};
+
+export const MARKET_DATA_OPTIONS = Symbol('MARKET_DATA_OPTIONS');
+
+/** Tests and embedders can set `marketData` on the resolved configuration. */
+export interface MarketDataRuntimeConfig extends ResolvedAppConfig {
+  marketData?: DeepPartial<MarketDataOptions>;
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
+
+function int(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
+  return n;
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Defaults, then the environment (TICKS_* / FEED_* / TIER_B_* variables), then `marketData` of
+ * the resolved configuration.
+ */
+export function marketDataOptions(
+  config: ResolvedAppConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): MarketDataOptions {
+  const d = DEFAULT_MARKET_DATA_OPTIONS;
+  const o = (config as MarketDataRuntimeConfig).marketData ?? {};
+  const tierBEnv = env.TIER_B_ENABLED;
+  return {
+    registry: { ...o.registry },
+    fanout: {
+      ...defined({
+        flushIntervalMs: int(env, 'TICKS_INTERVAL_MS'),
+        highWaterBytes: int(env, 'TICKS_HIGH_WATER_BYTES'),
+        lowWaterBytes: int(env, 'TICKS_LOW_WATER_BYTES'),
+        hardCapBytes: int(env, 'TICKS_HARD_CAP_BYTES'),
+        maxOverHighMs: int(env, 'TICKS_MAX_BEHIND_MS'),
+        maxInstrumentsPerSubscription: int(env, 'TICKS_MAX_INSTRUMENTS'),
+        maxSubscriptionsPerClient: int(env, 'TICKS_MAX_SUBSCRIPTIONS'),
+      }),
+      ...o.fanout,
+    },
+    staleAfterMs: o.staleAfterMs ?? int(env, 'FEED_STALE_AFTER_MS') ?? d.staleAfterMs,
+    dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
+    feedHealthIntervalMs: o.feedHealthIntervalMs ?? d.feedHealthIntervalMs,
+    tierB: {
+      enabled: o.tierB?.enabled ?? (tierBEnv === undefined ? true : tierBEnv !== 'false'),
+      config: {
+        ...defined({
+          strikesEachSide: int(env, 'TIER_B_STRIKES_EACH_SIDE'),
+          recentreAfterStrikes: int(env, 'TIER_B_RECENTRE_STRIKES'),
+        }),
+        ...o.tierB?.config,
+      },
+      recheckMs: o.tierB?.recheckMs ?? int(env, 'TIER_B_RECHECK_MS') ?? d.tierB.recheckMs,
+      spotWaitMs: o.tierB?.spotWaitMs ?? d.tierB.spotWaitMs,
+    },
+  };
+}
+
+export { DEFAULT_TIER_B_CONFIG };

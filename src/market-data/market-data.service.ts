@@ -1,0 +1,418 @@
+import { ExchangeSegment, FeedMode, SEGMENT_CODE, instrumentKey, type Instrument } from '@app/dhan';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { WebSocket } from 'ws';
+import { DomainError, NotFoundError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { InstrumentsService } from '../instruments/instruments.service';
+import { FeedPool, type FeedConnectionStatus } from './feed-pool.service';
+import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
+import {
+  ReferenceKind,
+  SubscriptionRegistry,
+  type AcquireResult,
+  type EvictionEvent,
+  type ReleaseResult,
+  type SubscriptionReference,
+} from './subscription-registry';
+import { FanoutCloseReason, TickFanout } from './tick-fanout';
+import { TickShapes, type SelectedField } from './tick-selection';
+import { TickStore, type TickRecord } from './tick-store';
+import { atmIndex, spotOf } from './tier-b';
+
+/** Event on the Nest EventEmitter2 when the registry evicts an instrument. */
+export const MARKET_DATA_EVICTED = 'market-data.evicted';
+export type MarketDataEvictedEvent = EvictionEvent;
+
+/** Holder of the CLIENT references of `ticks` subscribers: one per instrument, shared. */
+export const TICKS_HOLDER = 'ticks';
+
+/** WebSocket close codes of the `ticks` fan-out; the reason string names the cause (docs/MARKET_DATA.md). */
+export const TICKS_CLOSE_CODES: Record<FanoutCloseReason, number> = {
+  [FanoutCloseReason.BACKPRESSURE_HARD_CAP]: 4429,
+  [FanoutCloseReason.BACKPRESSURE_TIMEOUT]: 4429,
+  [FanoutCloseReason.SINK_ERROR]: 4500,
+};
+
+export interface FeedHealth {
+  connected: boolean;
+  connections: number;
+  staleInstruments: number;
+  lastTickTime: Date | null;
+}
+
+export interface FeedStatus {
+  mode: string;
+  connected: boolean;
+  connections: FeedConnectionStatus[];
+  instruments: number;
+  capacity: number;
+  byTier: Array<{ name: string; instruments: number; references: number }>;
+  byUnderlying: Array<{ name: string; instruments: number }>;
+  staleInstruments: number;
+  packetsReceived: number;
+}
+
+export interface ChainStrike {
+  strike: number;
+  call: { instrument: Instrument; quote: TickRecord | null } | null;
+  put: { instrument: Instrument; quote: TickRecord | null } | null;
+}
+
+export interface OptionChain {
+  underlying: string;
+  expiry: string;
+  spot: number | null;
+  atmStrike: number | null;
+  strikes: ChainStrike[];
+}
+
+/** A `ticks` stream: yields nothing (frames go straight to the socket); `return()` ends it. */
+export type TickStream = AsyncIterableIterator<never>;
+
+interface SocketClient {
+  id: string;
+  subscriptions: Set<string>;
+}
+
+/** Maps registry/fan-out failures to the public error codes. */
+export function toDomainError(e: unknown): unknown {
+  if (!(e instanceof MarketDataError)) return e;
+  switch (e.code) {
+    case MarketDataErrorCode.CAPACITY_EXCEEDED:
+      return new DomainError(ErrorCode.CAPACITY_EXCEEDED, e.message);
+    case MarketDataErrorCode.NOT_FOUND:
+      return new NotFoundError(e.message);
+    default:
+      return new DomainError(ErrorCode.BAD_USER_INPUT, e.message);
+  }
+}
+
+/**
+ * The market-data facade: quotes and chains from the tick store, references for other modules,
+ * `ticks` streams over the fan-out, feed health and status.
+ */
+@Injectable()
+export class MarketDataService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('MarketData');
+  private readonly sockets = new WeakMap<WebSocket, SocketClient>();
+  private readonly shapes = new TickShapes();
+  private nextClient = 0;
+
+  constructor(
+    private readonly registry: SubscriptionRegistry,
+    private readonly store: TickStore,
+    private readonly fanout: TickFanout,
+    private readonly pool: FeedPool,
+    private readonly instruments: InstrumentsService,
+    private readonly events: EventEmitter2,
+    @Inject(MARKET_DATA_OPTIONS) private readonly options: MarketDataOptions,
+  ) {
+    registry.onEviction((event) => {
+      this.store.markConnectionStale([event.instrument.key]);
+      this.events.emit(MARKET_DATA_EVICTED, event);
+    });
+    pool.onDisconnect((index) => {
+      this.store.markConnectionStale(this.registry.keysOnConnection(index));
+    });
+    fanout.onClientClosed((event) => this.releaseKeys(event.noLongerWanted));
+  }
+
+  onApplicationBootstrap(): void {
+    this.store.start();
+    this.fanout.start();
+  }
+
+  onModuleDestroy(): void {
+    this.fanout.stop();
+    this.store.stop();
+  }
+
+  // ---- references for other modules ----
+
+  /** Adds references; all or nothing. Throws MarketDataError CAPACITY_EXCEEDED when full. */
+  acquire(refs: readonly SubscriptionReference[]): AcquireResult {
+    return this.registry.acquire(refs);
+  }
+
+  release(refs: readonly SubscriptionReference[]): ReleaseResult {
+    return this.registry.release(refs);
+  }
+
+  releaseHolder(kind: ReferenceKind, holderId: string): ReleaseResult {
+    return this.registry.releaseHolder(kind, holderId);
+  }
+
+  // ---- quotes and chains ----
+
+  instrumentKeyOf(segment: ExchangeSegment, securityId: string): number {
+    return instrumentKey(SEGMENT_CODE[segment], Number(securityId));
+  }
+
+  /** Latest state (null fields before any data); NOT_FOUND for an unknown instrument. */
+  quote(segment: ExchangeSegment, securityId: string): TickRecord {
+    if (!this.instruments.get(segment, securityId)) {
+      throw new NotFoundError(`Unknown instrument ${segment} ${securityId}`);
+    }
+    return this.store.ensure(this.instrumentKeyOf(segment, securityId));
+  }
+
+  /** The record if any data or subscription made one; undefined otherwise. */
+  record(segment: ExchangeSegment, securityId: string): TickRecord | undefined {
+    return this.store.get(this.instrumentKeyOf(segment, securityId));
+  }
+
+  optionChain(underlying: string, expiry?: string | null): OptionChain {
+    const expiries = this.instruments.expiries(underlying);
+    if (expiries.length === 0) throw new NotFoundError(`No options for underlying ${underlying}`);
+    const chosen = expiry ?? expiries[0];
+    if (!expiries.includes(chosen)) {
+      throw new NotFoundError(`No ${underlying} options expiring ${chosen}`);
+    }
+    const base = this.instruments.underlyingOf(underlying);
+    const baseRec = base ? this.record(base.segment, base.securityId) : undefined;
+    const spot = spotOf(baseRec) ?? null;
+    const byStrike = new Map<number, ChainStrike>();
+    for (const i of this.instruments.chain(underlying, chosen)) {
+      if (i.strike === undefined) continue;
+      const slot = byStrike.get(i.strike) ?? { strike: i.strike, call: null, put: null };
+      const contract = { instrument: i, quote: this.record(i.segment, i.securityId) ?? null };
+      if (i.optionType === 'CE') slot.call ??= contract;
+      else if (i.optionType === 'PE') slot.put ??= contract;
+      byStrike.set(i.strike, slot);
+    }
+    const strikes = [...byStrike.values()].sort((a, b) => a.strike - b.strike);
+    const list = strikes.map((s) => s.strike);
+    const atm = spot === null ? -1 : atmIndex(list, spot);
+    return {
+      underlying,
+      expiry: chosen,
+      spot,
+      atmStrike: atm >= 0 ? list[atm] : null,
+      strikes,
+    };
+  }
+
+  // ---- ticks streams ----
+
+  /**
+   * Starts a `ticks` subscription on a graphql-ws socket: validated once, then pre-serialised
+   * frames `{"id":..,"type":"next","payload":{"data":{"<key>":[...]}}}` go to `socket.send`.
+   * Throws (nothing held) on unknown instruments, limits or a full feed.
+   */
+  openTicks(
+    socket: WebSocket,
+    subscriptionId: string,
+    instruments: ReadonlyArray<{ segment: ExchangeSegment; securityId: string }>,
+    fields: readonly SelectedField[],
+    responseKey: string,
+  ): TickStream {
+    const keys: number[] = [];
+    for (const { segment, securityId } of instruments) {
+      if (!this.instruments.get(segment, securityId)) {
+        throw new NotFoundError(`Unknown instrument ${segment} ${securityId}`);
+      }
+      keys.push(this.instrumentKeyOf(segment, securityId));
+    }
+    const client = this.clientOf(socket);
+    const framing = {
+      prefix: `{"id":${JSON.stringify(subscriptionId)},"type":"next","payload":{"data":{${JSON.stringify(responseKey)}:`,
+      suffix: '}}}',
+    };
+    const sink = (payload: Buffer) => {
+      if (socket.readyState === socket.OPEN) socket.send(payload, { binary: false });
+    };
+    let newlyWanted: number[];
+    try {
+      newlyWanted = this.fanout.subscribe(
+        client.id,
+        subscriptionId,
+        keys,
+        sink,
+        framing,
+        this.shapes.fragmentFor(fields),
+      );
+    } catch (e) {
+      throw toDomainError(e);
+    }
+    try {
+      this.registry.acquire(newlyWanted.map((key) => this.clientRef(key)));
+    } catch (e) {
+      this.fanout.unsubscribe(client.id, subscriptionId);
+      throw toDomainError(e);
+    }
+    client.subscriptions.add(subscriptionId);
+
+    let done = false;
+    const waiting: Array<(r: IteratorResult<never>) => void> = [];
+    const finish = (): Promise<IteratorResult<never>> => {
+      if (!done) {
+        done = true;
+        client.subscriptions.delete(subscriptionId);
+        this.releaseKeys(this.fanout.unsubscribe(client.id, subscriptionId));
+        for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
+      }
+      return Promise.resolve({ value: undefined, done: true });
+    };
+    return {
+      next: () =>
+        done
+          ? Promise.resolve({ value: undefined, done: true })
+          : new Promise((resolve) => waiting.push(resolve)),
+      return: finish,
+      throw: (error: unknown) => finish().then(() => Promise.reject(error)),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  private clientOf(socket: WebSocket): SocketClient {
+    let client = this.sockets.get(socket);
+    if (client) return client;
+    const id = `ws-${++this.nextClient}`;
+    client = { id, subscriptions: new Set() };
+    this.sockets.set(socket, client);
+    this.fanout.addClient(id, {
+      unsentBytes: () => socket.bufferedAmount,
+      close: (reason, message) => {
+        this.logger.warn({ msg: 'closing a ticks client', client: id, reason, detail: message });
+        socket.close(TICKS_CLOSE_CODES[reason], reason);
+        // A peer that stopped reading may never finish the closing handshake.
+        setTimeout(() => socket.terminate(), 5_000).unref();
+      },
+    });
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.releaseKeys(this.fanout.removeClient(id));
+    });
+    return client;
+  }
+
+  private clientRef(key: number): SubscriptionReference {
+    const rec = this.store.ensure(key);
+    return {
+      segment: rec.segment,
+      securityId: rec.securityId,
+      kind: ReferenceKind.CLIENT,
+      holderId: TICKS_HOLDER,
+      mode: FeedMode.FULL,
+    };
+  }
+
+  private releaseKeys(keys: readonly number[]): void {
+    if (keys.length === 0) return;
+    this.registry.release(keys.map((key) => this.clientRef(key)));
+  }
+
+  // ---- health and status ----
+
+  staleInstruments(): number {
+    let n = 0;
+    const connections = this.pool.connections.length;
+    for (let i = 0; i < connections; i++) {
+      for (const key of this.registry.keysOnConnection(i)) {
+        if (this.store.get(key)?.stale !== false) n++;
+      }
+    }
+    return n;
+  }
+
+  feedHealth(): FeedHealth {
+    const last = this.pool.lastMessageAt();
+    return {
+      connected: this.pool.connected(),
+      connections: this.pool.connections.filter((c) => c.isOpen).length,
+      staleInstruments: this.staleInstruments(),
+      lastTickTime: last > 0 ? new Date(last) : null,
+    };
+  }
+
+  /** Emits at once, when health changes (checked every second) and every interval. */
+  feedHealthStream(): AsyncIterableIterator<{ feedHealth: FeedHealth }> {
+    const every = this.options.feedHealthIntervalMs;
+    const checkMs = Math.min(1_000, every);
+    let last = '';
+    let lastAt = 0;
+    let pending: ((r: IteratorResult<{ feedHealth: FeedHealth }>) => void) | null = null;
+    let queued: FeedHealth | null = null;
+    let done = false;
+    const check = () => {
+      const health = this.feedHealth();
+      const sig = `${health.connected}:${health.connections}:${health.staleInstruments}`;
+      const now = Date.now();
+      if (sig === last && now - lastAt < every) return;
+      last = sig;
+      lastAt = now;
+      if (pending) {
+        const resolve = pending;
+        pending = null;
+        resolve({ value: { feedHealth: health }, done: false });
+      } else {
+        queued = health;
+      }
+    };
+    const timer = setInterval(check, checkMs);
+    timer.unref();
+    check();
+    const finish = (): Promise<IteratorResult<{ feedHealth: FeedHealth }>> => {
+      done = true;
+      clearInterval(timer);
+      if (pending) pending({ value: undefined, done: true });
+      pending = null;
+      return Promise.resolve({ value: undefined, done: true });
+    };
+    return {
+      next: () => {
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        if (queued) {
+          const value = { feedHealth: queued };
+          queued = null;
+          return Promise.resolve({ value, done: false });
+        }
+        return new Promise((resolve) => (pending = resolve));
+      },
+      return: finish,
+      throw: (error: unknown) => finish().then(() => Promise.reject(error)),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  feedStatus(): FeedStatus {
+    const stats = this.registry.stats();
+    return {
+      mode: this.pool.mode,
+      connected: this.pool.connected(),
+      connections: this.pool.status(),
+      instruments: stats.total,
+      capacity: stats.capacity,
+      byTier: Object.entries(stats.byKind).map(([name, c]) => ({
+        name,
+        instruments: c.instruments,
+        references: c.references,
+      })),
+      byUnderlying: Object.entries(stats.byTag)
+        .map(([name, instruments]) => ({ name, instruments }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      staleInstruments: this.staleInstruments(),
+      packetsReceived: this.pool.ticksReceived,
+    };
+  }
+
+  reconnectFeed(index?: number): number {
+    return this.pool.reconnect(index);
+  }
+
+  get feedHealthIntervalMs(): number {
+    return this.options.feedHealthIntervalMs;
+  }
+}

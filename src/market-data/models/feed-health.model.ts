@@ -1,0 +1,88 @@
+import { Field, Float, GraphQLISODateTime, Int, ObjectType } from '@nestjs/graphql';
+
+@ObjectType('FeedHealth')
+export class FeedHealthModel {
+  @Field({ description: 'Every feed connection is open.' })
+  connected!: boolean;
+
+  @Field(() => Int, { description: 'Open feed connections.' })
+  connections!: number;
+
+  @Field(() => Int)
+  staleInstruments!: number;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  lastTickTime!: Date | null;
+}
+
+@ObjectType('FeedConnectionStatus')
+export class FeedConnectionStatusModel {
+  @Field(() => Int)
+  index!: number;
+
+  @Field()
+  state!: string;
+
+  @Field(() => Int)
+  instruments!: number;
+
+  @Field(() => GraphQLISODateTime, { nullable: true })
+  lastMessageAt!: Date | null;
+
+  @Field(() => Int)
+  reconnects!: number;
+
+  @Field(() => Float)
+  packets!: number;
+
+  @Field(() => Float)
+  decodeErrors!: number;
+}
+
+@ObjectType('FeedCount')
+export class FeedCountModel {
+  @Field({ description: 'Reference kind (tier) or underlying name.' })
+  name!: string;
+
+  @Field(() => Int)
+  instruments!: number;
+
+  @Field(() => Int, { nullable: true })
+  references!: number | null;
+}
+
+@ObjectType('FeedStatus')
+export class FeedStatusModel {
+  @Field({ description: 'simulator or live.' })
+  mode!: string;
+
+  @Field()
+  connected!: boolean;
+
+  @Field(() => [FeedConnectionStatusModel])
+  connections!: FeedConnectionStatusModel[];
+
+  @Field(() => Int)
+  instruments!: number;
+
+  @Field(() => Int)
+  capacity!: number;
+
+  @Field(() => [FeedCountModel], { description: 'By reference kind (TIER_B, CLIENT, ...).' })
+  byTier!: FeedCountModel[];
+
+  @Field(() => [FeedCountModel], { description: 'Tier B instruments by underlying.' })
+  byUnderlying!: FeedCountModel[];
+
+  @Field(() => Int)
+  staleInstruments!: number;
+
+  @Field(() => Float)
+  packetsReceived!: number;
+}
+
+@ObjectType('ReconnectFeedResult')
+export class ReconnectFeedResultModel {
+  @Field(() => Int)
+  connections!: number;
+}
