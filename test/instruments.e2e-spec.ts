@@ -108,6 +108,14 @@ describe('instruments (e2e, embedded simulator)', () => {
 
   it('returns 20 results by default and refuses a limit outside 1..100 or an empty search', async () => {
     expect((await search(t, token, 'NIFTY')).data!.instruments).toHaveLength(20);
+    const explicitNull = await gql<{ instruments: InstrumentView[] }>(
+      t.graphqlUrl,
+      SEARCH,
+      { search: 'NIFTY', limit: null },
+      token,
+    );
+    expect(explicitNull.data!.instruments).toHaveLength(20);
+    expect((await search(t, token, 'NIFTY', 100)).data!.instruments).toHaveLength(100);
     expect(errorCodes(await search(t, token, 'NIFTY', 101))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await search(t, token, 'NIFTY', 0))).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await search(t, token, ''))).toEqual(['BAD_USER_INPUT']);

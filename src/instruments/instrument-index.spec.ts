@@ -165,4 +165,30 @@ describe('InstrumentIndex', () => {
       expect(found[0].instrumentType).toBe('FUTCOM');
     });
   });
+
+  it('matches a plain ranked scan on a master with thousands of prefix matches', () => {
+    const many: Instrument[] = [NIFTY, BANKNIFTY, anInstrument()];
+    let id = 50000;
+    for (const expiry of ['2026-12-01', '2026-12-08', '2026-12-15', '2026-12-22']) {
+      for (let strike = 20000; strike < 28000; strike += 25) {
+        many.push(anOption('NIFTY', expiry, strike, 'CE', String(id++)));
+        many.push(anOption('NIFTY', expiry, strike, 'PE', String(id++)));
+      }
+    }
+    const big = new InstrumentIndex(many);
+    const ordered = big.all();
+    for (const query of ['NIFTY', 'nifty-12', 'NIFTY 2026-12-08 2', '24000', 'BANK', 'PUT']) {
+      const reference = ordered
+        .map((instrument, position) => ({
+          instrument,
+          position,
+          rank: InstrumentIndex.rank(instrument, query),
+        }))
+        .filter((hit) => hit.rank !== undefined)
+        .sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0) || a.position - b.position)
+        .slice(0, 25)
+        .map((hit) => hit.instrument);
+      expect(big.search(query, 25)).toEqual(reference);
+    }
+  });
 });

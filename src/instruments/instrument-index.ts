@@ -15,6 +15,8 @@ export enum SearchRank {
 
 const FIELD_START = '\u0001';
 const FIELD_SEPARATOR = '\u0002';
+/** Up to this many names starting with the query are ranked directly; more, by a scan. */
+const SMALL_PREFIX_RANGE = 2000;
 // Control characters delimit fields in the search text, so a query must never contain one.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f]/g;
@@ -89,17 +91,17 @@ export class InstrumentIndex {
   /** FIELD_START symbol FIELD_SEPARATOR display name, per instrument in display order. */
   private readonly text: string;
   private readonly offsets: Uint32Array;
-  private readonly symbols: string[];
-  private readonly names: string[];
+  /** Every symbol and display name, sorted, and the instrument each belongs to. */
+  private readonly prefixKeys: string[];
+  private readonly prefixOwners: Uint32Array;
 
   constructor(instruments: readonly Instrument[]) {
     const ordered = [...instruments].sort(displayOrder);
     this.ordered = ordered;
     this.size = ordered.length;
     this.offsets = new Uint32Array(ordered.length + 1);
-    this.symbols = new Array<string>(ordered.length);
-    this.names = new Array<string>(ordered.length);
     const parts: string[] = new Array<string>(ordered.length);
+    const names: { key: string; owner: number }[] = [];
     let offset = 0;
 
     for (let i = 0; i < ordered.length; i++) {
@@ -109,10 +111,12 @@ export class InstrumentIndex {
 
       const symbol = normaliseSearch(instrument.symbol);
       const name = normaliseSearch(instrument.displayName);
-      this.symbols[i] = symbol;
-      this.names[i] = name;
       this.addExact(symbol, i);
-      if (name !== symbol) this.addExact(name, i);
+      names.push({ key: symbol, owner: i });
+      if (name !== symbol) {
+        this.addExact(name, i);
+        names.push({ key: name, owner: i });
+      }
       parts[i] = `${FIELD_START}${symbol}${FIELD_SEPARATOR}${name}`;
       this.offsets[i] = offset;
       offset += parts[i].length;
@@ -147,6 +151,9 @@ export class InstrumentIndex {
     }
     this.offsets[ordered.length] = offset;
     this.text = parts.join('');
+    names.sort((a, b) => compare(a.key, b.key));
+    this.prefixKeys = names.map((n) => n.key);
+    this.prefixOwners = Uint32Array.from(names, (n) => n.owner);
     for (const entry of this.underlyings.values()) entry.expiries.sort();
   }
 
@@ -206,25 +213,74 @@ export class InstrumentIndex {
     const found = exact.slice(0, limit);
     if (found.length >= limit) return found.map((i) => this.ordered[i]);
     const taken = new Set(exact);
-    const prefix: number[] = [];
-    const contains: number[] = [];
-    const wanted = limit - found.length;
-    // One indexOf pass over all names, in display order: stops once prefixes fill the page.
+    this.collectPrefixes(query, limit, found, taken);
+    if (found.length < limit) this.collectContains(query, limit, found, taken);
+    return found.map((i) => this.ordered[i]);
+  }
+
+  /**
+   * Names starting with the query: a binary search on the sorted names gives them all; the
+   * best of a large range (a short common prefix) are met early in a display-order scan.
+   */
+  private collectPrefixes(query: string, limit: number, found: number[], taken: Set<number>) {
+    const low = this.lowerBound(query);
+    const high = this.lowerBound(query + '\uffff');
+    if (high - low <= SMALL_PREFIX_RANGE) {
+      const owners = Array.from(this.prefixOwners.subarray(low, high)).sort((a, b) => a - b);
+      for (const i of owners) {
+        if (found.length >= limit) return;
+        if (!taken.has(i)) {
+          taken.add(i);
+          found.push(i);
+        }
+      }
+      return;
+    }
+    const next = this.cursor(query);
+    for (let i = next(); i >= 0 && found.length < limit; i = next()) {
+      if (taken.has(i)) continue;
+      const start = this.offsets[i];
+      const separator = this.text.indexOf(FIELD_SEPARATOR, start);
+      if (this.text.startsWith(query, start + 1) || this.text.startsWith(query, separator + 1)) {
+        taken.add(i);
+        found.push(i);
+      }
+    }
+  }
+
+  private lowerBound(key: string): number {
+    let lo = 0;
+    let hi = this.prefixKeys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.prefixKeys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Everything else containing the query, in display order, until the page is full. */
+  private collectContains(query: string, limit: number, found: number[], taken: Set<number>) {
+    const next = this.cursor(query);
+    for (let i = next(); i >= 0 && found.length < limit; i = next()) {
+      if (!taken.has(i)) {
+        taken.add(i);
+        found.push(i);
+      }
+    }
+  }
+
+  /** Successive instruments whose text contains `needle`, each once, in display order. */
+  private cursor(needle: string): () => number {
     let from = 0;
     let last = 0;
-    while (prefix.length < wanted) {
-      const at = this.text.indexOf(query, from);
-      if (at < 0) break;
-      const i = this.instrumentAt(at, last);
-      last = i;
-      from = this.offsets[i + 1];
-      if (taken.has(i)) continue;
-      if (this.symbols[i].startsWith(query) || this.names[i].startsWith(query)) prefix.push(i);
-      else if (contains.length < wanted) contains.push(i);
-    }
-    for (const i of prefix) if (found.length < limit) found.push(i);
-    for (const i of contains) if (found.length < limit) found.push(i);
-    return found.map((i) => this.ordered[i]);
+    return () => {
+      const at = this.text.indexOf(needle, from);
+      if (at < 0) return -1;
+      last = this.instrumentAt(at, last);
+      from = this.offsets[last + 1];
+      return last;
+    };
   }
 
   /** Rank of an instrument for a query, or undefined when it does not match. */
