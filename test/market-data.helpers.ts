@@ -95,7 +95,7 @@ export class TicksClient {
           if (process.env.DEBUG_TICKS)
             process.stderr.write(`ticks error ${JSON.stringify(error)}\n`);
           this.error = error;
-          this.events.emit('error', error);
+          this.events.emit('failed', error);
         },
         complete: () => this.events.emit('complete'),
       },
@@ -142,10 +142,10 @@ export class TicksClient {
       const check = () => {
         const v = get();
         if (v === undefined) return;
-        for (const e of ['batch', 'error', 'closed']) this.events.off(e, check);
+        for (const e of ['batch', 'failed', 'closed']) this.events.off(e, check);
         resolve(v);
       };
-      for (const e of ['batch', 'error', 'closed']) this.events.on(e, check);
+      for (const e of ['batch', 'failed', 'closed']) this.events.on(e, check);
       check();
     });
   }

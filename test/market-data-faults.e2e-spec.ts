@@ -1,0 +1,180 @@
+import type { DhanSimulator } from '@app/dhan-simulator';
+import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
+import { InstrumentsService } from '../src/instruments/instruments.service';
+import { FeedPool } from '../src/market-data/feed-pool.service';
+import { MarketDataService } from '../src/market-data/market-data.service';
+import { TierBService } from '../src/market-data/tier-b.service';
+import {
+  FanoutCloseReason,
+  TickFanout,
+  type ClientClosedEvent,
+} from '../src/market-data/tick-fanout';
+import { login } from './utils/graphql-client';
+import { createTestApp, type TestApp } from './utils/test-app';
+import {
+  TICKS,
+  TicksClient,
+  untilFeedRequest,
+  type InstrumentRef,
+  type TickView,
+} from './market-data.helpers';
+
+const NIFTY: InstrumentRef = { segment: 'IDX_I', securityId: '13' };
+const simKey = (r: InstrumentRef) => `${r.segment}:${r.securityId}`;
+
+/** Simulator connection currently streaming the instrument. */
+function simConnectionOf(sim: DhanSimulator, r: InstrumentRef): number | undefined {
+  return sim.feed
+    .connectionInfo()
+    .find((c) => Object.values(sim.feed.subscriptions(c.id)).some((l) => l.includes(simKey(r))))
+    ?.id;
+}
+
+describe('market data faults (e2e, RELIABILITY F1/F2/F4/F7, S4)', () => {
+  let t: TestApp;
+  let token: string;
+  let sim: DhanSimulator;
+  let pool: FeedPool;
+  const clients: TicksClient[] = [];
+  const open = (instruments: InstrumentRef[]) => {
+    const c = new TicksClient(t.graphqlUrl, token, TICKS, { instruments });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp(
+      {},
+      {
+        configure: (config) => ({
+          ...config,
+          marketData: {
+            dataStallMs: 1_500,
+            fanout: {
+              highWaterBytes: 32 * 1024,
+              lowWaterBytes: 8 * 1024,
+              hardCapBytes: 128 * 1024,
+              maxOverHighMs: 1_500,
+              maxInstrumentsPerSubscription: 2_000,
+            },
+            tierB: { spotWaitMs: 20_000 },
+          },
+        }),
+      },
+    );
+    await t.app.get(InstrumentsService).ready();
+    await t.app.get(TierBService).whenPinned();
+    sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
+    pool = t.app.get(FeedPool);
+    token = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
+  });
+
+  afterAll(async () => {
+    for (const c of clients) await c.dispose();
+    await t?.close();
+  });
+
+  it('a dropped feed connection: its instruments go stale, are resubscribed and come back fresh; other connections untouched', async () => {
+    const client = open([NIFTY]);
+    await client.batchWhere((b) => (b as TickView[]).some((x) => x.ltp !== null && !x.stale));
+    const victim = simConnectionOf(sim, NIFTY)!;
+    const before = pool.status();
+    const others = sim.feed.connectionInfo().filter((c) => c.id !== victim);
+    const from = client.batches.length;
+
+    sim.feed.dropConnection(victim);
+    await client.batchWhere((b) => (b as TickView[]).some((x) => x.stale), from);
+    const staleAt = client.batches.length;
+    await client.batchWhere((b) => (b as TickView[]).some((x) => !x.stale), staleAt);
+    await untilFeedRequest(sim, () => {
+      const id = simConnectionOf(sim, NIFTY);
+      return id !== undefined && id !== victim;
+    });
+
+    const after = pool.status();
+    const dropped = after.findIndex((s, i) => s.reconnects > before[i].reconnects);
+    expect(dropped).toBeGreaterThanOrEqual(0);
+    expect(after.filter((s, i) => s.reconnects > before[i].reconnects)).toHaveLength(1);
+    expect(after[dropped].instruments).toBe(before[dropped].instruments);
+    // The other simulator connections are the same sockets as before.
+    const now = new Map(sim.feed.connectionInfo().map((c) => [c.id, c.connectedAt]));
+    for (const c of others) expect(now.get(c.id)).toBe(c.connectedAt);
+    // Resubscribed at the feed: the new simulator connection carries as many as before.
+    const replacement = simConnectionOf(sim, NIFTY)!;
+    const replayed = Object.values(sim.feed.subscriptions(replacement)).flat().length;
+    expect(replayed).toBe(before[dropped].instruments);
+  });
+
+  it('half-open feed connection: the watchdog reconnects it', async () => {
+    const victim = simConnectionOf(sim, NIFTY)!;
+    const before = pool.status().map((s) => s.reconnects);
+    const reconnected = new Promise<void>((resolve) => {
+      for (const c of pool.connections) c.once('connected', () => resolve());
+    });
+    sim.feed.goSilent(victim, { answerPings: true });
+    await reconnected;
+    const after = pool.status().map((s) => s.reconnects);
+    expect(after.reduce((a, b) => a + b, 0)).toBe(before.reduce((a, b) => a + b, 0) + 1);
+    await untilFeedRequest(sim, () => {
+      const id = simConnectionOf(sim, NIFTY);
+      return id !== undefined && id !== victim;
+    });
+  });
+
+  it('malformed frames are counted and the server keeps streaming', async () => {
+    const client = open([NIFTY]);
+    await client.batch(0);
+    const conn = simConnectionOf(sim, NIFTY)!;
+    const errorsBefore = pool.status().reduce((a, s) => a + s.decodeErrors, 0);
+    for (const kind of ['truncated', 'bad-length', 'unknown-code'] as const) {
+      sim.feed.sendMalformed(conn, kind);
+    }
+    const from = client.batches.length;
+    await client.batchWhere((b) => (b as TickView[]).some((x) => x.ltp !== null), from);
+    const errorsAfter = pool.status().reduce((a, s) => a + s.decodeErrors, 0);
+    expect(errorsAfter).toBeGreaterThanOrEqual(errorsBefore + 3);
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/feed_errors_total\{reason="LENGTH_BEYOND_FRAME"\} [1-9]/);
+    expect(metrics).toMatch(/feed_packets_total [1-9]/);
+  });
+
+  it('a client that stops reading does not delay the others and is closed at the cap', async () => {
+    const marketData = t.app.get(MarketDataService);
+    // Every Tier B instrument: a snapshot well above the cap.
+    const tierB = t.app.get(TierBService).current()!;
+    const many = tierB.instruments.map(({ instrument }) => ({
+      segment: instrument.segment,
+      securityId: instrument.securityId,
+    }));
+    const slow = open(many);
+    const fast = open(many);
+    await slow.batch(0);
+    await fast.batch(0);
+    // Stop reading: the kernel buffers fill, then the server's unsent bytes grow.
+    const serverClosed = new Promise<ClientClosedEvent>((resolve) =>
+      t.app.get(TickFanout).onClientClosed(resolve),
+    );
+    const socket = slow.socket as unknown as { _socket: { pause(): void; resume(): void } };
+    socket._socket.pause();
+    const fastFrom = fast.batches.length;
+    const event = await serverClosed;
+    // Held above the high-water mark (conflated) until the time limit, or past the hard cap.
+    expect([
+      FanoutCloseReason.BACKPRESSURE_TIMEOUT,
+      FanoutCloseReason.BACKPRESSURE_HARD_CAP,
+    ]).toContain(event.reason);
+    // Reading again, the client gets what was queued, then the close frame.
+    socket._socket.resume();
+    const closed = await slow.closed();
+    expect(closed.code).toBe(4429);
+    expect(closed.reason).toBe(event.reason);
+    // The fast one kept receiving meanwhile, and still does.
+    expect(fast.batches.length).toBeGreaterThan(fastFrom);
+    const more = fast.batches.length;
+    await fast.batch(more);
+    expect(fast.closeInfo).toBeUndefined();
+    expect(marketData.feedStatus().byTier.find((k) => k.name === 'TIER_B')!.instruments).toBe(
+      many.length,
+    );
+  }, 90_000);
+});
