@@ -46,6 +46,19 @@ describe('subscriptions over graphql-ws (e2e)', () => {
     expect(Math.abs(time - Date.now())).toBeLessThan(60_000);
   });
 
+  it('closes a socket that never sends connection_init with 4408, having sent nothing', async () => {
+    const socket = new WebSocket(t.websocketUrl, 'graphql-transport-ws');
+    const received: string[] = [];
+    socket.on('message', (data) => received.push(String(data)));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    const { code, reason } = await closed;
+    expect(code).toBe(4408);
+    expect(reason).toMatch(/initialisation timeout/i);
+    expect(received).toEqual([]);
+  });
+
   it('refuses a socket without a token', async () => {
     await expectRefused(open(t.websocketUrl, {}));
   });
