@@ -6,7 +6,7 @@ import { FeedPool } from '../src/market-data/feed-pool.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
 import { ReferenceKind } from '../src/market-data/subscription-registry';
 import { TierBService } from '../src/market-data/tier-b.service';
-import { errorCodes, gql, login } from './utils/graphql-client';
+import { errorCodes, gql, login, subscribe } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 import {
   ALL_TICK_FIELDS,
@@ -290,6 +290,33 @@ describe('market data (e2e, embedded simulator, graphql-ws over real sockets)', 
       token,
     );
     expect(errorCodes(badExpiry)).toEqual(['NOT_FOUND']);
+  });
+
+  it('feedHealth: pushed at once with the feed state (normal Mercurius path)', async () => {
+    const probe = subscribe(
+      t.graphqlUrl.replace(/^http/, 'ws'),
+      'subscription { feedHealth { connected connections staleInstruments lastTickTime } }',
+      { authorization: `Bearer ${token}` },
+    );
+    try {
+      const first = (await probe.firstValue) as {
+        data: {
+          feedHealth: {
+            connected: boolean;
+            connections: number;
+            staleInstruments: number;
+            lastTickTime: string;
+          };
+        };
+      };
+      const health = first.data.feedHealth;
+      expect(health.connected).toBe(true);
+      expect(health.connections).toBe(5);
+      expect(health.staleInstruments).toBeGreaterThanOrEqual(0);
+      expect(Date.parse(health.lastTickTime)).toBeGreaterThan(Date.now() - 60_000);
+    } finally {
+      await probe.dispose();
+    }
   });
 
   it('quote: live values, NOT_FOUND for an unknown instrument', async () => {
