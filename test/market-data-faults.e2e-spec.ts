@@ -3,7 +3,12 @@ import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { FeedPool } from '../src/market-data/feed-pool.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
-import { TierBService } from '../src/market-data/tier-b.service';
+import {
+  TIER_B_PINNED,
+  TierBService,
+  type TierBPinnedEvent,
+} from '../src/market-data/tier-b.service';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import {
   FanoutCloseReason,
   TickFanout,
@@ -57,7 +62,7 @@ describe('market data faults (e2e, RELIABILITY F1/F2/F4/F7, S4)', () => {
               maxOverHighMs: 1_500,
               maxInstrumentsPerSubscription: 2_000,
             },
-            tierB: { spotWaitMs: 20_000 },
+            tierB: { spotWaitMs: 20_000, recheckMs: 500 },
           },
         }),
       },
@@ -72,6 +77,38 @@ describe('market data faults (e2e, RELIABILITY F1/F2/F4/F7, S4)', () => {
   afterAll(async () => {
     for (const c of clients) await c.dispose();
     await t?.close();
+  });
+
+  it('re-centres a Tier B chain (on its timer) when the underlying moves past the threshold', async () => {
+    const tierB = t.app.get(TierBService);
+    const nifty = () => tierB.current()!.underlyings.find((u) => u.name === 'NIFTY')!;
+    const before = nifty().chains[0].atmStrike;
+    const moved = new Promise<TierBPinnedEvent>((resolve) => {
+      const listener = (event: TierBPinnedEvent) => {
+        if (event.atm.NIFTY?.[0] === before) return;
+        t.app.get(EventEmitter2).off(TIER_B_PINNED, listener);
+        resolve(event);
+      };
+      t.app.get(EventEmitter2).on(TIER_B_PINNED, listener);
+    });
+    // 20 strikes of 50 up: far past the 3-strike threshold.
+    sim.market.setLevel('NIFTY', before + 20 * 50);
+    const event = await moved;
+    expect(event.atm.NIFTY[0]).toBeGreaterThanOrEqual(before + 15 * 50);
+    expect(event.counts.NIFTY).toBe(1 + 2 * 42);
+    // The new ATM contracts are pinned and on the feed.
+    const atm = nifty().chains[0];
+    expect(atm.atmStrike).toBe(event.atm.NIFTY[0]);
+    const contract = atm.contracts[0];
+    await untilFeedRequest(sim, () =>
+      sim.feed
+        .connectionInfo()
+        .some((c) =>
+          Object.values(sim.feed.subscriptions(c.id)).some((l) =>
+            l.includes(`${contract.segment}:${contract.securityId}`),
+          ),
+        ),
+    );
   });
 
   it('a dropped feed connection: its instruments go stale, are resubscribed and come back fresh; other connections untouched', async () => {

@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { INSTRUMENTS_RELOADED } from '../instruments/instruments.events';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { MarketCalendar } from '../scheduler/calendar/market-calendar';
@@ -29,6 +29,15 @@ import {
 } from './tier-b';
 
 const POLL_MS = 100;
+
+/** Event on the Nest EventEmitter2 after each Tier B selection was pinned. */
+export const TIER_B_PINNED = 'market-data.tier-b.pinned';
+
+export interface TierBPinnedEvent {
+  counts: Record<string, number>;
+  /** ATM strike of each pinned chain, per underlying name (nearest expiry first). */
+  atm: Record<string, number[]>;
+}
 
 /**
  * Pins the Tier B set as TIER_B references: at boot (once the instrument master is loaded) and
@@ -53,6 +62,7 @@ export class TierBService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly registry: SubscriptionRegistry,
     private readonly store: TickStore,
     private readonly calendar: MarketCalendar,
+    private readonly events: EventEmitter2,
     @Inject(MARKET_DATA_OPTIONS) private readonly options: MarketDataOptions,
   ) {
     this.config = { ...DEFAULT_TIER_B_CONFIG, ...options.tierB.config };
@@ -132,6 +142,13 @@ export class TierBService implements OnApplicationBootstrap, OnModuleDestroy {
     this.selection = selection;
     this.logger.log({ msg: 'Tier B pinned', counts: selection.counts, missing: selection.missing });
     this.markReady();
+    const event: TierBPinnedEvent = {
+      counts: selection.counts,
+      atm: Object.fromEntries(
+        selection.underlyings.map((u) => [u.name, u.chains.map((c) => c.atmStrike)]),
+      ),
+    };
+    this.events.emit(TIER_B_PINNED, event);
   }
 
   private ref(instrument: Instrument, tag: string): SubscriptionReference {
