@@ -27,12 +27,14 @@ import {
   MarketDataGraphqlModule,
   MarketDataModule,
 } from './market-data/market-data.module';
+import { WatchlistGraphqlModule, WatchlistModule } from './watchlist/watchlist.module';
 
 /** Feature modules whose resolvers form the user schema (`/graphql`). */
 export const USER_GRAPHQL_MODULES: Type[] = [
   AuthModule,
   InstrumentsGraphqlModule,
   MarketDataGraphqlModule,
+  WatchlistGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -52,6 +54,8 @@ export const FEATURE_MODULES: Type[] = [
   MarketDataModule,
   MarketDataGraphqlModule,
   MarketDataAdminModule,
+  WatchlistModule,
+  WatchlistGraphqlModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;
