@@ -1,5 +1,10 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ExchangeSegment, type Instrument } from '@app/dhan';
 import type { DhanSimulator } from '@app/dhan-simulator';
+import type { ResolvedAppConfig } from '../src/config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { FeedPool } from '../src/market-data/feed-pool.service';
@@ -10,7 +15,7 @@ import { TierBService } from '../src/market-data/tier-b.service';
 import { WatchlistReferences } from '../src/watchlist/watchlist-references.service';
 import { WatchlistTierAListener } from '../src/watchlist/watchlist-tier-a.listener';
 import { errorCodes, gql, login, type GraphqlResponse } from './utils/graphql-client';
-import { createTestApp, type TestApp } from './utils/test-app';
+import { createTestApp, databaseEngine, type TestApp } from './utils/test-app';
 import {
   ALL_TICK_FIELDS,
   TICKS,
@@ -420,4 +425,57 @@ describe('watchlists at capacity and limits (e2e, lowered limits through config)
     expect(watchlistRefs(marketData)).toEqual({ instruments: 3, references: 3 });
     await untilFeedRequest(sim, () => simSubscribed(sim).has(simKey(equities[3])));
   });
+});
+
+describe('watchlists restored at boot (e2e, same database across two boots)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'watchlist-restore-'));
+  const env = {
+    DATABASE_URL: `sqlite:${path.join(dir, 'data', 'restore.sqlite')}`,
+    JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+    ADMIN_USERNAME: 'restore-admin',
+    ADMIN_PASSWORD: crypto.randomBytes(12).toString('hex'),
+  };
+  const configure = (config: ResolvedAppConfig) => ({
+    ...config,
+    marketData: { tierB: { enabled: false } },
+  });
+  const opened: TestApp[] = [];
+
+  afterAll(async () => {
+    for (const app of opened) await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Engine-independent code; the two boots share a file, which the SQLite run gives cheaply.
+  (databaseEngine() === 'sqlite' ? it : it.skip)(
+    'a server booting with saved watchlists streams their instruments again',
+    async () => {
+      const first = await createTestApp(env, { configure });
+      opened.push(first);
+      await first.app.get(InstrumentsService).ready();
+      const token = (await login(first.graphqlUrl, env.ADMIN_USERNAME, env.ADMIN_PASSWORD))
+        .accessToken;
+      const admin = new Session(first, token);
+      const list = await admin.create('Kept');
+      const target = ref(
+        first.app
+          .get(InstrumentsService)
+          .all()
+          .find((i) => i.segment === ExchangeSegment.NSE_EQ)!,
+      );
+      expect((await admin.add(list.id, target)).errors).toBeUndefined();
+      opened.splice(opened.indexOf(first), 1);
+      await first.close();
+
+      const second = await createTestApp(env, { configure });
+      opened.push(second);
+      await second.app.get(WatchlistTierAListener).whenRestored();
+      expect(watchlistRefs(second.app.get(MarketDataService))).toEqual({
+        instruments: 1,
+        references: 1,
+      });
+      const sim2 = second.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
+      await untilFeedRequest(sim2, () => simSubscribed(sim2).has(simKey(target)));
+    },
+  );
 });
