@@ -2,14 +2,16 @@
 /*
  * End-to-end tick fan-out (BENCHMARK.md, quick point): the app from dist/ (pinned to core 0)
  * against the DhanHQ simulator, N graphql-ws clients x 50 instruments (simulator and clients in
- * this process, pinned to core 1); then, in the same run, the bare `ws` reference
- * (bench/tick-fanout-reference.js, core 0) with the same feed, clients and conflation.
+ * this process, pinned to core 1); in the same run, with the same feed and clients, the bare `ws`
+ * reference (B0, bench/tick-fanout-reference.js, same conflation) and the plain graphql-ws peer
+ * (B1, bench/tick-fanout-graphql-ws.js, no conflation), each on core 0. `--rotate K` rotates
+ * the order B3, B0, B1 by K.
  *
  * Latency: this process wraps the simulator's socket sends and keeps a side table
  * (securityId, LTP) -> send time; a client looks each received tick up on arrival.
  *
  *   npx nest build && node bench/tick-fanout.bench.js [--clients 200] [--per-client 50]
- *       [--rate 25000] [--seconds 30] [--warmup 10] [--quick]
+ *       [--rate 25000] [--seconds 30] [--warmup 10] [--rotate 0] [--quick]
  */
 'use strict';
 
@@ -50,6 +52,7 @@ const PER_CLIENT = arg('per-client', 50);
 const RATE = arg('rate', 25_000);
 const SECONDS = arg('seconds', quick ? 20 : 30);
 const WARMUP = arg('warmup', quick ? 8 : 10);
+const ROTATE = arg('rotate', 0);
 const INTERVAL = 100;
 const hasTaskset = spawnSync('taskset', ['-c', '1', 'true']).status === 0;
 if (hasTaskset) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
@@ -162,6 +165,9 @@ function runClients(url, token, watchlists) {
     open: 0,
   };
   const sockets = [];
+  // Every client connects and is acknowledged first; then all subscribe at once, so a server
+  // that falls behind on events cannot starve the handshakes of the clients still connecting.
+  const subscribe = [];
   const ready = watchlists.map(
     (instruments, i) =>
       new Promise((resolve, reject) => {
@@ -196,12 +202,14 @@ function runClients(url, token, watchlists) {
           const msg = JSON.parse(data);
           if (msg.type === 'connection_ack') {
             stats.open++;
-            ws.send(
-              JSON.stringify({
-                id: String(i),
-                type: 'subscribe',
-                payload: { query: QUERY, variables: { instruments } },
-              }),
+            subscribe.push(() =>
+              ws.send(
+                JSON.stringify({
+                  id: String(i),
+                  type: 'subscribe',
+                  payload: { query: QUERY, variables: { instruments } },
+                }),
+              ),
             );
             resolve();
           } else if (msg.type === 'next') {
@@ -222,7 +230,10 @@ function runClients(url, token, watchlists) {
         });
       }),
   );
-  return { stats, sockets, ready: Promise.all(ready) };
+  const all = Promise.all(ready).then(() => {
+    for (const fn of subscribe) fn();
+  });
+  return { stats, sockets, ready: all };
 }
 
 function percentile(sorted, p) {
@@ -307,58 +318,78 @@ async function main() {
   const port = 38000 + Math.floor(Math.random() * 2000);
   const results = [];
 
-  // B3: the app.
-  const app = startChild([path.join(dist, 'src/main.js')], {
-    ...dhanEnv,
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'warn',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
-    JWT_SECRET: crypto.randomBytes(32).toString('hex'),
-    ADMIN_USERNAME: 'bench-admin',
-    ADMIN_PASSWORD: password,
-    TIER_B_ENABLED: 'false',
-    TICKS_INTERVAL_MS: String(INTERVAL),
-  });
-  app.stdout.resume();
-  try {
-    await waitHttp(`http://127.0.0.1:${port}/ready`, (r) => r.status === 200);
-    const login = await fetch(`http://127.0.0.1:${port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        query:
-          'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }',
-        variables: { u: 'bench-admin', p: password },
-      }),
-    }).then((r) => r.json());
-    const token = login.data.login.accessToken;
-    results.push(
-      await measure('app (B3)', app.pid, `ws://127.0.0.1:${port}/graphql`, token, watchlists, sim),
-    );
-  } finally {
-    await stop(app);
+  async function runApp() {
+    const app = startChild([path.join(dist, 'src/main.js')], {
+      ...dhanEnv,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
+      JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+      ADMIN_USERNAME: 'bench-admin',
+      ADMIN_PASSWORD: password,
+      TIER_B_ENABLED: 'false',
+      TICKS_INTERVAL_MS: String(INTERVAL),
+    });
+    app.stdout.resume();
+    try {
+      await waitHttp(`http://127.0.0.1:${port}/ready`, (r) => r.status === 200);
+      const login = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query:
+            'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }',
+          variables: { u: 'bench-admin', p: password },
+        }),
+      }).then((r) => r.json());
+      const token = login.data.login.accessToken;
+      results.push(
+        await measure(
+          'app (B3)',
+          app.pid,
+          `ws://127.0.0.1:${port}/graphql`,
+          token,
+          watchlists,
+          sim,
+        ),
+      );
+    } finally {
+      await stop(app);
+    }
   }
 
-  // B0: bare ws reference, same feed and clients.
-  const ref = startChild([path.join(__dirname, 'tick-fanout-reference.js')], {
-    ...dhanEnv,
-    TICKS_INTERVAL_MS: String(INTERVAL),
-  });
-  try {
-    const refPort = await new Promise((resolve, reject) => {
-      ref.stdout.on('data', (d) => {
-        const m = /READY (\d+)/.exec(d);
-        if (m) resolve(Number(m[1]));
-      });
-      ref.once('exit', () => reject(new Error('reference exited')));
+  // B0 (bare ws reference) and B1 (plain graphql-ws peer): same feed and clients.
+  async function runChild(label, script) {
+    const ref = startChild([path.join(__dirname, script)], {
+      ...dhanEnv,
+      TICKS_INTERVAL_MS: String(INTERVAL),
     });
-    results.push(
-      await measure('bare ws (B0)', ref.pid, `ws://127.0.0.1:${refPort}/`, '', watchlists, sim),
-    );
-  } finally {
-    await stop(ref);
+    try {
+      const refPort = await new Promise((resolve, reject) => {
+        ref.stdout.on('data', (d) => {
+          const m = /READY (\d+)/.exec(d);
+          if (m) resolve(Number(m[1]));
+        });
+        ref.once('exit', () => reject(new Error(`${script} exited`)));
+      });
+      results.push(
+        await measure(label, ref.pid, `ws://127.0.0.1:${refPort}/`, '', watchlists, sim),
+      );
+    } finally {
+      await stop(ref);
+    }
+  }
+
+  const servers = [
+    runApp,
+    () => runChild('bare ws (B0)', 'tick-fanout-reference.js'),
+    () => runChild('graphql-ws (B1)', 'tick-fanout-graphql-ws.js'),
+  ];
+  for (let i = 0; i < servers.length; i++) {
+    await servers[(i + ROTATE) % servers.length]();
+    await sleep(2000);
   }
   await sim.stop();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -366,14 +397,18 @@ async function main() {
   console.log(
     `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model}), ${CLIENTS} clients x ${PER_CLIENT}` +
       ` instruments (${distinct} distinct, Zipf 1.1 over ${universe.length}), target ${RATE} ticks/s,` +
-      ` conflation ${INTERVAL} ms, ${SECONDS} s after ${WARMUP} s warm-up, taskset ${hasTaskset}`,
+      ` conflation ${INTERVAL} ms (B1: none), order rotated by ${ROTATE}, ${SECONDS} s after ${WARMUP} s warm-up, taskset ${hasTaskset}`,
   );
   console.table(results);
-  const [a, b] = results;
-  console.log(
-    `updates/s out: app / bare-ws = ${(a.updatesOut / b.updatesOut).toFixed(2)}; ` +
-      `updates per server CPU-second: ${(a.updatesPerCpuSec / b.updatesPerCpuSec).toFixed(2)}`,
-  );
+  const row = (id) => results.find((r) => r.label.includes(`(${id})`));
+  const b3 = row('B3');
+  for (const id of ['B0', 'B1']) {
+    const x = row(id);
+    console.log(
+      `B3 / ${id}: updates/s out ${(b3.updatesOut / x.updatesOut).toFixed(2)}, ` +
+        `updates per server CPU-second ${(b3.updatesPerCpuSec / x.updatesPerCpuSec).toFixed(2)}`,
+    );
+  }
   process.exit(0);
 }
 

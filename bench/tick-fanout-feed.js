@@ -1,0 +1,86 @@
+/*
+ * Feed side shared by the bench reference servers (tick-fanout-reference.js, B0, and
+ * tick-fanout-graphql-ws.js, B1): the app's FeedConnections (5, round-robin), packet decoder and
+ * TickStore from dist/, wired the same way. `watch(instruments)` puts instruments on the feed
+ * (once each) and returns their store records; `onApplied(fn)` sees every record a packet changed.
+ */
+'use strict';
+
+const path = require('node:path');
+const Module = require('node:module');
+
+const dist = path.resolve(__dirname, '..', 'dist');
+const aliases = [['@app/dhan', path.join(dist, 'libs/dhan/src')]];
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  for (const [alias, target] of aliases) {
+    if (request === alias || request.startsWith(alias + '/')) {
+      return resolve.call(this, target + request.slice(alias.length), ...rest);
+    }
+  }
+  return resolve.call(this, request, ...rest);
+};
+
+const { FeedConnection, FeedResponseCode, SEGMENT_CODE, instrumentKey } = require('@app/dhan');
+const { TickStore } = require(path.join(dist, 'src/market-data/tick-store.js'));
+
+function startFeed(env = process.env, name = 'ref') {
+  const store = new TickStore();
+  const listeners = [];
+  const feeds = Array.from({ length: 5 }, (_, i) => {
+    const c = new FeedConnection({
+      url: env.DHAN_FEED_URL,
+      clientId: env.DHAN_CLIENT_ID,
+      token: () => env.DHAN_ACCESS_TOKEN,
+      name: `${name}-${i}`,
+      reuseObjects: true,
+    });
+    c.on('packet', (p) => {
+      let r = null;
+      switch (p.type) {
+        case FeedResponseCode.TICKER:
+          r = store.applyTicker(p);
+          break;
+        case FeedResponseCode.QUOTE:
+          r = store.applyQuote(p);
+          break;
+        case FeedResponseCode.FULL:
+          r = store.applyFull(p);
+          break;
+        case FeedResponseCode.OI:
+          r = store.applyOi(p);
+          break;
+        case FeedResponseCode.PREV_CLOSE:
+          r = store.applyPrevClose(p);
+          break;
+      }
+      if (r !== null) for (const fn of listeners) fn(r);
+    });
+    c.on('error', () => undefined);
+    c.start();
+    return c;
+  });
+  const onFeed = new Set();
+  let next = 0;
+  return {
+    dist,
+    store,
+    onApplied: (fn) => listeners.push(fn),
+    /** [{ segment, securityId }] -> TickRecord[]; subscribes the new ones (FULL). */
+    watch(list) {
+      const fresh = [];
+      const records = list.map((i) => {
+        const key = instrumentKey(SEGMENT_CODE[i.segment], Number(i.securityId));
+        if (!onFeed.has(key)) {
+          onFeed.add(key);
+          fresh.push(i);
+        }
+        return store.ensure(key);
+      });
+      for (const i of fresh) feeds[next++ % feeds.length].subscribe([i], 'FULL');
+      return records;
+    },
+  };
+}
+
+module.exports = { startFeed, dist };
