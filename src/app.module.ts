@@ -27,6 +27,7 @@ import {
   MarketDataGraphqlModule,
   MarketDataModule,
 } from './market-data/market-data.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 import { WatchlistGraphqlModule, WatchlistModule } from './watchlist/watchlist.module';
 
 /** Feature modules whose resolvers form the user schema (`/graphql`). */
@@ -56,6 +57,7 @@ export const FEATURE_MODULES: Type[] = [
   MarketDataAdminModule,
   WatchlistModule,
   WatchlistGraphqlModule,
+  SchedulerModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

@@ -1,0 +1,84 @@
+import { ExchangeSegment } from '@app/dhan';
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron } from '@nestjs/schedule';
+import { Clock, IST_ZONE, MarketCalendar } from './calendar';
+import { DayCycleService, type ExchangeGroup } from './day-cycle.service';
+
+/** Cron expressions (IST) of the day-cycle handlers. */
+export const DAY_CYCLE_CRON = {
+  nseBseEndOfDay: '0 30 15 * * 1-5',
+  mcxEndOfDayEarly: '0 30 23 * * 1-5',
+  mcxEndOfDayLate: '0 55 23 * * 1-5',
+  startOfDay: '0 45 8 * * 1-5',
+} as const;
+
+/** Minutes after IST midnight of the two MCX closes (US daylight saving or not). */
+const MCX_EARLY_CLOSE = 23 * 60 + 30;
+const MCX_LATE_CLOSE = 23 * 60 + 55;
+
+/** Thin cron handlers: each only calls DayCycleService and logs what it did or why it failed. */
+@Injectable()
+export class DayCycleScheduler {
+  private readonly logger = new Logger('DayCycleScheduler');
+
+  constructor(
+    private readonly dayCycle: DayCycleService,
+    private readonly calendar: MarketCalendar,
+    private readonly clock: Clock,
+  ) {}
+
+  @Cron(DAY_CYCLE_CRON.nseBseEndOfDay, { name: 'eod-nse-bse', timeZone: 'Asia/Kolkata' })
+  nseBseEndOfDay(): Promise<void> {
+    return this.endOfDay('NSE_BSE');
+  }
+
+  @Cron(DAY_CYCLE_CRON.mcxEndOfDayEarly, { name: 'eod-mcx-2330', timeZone: 'Asia/Kolkata' })
+  mcxEndOfDayEarly(): Promise<void> {
+    return this.mcxEndOfDay(MCX_EARLY_CLOSE);
+  }
+
+  @Cron(DAY_CYCLE_CRON.mcxEndOfDayLate, { name: 'eod-mcx-2355', timeZone: 'Asia/Kolkata' })
+  mcxEndOfDayLate(): Promise<void> {
+    return this.mcxEndOfDay(MCX_LATE_CLOSE);
+  }
+
+  @Cron(DAY_CYCLE_CRON.startOfDay, { name: 'sod', timeZone: 'Asia/Kolkata' })
+  async startOfDay(): Promise<void> {
+    try {
+      const r = await this.dayCycle.runStartOfDay();
+      this.logger.log({ msg: 'start of day run', outcome: r.outcome, tradingDate: r.tradingDate });
+    } catch (e) {
+      this.logger.error({ msg: 'start of day failed', err: e });
+    }
+  }
+
+  /** Both MCX crons fire every weekday; only the one at today's actual close acts. */
+  private async mcxEndOfDay(closeMinute: number): Promise<void> {
+    const today = this.calendar.tradingDate(this.clock.now());
+    const close = this.calendar.closeTime(ExchangeSegment.MCX_COMM, today);
+    if (close === null || istMinute(close) !== closeMinute) return;
+    await this.endOfDay('MCX');
+  }
+
+  private async endOfDay(group: ExchangeGroup): Promise<void> {
+    try {
+      const r = await this.dayCycle.runEndOfDay(group);
+      this.logger.log({ msg: 'end of day run', group, outcome: r.outcome, released: r.released });
+    } catch (e) {
+      this.logger.error({ msg: 'end of day failed', group, err: e });
+    }
+  }
+}
+
+function istMinute(at: Date): number {
+  const [h, m] = new Intl.DateTimeFormat('en-GB', {
+    timeZone: IST_ZONE,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  })
+    .format(at)
+    .split(':')
+    .map(Number);
+  return h * 60 + m;
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { InstrumentsModule } from '../instruments/instruments.module';
+import { MarketDataModule } from '../market-data/market-data.module';
+import { WatchlistModule } from '../watchlist/watchlist.module';
+import { CalendarModule } from './calendar/calendar.module';
+import { DayCycleScheduler } from './day-cycle.scheduler';
+import { DayCycleService } from './day-cycle.service';
+import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
+
+/** End of day / start of day: DayCycleService and its cron handlers. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([DayCycleRunEntity]),
+    CalendarModule,
+    InstrumentsModule,
+    MarketDataModule,
+    WatchlistModule,
+  ],
+  providers: [DayCycleService, DayCycleScheduler],
+  exports: [DayCycleService],
+})
+export class SchedulerModule {}
