@@ -160,4 +160,31 @@ describe('day cycle: end of day and start of day (e2e, embedded simulator)', () 
     const again = await dayCycle.runStartOfDay({ at: ist('2026-01-28T08:46') });
     expect(again.outcome).toBe('NOOP');
   });
+
+  it('two end-of-day runs started together: one acts, the other is a no-op', async () => {
+    const at = ist('2026-01-28T15:30');
+    const [a, b] = await Promise.all([
+      dayCycle.runEndOfDay('NSE_BSE', { at }),
+      dayCycle.runEndOfDay('NSE_BSE', { at }),
+    ]);
+    expect([a.outcome, b.outcome].sort()).toEqual(['DONE', 'NOOP']);
+    expect(a.released + b.released).toBe(1);
+    expect(refs(ReferenceKind.WATCHLIST)).toBe(1);
+  });
+
+  it('force reruns a done date (no second DONE key) and runs on a holiday', async () => {
+    const forced = await dayCycle.runEndOfDay('NSE_BSE', {
+      at: ist('2026-01-28T15:45'),
+      force: true,
+    });
+    expect(forced.outcome).toBe('DONE');
+    const row = await runs.findOneByOrFail({ id: forced.id });
+    expect(row.doneKey).toBeNull();
+    const holiday = await dayCycle.runEndOfDay('MCX', {
+      at: ist('2026-01-26T08:00'),
+      force: true,
+    });
+    expect(holiday).toMatchObject({ outcome: 'DONE', released: 1 });
+    expect(refs(ReferenceKind.WATCHLIST)).toBe(0);
+  });
 });

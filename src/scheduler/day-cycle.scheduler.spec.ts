@@ -3,6 +3,9 @@ import { aCalendar, ist } from './calendar/__tests__/calendar.factory';
 import { DAY_CYCLE_CRON, DayCycleScheduler } from './day-cycle.scheduler';
 import type { DayCycleReport, DayCycleService } from './day-cycle.service';
 
+// The metadata key @Cron writes; the package does not export its constants module.
+const SCHEDULE_CRON_OPTIONS = 'SCHEDULE_CRON_OPTIONS';
+
 function fakeService() {
   const report = { outcome: 'DONE', tradingDate: 'x', released: 0 } as DayCycleReport;
   return {
@@ -26,6 +29,23 @@ describe('DayCycleScheduler (handlers called directly, not by cron)', () => {
       mcxEndOfDayLate: '0 55 23 * * 1-5',
       startOfDay: '0 45 8 * * 1-5',
     });
+  });
+
+  it('registers every handler with @Cron in Asia/Kolkata time', () => {
+    const handlers = {
+      nseBseEndOfDay: DAY_CYCLE_CRON.nseBseEndOfDay,
+      mcxEndOfDayEarly: DAY_CYCLE_CRON.mcxEndOfDayEarly,
+      mcxEndOfDayLate: DAY_CYCLE_CRON.mcxEndOfDayLate,
+      startOfDay: DAY_CYCLE_CRON.startOfDay,
+    } as const;
+    for (const [method, cronTime] of Object.entries(handlers)) {
+      const handler = DayCycleScheduler.prototype[method as keyof typeof handlers];
+      const options = Reflect.getMetadata(SCHEDULE_CRON_OPTIONS, handler) as {
+        cronTime: string;
+        timeZone: string;
+      };
+      expect(options).toMatchObject({ cronTime, timeZone: 'Asia/Kolkata' });
+    }
   });
 
   it('NSE/BSE end of day calls the service for NSE_BSE', async () => {
