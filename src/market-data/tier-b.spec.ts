@@ -130,6 +130,27 @@ describe('Tier B selection', () => {
     expect(selection.counts.NIFTY).toBe(1 + 2 * 42);
   });
 
+  it('start of day rolls an expired expiry out and the next one in (the expiry day itself still trades)', () => {
+    const onExpiryDay = selectTierB({ instruments: MASTER, spots: SPOTS, today: '2026-12-01' });
+    const nextDay = selectTierB({ instruments: MASTER, spots: SPOTS, today: '2026-12-02' });
+    const expiriesOf = (s: typeof selection) =>
+      s.underlyings.find((u) => u.name === 'NIFTY')!.chains.map((c) => c.expiry);
+    expect(expiriesOf(onExpiryDay)).toEqual(['2026-12-01', '2026-12-08']);
+    expect(expiriesOf(nextDay)).toEqual(['2026-12-08', '2026-12-15']);
+
+    const pinned = (s: typeof selection) =>
+      new Set(tierBReferences(s).map((r) => `${r.segment}:${r.securityId}`));
+    const before = pinned(onExpiryDay);
+    const after = pinned(nextDay);
+    const rolledOut = [...before].filter((k) => !after.has(k));
+    const rolledIn = [...after].filter((k) => !before.has(k));
+    expect(rolledOut).toHaveLength(42);
+    expect(rolledIn).toHaveLength(42);
+    const expiryOfKey = new Map(MASTER.map((i) => [`${i.segment}:${i.securityId}`, i.expiry]));
+    expect(new Set(rolledOut.map((k) => expiryOfKey.get(k)))).toEqual(new Set(['2026-12-01']));
+    expect(new Set(rolledIn.map((k) => expiryOfKey.get(k)))).toEqual(new Set(['2026-12-15']));
+  });
+
   it('pins one monthly expiry for BANKNIFTY around the nearest listed strike', () => {
     const bank = selection.underlyings.find((u) => u.name === 'BANKNIFTY')!;
     expect(bank.chains).toHaveLength(1);
