@@ -1,4 +1,4 @@
-import { ExchangeSegment, type Instrument } from '@app/dhan';
+import { ExchangeSegment, FeedMode, type Instrument } from '@app/dhan';
 import { getRepositoryToken } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { InstrumentsService } from '../src/instruments/instruments.service';
@@ -107,10 +107,26 @@ describe('day cycle: end of day and start of day (e2e, embedded simulator)', () 
     expect(skipped.every((r) => r.doneKey === null)).toBe(true);
   });
 
-  it('NSE/BSE end of day releases the NSE item only, keeps MCX and Tier B, and writes its report', async () => {
+  it('NSE/BSE end of day releases the NSE item only, keeps MCX, Tier B and positions, and writes its report', async () => {
     const tierB = refs(ReferenceKind.TIER_B);
     expect(tierB).toBeGreaterThan(0);
+    // An open position on an NSE instrument holds a POSITION reference: end of day keeps it.
+    const held = t.app
+      .get(InstrumentsService)
+      .all()
+      .filter((i) => i.segment === ExchangeSegment.NSE_EQ)[1];
+    const position = {
+      segment: held.segment,
+      securityId: held.securityId,
+      kind: ReferenceKind.POSITION,
+      holderId: 'position:day-cycle-test',
+      mode: FeedMode.QUOTE,
+    };
+    marketData.acquire([position]);
+    expect(refs(ReferenceKind.POSITION)).toBe(1);
     const report = await dayCycle.runEndOfDay('NSE_BSE', { at: ist('2026-01-27T15:30') });
+    expect(refs(ReferenceKind.POSITION)).toBe(1);
+    marketData.release([position]);
     expect(report).toMatchObject({ outcome: 'DONE', tradingDate: '2026-01-27', released: 1 });
     expect(refs(ReferenceKind.WATCHLIST)).toBe(1);
     expect(refs(ReferenceKind.TIER_B)).toBe(tierB);
