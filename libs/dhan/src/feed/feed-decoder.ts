@@ -104,46 +104,8 @@ export class FeedDecoder {
       ltp: 0,
       ltt: 0,
     };
-    this.quote = {
-      type: FeedResponseCode.QUOTE,
-      segment: seg,
-      securityId: 0,
-      valid: true,
-      flags: 0,
-      ltp: 0,
-      ltq: 0,
-      ltt: 0,
-      atp: 0,
-      volume: 0,
-      totalSellQty: 0,
-      totalBuyQty: 0,
-      open: 0,
-      close: 0,
-      high: 0,
-      low: 0,
-    };
-    this.full = {
-      type: FeedResponseCode.FULL,
-      segment: seg,
-      securityId: 0,
-      valid: true,
-      flags: 0,
-      ltp: 0,
-      ltq: 0,
-      ltt: 0,
-      atp: 0,
-      volume: 0,
-      totalSellQty: 0,
-      totalBuyQty: 0,
-      oi: 0,
-      oiDayHigh: 0,
-      oiDayLow: 0,
-      open: 0,
-      close: 0,
-      high: 0,
-      low: 0,
-      depth: newDepth(),
-    };
+    this.quote = newQuotePacket(seg, 0);
+    this.full = newFullPacket(seg, 0);
   }
 
   /** Decodes one WebSocket binary frame and calls `onPacket` for each packet in it. */
@@ -365,26 +327,7 @@ export class FeedDecoder {
     segment: ExchangeSegment,
     securityId: number,
   ): QuotePacket {
-    const q: QuotePacket = this.reuse
-      ? this.quote
-      : {
-          type: FeedResponseCode.QUOTE,
-          segment,
-          securityId,
-          valid: true,
-          flags: 0,
-          ltp: 0,
-          ltq: 0,
-          ltt: 0,
-          atp: 0,
-          volume: 0,
-          totalSellQty: 0,
-          totalBuyQty: 0,
-          open: 0,
-          close: 0,
-          high: 0,
-          low: 0,
-        };
+    const q: QuotePacket = this.reuse ? this.quote : newQuotePacket(segment, securityId);
     q.segment = segment;
     q.securityId = securityId;
     q.ltp = dv.getFloat32(off + 8, true);
@@ -413,30 +356,7 @@ export class FeedDecoder {
     segment: ExchangeSegment,
     securityId: number,
   ): FullPacket {
-    const f: FullPacket = this.reuse
-      ? this.full
-      : {
-          type: FeedResponseCode.FULL,
-          segment,
-          securityId,
-          valid: true,
-          flags: 0,
-          ltp: 0,
-          ltq: 0,
-          ltt: 0,
-          atp: 0,
-          volume: 0,
-          totalSellQty: 0,
-          totalBuyQty: 0,
-          oi: 0,
-          oiDayHigh: 0,
-          oiDayLow: 0,
-          open: 0,
-          close: 0,
-          high: 0,
-          low: 0,
-          depth: newDepth(),
-        };
+    const f: FullPacket = this.reuse ? this.full : newFullPacket(segment, securityId);
     f.segment = segment;
     f.securityId = securityId;
     f.ltp = dv.getFloat32(off + 8, true);
@@ -479,4 +399,52 @@ function newDepth(): DepthLevel[] {
     depth[i] = { bidQty: 0, askQty: 0, bidOrders: 0, askOrders: 0, bidPrice: 0, askPrice: 0 };
   }
   return depth;
+}
+
+/** A packet with every field present, so pooled and fresh packets share one shape. */
+function newQuotePacket(segment: ExchangeSegment, securityId: number): QuotePacket {
+  return {
+    type: FeedResponseCode.QUOTE,
+    segment,
+    securityId,
+    valid: true,
+    flags: 0,
+    ltp: 0,
+    ltq: 0,
+    ltt: 0,
+    atp: 0,
+    volume: 0,
+    totalSellQty: 0,
+    totalBuyQty: 0,
+    open: 0,
+    close: 0,
+    high: 0,
+    low: 0,
+  };
+}
+
+/** A packet with every field present, so pooled and fresh packets share one shape. */
+function newFullPacket(segment: ExchangeSegment, securityId: number): FullPacket {
+  return {
+    type: FeedResponseCode.FULL,
+    segment,
+    securityId,
+    valid: true,
+    flags: 0,
+    ltp: 0,
+    ltq: 0,
+    ltt: 0,
+    atp: 0,
+    volume: 0,
+    totalSellQty: 0,
+    totalBuyQty: 0,
+    oi: 0,
+    oiDayHigh: 0,
+    oiDayLow: 0,
+    open: 0,
+    close: 0,
+    high: 0,
+    low: 0,
+    depth: newDepth(),
+  };
 }
