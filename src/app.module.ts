@@ -17,6 +17,7 @@ import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DhanModule } from './dhan/dhan.module';
+import { ExecutionModule } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
 import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
@@ -58,6 +59,7 @@ export const FEATURE_MODULES: Type[] = [
   WatchlistModule,
   WatchlistGraphqlModule,
   SchedulerModule,
+  ExecutionModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

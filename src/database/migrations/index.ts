@@ -2,6 +2,7 @@ import { CreateAuthAndAudit1764072000000 } from './1764072000000-create-auth-and
 import { CreateInstruments1795613404933 } from './1795613404933-create-instruments';
 import { CreateWatchlists1795700000000 } from './1795700000000-create-watchlists';
 import { CreateDayCycleRuns1795800000000 } from './1795800000000-create-day-cycle-runs';
+import { CreateExecution1795900000100 } from './1795900000100-create-execution';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateInstruments1795613404933,
   CreateWatchlists1795700000000,
   CreateDayCycleRuns1795800000000,
+  CreateExecution1795900000100,
 ];

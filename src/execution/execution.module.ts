@@ -1,0 +1,54 @@
+import { Logger, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
+import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
+import { MarketDataModule } from '../market-data/market-data.module';
+import { ExecutionOrderEntity } from './entities/execution-order.entity';
+import { TradeEntity } from './entities/trade.entity';
+import { ExecutionService } from './execution.service';
+import { BROKER_GATEWAY, type BrokerGateway } from './gateway/broker-gateway';
+import { DhanGateway } from './gateway/dhan.gateway';
+import { PortfolioService } from './portfolio.service';
+
+/**
+ * The gateway for this configuration. The embedded simulator (no DhanHQ credentials) always
+ * gets the DhanHQ gateway, so the real code path runs every day; with live market data,
+ * EXECUTION_MODE=live sends to DhanHQ and EXECUTION_MODE=paper fills against live ticks.
+ */
+export function chooseGateway(
+  config: ResolvedAppConfig,
+  endpoints: DhanEndpoints,
+): 'dhan' | 'paper' {
+  if (endpoints.mode === 'simulator') return 'dhan';
+  return config.execution.mode === 'live' ? 'dhan' : 'paper';
+}
+
+export function createGateway(config: ResolvedAppConfig, endpoints: DhanEndpoints): BrokerGateway {
+  const kind = chooseGateway(config, endpoints);
+  new Logger('Execution').log({
+    msg: 'execution gateway chosen',
+    gateway: kind,
+    dhan: endpoints.mode,
+    executionMode: config.execution.mode,
+  });
+  if (kind === 'paper') {
+    throw new Error('EXECUTION_MODE=paper with live market data needs the paper gateway');
+  }
+  return new DhanGateway(endpoints);
+}
+
+/** The EMS: gateways, routing record, order updates, reconciliation, trades and positions. */
+@Module({
+  imports: [TypeOrmModule.forFeature([ExecutionOrderEntity, TradeEntity]), MarketDataModule],
+  providers: [
+    {
+      provide: BROKER_GATEWAY,
+      inject: [APP_CONFIG, DHAN_ENDPOINTS],
+      useFactory: createGateway,
+    },
+    PortfolioService,
+    ExecutionService,
+  ],
+  exports: [ExecutionService, PortfolioService],
+})
+export class ExecutionModule {}

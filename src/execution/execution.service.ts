@@ -1,0 +1,484 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { Repository } from 'typeorm';
+import { QueryFailedError } from 'typeorm';
+import type { BrokerStatus } from '../orders/domain/order-state';
+import { rupeesToUnits } from '../risk/price-units';
+import { correlationIdFor } from './domain';
+import { ExecutionOrderEntity } from './entities/execution-order.entity';
+import { TradeEntity } from './entities/trade.entity';
+import {
+  EXECUTION_ORDER_EVENT,
+  EXECUTION_RECONCILED,
+  ExecutionRejectedError,
+  type ExecutionAck,
+  type ExecutionLookup,
+  type ExecutionModify,
+  type ExecutionOrder,
+  type ExecutionOrderEventPayload,
+  type ExecutionPort,
+  type ExecutionReconciledPayload,
+} from './execution.contract';
+import {
+  BROKER_GATEWAY,
+  type BrokerGateway,
+  type BrokerOrderState,
+  type BrokerTrade,
+  type GatewayListener,
+  type GatewayUpdateSource,
+} from './gateway/broker-gateway';
+import { PortfolioService } from './portfolio.service';
+
+type EventSource = ExecutionOrderEventPayload['source'];
+
+export interface ExecutionStats {
+  updates: number;
+  unmatchedUpdates: number;
+  tradesAdded: number;
+  duplicateTrades: number;
+  reconciliations: number;
+}
+
+/** Unique-index violation on SQLite or PostgreSQL. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = (error as QueryFailedError & { driverError?: { code?: string } }).driverError;
+  const code = driverError?.code ?? '';
+  return (
+    code === '23505' ||
+    code.startsWith('SQLITE_CONSTRAINT') ||
+    /UNIQUE constraint failed/i.test(error.message)
+  );
+}
+
+/**
+ * The EMS: sends our orders through the chosen gateway, keeps the routing record (written
+ * before the request leaves), turns the broker's updates into EXECUTION_ORDER_EVENTs carrying
+ * our order id, stores each exchange trade exactly once (unique index) and feeds positions.
+ * Reconciles the whole day's book at startup, after every order-update reconnect and on demand.
+ */
+@Injectable()
+export class ExecutionService
+  implements ExecutionPort, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
+  private readonly logger = new Logger('Execution');
+  private readonly routes = new Map<string, ExecutionOrderEntity>();
+  private readonly byBroker = new Map<string, string>();
+  private readonly byCorrelation = new Map<string, string>();
+  /** Sum of stored trade quantities per order. */
+  private readonly tradedQty = new Map<string, number>();
+  /** Per-order chain, so an order's fills and updates are handled one at a time, in order. */
+  private readonly queues = new Map<string, Promise<void>>();
+  private reconcileChain: Promise<unknown> = Promise.resolve();
+  private ready: Promise<void> = Promise.resolve();
+  private stopped = false;
+  readonly stats: ExecutionStats = {
+    updates: 0,
+    unmatchedUpdates: 0,
+    tradesAdded: 0,
+    duplicateTrades: 0,
+    reconciliations: 0,
+  };
+
+  constructor(
+    @InjectRepository(ExecutionOrderEntity)
+    private readonly orders: Repository<ExecutionOrderEntity>,
+    @InjectRepository(TradeEntity) private readonly tradeRows: Repository<TradeEntity>,
+    @Inject(BROKER_GATEWAY) private readonly gateway: BrokerGateway,
+    private readonly portfolio: PortfolioService,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  get gatewayKind(): 'dhan' | 'paper' {
+    return this.gateway.kind;
+  }
+
+  /** True while the gateway's order-update stream is connected. */
+  get streaming(): boolean {
+    return this.gateway.streaming;
+  }
+
+  async onModuleInit(): Promise<void> {
+    for (const route of await this.orders.find()) this.remember(route);
+    const sums = await this.tradeRows
+      .createQueryBuilder('t')
+      .select('t.order_id', 'orderId')
+      .addSelect('SUM(t.quantity)', 'qty')
+      .groupBy('t.order_id')
+      .getRawMany<{ orderId: string; qty: string | number }>();
+    for (const s of sums) this.tradedQty.set(s.orderId, Number(s.qty));
+  }
+
+  onApplicationBootstrap(): void {
+    this.logger.log({ msg: 'execution gateway', gateway: this.gateway.kind });
+    const listener: GatewayListener = {
+      orderUpdate: (update, source) => this.onOrderUpdate(update, source),
+      trade: (trade, source) => this.onGatewayTrade(trade, source),
+      reconnected: () => {
+        void this.reconcile('reconnect').catch((err: Error) =>
+          this.logger.error({ msg: 'reconciliation after reconnect failed', err: err.message }),
+        );
+      },
+    };
+    // In the background: a slow broker must not hold the server's boot.
+    this.ready = this.gateway
+      .start(listener)
+      .then(() => this.reconcile('startup'))
+      .then(
+        () => undefined,
+        (err: Error) =>
+          this.logger.error({ msg: 'startup reconciliation failed', err: err.message }),
+      );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.ready;
+    await this.reconcileChain.catch(() => undefined);
+    await Promise.allSettled([...this.queues.values()]);
+    await this.gateway.stop();
+  }
+
+  /** Resolves once the gateway started and the startup reconciliation finished (or failed). */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  // ---- ExecutionPort -------------------------------------------------------------------------
+
+  async place(order: ExecutionOrder): Promise<ExecutionAck> {
+    if (!Number.isSafeInteger(order.quantity) || order.quantity <= 0) {
+      throw new ExecutionRejectedError(`bad quantity ${order.quantity}`);
+    }
+    const route = await this.routeFor(order);
+    const ack = await this.gateway.place(order, route.correlationId);
+    await this.learnBrokerId(route, ack.brokerOrderId);
+    return ack;
+  }
+
+  async modify(orderId: string, change: ExecutionModify): Promise<void> {
+    const brokerOrderId = await this.brokerIdOf(orderId);
+    await this.gateway.modify(brokerOrderId, change);
+  }
+
+  async cancel(orderId: string): Promise<void> {
+    const brokerOrderId = await this.brokerIdOf(orderId);
+    await this.gateway.cancel(brokerOrderId);
+  }
+
+  async lookup(orderId: string): Promise<ExecutionLookup> {
+    const route = this.routes.get(orderId);
+    if (!route) return { found: false };
+    const state = await this.gateway.lookup(route.correlationId);
+    if (!state) return { found: false };
+    await this.serial(orderId, async () => {
+      await this.learnBrokerId(route, state.brokerOrderId);
+      await this.catchUpTrades(route, state, 'lookup');
+    });
+    return {
+      found: true,
+      brokerOrderId: state.brokerOrderId,
+      status: state.status,
+      quantity: state.quantity ?? route.quantity,
+      filledQuantity: state.filledQuantity ?? 0,
+      ...(state.averagePrice !== undefined ? { averagePrice: state.averagePrice } : {}),
+      ...(state.reason !== undefined ? { reason: state.reason } : {}),
+    };
+  }
+
+  // ---- reconciliation ------------------------------------------------------------------------
+
+  /**
+   * Reads the broker's order and trade books and brings ours up to date: a BROKER_UPDATE for
+   * each of our orders, each missing trade stored and emitted as a FILL (exactly once), then
+   * EXECUTION_RECONCILED. Runs one at a time.
+   */
+  reconcile(
+    reason: ExecutionReconciledPayload['reason'] = 'manual',
+  ): Promise<ExecutionReconciledPayload> {
+    const run = this.reconcileChain.then(
+      () => this.runReconcile(reason),
+      () => this.runReconcile(reason),
+    );
+    this.reconcileChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runReconcile(
+    reason: ExecutionReconciledPayload['reason'],
+  ): Promise<ExecutionReconciledPayload> {
+    const book = await this.gateway.book();
+    const tradesByOrder = new Map<string, BrokerTrade[]>();
+    for (const t of book.trades) {
+      const list = tradesByOrder.get(t.brokerOrderId) ?? [];
+      list.push(t);
+      tradesByOrder.set(t.brokerOrderId, list);
+    }
+    let orders = 0;
+    let tradesAdded = 0;
+    await Promise.all(
+      book.orders.map(async (state) => {
+        const route = this.resolve(state);
+        if (!route) return;
+        orders++;
+        await this.serial(route.orderId, async () => {
+          await this.learnBrokerId(route, state.brokerOrderId);
+          for (const trade of tradesByOrder.get(state.brokerOrderId) ?? []) {
+            if (await this.storeTrade(route, trade, 'reconciliation', state.status)) tradesAdded++;
+          }
+          this.emitUpdate(route, state, 'reconciliation');
+        });
+      }),
+    );
+    this.stats.reconciliations++;
+    const payload: ExecutionReconciledPayload = { reason, orders, tradesAdded };
+    this.logger.log({ msg: 'reconciled', ...payload });
+    this.events.emit(EXECUTION_RECONCILED, payload);
+    return payload;
+  }
+
+  // ---- broker updates ------------------------------------------------------------------------
+
+  private onOrderUpdate(state: BrokerOrderState, source: GatewayUpdateSource): void {
+    this.stats.updates++;
+    const route = this.resolve(state);
+    if (!route) {
+      this.stats.unmatchedUpdates++;
+      return;
+    }
+    void this.serial(route.orderId, async () => {
+      await this.learnBrokerId(route, state.brokerOrderId);
+      await this.catchUpTrades(route, state, source);
+      this.emitUpdate(route, state, source);
+    }).catch((err: Error) =>
+      this.logger.error({ msg: 'order update not processed', orderId: route.orderId, err }),
+    );
+  }
+
+  private onGatewayTrade(trade: BrokerTrade, source: GatewayUpdateSource): void {
+    const orderId = this.byBroker.get(trade.brokerOrderId);
+    const route = orderId === undefined ? undefined : this.routes.get(orderId);
+    if (!route) {
+      this.logger.warn({ msg: 'trade of an unknown order', brokerOrderId: trade.brokerOrderId });
+      return;
+    }
+    void this.serial(route.orderId, async () => {
+      await this.storeTrade(route, trade, source);
+    }).catch((err: Error) =>
+      this.logger.error({ msg: 'trade not stored', orderId: route.orderId, err }),
+    );
+  }
+
+  /** When the broker reports more filled than we stored, fetch the order's trades. */
+  private async catchUpTrades(
+    route: ExecutionOrderEntity,
+    state: BrokerOrderState,
+    source: EventSource,
+  ): Promise<void> {
+    const filled = state.filledQuantity ?? 0;
+    if (filled <= (this.tradedQty.get(route.orderId) ?? 0)) return;
+    let trades: BrokerTrade[];
+    try {
+      trades = await this.gateway.tradesOf(state.brokerOrderId);
+    } catch (error) {
+      // Reconciliation (next reconnect, or manual) fills the gap.
+      this.logger.warn({
+        msg: 'trades of an order not fetched',
+        orderId: route.orderId,
+        err: (error as Error).message,
+      });
+      return;
+    }
+    for (const trade of trades) await this.storeTrade(route, trade, source, state.status);
+  }
+
+  /**
+   * Stores a trade; emits FILL and updates positions only when this call inserted the row (the
+   * unique (segment, exchange trade id) index decides, so each trade is handled exactly once).
+   */
+  private async storeTrade(
+    route: ExecutionOrderEntity,
+    trade: BrokerTrade,
+    source: EventSource,
+    brokerStatus?: BrokerStatus,
+  ): Promise<boolean> {
+    const priceUnits = rupeesToUnits(trade.price);
+    if (priceUnits === undefined || priceUnits <= 0 || !(trade.quantity > 0)) {
+      this.logger.error({ msg: 'malformed trade ignored', orderId: route.orderId, trade });
+      return false;
+    }
+    const row = this.tradeRows.create({
+      id: randomUUID(),
+      segment: route.segment,
+      exchangeTradeId: trade.exchangeTradeId,
+      orderId: route.orderId,
+      userId: route.userId,
+      brokerOrderId: trade.brokerOrderId,
+      securityId: route.securityId,
+      productType: route.productType,
+      side: route.side,
+      quantity: trade.quantity,
+      priceUnits,
+      source,
+      tradedAt: trade.tradedAt,
+      createdAt: new Date(),
+    });
+    try {
+      await this.tradeRows.insert(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        this.stats.duplicateTrades++;
+        return false;
+      }
+      throw error;
+    }
+    this.stats.tradesAdded++;
+    this.tradedQty.set(route.orderId, (this.tradedQty.get(route.orderId) ?? 0) + trade.quantity);
+    this.portfolio.applyTrade(row);
+    this.emit(route, source, {
+      type: 'FILL',
+      tradeId: trade.exchangeTradeId,
+      quantity: trade.quantity,
+      price: trade.price,
+      ...(brokerStatus !== undefined ? { brokerStatus } : {}),
+    });
+    return true;
+  }
+
+  private emitUpdate(
+    route: ExecutionOrderEntity,
+    state: BrokerOrderState,
+    source: EventSource,
+  ): void {
+    this.emit(route, source, {
+      type: 'BROKER_UPDATE',
+      status: state.status,
+      brokerOrderId: state.brokerOrderId,
+      ...(state.filledQuantity !== undefined ? { filledQuantity: state.filledQuantity } : {}),
+      ...(state.averagePrice !== undefined ? { averagePrice: state.averagePrice } : {}),
+      ...(state.quantity !== undefined ? { quantity: state.quantity } : {}),
+      ...(state.reason !== undefined ? { reason: state.reason } : {}),
+    });
+  }
+
+  private emit(
+    route: ExecutionOrderEntity,
+    source: EventSource,
+    event: ExecutionOrderEventPayload['event'],
+  ): void {
+    const payload: ExecutionOrderEventPayload = {
+      orderId: route.orderId,
+      userId: route.userId,
+      event,
+      source,
+      at: new Date(),
+    };
+    try {
+      this.events.emit(EXECUTION_ORDER_EVENT, payload);
+    } catch (error) {
+      this.logger.error({ msg: 'order event listener failed', orderId: route.orderId, error });
+    }
+  }
+
+  // ---- routing record ------------------------------------------------------------------------
+
+  private async routeFor(order: ExecutionOrder): Promise<ExecutionOrderEntity> {
+    const known = this.routes.get(order.orderId);
+    if (known) return known;
+    const route = this.orders.create({
+      orderId: order.orderId,
+      userId: order.userId,
+      segment: order.segment,
+      securityId: order.securityId,
+      side: order.side,
+      productType: order.productType,
+      quantity: order.quantity,
+      correlationId: correlationIdFor(order.orderId),
+      gateway: this.gateway.kind,
+      brokerOrderId: null,
+      createdAt: new Date(),
+    });
+    try {
+      await this.orders.insert(route);
+    } catch (error) {
+      // A concurrent place of the same order id stored it first: use that one.
+      if (!isUniqueViolation(error)) throw error;
+      const stored = await this.orders.findOneBy({ orderId: order.orderId });
+      if (!stored) throw error;
+      this.remember(stored);
+      return stored;
+    }
+    this.remember(route);
+    return route;
+  }
+
+  private remember(route: ExecutionOrderEntity): void {
+    const existing = this.routes.get(route.orderId);
+    const kept = existing ?? route;
+    this.routes.set(kept.orderId, kept);
+    this.byCorrelation.set(kept.correlationId, kept.orderId);
+    if (kept.brokerOrderId) this.byBroker.set(kept.brokerOrderId, kept.orderId);
+  }
+
+  private resolve(state: BrokerOrderState): ExecutionOrderEntity | undefined {
+    const orderId =
+      (state.correlationId !== undefined
+        ? this.byCorrelation.get(state.correlationId)
+        : undefined) ?? this.byBroker.get(state.brokerOrderId);
+    return orderId === undefined ? undefined : this.routes.get(orderId);
+  }
+
+  private async learnBrokerId(route: ExecutionOrderEntity, brokerOrderId: string): Promise<void> {
+    if (route.brokerOrderId === brokerOrderId) return;
+    if (route.brokerOrderId !== null && route.brokerOrderId !== brokerOrderId) {
+      this.logger.error({
+        msg: 'broker order id changed',
+        orderId: route.orderId,
+        known: route.brokerOrderId,
+        reported: brokerOrderId,
+      });
+      return;
+    }
+    route.brokerOrderId = brokerOrderId;
+    this.byBroker.set(brokerOrderId, route.orderId);
+    await this.orders.update({ orderId: route.orderId }, { brokerOrderId });
+  }
+
+  private async brokerIdOf(orderId: string): Promise<string> {
+    const route = this.routes.get(orderId);
+    if (!route) throw new ExecutionRejectedError(`order ${orderId} was never sent`);
+    if (route.brokerOrderId) return route.brokerOrderId;
+    const found = await this.lookup(orderId);
+    if (!found.found) throw new ExecutionRejectedError(`order ${orderId} is unknown to the broker`);
+    return found.brokerOrderId;
+  }
+
+  private serial(orderId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.queues.get(orderId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.queues.set(orderId, tail);
+    void tail.then(() => {
+      if (this.queues.get(orderId) === tail) this.queues.delete(orderId);
+    });
+    return next;
+  }
+
+  /** Stored routing record of an order (tests, admin). */
+  routeOf(orderId: string): ExecutionOrderEntity | undefined {
+    return this.routes.get(orderId);
+  }
+
+  isStopped(): boolean {
+    return this.stopped;
+  }
+}

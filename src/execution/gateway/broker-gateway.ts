@@ -1,0 +1,61 @@
+import type { BrokerStatus } from '../../orders/domain/order-state';
+import type { ExecutionAck, ExecutionModify, ExecutionOrder } from '../execution.contract';
+
+/** DI token of the gateway chosen at boot (DhanHQ or paper). */
+export const BROKER_GATEWAY = Symbol('BROKER_GATEWAY');
+
+/** What the broker says about one order (order book row, order-update alert, lookup). */
+export interface BrokerOrderState {
+  brokerOrderId: string;
+  correlationId?: string;
+  status: BrokerStatus;
+  quantity?: number;
+  /** Cumulative filled quantity. */
+  filledQuantity?: number;
+  /** Rupees. */
+  averagePrice?: number;
+  reason?: string;
+}
+
+/** One exchange trade of one of our orders. */
+export interface BrokerTrade {
+  brokerOrderId: string;
+  /** Unique per segment. */
+  exchangeTradeId: string;
+  quantity: number;
+  /** Rupees. */
+  price: number;
+  tradedAt: Date;
+}
+
+export type GatewayUpdateSource = 'socket' | 'paper';
+
+/** How a gateway reports what happens to orders after the request. */
+export interface GatewayListener {
+  /** An order changed (socket alert, paper engine). */
+  orderUpdate(update: BrokerOrderState, source: GatewayUpdateSource): void;
+  /** A trade pushed by the gateway itself (paper); DhanHQ trades are fetched instead. */
+  trade(trade: BrokerTrade, source: GatewayUpdateSource): void;
+  /** The order-update stream came back after a drop: updates may have been missed. */
+  reconnected(): void;
+}
+
+/**
+ * A broker adapter. Every command throws ExecutionRejectedError, ExecutionAmbiguousError or
+ * ExecutionUnavailableError (the contract's errors), never the transport's own.
+ */
+export interface BrokerGateway {
+  readonly kind: 'dhan' | 'paper';
+  start(listener: GatewayListener): Promise<void>;
+  stop(): Promise<void>;
+  place(order: ExecutionOrder, correlationId: string): Promise<ExecutionAck>;
+  modify(brokerOrderId: string, change: ExecutionModify): Promise<void>;
+  cancel(brokerOrderId: string): Promise<void>;
+  /** The order carrying this correlationId; undefined when the broker does not know it. */
+  lookup(correlationId: string): Promise<BrokerOrderState | undefined>;
+  tradesOf(brokerOrderId: string): Promise<BrokerTrade[]>;
+  /** The whole day's order book and trade book. */
+  book(): Promise<{ orders: BrokerOrderState[]; trades: BrokerTrade[] }>;
+  /** True while the order-update stream is connected (paper: always). */
+  readonly streaming: boolean;
+}

@@ -1,0 +1,233 @@
+import type { ExchangeSegment } from '@app/dhan/types';
+import { FeedMode } from '@app/dhan/types';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { ReferenceKind, type SubscriptionReference } from '../market-data/subscription-registry';
+import { MarketDataService } from '../market-data/market-data.service';
+import { PositionBook, type PositionKey, type PositionView } from './domain';
+import { TradeEntity } from './entities/trade.entity';
+import { POSITIONS_UPDATED, type PositionsUpdatedPayload } from './execution.events';
+
+/** What RMS needs of a user's book for one order (money in integer paise). */
+export interface RiskSnapshot {
+  netQuantity: number;
+  /** Sum over the user's open positions of |net| x LTP (open average without an LTP). */
+  grossExposurePaise: number;
+  /** Realised + unrealised P&L of the user's trades of the current IST day. */
+  dayPnlPaise: number;
+}
+
+export interface PositionSnapshot {
+  key: PositionKey;
+  view: PositionView;
+}
+
+/** Prices and references, the part of MarketDataService positions use. */
+export type PortfolioMarketData = Pick<MarketDataService, 'record' | 'acquire' | 'release'>;
+
+export const PUBLISH_INTERVAL_MS = 250;
+const IST_OFFSET_MS = 330 * 60_000;
+
+function istDay(at: Date): string {
+  return new Date(at.getTime() + IST_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+function signature(view: PositionView): string {
+  return [
+    view.netQuantity,
+    view.buyQuantity,
+    view.sellQuantity,
+    view.realizedPnlPaise,
+    view.unrealizedPnlPaise ?? '',
+    view.ltp ?? '',
+  ].join('|');
+}
+
+/**
+ * Positions per user, instrument and product, netted from the trades table (average cost,
+ * integer arithmetic: execution/domain/position.ts). Rebuilt at boot from every stored trade;
+ * each new trade is applied once (the book dedupes by segment and exchange trade id too).
+ * Unrealised P&L marks the open quantity to the live LTP of the tick store. Open positions hold
+ * a POSITION reference so their prices stay live; a flat one releases it.
+ */
+@Injectable()
+export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Portfolio');
+  private book = new PositionBook();
+  /** Today's trades only (IST day), for the day P&L RMS checks. */
+  private dayBook = new PositionBook();
+  private day = istDay(new Date());
+  private readonly held = new Set<string>();
+  private readonly published = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @InjectRepository(TradeEntity) private readonly tradeRows: Repository<TradeEntity>,
+    private readonly marketData: MarketDataService,
+    private readonly events: EventEmitter2,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.rebuild();
+    this.timer = setInterval(() => this.publishChanges(), PUBLISH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Rebuilds every position from the trades table (boot, tests). */
+  async rebuild(): Promise<number> {
+    const rows = await this.tradeRows.find({ order: { tradedAt: 'ASC', createdAt: 'ASC' } });
+    this.book = new PositionBook();
+    this.dayBook = new PositionBook();
+    this.day = istDay(new Date());
+    for (const row of rows) this.applyToBooks(row);
+    for (const position of this.book.all()) this.syncReference(position.key);
+    this.logger.log({ msg: 'positions rebuilt from trades', trades: rows.length });
+    return rows.length;
+  }
+
+  /** Applies a newly stored trade; true when it changed a position. */
+  applyTrade(row: TradeEntity): boolean {
+    const applied = this.applyToBooks(row);
+    if (applied) this.syncReference(this.keyOf(row));
+    return applied;
+  }
+
+  positions(userId: string): PositionSnapshot[] {
+    return this.book
+      .all()
+      .filter((p) => p.key.userId === userId)
+      .map((p) => ({ key: p.key, view: p.view(this.ltpOf(p.key)) }));
+  }
+
+  position(key: PositionKey): PositionSnapshot | undefined {
+    const p = this.book.get(key);
+    return p ? { key: p.key, view: p.view(this.ltpOf(p.key)) } : undefined;
+  }
+
+  trades(userId: string): Promise<TradeEntity[]> {
+    return this.tradeRows.find({
+      where: { userId },
+      order: { tradedAt: 'DESC', createdAt: 'DESC' },
+    });
+  }
+
+  riskSnapshot(
+    userId: string,
+    segment: ExchangeSegment,
+    securityId: string,
+    productType: string,
+  ): RiskSnapshot {
+    this.rollDay();
+    const own = this.book.get({ userId, segment, securityId, productType });
+    let gross = 0n;
+    for (const p of this.book.all()) {
+      if (p.key.userId !== userId || p.netQuantity === 0) continue;
+      const view = p.view();
+      const price = this.ltpOf(p.key) ?? view.openAverage;
+      gross += BigInt(Math.abs(p.netQuantity)) * BigInt(Math.round(price * 100));
+    }
+    let dayPnl = 0n;
+    for (const p of this.dayBook.all()) {
+      if (p.key.userId !== userId) continue;
+      const ltp = this.ltpOf(p.key);
+      dayPnl += (ltp === undefined ? undefined : p.totalPnlPaise(ltp)) ?? p.realizedPnlPaise();
+    }
+    return {
+      netQuantity: own?.netQuantity ?? 0,
+      grossExposurePaise: Number(gross),
+      dayPnlPaise: Number(dayPnl),
+    };
+  }
+
+  /** Positions whose quantities or P&L changed since last published (called on a timer). */
+  publishChanges(): number {
+    let count = 0;
+    for (const p of this.book.all()) {
+      const id = PositionBook.keyOf(p.key);
+      const view = p.view(this.ltpOf(p.key));
+      const sig = signature(view);
+      if (this.published.get(id) === sig) continue;
+      this.published.set(id, sig);
+      const payload: PositionsUpdatedPayload = { key: p.key, view };
+      this.events.emit(POSITIONS_UPDATED, payload);
+      count++;
+    }
+    return count;
+  }
+
+  private applyToBooks(row: TradeEntity): boolean {
+    const key = this.keyOf(row);
+    const fill = {
+      tradeId: row.exchangeTradeId,
+      side: row.side === 'SELL' ? ('SELL' as const) : ('BUY' as const),
+      quantity: row.quantity,
+      price: row.priceUnits / 10_000,
+    };
+    const result = this.book.applyTrade(key, fill);
+    if (result.kind === 'INVALID') {
+      this.logger.error({ msg: 'trade not applied to positions', tradeId: row.id, ...result });
+    }
+    if (result.kind !== 'APPLIED') return false;
+    this.rollDay();
+    if (istDay(row.tradedAt) === this.day) this.dayBook.applyTrade(key, fill);
+    return true;
+  }
+
+  private rollDay(): void {
+    const today = istDay(new Date());
+    if (today !== this.day) {
+      this.day = today;
+      this.dayBook = new PositionBook();
+    }
+  }
+
+  private keyOf(row: TradeEntity): PositionKey {
+    return {
+      userId: row.userId,
+      segment: row.segment as ExchangeSegment,
+      securityId: row.securityId,
+      productType: row.productType,
+    };
+  }
+
+  private ltpOf(key: PositionKey): number | undefined {
+    const record = this.marketData.record(key.segment, key.securityId);
+    const ltp = record?.ltp;
+    return ltp !== undefined && Number.isFinite(ltp) && ltp > 0 ? ltp : undefined;
+  }
+
+  /** Holds a POSITION reference while the position is open, releases it when flat. */
+  private syncReference(key: PositionKey): void {
+    const id = PositionBook.keyOf(key);
+    const open = (this.book.get(key)?.netQuantity ?? 0) !== 0;
+    const ref: SubscriptionReference = {
+      segment: key.segment,
+      securityId: key.securityId,
+      kind: ReferenceKind.POSITION,
+      holderId: id,
+      mode: FeedMode.QUOTE,
+    };
+    try {
+      if (open && !this.held.has(id)) {
+        this.marketData.acquire([ref]);
+        this.held.add(id);
+      } else if (!open && this.held.has(id)) {
+        this.marketData.release([ref]);
+        this.held.delete(id);
+      }
+    } catch (error) {
+      this.logger.warn({
+        msg: 'position reference not changed',
+        position: id,
+        err: (error as Error).message,
+      });
+    }
+  }
+}
