@@ -163,7 +163,8 @@ export const checkTrigger: RiskCheck = ({ order, facts }) => {
   return PASS;
 };
 
-const SEGMENT_PRODUCTS: Readonly<Record<ExchangeSegment, readonly ProductType[]>> = {
+/** Products DhanHQ offers per segment (the OMS validates input against the same table). */
+export const SEGMENT_PRODUCTS: Readonly<Record<ExchangeSegment, readonly ProductType[]>> = {
   [ExchangeSegment.NSE_EQ]: ['CNC', 'INTRADAY', 'MTF', 'CO', 'BO'],
   [ExchangeSegment.BSE_EQ]: ['CNC', 'INTRADAY', 'MTF', 'CO', 'BO'],
   [ExchangeSegment.NSE_FNO]: ['INTRADAY', 'MARGIN', 'CO', 'BO'],

@@ -3,6 +3,7 @@ import { CreateInstruments1795613404933 } from './1795613404933-create-instrumen
 import { CreateWatchlists1795700000000 } from './1795700000000-create-watchlists';
 import { CreateDayCycleRuns1795800000000 } from './1795800000000-create-day-cycle-runs';
 import { CreateExecution1795900000100 } from './1795900000100-create-execution';
+import { CreateOrdersAndRisk1795900000200 } from './1795900000200-create-orders-and-risk';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   CreateWatchlists1795700000000,
   CreateDayCycleRuns1795800000000,
   CreateExecution1795900000100,
+  CreateOrdersAndRisk1795900000200,
 ];

@@ -1,0 +1,313 @@
+import { ExchangeSegment, type Instrument } from '@app/dhan/types';
+import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../../database/data-source-options';
+import {
+  EXECUTION_ORDER_EVENT,
+  ExecutionAmbiguousError,
+  ExecutionRejectedError,
+  ExecutionUnavailableError,
+  type ExecutionAck,
+  type ExecutionLookup,
+  type ExecutionModify,
+  type ExecutionOrder,
+  type ExecutionOrderEventPayload,
+  type ExecutionPort,
+} from '../../execution/execution.contract';
+import { MetricsService } from '../../health/metrics.service';
+import { InstrumentsService } from '../../instruments/instruments.service';
+import { MarketDataService } from '../../market-data/market-data.service';
+import type { SubscriptionReference } from '../../market-data/subscription-registry';
+import { FundsAccountEntity } from '../../risk/entities/funds-account.entity';
+import { RiskLimitsEntity } from '../../risk/entities/risk-limits.entity';
+import { TradingStateEntity } from '../../risk/entities/trading-state.entity';
+import { RiskEngine } from '../../risk/risk-engine';
+import { RISK_OPTIONS } from '../../risk/risk.options';
+import { RiskService } from '../../risk/risk.service';
+import { OrderStatus } from '../domain/order-state';
+import { OrderEventEntity } from '../entities/order-event.entity';
+import { OrderEntity } from '../entities/order.entity';
+import type { PlaceOrderCommand } from '../order-terms';
+import { ORDERS_UPDATED, type OrderUpdatedEvent } from '../orders.events';
+import { DEFAULT_ORDERS_OPTIONS, ORDERS_OPTIONS, type OrdersOptions } from '../orders.options';
+import { OrdersService } from '../orders.service';
+import {
+  EXECUTION_PORT,
+  PORTFOLIO_VIEW,
+  type PortfolioView,
+  type RiskAccountSnapshot,
+} from '../orders.tokens';
+
+export const RELIANCE: Instrument = {
+  segment: ExchangeSegment.NSE_EQ,
+  securityId: '2885',
+  exchange: 'NSE',
+  instrumentType: 'EQUITY',
+  symbol: 'RELIANCE',
+  displayName: 'Reliance Industries',
+  lotSize: 1,
+  tickSize: 0.05,
+};
+
+export const NIFTY_FUT: Instrument = {
+  segment: ExchangeSegment.NSE_FNO,
+  securityId: '35001',
+  exchange: 'NSE',
+  instrumentType: 'FUTIDX',
+  symbol: 'NIFTY-Dec2099-FUT',
+  displayName: 'NIFTY DEC FUT',
+  underlying: 'NIFTY',
+  expiry: '2099-12-29',
+  lotSize: 75,
+  tickSize: 0.1,
+};
+
+export const NIFTY_INDEX: Instrument = {
+  segment: ExchangeSegment.IDX_I,
+  securityId: '13',
+  exchange: 'NSE',
+  instrumentType: 'INDEX',
+  symbol: 'NIFTY',
+  displayName: 'Nifty 50',
+  lotSize: 1,
+  tickSize: 0.05,
+};
+
+type PlaceBehaviour = (order: ExecutionOrder, call: number) => Promise<ExecutionAck>;
+
+/**
+ * An in-memory ExecutionPort: remembers what was placed (by our order id, like the broker's
+ * correlationId book), acknowledges with TRANSIT unless told otherwise.
+ */
+export class FakeExecutionPort implements ExecutionPort {
+  readonly gatewayKind = 'paper' as const;
+  readonly placed: ExecutionOrder[] = [];
+  readonly modified: Array<{ orderId: string; change: ExecutionModify }> = [];
+  readonly cancelled: string[] = [];
+  readonly lookups: string[] = [];
+  /** Orders the "broker" holds, by our order id. */
+  readonly book = new Map<string, { brokerOrderId: string; quantity: number }>();
+  onPlace: PlaceBehaviour = (order) => Promise.resolve(this.accept(order));
+  onModify: (orderId: string) => Promise<void> = () => Promise.resolve();
+  onCancel: (orderId: string) => Promise<void> = () => Promise.resolve();
+  lookupFinds = true;
+  private seq = 0;
+
+  place(order: ExecutionOrder): Promise<ExecutionAck> {
+    this.placed.push(order);
+    return this.onPlace(order, this.placed.length);
+  }
+
+  /** What a broker does with an order it takes. */
+  accept(order: ExecutionOrder): ExecutionAck {
+    const brokerOrderId = `B${++this.seq}`;
+    this.book.set(order.orderId, { brokerOrderId, quantity: order.quantity });
+    return { brokerOrderId, status: OrderStatus.TRANSIT };
+  }
+
+  modify(orderId: string, change: ExecutionModify): Promise<void> {
+    this.modified.push({ orderId, change });
+    return this.onModify(orderId);
+  }
+
+  cancel(orderId: string): Promise<void> {
+    this.cancelled.push(orderId);
+    return this.onCancel(orderId);
+  }
+
+  lookup(orderId: string): Promise<ExecutionLookup> {
+    this.lookups.push(orderId);
+    const held = this.book.get(orderId);
+    if (!held || !this.lookupFinds) return Promise.resolve({ found: false });
+    return Promise.resolve({
+      found: true,
+      brokerOrderId: held.brokerOrderId,
+      status: OrderStatus.PENDING,
+      quantity: held.quantity,
+      filledQuantity: 0,
+    });
+  }
+}
+
+export { ExecutionAmbiguousError, ExecutionRejectedError, ExecutionUnavailableError };
+
+/** Positions the fake portfolio reports, by `${userId}:${securityId}`. */
+export class FakePortfolio implements PortfolioView {
+  readonly positions = new Map<string, number>();
+  dayPnlPaise = 0;
+
+  riskSnapshot(userId: string, _segment: string, securityId: string): RiskAccountSnapshot {
+    return {
+      netQuantity: this.positions.get(`${userId}:${securityId}`) ?? 0,
+      grossExposurePaise: 0,
+      dayPnlPaise: this.dayPnlPaise,
+    };
+  }
+}
+
+/** The instruments and a live price of Rs 1,000 (RELIANCE) / 24,000 (NIFTY future). */
+function fakeMarketData() {
+  const held: SubscriptionReference[] = [];
+  return {
+    held,
+    acquire: (refs: readonly SubscriptionReference[]) => {
+      held.push(...refs);
+      return { added: refs.length };
+    },
+    release: (refs: readonly SubscriptionReference[]) => {
+      for (const r of refs) {
+        const i = held.findIndex((h) => h.holderId === r.holderId);
+        if (i >= 0) held.splice(i, 1);
+      }
+      return { released: refs.length, removed: 0 };
+    },
+    record: (_segment: ExchangeSegment, securityId: string) => ({
+      hasData: true,
+      stale: false,
+      ltp: securityId === NIFTY_FUT.securityId ? 24_000 : 1_000,
+      updatedAt: Date.now(),
+    }),
+  };
+}
+
+export interface Harness {
+  module: TestingModule;
+  orders: OrdersService;
+  risk: RiskService;
+  port: FakeExecutionPort;
+  portfolio: FakePortfolio;
+  marketData: ReturnType<typeof fakeMarketData>;
+  metrics: MetricsService;
+  dataSource: DataSource;
+  updates: OrderUpdatedEvent[];
+  emitBroker(payload: Omit<ExecutionOrderEventPayload, 'at'>): void;
+  rows(): Promise<OrderEntity[]>;
+  eventRows(orderId?: string): Promise<OrderEventEntity[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * OrdersService and RiskService over a real (in-memory SQLite) database with the real
+ * migrations, the fake port, fake instruments and market data.
+ */
+export async function createHarness(options: Partial<OrdersOptions> = {}): Promise<Harness> {
+  const port = new FakeExecutionPort();
+  const portfolio = new FakePortfolio();
+  const marketData = fakeMarketData();
+  const instruments = [RELIANCE, NIFTY_FUT, NIFTY_INDEX];
+  const module = await Test.createTestingModule({
+    imports: [
+      EventEmitterModule.forRoot(),
+      TypeOrmModule.forRoot({
+        ...buildDataSourceOptions({
+          engine: 'sqlite',
+          url: 'sqlite::memory:',
+          sqlitePath: ':memory:',
+        }),
+        entities: [
+          OrderEntity,
+          OrderEventEntity,
+          RiskLimitsEntity,
+          TradingStateEntity,
+          FundsAccountEntity,
+        ],
+      }),
+      TypeOrmModule.forFeature([
+        OrderEntity,
+        OrderEventEntity,
+        RiskLimitsEntity,
+        TradingStateEntity,
+        FundsAccountEntity,
+      ]),
+    ],
+    providers: [
+      MetricsService,
+      RiskEngine,
+      RiskService,
+      OrdersService,
+      { provide: RISK_OPTIONS, useValue: { paperFundsRupees: 1_000_000 } },
+      {
+        provide: ORDERS_OPTIONS,
+        useValue: {
+          ...DEFAULT_ORDERS_OPTIONS,
+          lookupBaseMs: 5,
+          lookupCapMs: 20,
+          notFoundGraceMs: 50,
+          sendRetryBaseMs: 5,
+          sendRetryCapMs: 20,
+          marketPriceWaitMs: 100,
+          ...options,
+        },
+      },
+      { provide: EXECUTION_PORT, useValue: port },
+      { provide: PORTFOLIO_VIEW, useValue: portfolio },
+      {
+        provide: InstrumentsService,
+        useValue: {
+          ready: () => Promise.resolve(),
+          get: (segment: string, securityId: string) =>
+            instruments.find((i) => i.segment === segment && i.securityId === securityId),
+        },
+      },
+      { provide: MarketDataService, useValue: marketData },
+    ],
+  }).compile();
+  await module.init();
+  const orders = module.get(OrdersService);
+  await orders.whenRecovered();
+  const dataSource = module.get(DataSource);
+  const emitter = module.get(EventEmitter2);
+  const updates: OrderUpdatedEvent[] = [];
+  emitter.on(ORDERS_UPDATED, (e: OrderUpdatedEvent) => updates.push(e));
+  return {
+    module,
+    orders,
+    risk: module.get(RiskService),
+    port,
+    portfolio,
+    marketData,
+    metrics: module.get(MetricsService),
+    dataSource,
+    updates,
+    emitBroker: (payload) => emitter.emit(EXECUTION_ORDER_EVENT, { ...payload, at: new Date() }),
+    rows: () => dataSource.getRepository(OrderEntity).find(),
+    eventRows: (orderId) =>
+      dataSource
+        .getRepository(OrderEventEntity)
+        .find({ where: orderId ? { orderId } : {}, order: { seq: 'ASC' } }),
+    close: () => module.close(),
+  };
+}
+
+let keys = 0;
+
+/** BUY 10 RELIANCE LIMIT 1,000 CNC DAY with a fresh clientOrderId. */
+export function aPlaceOrder(overrides: Partial<PlaceOrderCommand> = {}): PlaceOrderCommand {
+  return {
+    clientOrderId: `key-${++keys}`,
+    segment: RELIANCE.segment,
+    securityId: RELIANCE.securityId,
+    side: 'BUY',
+    quantity: 10,
+    orderType: 'LIMIT',
+    productType: 'CNC',
+    validity: 'DAY',
+    price: 1000,
+    ...overrides,
+  };
+}
+
+/** Resolves once `condition` holds (re-checked on every order update, then every 10 ms). */
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  label: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

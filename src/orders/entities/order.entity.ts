@@ -1,0 +1,92 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * One order of one user. `clientOrderId` is the user's idempotency key (unique per user).
+ * Prices are decimal strings in rupees (exact as entered). `state` is the serialised
+ * OrderState of the state machine; the scalar columns mirror it for queries and the API.
+ * `version` is the optimistic lock: every transition updates `WHERE version = <read>`, and the
+ * order_events row of that transition has `seq = version`.
+ */
+@Entity({ name: 'orders' })
+@Index('uq_orders_user_client_order_id', ['userId', 'clientOrderId'], { unique: true })
+@Index('ix_orders_user_created', ['userId', 'createdAt'])
+@Index('ix_orders_status', ['status'])
+export class OrderEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  userId!: string;
+
+  @Column({ name: 'client_order_id', type: 'varchar', length: 64 })
+  clientOrderId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  segment!: string;
+
+  @Column({ name: 'security_id', type: 'varchar', length: 20 })
+  securityId!: string;
+
+  @Column({ type: 'varchar', length: 4 })
+  side!: string;
+
+  @Column({ type: 'integer' })
+  quantity!: number;
+
+  @Column({ name: 'order_type', type: 'varchar', length: 20 })
+  orderType!: string;
+
+  @Column({ name: 'product_type', type: 'varchar', length: 10 })
+  productType!: string;
+
+  @Column({ type: 'varchar', length: 4 })
+  validity!: string;
+
+  @Column({ type: 'varchar', length: 24, nullable: true })
+  price!: string | null;
+
+  @Column({ name: 'trigger_price', type: 'varchar', length: 24, nullable: true })
+  triggerPrice!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: string;
+
+  @Column({ name: 'filled_quantity', type: 'integer' })
+  filledQuantity!: number;
+
+  @Column({ name: 'average_price', type: 'varchar', length: 24, nullable: true })
+  averagePrice!: string | null;
+
+  @Column({ name: 'broker_order_id', type: 'varchar', length: 40, nullable: true })
+  brokerOrderId!: string | null;
+
+  @Column({ name: 'rejection_reason', type: 'varchar', length: 200, nullable: true })
+  rejectionReason!: string | null;
+
+  @Column({ name: 'modification_count', type: 'integer' })
+  modificationCount!: number;
+
+  @Column({ name: 'send_attempts', type: 'integer' })
+  sendAttempts!: number;
+
+  /** Margin held on the user's funds for this order, in paise (rebuilt into the ledger at boot). */
+  @Column({ name: 'reserved_paise', type: 'integer' })
+  reservedPaise!: number;
+
+  /** JSON of the terms a pending modification asks for (applied when the broker accepts it). */
+  @Column({ name: 'pending_terms', type: 'text', nullable: true })
+  pendingTerms!: string | null;
+
+  /** JSON of OrderState. */
+  @Column({ type: 'text' })
+  state!: string;
+
+  @Column({ name: 'created_at', type: Date })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: Date })
+  updatedAt!: Date;
+
+  @Column({ type: 'integer' })
+  version!: number;
+}

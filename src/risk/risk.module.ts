@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { APP_CONFIG } from '../config/app-config';
+import { FundsAccountEntity } from './entities/funds-account.entity';
+import { RiskLimitsEntity } from './entities/risk-limits.entity';
+import { TradingStateEntity } from './entities/trading-state.entity';
+import { RiskEngine } from './risk-engine';
+import { RISK_OPTIONS, riskOptions } from './risk.options';
+import { RiskService } from './risk.service';
+
+/** RMS: the engine, limits, trading states and paper funds (no resolvers). */
+@Module({
+  imports: [TypeOrmModule.forFeature([RiskLimitsEntity, TradingStateEntity, FundsAccountEntity])],
+  providers: [
+    { provide: RISK_OPTIONS, inject: [APP_CONFIG], useFactory: riskOptions },
+    RiskEngine,
+    RiskService,
+  ],
+  exports: [RiskService],
+})
+export class RiskModule {}
