@@ -1,9 +1,15 @@
 import { ExchangeSegment } from '@app/dhan/types';
+import type { DhanSimulator } from '@app/dhan-simulator';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { getRepositoryToken } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
 import type { ResolvedAppConfig } from '../src/config/app-config';
+import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
+import { PositionBook } from '../src/execution/domain';
 import { TradeEntity } from '../src/execution/entities/trade.entity';
 import {
   EXECUTION_ORDER_EVENT,
@@ -11,12 +17,13 @@ import {
   type ExecutionOrder,
   type ExecutionOrderEventPayload,
   type ExecutionReconciledPayload,
+  ExecutionAmbiguousError,
 } from '../src/execution/execution.contract';
 import { ExecutionService } from '../src/execution/execution.service';
 import { PortfolioService } from '../src/execution/portfolio.service';
 import { InstrumentsService } from '../src/instruments/instruments.service';
-import { until } from './dhan/helpers';
-import { createTestApp, type TestApp } from './utils/test-app';
+import { until, waitFor } from './dhan/helpers';
+import { createTestApp, databaseEngine, type TestApp } from './utils/test-app';
 
 const configure = (config: ResolvedAppConfig) => ({
   ...config,
@@ -86,6 +93,7 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
   let trades: Repository<TradeEntity>;
   let log: EventLog;
   let securityId: string;
+  let sim: DhanSimulator;
 
   beforeAll(async () => {
     app = await createTestApp({}, { configure });
@@ -95,6 +103,12 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
     log = new EventLog(app.app.get(EventEmitter2));
     await execution.whenReady();
     securityId = (await anEquity(app)).securityId;
+    sim = app.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
+  });
+
+  afterEach(() => {
+    sim.rest.clearFaults();
+    sim.orderUpdates.refuseConnections(false);
   });
 
   afterAll(async () => {
@@ -140,4 +154,147 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
     expect(snapshot.grossExposurePaise).toBeGreaterThan(0);
     expect((await portfolio.trades(userId)).length).toBe(rows.length);
   });
+
+  it('ambiguous place (accepted, answer lost) -> ExecutionAmbiguousError; lookup finds the one broker order', async () => {
+    const userId = randomUUID();
+    const order = marketBuy(userId, securityId, 5);
+    sim.rest.acceptThenTimeout({ mode: 'destroy', count: 1 });
+    await expect(execution.place(order)).rejects.toBeInstanceOf(ExecutionAmbiguousError);
+    // The routing record was written before the request left.
+    const route = execution.routeOf(order.orderId);
+    expect(route).toBeDefined();
+
+    const found = await execution.lookup(order.orderId);
+    expect(found.found).toBe(true);
+    const atBroker = sim.orders.byCorrelationId(sim.credentials.clientId, route!.correlationId);
+    expect(atBroker).toHaveLength(1);
+    if (found.found) expect(found.brokerOrderId).toBe(atBroker[0].orderId);
+
+    // Whatever path the fills come by, each is stored and emitted once.
+    await until(() => log.filledQty(order.orderId) === 5, 'the ambiguous order filled');
+    await execution.lookup(order.orderId);
+    expect(await trades.countBy({ orderId: order.orderId })).toBe(
+      sim.orders.tradesOf(sim.credentials.clientId, atBroker[0].orderId).length,
+    );
+    expect(log.fills(order.orderId)).toHaveLength(
+      sim.orders.tradesOf(sim.credentials.clientId, atBroker[0].orderId).length,
+    );
+    expect(sim.orders.byCorrelationId(sim.credentials.clientId, route!.correlationId)).toHaveLength(
+      1,
+    );
+  });
+
+  it('an order never sent is not found by lookup', async () => {
+    expect(await execution.lookup(randomUUID())).toEqual({ found: false });
+  });
+
+  it('order-update socket down while fills happen -> reconciliation after reconnect synthesises each missing fill exactly once', async () => {
+    const userId = randomUUID();
+    sim.orderUpdates.refuseConnections(true);
+    sim.orderUpdates.dropConnections();
+    await until(() => !execution.streaming, 'the order-update socket is down');
+
+    const orders = [marketBuy(userId, securityId, 7), marketBuy(userId, securityId, 3)];
+    const acks = await Promise.all(orders.map((o) => execution.place(o)));
+    const brokerIds = acks.map((a) => a.brokerOrderId);
+    await until(
+      () =>
+        brokerIds.every(
+          (id) => sim.orders.order(sim.credentials.clientId, id)?.status === 'TRADED',
+        ),
+      'the broker filled both orders',
+    );
+    const simTrades = brokerIds.flatMap((id) => sim.orders.tradesOf(sim.credentials.clientId, id));
+    // Nothing came while the socket was down.
+    for (const o of orders) expect(log.fills(o.orderId)).toHaveLength(0);
+
+    const reconciled = waitFor<[ExecutionReconciledPayload]>(
+      app.app.get(EventEmitter2),
+      EXECUTION_RECONCILED,
+      (p) => p.reason === 'reconnect',
+      20_000,
+    );
+    sim.orderUpdates.refuseConnections(false);
+    const [payload] = await reconciled;
+    expect(payload.tradesAdded).toBeGreaterThanOrEqual(simTrades.length);
+
+    for (const o of orders) {
+      expect(log.filledQty(o.orderId)).toBe(o.quantity);
+      expect(log.lastStatus(o.orderId)).toBe('TRADED');
+    }
+    const fillIds = orders.flatMap((o) => log.fills(o.orderId).map((f) => f.tradeId));
+    expect(new Set(fillIds).size).toBe(fillIds.length);
+    expect(fillIds.sort()).toEqual(simTrades.map((t) => t.exchangeTradeId).sort());
+    const rows = await trades.findBy(orders.map((o) => ({ orderId: o.orderId })));
+    expect(rows).toHaveLength(simTrades.length);
+
+    // A second pass adds nothing.
+    const again = await execution.reconcile();
+    expect(again.tradesAdded).toBe(0);
+    expect(orders.flatMap((o) => log.fills(o.orderId))).toHaveLength(simTrades.length);
+    expect(
+      portfolio.riskSnapshot(userId, ExchangeSegment.NSE_EQ, securityId, 'INTRADAY').netQuantity,
+    ).toBe(10);
+  }, 40_000);
+});
+
+describe('positions rebuilt at restart (e2e, same SQLite file across two boots)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'execution-restart-'));
+  const env = {
+    DATABASE_URL: `sqlite:${path.join(dir, 'data', 'restart.sqlite')}`,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_USERNAME: 'restart-admin',
+    ADMIN_PASSWORD: randomBytes(12).toString('hex'),
+  };
+  const opened: TestApp[] = [];
+
+  afterAll(async () => {
+    for (const a of opened) await a.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  // Engine-independent code; two boots sharing one database come cheaply with SQLite.
+  (databaseEngine() === 'sqlite' ? it : it.skip)(
+    'a second server on the same database shows the same positions and trades',
+    async () => {
+      const first = await createTestApp(env, { configure });
+      opened.push(first);
+      const execution = first.app.get(ExecutionService);
+      await execution.whenReady();
+      const log = new EventLog(first.app.get(EventEmitter2));
+      const securityId = (await anEquity(first)).securityId;
+      const userId = randomUUID();
+      const buy = marketBuy(userId, securityId, 12);
+      const sell = marketBuy(userId, securityId, 5, 'SELL');
+      await execution.place(buy);
+      await until(() => log.lastStatus(buy.orderId) === 'TRADED', 'the buy traded');
+      await execution.place(sell);
+      await until(() => log.lastStatus(sell.orderId) === 'TRADED', 'the sell traded');
+      await until(() => log.filledQty(sell.orderId) === 5, 'the sell fills stored');
+      const strip = (views: ReturnType<PortfolioService['positions']>) =>
+        views.map(({ key, view }) => ({
+          key: PositionBook.keyOf(key),
+          net: view.netQuantity,
+          buy: [view.buyQuantity, view.buyAverage],
+          sell: [view.sellQuantity, view.sellAverage],
+          realized: view.realizedPnlPaise,
+        }));
+      const before = strip(first.app.get(PortfolioService).positions(userId));
+      expect(before).toHaveLength(1);
+      expect(before[0].net).toBe(7);
+      const tradesBefore = (await first.app.get(PortfolioService).trades(userId)).length;
+      opened.splice(opened.indexOf(first), 1);
+      await first.close();
+
+      const second = await createTestApp(env, { configure });
+      opened.push(second);
+      await second.app.get(ExecutionService).whenReady();
+      const portfolio = second.app.get(PortfolioService);
+      expect(strip(portfolio.positions(userId))).toEqual(before);
+      expect(await portfolio.trades(userId)).toHaveLength(tradesBefore);
+      // The routing record survived too: the second server knows the order.
+      expect(second.app.get(ExecutionService).routeOf(buy.orderId)?.userId).toBe(userId);
+    },
+    60_000,
+  );
 });

@@ -152,4 +152,28 @@ describe('order-update socket', () => {
     expect(await client.closed).toBe(4001);
     expect(sim.orderUpdates.stats.loginFailures).toBe(1);
   });
+
+  it('fault hook: drops live sockets and refuses handshakes with 503 until turned off', async () => {
+    const client = await login(42);
+    sim.orderUpdates.refuseConnections(true);
+    expect(sim.orderUpdates.dropConnections()).toBe(1);
+    expect(await client.closed).toBe(1006);
+    expect(sim.orderUpdates.sessionCount()).toBe(0);
+
+    const refused = new WebSocket(urls.orderUpdateUrl);
+    refused.on('error', () => undefined);
+    const status = await new Promise<number>((resolve) => {
+      refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    });
+    refused.terminate();
+    expect(status).toBe(503);
+    expect(sim.orderUpdates.stats.refusedHandshakes).toBe(1);
+
+    sim.orderUpdates.refuseConnections(false);
+    const again = await login(42);
+    expect(sim.orderUpdates.sessionCount(sim.credentials.clientId)).toBe(1);
+    const id = await placeOrder(5);
+    await again.untilStatus('Traded');
+    expect(again.alerts.some((a) => a.Data.orderNo === id)).toBe(true);
+  });
 });

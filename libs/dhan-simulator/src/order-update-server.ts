@@ -65,7 +65,14 @@ export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
   private readonly opts: Required<Omit<OrderUpdateServerOptions, 'logger'>>;
   private readonly logger: SimulatorLogger;
   private timer: NodeJS.Timeout | undefined;
-  readonly stats = { logins: 0, loginFailures: 0, alertsSent: 0, messagesReceived: 0 };
+  private refusing = false;
+  readonly stats = {
+    logins: 0,
+    loginFailures: 0,
+    alertsSent: 0,
+    messagesReceived: 0,
+    refusedHandshakes: 0,
+  };
   private readonly onUpdate = (order: SimOrder): void => this.broadcast(order);
 
   constructor(
@@ -86,7 +93,15 @@ export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
     this.http = http.createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only');
     });
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: 64 * 1024 });
+    this.wss = new WebSocketServer({
+      server: this.http,
+      maxPayload: 64 * 1024,
+      verifyClient: (_info, done) => {
+        if (!this.refusing) return done(true);
+        this.stats.refusedHandshakes++;
+        done(false, 503, 'Service Unavailable');
+      },
+    });
     this.wss.on('connection', (ws) => this.onConnection(ws));
     this.engine.on('update', this.onUpdate);
   }
@@ -120,6 +135,27 @@ export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
     let n = 0;
     for (const s of this.sessions) if (s.clientId && (!clientId || s.clientId === clientId)) n++;
     return n;
+  }
+
+  // ---- fault hooks -----------------------------------------------------------------------
+
+  /**
+   * Cuts every open order-update socket at once (no close frame), as a network drop does.
+   * Alerts of the meantime are lost, like DhanHQ's: the client must reconcile over REST.
+   */
+  dropConnections(): number {
+    let n = 0;
+    for (const s of this.sessions) {
+      s.ws.terminate();
+      n++;
+    }
+    this.sessions.clear();
+    return n;
+  }
+
+  /** While on, new handshakes are refused with HTTP 503 (the outage lasts until turned off). */
+  refuseConnections(on: boolean): void {
+    this.refusing = on;
   }
 
   setKeyCase(keyCase: 'camel' | 'pascal'): void {
