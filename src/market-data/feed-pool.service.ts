@@ -25,7 +25,7 @@ import {
   type FeedInstrument,
   type FeedPort,
 } from './subscription-registry';
-import { TickStore } from './tick-store';
+import { TickDropReason, TickStore, type TickStoreStats } from './tick-store';
 
 export interface FeedConnectionStatus {
   index: number;
@@ -38,6 +38,15 @@ export interface FeedConnectionStatus {
   packets: number;
   decodeErrors: number;
 }
+
+const DROP_COUNTERS: ReadonlyArray<[TickDropReason, keyof TickStoreStats]> = [
+  [TickDropReason.INVALID_PRICE, 'invalidPrice'],
+  [TickDropReason.OUT_OF_ORDER, 'droppedOutOfOrder'],
+  [TickDropReason.LTT_IN_FUTURE, 'lttInFuture'],
+  [TickDropReason.LTT_TOO_OLD, 'lttTooOld'],
+  [TickDropReason.PRICE_JUMP, 'priceJump'],
+  [TickDropReason.NOT_ON_FEED, 'notOnFeed'],
+];
 
 /**
  * The feed connections (5 by default) behind the subscription registry. Each FeedConnection
@@ -222,6 +231,27 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
           }
         }
         for (const [reason, n] of Object.entries(totals)) this.inc({ reason }, n);
+      },
+    });
+    const store = this.store;
+    new Counter({
+      name: 'feed_ticks_dropped_total',
+      help: 'Decoded feed packets the tick store did not apply, by reason (RELIABILITY F8, F9).',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const s = store.stats();
+        for (const [reason, field] of DROP_COUNTERS) this.inc({ reason }, s[field]);
+      },
+    });
+    new Counter({
+      name: 'feed_ticks_jumps_confirmed_total',
+      help: 'LTP jumps applied after a confirming second packet (RELIABILITY F8).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(store.stats().jumpsConfirmed);
       },
     });
     new Counter({

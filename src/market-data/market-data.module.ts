@@ -30,7 +30,10 @@ import { TierBService } from './tier-b.service';
     {
       provide: TICK_STORE_OPTIONS,
       inject: [MARKET_DATA_OPTIONS],
-      useFactory: (o: MarketDataOptions) => ({ staleAfterMs: o.staleAfterMs }),
+      useFactory: ({ staleAfterMs, tickChecks }: MarketDataOptions) => {
+        const { enabled, ...checks } = tickChecks;
+        return { staleAfterMs, checks: enabled ? checks : null };
+      },
     },
     {
       provide: TICK_FANOUT_OPTIONS,

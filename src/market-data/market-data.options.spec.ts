@@ -41,6 +41,41 @@ describe('marketDataOptions', () => {
     expect(o.registry.total).toBe(100);
   });
 
+  it('enables the F8 tick checks by default and reads their FEED_ variables', () => {
+    expect(marketDataOptions(config, {}).tickChecks).toEqual({
+      enabled: true,
+      maxFutureSeconds: 5,
+      maxBehindSeconds: 60,
+      maxJumpRatio: 0.2,
+      confirmRatio: 0.05,
+      jumpFloor: 1,
+    });
+    const o = marketDataOptions(config, {
+      FEED_TICK_CHECKS: 'false',
+      FEED_LTT_MAX_FUTURE_S: '2',
+      FEED_LTT_MAX_BEHIND_S: '300',
+      FEED_MAX_JUMP_PERCENT: '35',
+      FEED_JUMP_CONFIRM_PERCENT: '3',
+      FEED_JUMP_FLOOR_PAISE: '250',
+    });
+    expect(o.tickChecks).toEqual({
+      enabled: false,
+      maxFutureSeconds: 2,
+      maxBehindSeconds: 300,
+      maxJumpRatio: 0.35,
+      confirmRatio: 0.03,
+      jumpFloor: 2.5,
+    });
+    const fromConfig = marketDataOptions(
+      { marketData: { tickChecks: { maxJumpRatio: 0.1 } } } as never,
+      { FEED_MAX_JUMP_PERCENT: '35' },
+    );
+    expect(fromConfig.tickChecks.maxJumpRatio).toBe(0.1);
+    expect(() => marketDataOptions(config, { FEED_MAX_JUMP_PERCENT: '-5' })).toThrow(
+      /FEED_MAX_JUMP_PERCENT/,
+    );
+  });
+
   it('refuses a malformed number with the variable name', () => {
     expect(() => marketDataOptions(config, { TICKS_INTERVAL_MS: 'fast' })).toThrow(
       /TICKS_INTERVAL_MS/,

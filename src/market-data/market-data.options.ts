@@ -1,6 +1,7 @@
 import type { ResolvedAppConfig } from '../config/app-config';
 import type { RegistryLimits } from './subscription-registry';
 import type { TickFanoutOptions } from './tick-fanout';
+import { DEFAULT_TICK_CHECKS, type TickChecks } from './tick-store';
 import { DEFAULT_TIER_B_CONFIG, type TierBConfig } from './tier-b';
 
 /** Everything the market-data module can be tuned with (docs/MARKET_DATA.md lists the variables). */
@@ -13,6 +14,8 @@ export interface MarketDataOptions {
   dataStallMs: number;
   /** Interval of `feedHealth` pushes (also pushed on change). */
   feedHealthIntervalMs: number;
+  /** Plausibility checks of trade packets (RELIABILITY F8); `enabled: false` turns them off. */
+  tickChecks: TickChecks & { enabled: boolean };
   tierB: {
     enabled: boolean;
     config: Partial<TierBConfig>;
@@ -29,6 +32,7 @@ export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
   staleAfterMs: 120_000,
   dataStallMs: 90_000,
   feedHealthIntervalMs: 5_000,
+  tickChecks: { enabled: true, ...DEFAULT_TICK_CHECKS },
   tierB: {
     enabled: true,
     config: {},
@@ -69,6 +73,12 @@ export function marketDataOptions(
   const d = DEFAULT_MARKET_DATA_OPTIONS;
   const o = (config as MarketDataRuntimeConfig).marketData ?? {};
   const tierBEnv = env.TIER_B_ENABLED;
+  const checksEnv = env.FEED_TICK_CHECKS;
+  const percent = (name: string) => {
+    const n = int(env, name);
+    return n === undefined ? undefined : n / 100;
+  };
+  const floorPaise = int(env, 'FEED_JUMP_FLOOR_PAISE');
   return {
     registry: { ...o.registry },
     fanout: {
@@ -86,6 +96,18 @@ export function marketDataOptions(
     staleAfterMs: o.staleAfterMs ?? int(env, 'FEED_STALE_AFTER_MS') ?? d.staleAfterMs,
     dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
     feedHealthIntervalMs: o.feedHealthIntervalMs ?? d.feedHealthIntervalMs,
+    tickChecks: {
+      ...d.tickChecks,
+      ...defined({
+        enabled: checksEnv === undefined || checksEnv === '' ? undefined : checksEnv !== 'false',
+        maxFutureSeconds: int(env, 'FEED_LTT_MAX_FUTURE_S'),
+        maxBehindSeconds: int(env, 'FEED_LTT_MAX_BEHIND_S'),
+        maxJumpRatio: percent('FEED_MAX_JUMP_PERCENT'),
+        confirmRatio: percent('FEED_JUMP_CONFIRM_PERCENT'),
+        jumpFloor: floorPaise === undefined ? undefined : floorPaise / 100,
+      }),
+      ...o.tickChecks,
+    },
     tierB: {
       enabled: o.tierB?.enabled ?? (tierBEnv === undefined ? true : tierBEnv !== 'false'),
       config: {

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { ExchangeSegment, FeedResponseCode, SEGMENT_CODE, instrumentKey } from '@app/dhan/types';
 import {
+  DEFAULT_TICK_CHECKS,
   DepthLevelUpdate,
   FullUpdate,
   OiUpdate,
   PrevCloseUpdate,
   QuoteUpdate,
+  TickChecks,
   TickStore,
   TickerUpdate,
 } from './tick-store';
@@ -83,6 +85,20 @@ function setup(staleAfterMs = 1_000) {
     advance: (ms: number) => {
       now += ms;
     },
+  };
+}
+
+/** Store with the app's F8 checks; its wall clock starts 60 s after T0. */
+function checked(checks: Partial<TickChecks> = {}) {
+  let now = (T0 + 60) * 1000;
+  const store = new TickStore({ now: () => now, checks: { ...DEFAULT_TICK_CHECKS, ...checks } });
+  return {
+    store,
+    /** Moves the fake wall clock; the store sees it at its next drain, sweep or suspicious LTT. */
+    advance: (ms: number) => {
+      now += ms;
+    },
+    ltp: () => store.get(KEY)!.ltp,
   };
 }
 
@@ -193,6 +209,17 @@ describe('TickStore', () => {
       },
     );
 
+    it('drops a positive LTP or previous close that rounds to zero paise', () => {
+      const { store } = setup();
+      store.apply(aPrevClose({ prevClose: 95 }));
+      store.apply(aTicker({ ltp: 101 }));
+      expect(store.apply(aTicker({ ltp: 5e-324, ltt: T0 + 1 }))).toBeNull();
+      expect(store.apply(aTicker({ ltp: 0.004, ltt: T0 + 1 }))).toBeNull();
+      expect(store.apply(aPrevClose({ prevClose: 0.001 }))).toBeNull();
+      expect([store.get(KEY)!.ltp, store.get(KEY)!.prevClose]).toEqual([101, 95]);
+      expect(store.stats().invalidPrice).toBe(3);
+    });
+
     it('ignores an invalid previous close', () => {
       const { store } = setup();
       store.apply(aPrevClose({ prevClose: 95 }));
@@ -270,6 +297,209 @@ describe('TickStore', () => {
       store.apply(aTicker({ ltt: T0 }));
       store.apply(aTicker({ ltp: NaN, ltt: T0 + 9 }));
       expect(store.dirtyCount).toBe(0);
+    });
+  });
+  describe('plausibility checks (RELIABILITY F8)', () => {
+    it('are off for a bare store: a future LTT is applied', () => {
+      const { store } = setup();
+      expect(store.apply(aTicker({ ltt: 2_000_000_000 }))).not.toBeNull();
+    });
+
+    it('drops an LTT more than the tolerance (5 s) ahead of the clock, and accepts one at it', () => {
+      const { store } = checked();
+      expect(store.apply(aTicker({ ltp: 100, ltt: T0 + 66 }))).toBeNull();
+      expect(store.get(KEY)).toBeUndefined();
+      expect(store.stats().lttInFuture).toBe(1);
+      expect(store.apply(aTicker({ ltp: 100, ltt: T0 + 65 }))).not.toBeNull();
+      expect(store.get(KEY)!.ltt).toBe(T0 + 65);
+    });
+
+    it('drops a packet whose LTT still carries the IST offset (19,800 s ahead)', () => {
+      const { store } = checked();
+      store.apply(aTicker({ ltp: 100, ltt: T0 + 50 }));
+      expect(store.apply(aQuote({ ltp: 100.5, ltt: T0 + 50 + 19_800, volume: 9 }))).toBeNull();
+      const rec = store.get(KEY)!;
+      expect([rec.ltp, rec.ltt, rec.volume]).toEqual([100, T0 + 50, NaN]);
+      expect(store.stats().lttInFuture).toBe(1);
+    });
+
+    it('reads the clock again before calling an LTT future (the sampled clock may lag)', () => {
+      const { store, advance } = checked();
+      advance(10_000);
+      // 10 s ahead of the sampled clock, on time for the real one.
+      expect(store.apply(aTicker({ ltp: 100, ltt: T0 + 70 }))).not.toBeNull();
+      expect(store.stats().lttInFuture).toBe(0);
+    });
+
+    it('drops an LTT more than 60 s behind the stored one as too old, a nearer one as out of order', () => {
+      const { store } = checked();
+      store.apply(aTicker({ ltp: 100, ltt: T0 + 50 }));
+      expect(store.apply(aTicker({ ltp: 101, ltt: T0 + 50 - 61 }))).toBeNull();
+      expect(store.apply(aTicker({ ltp: 101, ltt: T0 + 50 - 60 }))).toBeNull();
+      expect(store.stats()).toMatchObject({ lttTooOld: 1, droppedOutOfOrder: 1 });
+      expect([store.get(KEY)!.ltp, store.get(KEY)!.ltt]).toEqual([100, T0 + 50]);
+    });
+
+    it.each([1, -19_795, 946_684_799])(
+      'drops an implausible LTT %p even on the first packet',
+      (ltt) => {
+        const { store } = checked();
+        expect(store.apply(aTicker({ ltt }))).toBeNull();
+        expect(store.get(KEY)).toBeUndefined();
+        expect(store.stats().lttTooOld).toBe(1);
+      },
+    );
+
+    it('holds a jump of more than 20 % against the last LTP; a packet back in the band is applied', () => {
+      const { store, ltp } = checked();
+      store.apply(aTicker({ ltp: 100, ltt: T0 }));
+      store.drainDirty();
+      expect(store.apply(aTicker({ ltp: 120.05, ltt: T0 + 1 }))).toBeNull();
+      expect(store.apply(aFull({ ltp: 79.95, ltt: T0 + 1 }))).toBeNull();
+      expect(ltp()).toBe(100);
+      expect(store.get(KEY)!.hasDepth).toBe(false);
+      expect(store.dirtyCount).toBe(0);
+      expect(store.stats().priceJump).toBe(2);
+      // Exactly 20 % is not a jump.
+      expect(store.apply(aTicker({ ltp: 120, ltt: T0 + 2 }))).not.toBeNull();
+      expect(store.apply(aTicker({ ltp: 96, ltt: T0 + 3 }))).not.toBeNull();
+      expect(ltp()).toBe(96);
+      expect(store.stats()).toMatchObject({ priceJump: 2, jumpsConfirmed: 0 });
+    });
+
+    it('applies a jump once a second packet within 5 % of the jumped price confirms it', () => {
+      const { store, ltp } = checked();
+      store.apply(aTicker({ ltp: 100, ltt: T0 }));
+      expect(store.apply(aTicker({ ltp: 130, ltt: T0 + 1 }))).toBeNull();
+      expect(ltp()).toBe(100);
+      expect(store.apply(aQuote({ ltp: 131.5, ltt: T0 + 1, volume: 5 }))).not.toBeNull();
+      expect([ltp(), store.get(KEY)!.volume]).toEqual([131.5, 5]);
+      expect(store.stats()).toMatchObject({ priceJump: 1, jumpsConfirmed: 1 });
+      // The new level is the reference now.
+      expect(store.apply(aTicker({ ltp: 100, ltt: T0 + 2 }))).toBeNull();
+    });
+
+    it('a second packet outside the confirmation band becomes the held jump instead', () => {
+      const { store, ltp } = checked();
+      store.apply(aTicker({ ltp: 100, ltt: T0 }));
+      expect(store.apply(aTicker({ ltp: 150, ltt: T0 + 1 }))).toBeNull();
+      expect(store.apply(aTicker({ ltp: 160, ltt: T0 + 2 }))).toBeNull(); // 6.7 % off 150
+      expect(store.apply(aTicker({ ltp: 161, ltt: T0 + 3 }))).not.toBeNull(); // 0.6 % off 160
+      expect(ltp()).toBe(161);
+      expect(store.stats()).toMatchObject({ priceJump: 2, jumpsConfirmed: 1 });
+    });
+
+    it('a repeat of the jumped packet (same LTP and LTT) does not confirm it', () => {
+      const { store, ltp } = checked();
+      store.apply(aTicker({ ltp: 100, ltt: T0 }));
+      expect(store.apply(aTicker({ ltp: 150, ltt: T0 + 1 }))).toBeNull();
+      expect(store.apply(aTicker({ ltp: 150, ltt: T0 + 1 }))).toBeNull();
+      expect(ltp()).toBe(100);
+      expect(store.apply(aTicker({ ltp: 150, ltt: T0 + 2 }))).not.toBeNull();
+      expect(ltp()).toBe(150);
+    });
+
+    it('measures the first trade against the previous close; with neither, any price is taken', () => {
+      const { store, ltp } = checked();
+      store.apply(aPrevClose({ prevClose: 100 }));
+      expect(store.apply(aTicker({ ltp: 70, ltt: T0 }))).toBeNull();
+      expect(store.get(KEY)!.ltp).toBeNaN();
+      expect(store.apply(aTicker({ ltp: 71, ltt: T0 + 1 }))).not.toBeNull();
+      expect([ltp(), store.get(KEY)!.change]).toEqual([71, -29]);
+      const other = store.apply(aTicker({ securityId: ID + 1, ltp: 5_000, ltt: T0 }));
+      expect(other?.ltp).toBe(5_000);
+    });
+
+    it('never calls a move of at most 1 rupee a jump (cheap options)', () => {
+      const { store, ltp } = checked();
+      store.apply(aTicker({ ltp: 0.05, ltt: T0 }));
+      expect(store.apply(aTicker({ ltp: 1.05, ltt: T0 + 1 }))).not.toBeNull();
+      expect(store.apply(aTicker({ ltp: 2.1, ltt: T0 + 2 }))).toBeNull();
+      expect(ltp()).toBe(1.05);
+    });
+
+    it('takes the threshold, band and floor from its options', () => {
+      const { store, ltp } = checked({ maxJumpRatio: 0.5, confirmRatio: 0.01, jumpFloor: 0 });
+      store.apply(aTicker({ ltp: 10, ltt: T0 }));
+      expect(store.apply(aTicker({ ltp: 14.9, ltt: T0 + 1 }))).not.toBeNull();
+      expect(store.apply(aTicker({ ltp: 30, ltt: T0 + 2 }))).toBeNull();
+      expect(store.apply(aTicker({ ltp: 30.5, ltt: T0 + 3 }))).toBeNull(); // 1.7 % off 30
+      expect(store.apply(aTicker({ ltp: 30.6, ltt: T0 + 4 }))).not.toBeNull(); // 0.3 % off 30.5
+      expect(ltp()).toBe(30.6);
+    });
+
+    it('never throws, and never stores a bad price or a future LTT, on random packets', () => {
+      fc.assert(
+        fc.property(
+          fc.array(
+            fc.record({
+              ltp: fc.oneof(fc.double(), fc.double({ min: 90, max: 110, noNaN: true })),
+              ltt: fc.oneof(fc.integer(), fc.integer({ min: T0 - 100, max: T0 + 100 })),
+              type: fc.constantFrom(FeedResponseCode.TICKER, FeedResponseCode.QUOTE),
+            }),
+            { maxLength: 60 },
+          ),
+          (packets) => {
+            const { store } = checked();
+            for (const p of packets) {
+              const u =
+                p.type === FeedResponseCode.TICKER
+                  ? aTicker({ ltp: p.ltp, ltt: p.ltt })
+                  : aQuote({ ltp: p.ltp, ltt: p.ltt });
+              store.apply(u);
+            }
+            const rec = store.get(KEY);
+            if (rec?.hasData) {
+              expect(rec.ltp > 0 && rec.ltp < Infinity).toBe(true);
+              expect(rec.ltt).toBeLessThanOrEqual(T0 + 65);
+              expect(rec.ltt === 0 || rec.ltt >= 946_684_800).toBe(true);
+            }
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  describe('eviction and use notifications', () => {
+    it('an evicted instrument is flagged stale once and takes no packet until it is back on the feed', () => {
+      const { store } = checked();
+      let onFeed = false;
+      store.useFeedMembership(() => onFeed);
+      store.apply(aTicker({ ltp: 100, ltt: T0 }));
+      store.drainDirty();
+      const version = store.get(KEY)!.version;
+      expect(store.markEvicted(KEY)).toBe(true);
+      expect(store.markEvicted(999)).toBe(false);
+      expect(store.drainDirty().map((r) => [r.key, r.stale])).toEqual([[KEY, true]]);
+      // In flight after the unsubscribe: dropped, the record stays stale.
+      expect(store.apply(aTicker({ ltp: 100.5, ltt: T0 + 1 }))).toBeNull();
+      expect(store.apply(anOi(7))).toBeNull();
+      expect(store.apply(aPrevClose())).toBeNull();
+      expect(store.get(KEY)!).toMatchObject({ stale: true, ltp: 100, version: version + 1 });
+      expect(store.dirtyCount).toBe(0);
+      expect(store.stats().notOnFeed).toBe(3);
+      onFeed = true;
+      expect(store.apply(aTicker({ ltp: 101, ltt: T0 + 2 }))).not.toBeNull();
+      expect(store.get(KEY)!).toMatchObject({ stale: false, ltp: 101, offFeed: false });
+    });
+
+    it('tells its use listener at most once per instrument per second of its clock', () => {
+      const { store, advance } = checked();
+      const used: number[] = [];
+      store.onUse((key) => used.push(key));
+      store.apply(aTicker({ ltp: 100, ltt: T0 }));
+      store.apply(aQuote({ ltp: 100, ltt: T0 + 1 }));
+      store.apply(anOi(5));
+      store.apply(aTicker({ securityId: 7, ltp: 100, ltt: T0 }));
+      expect(used).toEqual([KEY, instrumentKey(SEGMENT_CODE[SEG], 7)]);
+      advance(1_000);
+      store.drainDirty();
+      store.markConnectionStale([KEY]); // not a use
+      expect(used).toHaveLength(2);
+      store.apply(aTicker({ ltp: 100, ltt: T0 + 2 }));
+      store.apply(aTicker({ ltp: 100, ltt: T0 + 3 }));
+      expect(used).toEqual([KEY, instrumentKey(SEGMENT_CODE[SEG], 7), KEY]);
     });
   });
 });

@@ -110,6 +110,13 @@ export class TickRecord {
   /** Serialisation cache, owned by whoever serialises (see TickSerializer). */
   json: Buffer | null = null;
   jsonVersion = -1;
+  /** A held LTP jump waiting for a confirming packet (RELIABILITY F8); NaN = none. */
+  jumpLtp = NaN;
+  jumpLtt = 0;
+  /** Evicted from the feed: packets still in flight are dropped until it is back on the feed. */
+  offFeed = false;
+  /** Use epoch of the last "in use" notification (see TickStore.onUse). */
+  useMark = -1;
 
   constructor(
     readonly key: number,
@@ -121,13 +128,43 @@ export class TickRecord {
   }
 }
 
+/**
+ * Plausibility checks of trade packets (RELIABILITY F8); docs/MARKET_DATA.md gives the rules.
+ * Prices are in rupees (the feed's unit).
+ */
+export interface TickChecks {
+  /** An LTT (true UTC, after the IST offset correction) more than this far ahead of the clock is dropped. */
+  maxFutureSeconds: number;
+  /** An LTT more than this far behind the stored LTT is dropped as `ltt_too_old` (less: out of order). */
+  maxBehindSeconds: number;
+  /** An LTP further than this fraction from the last good LTP (or the previous close) is a jump... */
+  maxJumpRatio: number;
+  /** ...held until a second packet within this fraction of the jumped price confirms it. */
+  confirmRatio: number;
+  /** Moves of at most this many rupees are never a jump (a 0.05 -> 0.10 option is not a bad tick). */
+  jumpFloor: number;
+}
+
+export const DEFAULT_TICK_CHECKS: Readonly<TickChecks> = {
+  maxFutureSeconds: 5,
+  maxBehindSeconds: 60,
+  maxJumpRatio: 0.2,
+  confirmRatio: 0.05,
+  jumpFloor: 1,
+};
+
 export interface TickStoreOptions {
   /** No packet for this long marks an instrument stale (RELIABILITY F4). */
   staleAfterMs: number;
   /** How often `start()` sweeps for stale instruments. */
   sweepIntervalMs: number;
-  /** Monotonic-enough clock in ms (tests pass a fake). */
+  /** Wall clock in ms (tests pass a fake); sampled per sweep and per drain, not per packet. */
   now: () => number;
+  /**
+   * Plausibility checks of LTT and LTP jumps; null = off. Off by default for a bare store
+   * (benches, specs of other parts); MarketDataModule always passes the configured checks.
+   */
+  checks: TickChecks | null;
 }
 
 export const TICK_STORE_OPTIONS = Symbol('TICK_STORE_OPTIONS');
@@ -136,7 +173,23 @@ export const DEFAULT_TICK_STORE_OPTIONS: Readonly<TickStoreOptions> = {
   staleAfterMs: 120_000,
   sweepIntervalMs: 5_000,
   now: () => Date.now(),
+  checks: null,
 };
+
+/** Why a packet was not applied: the `reason` label of `feed_ticks_dropped_total`. */
+export enum TickDropReason {
+  INVALID_PRICE = 'invalid_price',
+  OUT_OF_ORDER = 'out_of_order',
+  LTT_IN_FUTURE = 'ltt_in_future',
+  LTT_TOO_OLD = 'ltt_too_old',
+  PRICE_JUMP = 'price_jump',
+  NOT_ON_FEED = 'not_on_feed',
+}
+
+/** Any LTT before 2000-01-01 is garbage (a raw value below the IST offset, a zeroed field...). */
+const MIN_PLAUSIBLE_LTT = 946_684_800;
+/** Resolution of the "in use" notifications: at most one per instrument per this period. */
+const USE_EPOCH_MS = 1_000;
 
 export interface TickStoreStats {
   instruments: number;
@@ -145,6 +198,16 @@ export interface TickStoreStats {
   droppedOutOfOrder: number;
   /** Packets whose LTP or previous close was NaN, infinite or <= 0 (RELIABILITY F8). */
   invalidPrice: number;
+  /** Packets whose LTT was ahead of the clock by more than the tolerance (F8). */
+  lttInFuture: number;
+  /** Packets whose LTT was far behind the stored one, or implausibly old (F8). */
+  lttTooOld: number;
+  /** Packets holding an unconfirmed LTP jump (F8). */
+  priceJump: number;
+  /** Jumps confirmed by a second packet and applied (not a drop). */
+  jumpsConfirmed: number;
+  /** Packets for an evicted instrument, still in flight after its unsubscribe. */
+  notOnFeed: number;
   /** Secondary prices (ATP, OHLC) ignored as NaN, infinite or negative (bad depth prices read 0). */
   invalidAuxPrice: number;
   staleMarked: number;
@@ -166,8 +229,10 @@ function validPrice(p: number): boolean {
  * "not given" and never drops); a packet whose LTP is not a positive finite number is dropped
  * whole and counted, whatever flag the decoder set; secondary prices that are not usable leave
  * the stored value alone. Prices are rounded to paise (to 1/10,000 on currency segments) so
- * float32 artefacts never reach clients. Every change marks the record dirty once; the fan-out
- * drains the dirty list.
+ * float32 artefacts never reach clients. With `checks`, a trade packet whose LTT is in the
+ * future or far behind the stored one, or whose LTP jumps without confirmation, is dropped and
+ * counted by reason (RELIABILITY F8). An evicted instrument takes no packet until it is on the
+ * feed again. Every change marks the record dirty once; the fan-out drains the dirty list.
  */
 @Injectable()
 export class TickStore implements OnModuleDestroy {
@@ -178,17 +243,45 @@ export class TickStore implements OnModuleDestroy {
   private dirty: TickRecord[] = [];
   private spare: TickRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private readonly checks: TickChecks | null;
+  /** `clock` in USE_EPOCH_MS units. */
+  private useEpoch = 0;
+  private useListener: ((key: number) => void) | null = null;
+  private onFeed: ((key: number) => boolean) | null = null;
   private readonly counters: Omit<TickStoreStats, 'instruments'> = {
     applied: 0,
     droppedOutOfOrder: 0,
     invalidPrice: 0,
+    lttInFuture: 0,
+    lttTooOld: 0,
+    priceJump: 0,
+    jumpsConfirmed: 0,
+    notOnFeed: 0,
     invalidAuxPrice: 0,
     staleMarked: 0,
   };
 
   constructor(@Optional() @Inject(TICK_STORE_OPTIONS) options?: Partial<TickStoreOptions>) {
     this.options = { ...DEFAULT_TICK_STORE_OPTIONS, ...options };
-    this.clock = this.options.now();
+    this.checks = this.options.checks ? { ...this.options.checks } : null;
+    this.clock = 0;
+    this.sampleClock(this.options.now());
+  }
+
+  /**
+   * Told, at most once per instrument per second, that packets for it arrive (the registry's
+   * LRU `touch`). One comparison per packet; the listener runs only on an epoch change.
+   */
+  onUse(listener: ((key: number) => void) | null): void {
+    this.useListener = listener;
+  }
+
+  /**
+   * Whether an instrument is on the feed (the registry); asked only for evicted instruments,
+   * so a packet still in flight after the unsubscribe cannot make them fresh again.
+   */
+  useFeedMembership(onFeed: ((key: number) => boolean) | null): void {
+    this.onFeed = onFeed;
   }
 
   /** Starts the periodic stale sweep (timer unref'd so it never holds the process). */
@@ -284,6 +377,7 @@ export class TickStore implements OnModuleDestroy {
 
   applyOi(u: OiUpdate): TickRecord | null {
     const rec = this.record(SEGMENT_CODE[u.segment], u.securityId);
+    if (rec.offFeed && !this.backOnFeed(rec)) return null;
     rec.oi = u.oi;
     this.touched(rec);
     return rec;
@@ -295,6 +389,11 @@ export class TickStore implements OnModuleDestroy {
       return null;
     }
     const rec = this.record(SEGMENT_CODE[u.segment], u.securityId);
+    if (!validPrice(Math.round(u.prevClose * rec.priceScale))) {
+      this.counters.invalidPrice++;
+      return null;
+    }
+    if (rec.offFeed && !this.backOnFeed(rec)) return null;
     rec.prevClose = Math.round(u.prevClose * rec.priceScale) / rec.priceScale;
     rec.prevOi = u.prevOi;
     this.recomputeChange(rec);
@@ -317,9 +416,23 @@ export class TickStore implements OnModuleDestroy {
     return n;
   }
 
+  /**
+   * An instrument left the feed (evicted): it is flagged stale (its subscribers get one last
+   * update with `stale: true`) and its packets still in flight are dropped until the feed
+   * membership (see useFeedMembership) says it is back. Returns false for an unknown key.
+   */
+  markEvicted(key: number): boolean {
+    const rec = this.records.get(key);
+    if (!rec) return false;
+    rec.offFeed = true;
+    rec.jumpLtp = NaN;
+    if (!rec.stale) this.flagStale(rec);
+    return true;
+  }
+
   /** Marks stale every instrument without a packet for `staleAfterMs`; returns how many. */
   sweepStale(now: number = this.options.now()): number {
-    this.clock = now;
+    this.sampleClock(now);
     const limit = now - this.options.staleAfterMs;
     let n = 0;
     for (const rec of this.records.values()) {
@@ -336,6 +449,7 @@ export class TickStore implements OnModuleDestroy {
    * the next call.
    */
   drainDirty(): readonly TickRecord[] {
+    this.sampleClock(this.options.now());
     const out = this.dirty;
     this.spare.length = 0;
     this.dirty = this.spare;
@@ -357,12 +471,85 @@ export class TickStore implements OnModuleDestroy {
       this.counters.invalidPrice++;
       return null;
     }
+    const checks = this.checks;
+    if (checks !== null && u.ltt !== 0 && !this.plausibleLtt(u.ltt, checks)) return null;
     const rec = this.record(SEGMENT_CODE[u.segment], u.securityId);
-    if (u.ltt !== 0 && u.ltt < rec.ltt) {
-      this.counters.droppedOutOfOrder++;
+    if (!validPrice(Math.round(u.ltp * rec.priceScale))) {
+      // Zero once rounded to paise, or beyond doubles once scaled (a garbled packet).
+      this.counters.invalidPrice++;
       return null;
     }
+    if (rec.offFeed && !this.backOnFeed(rec)) return null;
+    if (u.ltt !== 0 && u.ltt < rec.ltt) {
+      if (checks !== null && rec.ltt - u.ltt > checks.maxBehindSeconds) this.counters.lttTooOld++;
+      else this.counters.droppedOutOfOrder++;
+      return null;
+    }
+    if (checks !== null && this.heldAsJump(rec, u.ltp, u.ltt, checks)) return null;
     return rec;
+  }
+
+  /** LTT not ahead of the clock beyond the tolerance, and not garbage-old. */
+  private plausibleLtt(ltt: number, checks: TickChecks): boolean {
+    if (ltt < MIN_PLAUSIBLE_LTT) {
+      this.counters.lttTooOld++;
+      return false;
+    }
+    const limitMs = (ltt - checks.maxFutureSeconds) * 1000;
+    // The clock is sampled per drain; only a suspicious packet reads it again.
+    if (limitMs > this.clock && limitMs > this.sampleClock(this.options.now())) {
+      this.counters.lttInFuture++;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The jump rule (docs/MARKET_DATA.md): a move beyond `maxJumpRatio` of the reference (last
+   * good LTP, else previous close) and beyond `jumpFloor` is held, not applied. The next packet
+   * confirms it when its LTP is within `confirmRatio` (or the floor) of the held one and it is
+   * not a repeat of it (same LTP and LTT); otherwise it becomes the held jump itself. A packet
+   * back within the band of the reference is applied and forgets the held jump.
+   */
+  private heldAsJump(rec: TickRecord, rawLtp: number, ltt: number, checks: TickChecks): boolean {
+    const ref = rec.ltp > 0 ? rec.ltp : rec.prevClose;
+    if (!(ref > 0)) return false;
+    const ltp = Math.round(rawLtp * rec.priceScale) / rec.priceScale;
+    const move = Math.abs(ltp - ref);
+    if (move <= checks.jumpFloor || move <= ref * checks.maxJumpRatio) {
+      rec.jumpLtp = NaN;
+      return false;
+    }
+    const held = rec.jumpLtp;
+    if (
+      held > 0 &&
+      Math.abs(ltp - held) <= Math.max(held * checks.confirmRatio, checks.jumpFloor) &&
+      !(ltp === held && ltt === rec.jumpLtt)
+    ) {
+      rec.jumpLtp = NaN;
+      this.counters.jumpsConfirmed++;
+      return false;
+    }
+    rec.jumpLtp = ltp;
+    rec.jumpLtt = ltt;
+    this.counters.priceJump++;
+    return true;
+  }
+
+  /** For an evicted record: true (and the flag cleared) once the instrument is on the feed again. */
+  private backOnFeed(rec: TickRecord): boolean {
+    if (this.onFeed === null || this.onFeed(rec.key)) {
+      rec.offFeed = false;
+      return true;
+    }
+    this.counters.notOnFeed++;
+    return false;
+  }
+
+  private sampleClock(now: number): number {
+    this.clock = now;
+    this.useEpoch = Math.floor(now / USE_EPOCH_MS);
+    return now;
   }
 
   private setLtp(rec: TickRecord, u: TickerUpdate | QuoteUpdate | FullUpdate): void {
@@ -407,6 +594,10 @@ export class TickStore implements OnModuleDestroy {
     if (!rec.dirty) {
       rec.dirty = true;
       this.dirty.push(rec);
+    }
+    if (rec.useMark !== this.useEpoch) {
+      rec.useMark = this.useEpoch;
+      if (this.useListener !== null) this.useListener(rec.key);
     }
   }
 
