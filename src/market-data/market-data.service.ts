@@ -116,9 +116,14 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(MARKET_DATA_OPTIONS) private readonly options: MarketDataOptions,
   ) {
     registry.onEviction((event) => {
-      this.store.markConnectionStale([event.instrument.key]);
+      // Its subscribers get one last update with `stale: true`; packets still in flight after
+      // the unsubscribe are dropped, so nothing makes it look fresh again (docs/MARKET_DATA.md).
+      this.store.markEvicted(event.instrument.key);
       this.events.emit(MARKET_DATA_EVICTED, event);
     });
+    store.useFeedMembership((key) => registry.has(key));
+    // LRU by real use: an instrument whose packets arrive is recently used (coarse: 1 s).
+    store.onUse((key) => registry.touch(key));
     pool.onDisconnect((index) => {
       this.store.markConnectionStale(this.registry.keysOnConnection(index));
     });
@@ -242,8 +247,14 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     } catch (e) {
       throw toDomainError(e);
     }
+    // Newly wanted instruments, and any whose shared CLIENT reference was evicted while other
+    // subscriptions still wanted it: this subscription puts them back on the feed.
+    const needRef = new Set(newlyWanted);
+    for (const key of keys) {
+      if (!this.registry.hasHolder(key, ReferenceKind.CLIENT, TICKS_HOLDER)) needRef.add(key);
+    }
     try {
-      this.registry.acquire(newlyWanted.map((key) => this.clientRef(key)));
+      this.registry.acquire([...needRef].map((key) => this.clientRef(key)));
     } catch (e) {
       this.fanout.unsubscribe(client.id, subscriptionId);
       throw toDomainError(e);

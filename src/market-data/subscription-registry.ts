@@ -428,7 +428,11 @@ export class SubscriptionRegistry {
     return this.release(refs);
   }
 
-  /** Marks an instrument as recently used (on a tick or a subscribe). Unknown keys are ignored. */
+  /**
+   * Marks an instrument as recently used. Acquiring touches it; MarketDataService also calls
+   * this when its packets arrive (at most once per instrument per second, see TickStore.onUse),
+   * so eviction picks the instrument idle the longest. Unknown keys are ignored.
+   */
   touch(key: number): void {
     const entry = this.entries.get(key);
     if (!entry || entry.level === 0) return;
@@ -440,6 +444,11 @@ export class SubscriptionRegistry {
 
   has(key: number): boolean {
     return this.entries.has(key);
+  }
+
+  /** Whether this holder has a reference to the instrument (gone after an eviction). */
+  hasHolder(key: number, kind: ReferenceKind, holderId: string): boolean {
+    return this.entries.get(key)?.holders.get(holderKey(kind, holderId)) !== undefined;
   }
 
   /** Where and how an instrument is streamed, or undefined when it is not on the feed. */
