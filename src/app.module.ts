@@ -28,6 +28,7 @@ import {
   MarketDataGraphqlModule,
   MarketDataModule,
 } from './market-data/market-data.module';
+import { OrdersGraphqlModule, OrdersModule } from './orders/orders.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { WatchlistGraphqlModule, WatchlistModule } from './watchlist/watchlist.module';
 
@@ -37,6 +38,7 @@ export const USER_GRAPHQL_MODULES: Type[] = [
   InstrumentsGraphqlModule,
   MarketDataGraphqlModule,
   WatchlistGraphqlModule,
+  OrdersGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -60,6 +62,8 @@ export const FEATURE_MODULES: Type[] = [
   WatchlistGraphqlModule,
   SchedulerModule,
   ExecutionModule,
+  OrdersModule,
+  OrdersGraphqlModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

@@ -2,14 +2,17 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG } from '../config/app-config';
 import { InstrumentsModule } from '../instruments/instruments.module';
+import { ExecutionModule } from '../execution/execution.module';
+import { ExecutionService } from '../execution/execution.service';
+import { PortfolioService } from '../execution/portfolio.service';
 import { MarketDataModule } from '../market-data/market-data.module';
 import { RiskModule } from '../risk/risk.module';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
 import { ORDERS_OPTIONS, ordersOptions } from './orders.options';
 import { OrdersService } from './orders.service';
-import { EXECUTION_PORT, FLAT_PORTFOLIO, PORTFOLIO_VIEW } from './orders.tokens';
-import { UNAVAILABLE_EXECUTION } from './unavailable-execution.port';
+import { OrdersResolver } from './orders.resolver';
+import { EXECUTION_PORT, PORTFOLIO_VIEW } from './orders.tokens';
 
 /** The OMS (no resolvers): orders, their state machine and event log, RMS calls. */
 @Module({
@@ -18,13 +21,21 @@ import { UNAVAILABLE_EXECUTION } from './unavailable-execution.port';
     InstrumentsModule,
     MarketDataModule,
     RiskModule,
+    ExecutionModule,
   ],
   providers: [
     { provide: ORDERS_OPTIONS, inject: [APP_CONFIG], useFactory: ordersOptions },
-    { provide: EXECUTION_PORT, useValue: UNAVAILABLE_EXECUTION },
-    { provide: PORTFOLIO_VIEW, useValue: FLAT_PORTFOLIO },
+    { provide: EXECUTION_PORT, useExisting: ExecutionService },
+    { provide: PORTFOLIO_VIEW, useExisting: PortfolioService },
     OrdersService,
   ],
   exports: [OrdersService, RiskModule],
 })
 export class OrdersModule {}
+
+/** User schema: placeOrder, modifyOrder, cancelOrder, orders, order, funds, orderUpdates. */
+@Module({
+  imports: [OrdersModule],
+  providers: [OrdersResolver],
+})
+export class OrdersGraphqlModule {}

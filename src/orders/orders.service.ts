@@ -876,7 +876,8 @@ export class OrdersService implements OnModuleInit, OnApplicationBootstrap, OnMo
     const deadline = Date.now() + this.options.marketPriceWaitMs;
     for (;;) {
       const rec = this.marketData.record(segment, securityId);
-      if ((rec && rec.hasData && !rec.stale) || Date.now() >= deadline || this.closing) return;
+      const live = rec !== undefined && !rec.stale && Number.isFinite(rec.ltp) && rec.ltp > 0;
+      if (live || Date.now() >= deadline || this.closing) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -1,0 +1,89 @@
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { GraphQLDateTime } from '../../common/scalars';
+import { InstrumentModel } from '../../instruments/models/instrument.model';
+import {
+  OrderSideEnum,
+  OrderTypeEnum,
+  ProductTypeEnum,
+  ValidityEnum,
+} from '../../risk/models/order-enums';
+import { OrderStatus } from '../domain/order-state';
+
+registerEnumType(OrderStatus, {
+  name: 'OrderStatus',
+  description:
+    'NEW (stored), IN_FLIGHT (risk-approved, being sent), UNKNOWN (the send had no answer; ' +
+    'being looked up), then DhanHQ statuses.',
+});
+
+@ObjectType('Order')
+export class OrderModel {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'The caller s idempotency key.' })
+  clientOrderId!: string;
+
+  @Field(() => String, { nullable: true })
+  brokerOrderId!: string | null;
+
+  @Field(() => InstrumentModel)
+  instrument!: InstrumentModel;
+
+  @Field(() => OrderSideEnum)
+  side!: OrderSideEnum;
+
+  @Field(() => Int, { description: 'Total quantity (units), after any modification.' })
+  quantity!: number;
+
+  @Field(() => Int)
+  filledQuantity!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Average fill price, rupees.' })
+  averagePrice!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Limit price, rupees.' })
+  price!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Stop-loss trigger, rupees.' })
+  triggerPrice!: number | null;
+
+  @Field(() => OrderTypeEnum)
+  orderType!: OrderTypeEnum;
+
+  @Field(() => ProductTypeEnum)
+  productType!: ProductTypeEnum;
+
+  @Field(() => ValidityEnum)
+  validity!: ValidityEnum;
+
+  @Field(() => OrderStatus)
+  status!: OrderStatus;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Risk denial code (e.g. INSUFFICIENT_FUNDS) or the broker s reason.',
+  })
+  rejectionReason!: string | null;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+
+  @Field(() => GraphQLDateTime)
+  updatedAt!: Date;
+}
+
+@ObjectType('Funds', { description: 'Paper funds in rupees (two decimals, from integer paise).' })
+export class FundsModel {
+  @Field(() => Float, { description: 'balance - used - reserved.' })
+  available!: number;
+
+  @Field(() => Float, { description: 'Margin held by filled orders.' })
+  used!: number;
+
+  @Field(() => Float, { description: 'Margin held by working orders.' })
+  reserved!: number;
+
+  @Field(() => Float)
+  balance!: number;
+}

@@ -1,0 +1,36 @@
+import { registerEnumType } from '@nestjs/graphql';
+
+/**
+ * DhanHQ's order enums as GraphQL types (DESIGN.md section 4). Here, in risk, because both the
+ * OMS (orders) and the EMS (trades, positions) use them and execution never imports orders.
+ */
+export enum OrderSideEnum {
+  BUY = 'BUY',
+  SELL = 'SELL',
+}
+
+export enum OrderTypeEnum {
+  LIMIT = 'LIMIT',
+  MARKET = 'MARKET',
+  STOP_LOSS = 'STOP_LOSS',
+  STOP_LOSS_MARKET = 'STOP_LOSS_MARKET',
+}
+
+export enum ProductTypeEnum {
+  CNC = 'CNC',
+  INTRADAY = 'INTRADAY',
+  MARGIN = 'MARGIN',
+  MTF = 'MTF',
+  CO = 'CO',
+  BO = 'BO',
+}
+
+export enum ValidityEnum {
+  DAY = 'DAY',
+  IOC = 'IOC',
+}
+
+registerEnumType(OrderSideEnum, { name: 'OrderSide' });
+registerEnumType(OrderTypeEnum, { name: 'OrderType' });
+registerEnumType(ProductTypeEnum, { name: 'ProductType' });
+registerEnumType(ValidityEnum, { name: 'Validity' });
