@@ -3,11 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
 import { MarketDataModule } from '../market-data/market-data.module';
+import { MarketDataService } from '../market-data/market-data.service';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
 import { TradeEntity } from './entities/trade.entity';
 import { ExecutionService } from './execution.service';
 import { BROKER_GATEWAY, type BrokerGateway } from './gateway/broker-gateway';
 import { DhanGateway } from './gateway/dhan.gateway';
+import { PaperGateway } from './gateway/paper.gateway';
 import { PortfolioService } from './portfolio.service';
 
 /**
@@ -23,7 +25,11 @@ export function chooseGateway(
   return config.execution.mode === 'live' ? 'dhan' : 'paper';
 }
 
-export function createGateway(config: ResolvedAppConfig, endpoints: DhanEndpoints): BrokerGateway {
+export function createGateway(
+  config: ResolvedAppConfig,
+  endpoints: DhanEndpoints,
+  marketData: MarketDataService,
+): BrokerGateway {
   const kind = chooseGateway(config, endpoints);
   new Logger('Execution').log({
     msg: 'execution gateway chosen',
@@ -31,10 +37,7 @@ export function createGateway(config: ResolvedAppConfig, endpoints: DhanEndpoint
     dhan: endpoints.mode,
     executionMode: config.execution.mode,
   });
-  if (kind === 'paper') {
-    throw new Error('EXECUTION_MODE=paper with live market data needs the paper gateway');
-  }
-  return new DhanGateway(endpoints);
+  return kind === 'paper' ? new PaperGateway(marketData) : new DhanGateway(endpoints);
 }
 
 /** The EMS: gateways, routing record, order updates, reconciliation, trades and positions. */
@@ -43,7 +46,7 @@ export function createGateway(config: ResolvedAppConfig, endpoints: DhanEndpoint
   providers: [
     {
       provide: BROKER_GATEWAY,
-      inject: [APP_CONFIG, DHAN_ENDPOINTS],
+      inject: [APP_CONFIG, DHAN_ENDPOINTS, MarketDataService],
       useFactory: createGateway,
     },
     PortfolioService,

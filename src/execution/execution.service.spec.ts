@@ -1,0 +1,309 @@
+import { ExchangeSegment } from '@app/dhan/types';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { MIGRATIONS } from '../database/migrations';
+import type { MarketDataService } from '../market-data/market-data.service';
+import type { TickRecord } from '../market-data/tick-store';
+import { OrderStatus } from '../orders/domain/order-state';
+import { ExecutionOrderEntity } from './entities/execution-order.entity';
+import { TradeEntity } from './entities/trade.entity';
+import {
+  EXECUTION_ORDER_EVENT,
+  type ExecutionAck,
+  type ExecutionOrder,
+  type ExecutionOrderEventPayload,
+} from './execution.contract';
+import { ExecutionService } from './execution.service';
+import type {
+  BrokerGateway,
+  BrokerOrderState,
+  BrokerTrade,
+  GatewayListener,
+} from './gateway/broker-gateway';
+import { PaperGateway } from './gateway/paper.gateway';
+import { PortfolioService } from './portfolio.service';
+
+/** A broker whose books the test writes; the socket is `listener.orderUpdate`. */
+class ScriptedGateway implements BrokerGateway {
+  readonly kind = 'dhan' as const;
+  readonly streaming = true;
+  listener!: GatewayListener;
+  orders: BrokerOrderState[] = [];
+  trades: BrokerTrade[] = [];
+  tradesOfCalls = 0;
+  start(listener: GatewayListener): Promise<void> {
+    this.listener = listener;
+    return Promise.resolve();
+  }
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+  place(_order: ExecutionOrder, correlationId: string): Promise<ExecutionAck> {
+    const brokerOrderId = `B${this.orders.length + 1}`;
+    this.orders.push({ brokerOrderId, correlationId, status: OrderStatus.TRANSIT });
+    return Promise.resolve({ brokerOrderId, status: OrderStatus.TRANSIT });
+  }
+  modify(): Promise<void> {
+    return Promise.resolve();
+  }
+  cancel(): Promise<void> {
+    return Promise.resolve();
+  }
+  lookup(correlationId: string) {
+    return Promise.resolve(this.orders.find((o) => o.correlationId === correlationId));
+  }
+  async tradesOf(brokerOrderId: string) {
+    this.tradesOfCalls++;
+    // Let the caller's competitor (a reconciliation) run in between.
+    await new Promise((r) => setTimeout(r, 5));
+    return this.trades.filter((t) => t.brokerOrderId === brokerOrderId);
+  }
+  book() {
+    return Promise.resolve({ orders: [...this.orders], trades: [...this.trades] });
+  }
+}
+
+/** A fixed tick store: the test sets each instrument's LTP and touch. */
+class FixedMarket {
+  readonly records = new Map<string, Partial<TickRecord>>();
+  set(securityId: string, ltp: number, bid?: number, ask?: number): void {
+    const depth = new Float64Array(30);
+    if (bid !== undefined && ask !== undefined) {
+      depth[2] = bid;
+      depth[5] = ask;
+    }
+    this.records.set(securityId, {
+      ltp,
+      stale: false,
+      hasDepth: bid !== undefined,
+      depth,
+    });
+  }
+  record(_segment: ExchangeSegment, securityId: string): TickRecord | undefined {
+    return this.records.get(securityId) as TickRecord | undefined;
+  }
+  acquire() {
+    return { added: 0, subscribed: [] };
+  }
+  release() {
+    return { removed: 0, unsubscribed: [] };
+  }
+}
+
+async function setUp(gateway: BrokerGateway, market = new FixedMarket()) {
+  const db = new DataSource({
+    type: 'better-sqlite3',
+    database: ':memory:',
+    entities: [ExecutionOrderEntity, TradeEntity],
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+  });
+  await db.initialize();
+  const events = new EventEmitter2();
+  const seen: ExecutionOrderEventPayload[] = [];
+  events.on(EXECUTION_ORDER_EVENT, (p: ExecutionOrderEventPayload) => seen.push(p));
+  const marketData = market as unknown as MarketDataService;
+  const portfolio = new PortfolioService(db.getRepository(TradeEntity), marketData, events);
+  await portfolio.rebuild();
+  const service = new ExecutionService(
+    db.getRepository(ExecutionOrderEntity),
+    db.getRepository(TradeEntity),
+    gateway,
+    portfolio,
+    events,
+  );
+  await service.onModuleInit();
+  service.onApplicationBootstrap();
+  await service.whenReady();
+  return { db, events, seen, service, portfolio, market };
+}
+
+function anOrder(overrides: Partial<ExecutionOrder> = {}): ExecutionOrder {
+  return {
+    orderId: randomUUID(),
+    userId: randomUUID(),
+    segment: ExchangeSegment.NSE_EQ,
+    securityId: '2885',
+    side: 'BUY',
+    quantity: 10,
+    orderType: 'MARKET',
+    productType: 'INTRADAY',
+    validity: 'DAY',
+    ...overrides,
+  };
+}
+
+describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
+  it('the same trade by socket and by reconciliation, at the same time: one row, one FILL', async () => {
+    const gateway = new ScriptedGateway();
+    const { db, seen, service, portfolio } = await setUp(gateway);
+    const order = anOrder();
+    const ack = await service.place(order);
+    const traded: BrokerOrderState = {
+      ...gateway.orders[0],
+      status: OrderStatus.TRADED,
+      quantity: 10,
+      filledQuantity: 10,
+      averagePrice: 100.5,
+    };
+    gateway.orders[0] = traded;
+    gateway.trades.push(
+      {
+        brokerOrderId: ack.brokerOrderId,
+        exchangeTradeId: 'T1',
+        quantity: 4,
+        price: 100,
+        tradedAt: new Date(),
+      },
+      {
+        brokerOrderId: ack.brokerOrderId,
+        exchangeTradeId: 'T2',
+        quantity: 6,
+        price: 100.8333,
+        tradedAt: new Date(),
+      },
+    );
+
+    gateway.listener.orderUpdate(traded, 'socket');
+    const reconciled = await service.reconcile('manual');
+    await service.reconcile('manual');
+    await service.lookup(order.orderId);
+
+    const rows = await db.getRepository(TradeEntity).findBy({ orderId: order.orderId });
+    expect(rows.map((r) => r.exchangeTradeId).sort()).toEqual(['T1', 'T2']);
+    const fills = seen.filter((e) => e.event.type === 'FILL');
+    expect(fills.map((f) => (f.event.type === 'FILL' ? f.event.tradeId : '')).sort()).toEqual([
+      'T1',
+      'T2',
+    ]);
+    expect(reconciled.orders).toBe(1);
+    expect(service.stats.tradesAdded).toBe(2);
+    expect(rows.find((r) => r.exchangeTradeId === 'T2')?.priceUnits).toBe(1_008_333);
+    const [position] = portfolio.positions(order.userId);
+    expect(position.view.netQuantity).toBe(10);
+    // Each FILL precedes the BROKER_UPDATE reporting it, and all carry our ids.
+    const types = seen.map((e) => e.event.type);
+    expect(types.indexOf('FILL')).toBeLessThan(types.lastIndexOf('BROKER_UPDATE'));
+    expect(seen.every((e) => e.orderId === order.orderId && e.userId === order.userId)).toBe(true);
+    await service.onApplicationShutdown();
+    await db.destroy();
+  });
+
+  it('an update for an order that is not ours is counted and ignored', async () => {
+    const gateway = new ScriptedGateway();
+    const { db, seen, service } = await setUp(gateway);
+    gateway.listener.orderUpdate(
+      { brokerOrderId: 'X9', correlationId: 'someone-else', status: OrderStatus.PENDING },
+      'socket',
+    );
+    expect(service.stats.unmatchedUpdates).toBe(1);
+    expect(seen).toHaveLength(0);
+    await service.onApplicationShutdown();
+    await db.destroy();
+  });
+
+  it('the routing record is stored before the request leaves, and a repeat keeps one record', async () => {
+    const gateway = new ScriptedGateway();
+    const { db, service } = await setUp(gateway);
+    const order = anOrder();
+    const placing = gateway.place.bind(gateway);
+    let storedBeforeSend = false;
+    gateway.place = async (o, correlationId) => {
+      const row = await db.getRepository(ExecutionOrderEntity).findOneBy({ orderId: o.orderId });
+      storedBeforeSend = row?.correlationId === correlationId && row.brokerOrderId === null;
+      return placing(o, correlationId);
+    };
+    await service.place(order);
+    expect(storedBeforeSend).toBe(true);
+    await service.place(order);
+    expect(await db.getRepository(ExecutionOrderEntity).countBy({ orderId: order.orderId })).toBe(
+      1,
+    );
+    await service.onApplicationShutdown();
+    await db.destroy();
+  });
+});
+
+describe('PaperGateway behind ExecutionService (fixed tick store, real SQLite)', () => {
+  it('fills a MARKET buy at the ask and a crossing LIMIT sell at the bid into the trades table', async () => {
+    const market = new FixedMarket();
+    market.set('2885', 100, 99.95, 100.05);
+    const gateway = new PaperGateway(market as unknown as MarketDataService, {
+      matchIntervalMs: 60_000,
+    });
+    const { db, seen, service, portfolio } = await setUp(gateway, market);
+    expect(service.gatewayKind).toBe('paper');
+    const buy = anOrder({ quantity: 5 });
+    await service.place(buy);
+    const sell = anOrder({
+      userId: buy.userId,
+      side: 'SELL',
+      quantity: 2,
+      orderType: 'LIMIT',
+      price: 101,
+    });
+    await service.place(sell);
+    await new Promise((r) => setImmediate(r));
+    gateway.matchAll();
+    // The sell waits: the bid is below its price. Then the market moves up.
+    market.set('2885', 101.1, 101.05, 101.15);
+    gateway.matchAll();
+    await until(() => seen.filter((e) => e.event.type === 'FILL').length === 2);
+
+    const rows = await db.getRepository(TradeEntity).findBy({ userId: buy.userId });
+    expect(rows.map((r) => [r.side, r.quantity, r.priceUnits, r.source]).sort()).toEqual([
+      ['BUY', 5, 1_000_500, 'paper'],
+      ['SELL', 2, 1_010_500, 'paper'],
+    ]);
+    await until(() =>
+      seen.some(
+        (e) =>
+          e.orderId === sell.orderId &&
+          e.event.type === 'BROKER_UPDATE' &&
+          e.event.status === OrderStatus.TRADED,
+      ),
+    );
+    const [position] = portfolio.positions(buy.userId);
+    expect(position.view.netQuantity).toBe(3);
+    // Realised on 2 sold at 101.05 against 100.05 bought: Rs 2.00.
+    expect(position.view.realizedPnlPaise).toBe(200n);
+    expect(await service.lookup(sell.orderId)).toMatchObject({
+      found: true,
+      status: OrderStatus.TRADED,
+      filledQuantity: 2,
+    });
+    await service.onApplicationShutdown();
+    await db.destroy();
+  });
+
+  it('refuses a LIMIT without a price and cancels an unfilled IOC', async () => {
+    const market = new FixedMarket();
+    market.set('2885', 100, 99.95, 100.05);
+    const gateway = new PaperGateway(market as unknown as MarketDataService, {
+      matchIntervalMs: 60_000,
+    });
+    const { db, seen, service } = await setUp(gateway, market);
+    await expect(service.place(anOrder({ orderType: 'LIMIT' }))).rejects.toMatchObject({
+      name: 'ExecutionRejectedError',
+    });
+    const ioc = anOrder({ orderType: 'LIMIT', price: 90, validity: 'IOC' });
+    await service.place(ioc);
+    await until(() =>
+      seen.some(
+        (e) =>
+          e.orderId === ioc.orderId &&
+          e.event.type === 'BROKER_UPDATE' &&
+          e.event.status === OrderStatus.CANCELLED,
+      ),
+    );
+    expect(seen.some((e) => e.event.type === 'FILL')).toBe(false);
+    await service.onApplicationShutdown();
+    await db.destroy();
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+}
