@@ -57,6 +57,22 @@ class EventLog {
   }
 }
 
+/**
+ * Places as the OMS does: an ambiguous outcome (here: a reused keep-alive socket reset under
+ * load) is resolved by looking the order up by correlationId, never by sending it again.
+ */
+async function placeResolved(execution: ExecutionService, order: ExecutionOrder) {
+  try {
+    return await execution.place(order);
+  } catch (error) {
+    if (!(error instanceof ExecutionAmbiguousError)) throw error;
+    const found = await execution.lookup(order.orderId);
+    // Unknown to the broker: it never arrived; the same order (same correlationId) may go again.
+    if (!found.found) return execution.place(order);
+    return { brokerOrderId: found.brokerOrderId, status: found.status };
+  }
+}
+
 async function anEquity(app: TestApp) {
   const instruments = app.app.get(InstrumentsService);
   await instruments.ready();
@@ -123,7 +139,7 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
   it('place -> BROKER_UPDATE ... FILL -> trade row -> position', async () => {
     const userId = randomUUID();
     const order = marketBuy(userId, securityId, 10);
-    const ack = await execution.place(order);
+    const ack = await placeResolved(execution, order);
     expect(ack.brokerOrderId).toMatch(/\S/);
     expect(execution.routeOf(order.orderId)?.brokerOrderId).toBe(ack.brokerOrderId);
 
@@ -195,7 +211,7 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
     await until(() => !execution.streaming, 'the order-update socket is down');
 
     const orders = [marketBuy(userId, securityId, 7), marketBuy(userId, securityId, 3)];
-    const acks = await Promise.all(orders.map((o) => execution.place(o)));
+    const acks = await Promise.all(orders.map((o) => placeResolved(execution, o)));
     const brokerIds = acks.map((a) => a.brokerOrderId);
     await until(
       () =>
@@ -266,9 +282,9 @@ describe('positions rebuilt at restart (e2e, same SQLite file across two boots)'
       const userId = randomUUID();
       const buy = marketBuy(userId, securityId, 12);
       const sell = marketBuy(userId, securityId, 5, 'SELL');
-      await execution.place(buy);
+      await placeResolved(execution, buy);
       await until(() => log.lastStatus(buy.orderId) === 'TRADED', 'the buy traded');
-      await execution.place(sell);
+      await placeResolved(execution, sell);
       await until(() => log.lastStatus(sell.orderId) === 'TRADED', 'the sell traded');
       await until(() => log.filledQty(sell.orderId) === 5, 'the sell fills stored');
       const strip = (views: ReturnType<PortfolioService['positions']>) =>
