@@ -431,5 +431,36 @@ describe('TickFanout', () => {
       expect(clients.every((c) => c.last()['1'] === 100)).toBe(true);
       spy.mockRestore();
     });
+
+    it('spreads clients over phases of the interval: each flushed once per interval, in turn', () => {
+      jest.useFakeTimers();
+      const { fanout, tick, client } = setup({ flushIntervalMs: 100, flushPhases: 4 });
+      const clients = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => client(id, [key(1)]));
+      expect(fanout.stats().phases).toBe(4);
+      fanout.start();
+      jest.advanceTimersByTime(100);
+      expect(clients.map((c) => c.batches.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+      tick(1, 100);
+      // one phase (25 ms): the two clients of the first phase only
+      jest.advanceTimersByTime(25);
+      expect(clients.filter((c) => c.last()['1'] === 100)).toHaveLength(2);
+      jest.advanceTimersByTime(50);
+      expect(clients.filter((c) => c.last()['1'] === 100)).toHaveLength(6);
+      // a change after a phase was flushed reaches that phase in its next turn
+      tick(1, 101);
+      jest.advanceTimersByTime(25);
+      expect(clients.every((c) => c.batches.length === 2)).toBe(true);
+      jest.advanceTimersByTime(100);
+      expect(clients.every((c) => c.last()['1'] === 101)).toBe(true);
+      // d and h (the last phase) got 101 in the round it happened in; nothing changed since
+      expect(clients.map((c) => c.batches.length)).toEqual([3, 3, 3, 2, 3, 3, 3, 2]);
+      expect(fanout.stats().flushes).toBe(3);
+      fanout.stop();
+    });
+
+    it('keeps a phase at least 5 ms long', () => {
+      const { fanout } = setup({ flushIntervalMs: 12, flushPhases: 10 });
+      expect(fanout.stats().phases).toBe(2);
+    });
   });
 });

@@ -67,7 +67,14 @@ export enum FanoutCloseReason {
 }
 
 export interface TickFanoutOptions {
+  /** Each client gets at most one batch per subscription per interval. */
   flushIntervalMs: number;
+  /**
+   * Clients are spread over this many phases of the interval (capped so that a phase is at
+   * least 5 ms); one phase is flushed every `flushIntervalMs / phases`, so the work of a round
+   * and the wait of the last client in it are spread over the interval instead of one burst.
+   */
+  flushPhases: number;
   /** Above this many unsent bytes a client's batches are held (conflated) ... */
   highWaterBytes: number;
   /** ... until it drains below this. */
@@ -85,6 +92,7 @@ export const TICK_FANOUT_OPTIONS = Symbol('TICK_FANOUT_OPTIONS');
 
 export const DEFAULT_TICK_FANOUT_OPTIONS: Readonly<TickFanoutOptions> = {
   flushIntervalMs: 100,
+  flushPhases: 10,
   highWaterBytes: 256 * 1024,
   lowWaterBytes: 64 * 1024,
   hardCapBytes: 4 * 1024 * 1024,
@@ -107,8 +115,10 @@ export interface TickFanoutStats {
   /** Client-flushes skipped because the client was above its high-water mark. */
   heldFlushes: number;
   closedClients: Record<FanoutCloseReason, number>;
-  /** Duration of the last flush, ms. */
+  /** Duration of the last flush (one phase when the timer runs), ms. */
   lastFlushMs: number;
+  /** Phases the clients are spread over. */
+  phases: number;
 }
 
 export interface ClientClosedEvent {
@@ -150,16 +160,26 @@ class ClientState {
   constructor(
     readonly id: string,
     readonly transport: FanoutClient,
+    /** Phase of the interval this client is flushed in. */
+    readonly phase: number,
   ) {}
 }
 
+/** The shortest phase of a flush interval. */
+const MIN_PHASE_MS = 5;
+
 /**
- * Per-client tick delivery. One timer flushes every client: each subscription compares the
- * version of each of its records with the version it last delivered, and gets one batch of
- * those that changed (conflated: latest state only, however many updates happened), built
- * from fragments serialised once per record version and shared by every client. The scan
- * costs one comparison per subscribed instrument per flush and allocates nothing but the
- * batch buffer; when the store has nothing dirty and no client is behind, it is skipped.
+ * Per-client tick delivery. Clients are spread evenly over `flushPhases` phases of the flush
+ * interval, and one timer flushes one phase at a time, so every client is flushed once per
+ * interval but a round's work is spread over it: the last client of a round no longer waits
+ * for the batches of all the others (at 1,000 clients, one flush of everyone kept the event
+ * loop busy for tens of ms and that wait went straight into the latency tail). A flushed
+ * subscription compares the version of each of its records with the version it last
+ * delivered, and gets one batch of those that changed (conflated: latest state only, however
+ * many updates happened), built from fragments serialised once per record version and shared
+ * by every client. The scan costs one comparison per subscribed instrument per flush and
+ * allocates nothing but the batch buffer; a phase with nothing dirty since its last flush and
+ * no client behind is skipped.
  *
  * First delivery of a subscription is its snapshot: every requested instrument, in request
  * order; an instrument with no data yet appears with null values and `stale: true`. It goes
@@ -174,10 +194,13 @@ class ClientState {
 export class TickFanout implements OnModuleDestroy {
   private readonly options: TickFanoutOptions;
   private readonly clients = new Map<string, ClientState>();
+  /** Clients by phase. */
+  private readonly phases: Array<Set<ClientState>>;
+  /** Per phase: something may be undelivered (records changed, a new or held subscription). */
+  private readonly pending: Uint8Array;
+  private nextPhase = 0;
   /** Subscriptions per instrument key, to know when an instrument stops being wanted. */
   private readonly wantedBy = new Map<number, number>();
-  /** Set when some subscription may have undelivered state although nothing is dirty. */
-  private backlog = false;
   private readonly closedListeners: Array<(event: ClientClosedEvent) => void> = [];
   private timer: NodeJS.Timeout | null = null;
   private subscriptionCount = 0;
@@ -202,6 +225,15 @@ export class TickFanout implements OnModuleDestroy {
     @Optional() @Inject(TICK_FANOUT_OPTIONS) options?: Partial<TickFanoutOptions>,
   ) {
     this.options = { ...DEFAULT_TICK_FANOUT_OPTIONS, ...options };
+    const phases = Math.max(
+      1,
+      Math.min(
+        Math.floor(this.options.flushPhases),
+        Math.floor(this.options.flushIntervalMs / MIN_PHASE_MS),
+      ),
+    );
+    this.phases = Array.from({ length: phases }, () => new Set<ClientState>());
+    this.pending = new Uint8Array(phases);
     if (this.options.lowWaterBytes > this.options.highWaterBytes) {
       throw new MarketDataError(
         MarketDataErrorCode.INVALID_ARGUMENT,
@@ -210,10 +242,13 @@ export class TickFanout implements OnModuleDestroy {
     }
   }
 
-  /** Starts the single flush timer (unref'd). */
+  /** Starts the flush timer (unref'd): one phase every `flushIntervalMs / phases`. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.flush(), this.options.flushIntervalMs);
+    this.timer = setInterval(
+      () => this.flushPhase(),
+      this.options.flushIntervalMs / this.phases.length,
+    );
     this.timer.unref();
   }
 
@@ -242,7 +277,13 @@ export class TickFanout implements OnModuleDestroy {
         `client ${clientId} already exists`,
       );
     }
-    this.clients.set(clientId, new ClientState(clientId, transport));
+    let phase = 0;
+    for (let p = 1; p < this.phases.length; p++) {
+      if (this.phases[p].size < this.phases[phase].size) phase = p;
+    }
+    const client = new ClientState(clientId, transport, phase);
+    this.clients.set(clientId, client);
+    this.phases[phase].add(client);
   }
 
   /** Forgets a client that went away; returns the instruments nobody wants any more. */
@@ -250,6 +291,7 @@ export class TickFanout implements OnModuleDestroy {
     const client = this.clients.get(clientId);
     if (!client) return [];
     this.clients.delete(clientId);
+    this.phases[client.phase].delete(client);
     const unwanted: number[] = [];
     for (const sub of client.subs.values()) this.detach(sub, unwanted);
     client.subs.clear();
@@ -305,7 +347,7 @@ export class TickFanout implements OnModuleDestroy {
       new Subscription(subscriptionId, records, sink, framing, fragmentOf),
     );
     this.subscriptionCount++;
-    this.backlog = true;
+    this.pending[client.phase] = 1;
     const newlyWanted: number[] = [];
     for (const rec of records) {
       const n = this.wantedBy.get(rec.key) ?? 0;
@@ -330,21 +372,42 @@ export class TickFanout implements OnModuleDestroy {
     return this.wantedBy.has(key);
   }
 
-  /** One delivery round for every client; the timer calls it, tests call it directly. */
+  /** One delivery round for every client at once (all phases); tests call it directly. */
   flush(): void {
     const started = performance.now();
     const now = this.options.now();
     this.counters.flushes++;
-    const changed = this.store.drainDirty().length > 0 || this.backlog;
-    this.backlog = false;
-    for (const client of this.clients.values()) {
+    this.collectDirty();
+    for (let p = 0; p < this.phases.length; p++) this.deliverPhase(p, now);
+    this.counters.lastFlushMs = performance.now() - started;
+  }
+
+  /** The timer's step: the next phase's clients. A round of every phase counts as one flush. */
+  private flushPhase(): void {
+    const started = performance.now();
+    const phase = this.nextPhase;
+    this.nextPhase = (phase + 1) % this.phases.length;
+    if (phase === 0) this.counters.flushes++;
+    this.collectDirty();
+    this.deliverPhase(phase, this.options.now());
+    this.counters.lastFlushMs = performance.now() - started;
+  }
+
+  /** Records changed since the last look: every phase has something to deliver. */
+  private collectDirty(): void {
+    if (this.store.drainDirty().length > 0) this.pending.fill(1);
+  }
+
+  private deliverPhase(phase: number, now: number): void {
+    const changed = this.pending[phase] === 1;
+    this.pending[phase] = 0;
+    for (const client of this.phases[phase]) {
       if (this.mayDeliver(client, now)) {
         if (changed) this.deliver(client);
       } else {
-        this.backlog = true;
+        this.pending[phase] = 1;
       }
     }
-    this.counters.lastFlushMs = performance.now() - started;
   }
 
   stats(): TickFanoutStats {
@@ -358,6 +421,7 @@ export class TickFanout implements OnModuleDestroy {
       heldFlushes: this.counters.heldFlushes,
       closedClients: { ...this.counters.closedClients },
       lastFlushMs: this.counters.lastFlushMs,
+      phases: this.phases.length,
     };
   }
 
