@@ -7,6 +7,11 @@ import type { Principal } from '../common/graphql/graphql-context';
 import { Role } from '../auth/role.enum';
 import { MarketDataService } from './market-data.service';
 import { FeedStatusModel, ReconnectFeedResultModel } from './models/feed-health.model';
+import {
+  FeedSubscriptionListModel,
+  SubscriptionsArgs,
+  type FeedReferencesModel,
+} from './models/feed-subscription.model';
 
 @Roles(Role.ADMIN)
 @Resolver()
@@ -28,6 +33,35 @@ export class MarketDataAdminResolver {
         lastMessageAt: c.lastMessageAt > 0 ? new Date(c.lastMessageAt) : null,
       })),
       byUnderlying: s.byUnderlying.map((u) => ({ ...u, references: null })),
+    };
+  }
+
+  @Query(() => FeedSubscriptionListModel, {
+    description:
+      'Instruments on the feed (the subscription registry): mode, connection, references by kind.',
+  })
+  subscriptions(@Args() { filter, limit }: SubscriptionsArgs): FeedSubscriptionListModel {
+    const list = this.marketData.subscriptions(filter ?? {}, limit);
+    return {
+      total: list.total,
+      items: list.items.map((e) => {
+        const byKind = new Map<string, FeedReferencesModel>();
+        for (const h of e.holders) {
+          const row = byKind.get(h.kind) ?? { kind: h.kind, count: 0, holders: [] };
+          row.count++;
+          row.holders.push(h.holderId);
+          byKind.set(h.kind, row);
+        }
+        return {
+          segment: e.segment,
+          securityId: e.securityId,
+          instrument: e.instrument ?? null,
+          mode: e.mode,
+          connection: e.connIndex,
+          priority: e.priority,
+          references: [...byKind.values()],
+        };
+      }),
     };
   }
 

@@ -19,6 +19,7 @@ import {
   SubscriptionRegistry,
   type AcquireResult,
   type EvictionEvent,
+  type RegistryEntryView,
   type ReleaseResult,
   type SubscriptionReference,
 } from './subscription-registry';
@@ -58,6 +59,23 @@ export interface FeedStatus {
   byUnderlying: Array<{ name: string; instruments: number }>;
   staleInstruments: number;
   packetsReceived: number;
+}
+
+export interface SubscriptionFilter {
+  /** Only instruments holding a reference of this kind. */
+  kind?: ReferenceKind | null;
+  /** Only the underlying itself (by symbol) and the derivatives on it. */
+  underlying?: string | null;
+}
+
+export interface FeedSubscriptionView extends RegistryEntryView {
+  instrument: Instrument | undefined;
+}
+
+export interface FeedSubscriptionList {
+  /** Matching instruments, before the limit. */
+  total: number;
+  items: FeedSubscriptionView[];
 }
 
 export interface ChainStrike {
@@ -417,6 +435,24 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
       staleInstruments: this.staleInstruments(),
       packetsReceived: this.pool.ticksReceived,
     };
+  }
+
+  /** The registry's instruments for admins: filtered, by connection then key, at most `limit`. */
+  subscriptions(filter: SubscriptionFilter, limit: number): FeedSubscriptionList {
+    const underlying = filter.underlying ?? null;
+    const rows: FeedSubscriptionView[] = [];
+    for (const entry of this.registry.list(filter.kind ?? undefined)) {
+      const instrument = this.instruments.get(entry.segment, entry.securityId);
+      if (
+        underlying !== null &&
+        instrument?.underlying !== underlying &&
+        instrument?.symbol !== underlying
+      ) {
+        continue;
+      }
+      rows.push({ ...entry, instrument });
+    }
+    return { total: rows.length, items: rows.slice(0, limit) };
   }
 
   reconnectFeed(index?: number): number {

@@ -415,4 +415,36 @@ describe('SubscriptionRegistry', () => {
       expect(registry.stats().byKind.TIER_B.instruments).toBe(5_000);
     });
   });
+  describe('list and hasHolder', () => {
+    it('lists the feed by connection then key, with mode, priority and holders; filters by kind', () => {
+      const { registry } = setup({ connections: 2, perConnection: 10, total: 20 });
+      registry.acquire([
+        aRef(7, { kind: ReferenceKind.WATCHLIST, holderId: 'w', mode: FeedMode.TICKER }),
+        aRef(3, { kind: ReferenceKind.CLIENT, holderId: 'ticks' }),
+        aRef(5, { kind: ReferenceKind.TIER_B, holderId: 'NIFTY', tag: 'NIFTY' }),
+      ]);
+      registry.acquire([
+        aRef(7, { kind: ReferenceKind.ORDER, holderId: 'o1', mode: FeedMode.FULL }),
+      ]);
+      const rows = registry.list();
+      expect(rows.map((r) => [r.connIndex, r.securityId])).toEqual([
+        [0, '5'],
+        [0, '7'],
+        [1, '3'],
+      ]);
+      expect(rows[1]).toMatchObject({
+        mode: FeedMode.FULL,
+        priority: ReferenceKind.ORDER,
+        holders: [
+          { kind: ReferenceKind.WATCHLIST, holderId: 'w', mode: FeedMode.TICKER },
+          { kind: ReferenceKind.ORDER, holderId: 'o1', mode: FeedMode.FULL },
+        ],
+      });
+      expect(registry.list(ReferenceKind.WATCHLIST).map((r) => r.securityId)).toEqual(['7']);
+      expect(registry.list(ReferenceKind.POSITION)).toEqual([]);
+      expect(registry.hasHolder(key(3), ReferenceKind.CLIENT, 'ticks')).toBe(true);
+      expect(registry.hasHolder(key(3), ReferenceKind.CLIENT, 'other')).toBe(false);
+      expect(registry.hasHolder(key(99), ReferenceKind.CLIENT, 'ticks')).toBe(false);
+    });
+  });
 });

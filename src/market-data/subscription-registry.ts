@@ -130,6 +130,17 @@ export interface RegistryStats {
 
 export type ReplaySet = Record<FeedMode, FeedInstrument[]>;
 
+/** One instrument on the feed, as `list()` shows it (a copy: safe to keep). */
+export interface RegistryEntryView extends FeedInstrument {
+  readonly key: number;
+  readonly connIndex: number;
+  /** Mode subscribed on the feed. */
+  readonly mode: FeedMode;
+  /** Highest kind holding it (its eviction priority). */
+  readonly priority: ReferenceKind;
+  readonly holders: readonly ReferenceHolder[];
+}
+
 interface Holder {
   kind: ReferenceKind;
   holderId: string;
@@ -461,6 +472,33 @@ export class SubscriptionRegistry {
   holdersOf(key: number): ReferenceHolder[] {
     const entry = this.entries.get(key);
     return entry ? entry.holders.values().map(toPublicHolder) : [];
+  }
+
+  /**
+   * Every instrument on the feed (optionally only those holding a reference of `kind`), by
+   * connection then key. Builds a copy: meant for admin queries, not the tick path.
+   */
+  list(kind?: ReferenceKind): RegistryEntryView[] {
+    const k = kind === undefined ? -1 : KIND_INDEX[kind];
+    const out: RegistryEntryView[] = [];
+    for (let conn = 0; conn < this.connEntries.length; conn++) {
+      const rows: RegistryEntryView[] = [];
+      for (const e of this.connEntries[conn]) {
+        if (e.mode === null || (k >= 0 && e.kindCounts[k] === 0)) continue;
+        rows.push({
+          key: e.key,
+          segment: e.ref.segment,
+          securityId: e.ref.securityId,
+          connIndex: conn,
+          mode: e.mode,
+          priority: KINDS[e.kindCounts.findIndex((n) => n > 0)],
+          holders: e.holders.values().map(toPublicHolder),
+        });
+      }
+      rows.sort((a, b) => a.key - b.key);
+      out.push(...rows);
+    }
+    return out;
   }
 
   /** What connection `connIndex` must be subscribed to, per mode (replayed after a reconnect). */
