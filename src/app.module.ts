@@ -17,7 +17,7 @@ import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DhanModule } from './dhan/dhan.module';
-import { ExecutionModule } from './execution/execution.module';
+import { ExecutionGraphqlModule, ExecutionModule } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
 import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
@@ -39,6 +39,7 @@ export const USER_GRAPHQL_MODULES: Type[] = [
   MarketDataGraphqlModule,
   WatchlistGraphqlModule,
   OrdersGraphqlModule,
+  ExecutionGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -62,6 +63,7 @@ export const FEATURE_MODULES: Type[] = [
   WatchlistGraphqlModule,
   SchedulerModule,
   ExecutionModule,
+  ExecutionGraphqlModule,
   OrdersModule,
   OrdersGraphqlModule,
 ];

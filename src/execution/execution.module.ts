@@ -2,10 +2,12 @@ import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
+import { InstrumentsModule } from '../instruments/instruments.module';
 import { MarketDataModule } from '../market-data/market-data.module';
 import { MarketDataService } from '../market-data/market-data.service';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
 import { TradeEntity } from './entities/trade.entity';
+import { ExecutionResolver } from './execution.resolver';
 import { ExecutionService } from './execution.service';
 import { BROKER_GATEWAY, type BrokerGateway } from './gateway/broker-gateway';
 import { DhanGateway } from './gateway/dhan.gateway';
@@ -55,3 +57,10 @@ export function createGateway(
   exports: [ExecutionService, PortfolioService],
 })
 export class ExecutionModule {}
+
+/** User schema: trades, positions, positionUpdates (each caller sees only their own). */
+@Module({
+  imports: [ExecutionModule, InstrumentsModule],
+  providers: [ExecutionResolver],
+})
+export class ExecutionGraphqlModule {}
