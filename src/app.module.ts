@@ -29,6 +29,7 @@ import {
   MarketDataModule,
 } from './market-data/market-data.module';
 import { OrdersGraphqlModule, OrdersModule } from './orders/orders.module';
+import { RiskAdminModule } from './risk/risk.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { WatchlistGraphqlModule, WatchlistModule } from './watchlist/watchlist.module';
 
@@ -46,6 +47,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   AdminModule,
   InstrumentsAdminModule,
   MarketDataAdminModule,
+  RiskAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -66,6 +68,7 @@ export const FEATURE_MODULES: Type[] = [
   ExecutionGraphqlModule,
   OrdersModule,
   OrdersGraphqlModule,
+  RiskAdminModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

@@ -913,7 +913,19 @@ export class OrdersService implements OnModuleInit, OnApplicationBootstrap, OnMo
           }
         : {};
     const others = (
-      await this.orders.find({ where: { userId: row.userId, status: In(WORKING) } })
+      await this.orders.find({
+        where: { userId: row.userId, status: In(WORKING) },
+        select: {
+          id: true,
+          segment: true,
+          securityId: true,
+          productType: true,
+          side: true,
+          quantity: true,
+          filledQuantity: true,
+          price: true,
+        },
+      })
     ).filter((o) => o.id !== row.id);
     let openBuy = 0;
     let openSell = 0;

@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminModule } from '../admin/admin.module';
+import { AuthCoreModule } from '../auth/auth-core.module';
 import { APP_CONFIG } from '../config/app-config';
 import { FundsAccountEntity } from './entities/funds-account.entity';
 import { RiskLimitsEntity } from './entities/risk-limits.entity';
 import { TradingStateEntity } from './entities/trading-state.entity';
+import { RiskAdminResolver } from './risk-admin.resolver';
 import { RiskEngine } from './risk-engine';
 import { RISK_OPTIONS, riskOptions } from './risk.options';
 import { RiskService } from './risk.service';
@@ -19,3 +22,10 @@ import { RiskService } from './risk.service';
   exports: [RiskService],
 })
 export class RiskModule {}
+
+/** Admin schema: riskLimits, setRiskLimits, setTradingState (audited). */
+@Module({
+  imports: [RiskModule, AdminModule, AuthCoreModule],
+  providers: [RiskAdminResolver],
+})
+export class RiskAdminModule {}

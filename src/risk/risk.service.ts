@@ -256,7 +256,7 @@ export class RiskService {
     const cached = this.limits.get(userId);
     if (cached) return cached;
     const row = await this.limitRows.findOne({ where: { id: userId } });
-    const limits = row ? parseLimits(row.limits) : await this.defaults();
+    const limits = row ? parseLimits(row.limits) : await this.defaultRiskLimits();
     if (!this.limits.has(userId)) this.limits.set(userId, limits);
     return this.limits.get(userId) ?? limits;
   }
@@ -266,7 +266,7 @@ export class RiskService {
    * the current ones; BAD_USER_INPUT with every problem when invalid, nothing stored.
    */
   async setRiskLimits(userId: string | null, change: Partial<RiskLimits>): Promise<RiskLimits> {
-    const base = userId === null ? await this.defaults() : await this.riskLimits(userId);
+    const base = userId === null ? await this.defaultRiskLimits() : await this.riskLimits(userId);
     const next: RiskLimits = {
       ...base,
       ...change,
@@ -295,7 +295,8 @@ export class RiskService {
     return next;
   }
 
-  private async defaults(): Promise<RiskLimits> {
+  /** The default limits of users without their own row. */
+  async defaultRiskLimits(): Promise<RiskLimits> {
     if (this.defaultLimits) return this.defaultLimits;
     const row = await this.limitRows.findOne({ where: { id: DEFAULT_LIMITS_ID } });
     this.defaultLimits ??= row ? parseLimits(row.limits) : DEFAULT_RISK_LIMITS;
