@@ -30,6 +30,7 @@ import {
 } from './market-data/market-data.module';
 import { OrdersGraphqlModule, OrdersModule } from './orders/orders.module';
 import { RiskAdminModule } from './risk/risk.module';
+import { SchedulerAdminModule } from './scheduler/scheduler-admin.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { WatchlistGraphqlModule, WatchlistModule } from './watchlist/watchlist.module';
 
@@ -47,6 +48,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   AdminModule,
   InstrumentsAdminModule,
   MarketDataAdminModule,
+  SchedulerAdminModule,
   RiskAdminModule,
 ];
 /** Every feature module of the application. */
@@ -64,6 +66,7 @@ export const FEATURE_MODULES: Type[] = [
   WatchlistModule,
   WatchlistGraphqlModule,
   SchedulerModule,
+  SchedulerAdminModule,
   ExecutionModule,
   ExecutionGraphqlModule,
   OrdersModule,
