@@ -17,7 +17,11 @@ import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DhanModule } from './dhan/dhan.module';
-import { ExecutionGraphqlModule, ExecutionModule } from './execution/execution.module';
+import {
+  ExecutionAdminModule,
+  ExecutionGraphqlModule,
+  ExecutionModule,
+} from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
 import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
@@ -50,6 +54,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   MarketDataAdminModule,
   SchedulerAdminModule,
   RiskAdminModule,
+  ExecutionAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -69,6 +74,7 @@ export const FEATURE_MODULES: Type[] = [
   SchedulerAdminModule,
   ExecutionModule,
   ExecutionGraphqlModule,
+  ExecutionAdminModule,
   OrdersModule,
   OrdersGraphqlModule,
   RiskAdminModule,

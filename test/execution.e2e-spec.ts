@@ -22,6 +22,10 @@ import {
 import { ExecutionService } from '../src/execution/execution.service';
 import { PortfolioService } from '../src/execution/portfolio.service';
 import { InstrumentsService } from '../src/instruments/instruments.service';
+import { ReferenceKind, SubscriptionRegistry } from '../src/market-data/subscription-registry';
+import { MarketDataService } from '../src/market-data/market-data.service';
+import { adminToken, newTrader } from './orders.helpers';
+import { errorCodes, gql } from './utils/graphql-client';
 import { until, waitFor } from './dhan/helpers';
 import { createTestApp, databaseEngine, type TestApp } from './utils/test-app';
 
@@ -202,6 +206,48 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
 
   it('an order never sent is not found by lookup', async () => {
     expect(await execution.lookup(randomUUID())).toEqual({ found: false });
+  });
+
+  it('an open position holds a POSITION reference; going flat releases it', async () => {
+    const userId = randomUUID();
+    const registry = app.app.get(SubscriptionRegistry);
+    const key = app.app.get(MarketDataService).instrumentKeyOf(ExchangeSegment.NSE_EQ, securityId);
+    const holder = PositionBook.keyOf({
+      userId,
+      segment: ExchangeSegment.NSE_EQ,
+      securityId,
+      productType: 'INTRADAY',
+    });
+    const buy = marketBuy(userId, securityId, 3);
+    await placeResolved(execution, buy);
+    await until(() => log.filledQty(buy.orderId) === 3, 'the buy filled');
+    expect(registry.hasHolder(key, ReferenceKind.POSITION, holder)).toBe(true);
+    const sell = marketBuy(userId, securityId, 3, 'SELL');
+    await placeResolved(execution, sell);
+    await until(() => log.filledQty(sell.orderId) === 3, 'the sell filled');
+    expect(portfolio.positions(userId)[0].view.netQuantity).toBe(0);
+    expect(registry.hasHolder(key, ReferenceKind.POSITION, holder)).toBe(false);
+  });
+
+  it('admin reconcileOrders reconciles now, adds nothing twice, is audited and admin-only', async () => {
+    const admin = await adminToken(app);
+    const mutation = 'mutation { reconcileOrders { reason orders tradesAdded } }';
+    const response = await gql<{
+      reconcileOrders: { reason: string; orders: number; tradesAdded: number };
+    }>(app.adminUrl, mutation, {}, admin);
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.reconcileOrders).toMatchObject({ reason: 'manual', tradesAdded: 0 });
+    expect(response.data!.reconcileOrders.orders).toBeGreaterThanOrEqual(1);
+    const audit = await gql<{ auditLog: Array<{ action: string; payload: string }> }>(
+      app.adminUrl,
+      'query { auditLog(limit: 5) { action payload } }',
+      {},
+      admin,
+    );
+    expect(audit.data!.auditLog.some((e) => e.action === 'reconcileOrders')).toBe(true);
+    const user = await newTrader(app, admin, 'not-an-admin');
+    const refused = await gql(app.adminUrl, mutation, {}, user.token);
+    expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
   });
 
   it('order-update socket down while fills happen -> reconciliation after reconnect synthesises each missing fill exactly once', async () => {

@@ -1,5 +1,7 @@
 import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminModule } from '../admin/admin.module';
+import { AuthCoreModule } from '../auth/auth-core.module';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
 import { InstrumentsModule } from '../instruments/instruments.module';
@@ -7,6 +9,7 @@ import { MarketDataModule } from '../market-data/market-data.module';
 import { MarketDataService } from '../market-data/market-data.service';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
 import { TradeEntity } from './entities/trade.entity';
+import { ExecutionAdminResolver } from './execution-admin.resolver';
 import { ExecutionResolver } from './execution.resolver';
 import { ExecutionService } from './execution.service';
 import { BROKER_GATEWAY, type BrokerGateway } from './gateway/broker-gateway';
@@ -64,3 +67,10 @@ export class ExecutionModule {}
   providers: [ExecutionResolver],
 })
 export class ExecutionGraphqlModule {}
+
+/** Admin schema: reconcileOrders (audited). */
+@Module({
+  imports: [ExecutionModule, AdminModule, AuthCoreModule],
+  providers: [ExecutionAdminResolver],
+})
+export class ExecutionAdminModule {}

@@ -27,7 +27,9 @@ export class ExecutionResolver {
   }
 
   @Query(() => [PositionModel], {
-    description: 'The caller s positions (open and closed today), P&L at the live LTP.',
+    description:
+      'The caller s positions (every instrument and product traded, flat ones included), ' +
+      'unrealised P&L at the live LTP.',
   })
   positions(@CurrentUser() user: Principal): PositionModel[] {
     return this.portfolio.positions(user.id).map((p) => this.toPosition(p.key, p.view));
