@@ -141,6 +141,10 @@ describe('orders over GraphQL (e2e: real app, graphql-ws, ExecutionService -> em
     expect(traded).toMatchObject({ status: 'TRADED', filledQuantity: 3, quantity: 3 });
     expect(traded!.averagePrice).toBeGreaterThan(0);
     expect(brokerOrdersFor(sim, placed.id)).toHaveLength(1);
+    // The socket's updates and fills never drove the order through an illegal transition.
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    expect(metrics).toContain('# TYPE oms_illegal_transitions_total counter');
+    expect(metrics).not.toMatch(/^oms_illegal_transitions_total\{[^}]*\} [1-9]/m);
   });
 
   it('LIMIT away from the market: PENDING, modified while pending, then CANCELLED', async () => {
