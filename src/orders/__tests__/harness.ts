@@ -2,7 +2,10 @@ import { ExchangeSegment, type Instrument } from '@app/dhan/types';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import type { DatabaseConfig } from '../../config/app-config';
 import { buildDataSourceOptions } from '../../database/data-source-options';
 import {
   EXECUTION_ORDER_EVENT,
@@ -189,10 +192,41 @@ export interface Harness {
 }
 
 /**
- * OrdersService and RiskService over a real (in-memory SQLite) database with the real
- * migrations, the fake port, fake instruments and market data.
+ * The database of a harness: in-memory SQLite, or a fresh PostgreSQL schema when these specs
+ * run in the e2e-postgres project (test/orders-service.e2e-spec.ts imports them).
+ */
+async function harnessDatabase(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }> {
+  const engine = (globalThis as { __DATABASE_ENGINE__?: string }).__DATABASE_ENGINE__;
+  const url = process.env.TEST_DATABASE_URL;
+  if (engine !== 'postgres' || !url) {
+    return {
+      config: { engine: 'sqlite', url: 'sqlite::memory:', sqlitePath: ':memory:' },
+      drop: () => Promise.resolve(),
+    };
+  }
+  const schema = `oms_${randomBytes(6).toString('hex')}`;
+  const run = async (sql: string) => {
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE SCHEMA "${schema}"`);
+  return {
+    config: { engine: 'postgres', url, schema },
+    drop: () => run(`DROP SCHEMA "${schema}" CASCADE`),
+  };
+}
+
+/**
+ * OrdersService and RiskService over a real database (in-memory SQLite, or PostgreSQL in the
+ * e2e-postgres project) with the real migrations, the fake port, fake instruments and market data.
  */
 export async function createHarness(options: Partial<OrdersOptions> = {}): Promise<Harness> {
+  const database = await harnessDatabase();
   const port = new FakeExecutionPort();
   const portfolio = new FakePortfolio();
   const marketData = fakeMarketData();
@@ -277,7 +311,10 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
       dataSource
         .getRepository(OrderEventEntity)
         .find({ where: orderId ? { orderId } : {}, order: { seq: 'ASC' } }),
-    close: () => module.close(),
+    close: async () => {
+      await module.close();
+      await database.drop();
+    },
   };
 }
 
