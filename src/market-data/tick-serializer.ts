@@ -1,8 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { DEPTH_LEVELS, DEPTH_STRIDE, TickRecord } from './tick-store';
 
+/**
+ * JSON text of a number, the same as String(x) (what graphql-js writes). Integers and prices of
+ * at most two decimals (nearly every value of a tick) are formatted from integers: V8's
+ * shortest-round-trip conversion of a fractional double was most of a tick's serialisation.
+ * For |x| < 2^31 / 100, the double nearest c / 100 has no shorter round-trip text than c / 100
+ * itself with trailing zeros dropped, so the result is String(x) exactly.
+ */
 function num(x: number): string {
-  return x === x ? String(x) : 'null';
+  if (x !== x) return 'null';
+  if ((x | 0) === x) return '' + x;
+  const c = Math.round(x * 100);
+  if (c / 100 !== x || c >= 2147483648 || c <= -2147483648) return String(x);
+  const a = c < 0 ? -c : c;
+  const f = a % 100;
+  const whole = (c < 0 ? '-' : '') + (a - f) / 100;
+  if (f < 10) return whole + '.0' + f;
+  return whole + '.' + (f % 10 === 0 ? f / 10 : f);
+}
+
+/** Trade times repeat (one second carries many ticks): the last one's ISO text is kept. */
+let lastLtt = -1;
+let lastLttJson = 'null';
+function lttJson(ltt: number): string {
+  if (ltt !== lastLtt) {
+    lastLtt = ltt;
+    lastLttJson = ltt > 0 ? '"' + new Date(ltt * 1000).toISOString() + '"' : 'null';
+  }
+  return lastLttJson;
 }
 
 /**
@@ -45,7 +71,7 @@ export function serializeTick(r: TickRecord): string {
     '","ltp":' +
     num(r.ltp) +
     ',"lastTradeTime":' +
-    (r.ltt > 0 ? '"' + new Date(r.ltt * 1000).toISOString() + '"' : 'null') +
+    lttJson(r.ltt) +
     ',"lastTradeQty":' +
     num(r.ltq) +
     ',"avgPrice":' +
@@ -89,7 +115,9 @@ export class TickSerializer {
   /** UTF-8 JSON of the record's current version; the same Buffer until the record changes. */
   fragment(r: TickRecord): Buffer {
     if (r.jsonVersion === r.version && r.json !== null) return r.json;
-    const json = Buffer.from(serializeTick(r));
+    // Every character is ASCII (enum names, digits, ISO time): latin1 is the same bytes as
+    // UTF-8 without the encoder's scan.
+    const json = Buffer.from(serializeTick(r), 'latin1');
     r.json = json;
     r.jsonVersion = r.version;
     this.serializations++;
