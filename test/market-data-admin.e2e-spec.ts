@@ -62,7 +62,8 @@ describe('admin subscriptions(filter:) (e2e)', () => {
     await t.app.get(TierBService).whenPinned();
     marketData = t.app.get(MarketDataService);
     adminToken = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
-  });
+    // Boot (the instrument master into the database) is slow on a loaded machine.
+  }, 120_000);
 
   afterAll(async () => {
     await t?.close();

@@ -55,7 +55,8 @@ describe('implausible ticks from the feed (e2e, RELIABILITY F8, simulator raw fr
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
     store = t.app.get(TickStore);
     token = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
-  });
+    // Boot (the instrument master into the database) is slow on a loaded machine.
+  }, 120_000);
 
   afterAll(async () => {
     for (const c of clients) await c.dispose();

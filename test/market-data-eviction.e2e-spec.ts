@@ -63,7 +63,8 @@ describe('market data eviction of a ticks instrument (e2e, real graphql-ws clien
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
     marketData = t.app.get(MarketDataService);
     token = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
-  });
+    // Boot (the instrument master into the database) is slow on a loaded machine.
+  }, 120_000);
 
   afterAll(async () => {
     for (const c of clients) await c.dispose();

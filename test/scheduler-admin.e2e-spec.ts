@@ -81,7 +81,8 @@ describe('admin runEndOfDay / runStartOfDay (e2e)', () => {
     );
     expect(added.errors).toBeUndefined();
     expect(watchlistRefs()).toBe(1);
-  });
+    // Boot (the instrument master into the database) is slow on a loaded machine.
+  }, 120_000);
 
   afterAll(async () => {
     await t?.close();
