@@ -14,6 +14,7 @@ import {
   type ExecutionOrder,
   type ExecutionOrderEventPayload,
 } from './execution.contract';
+import { POSITIONS_UPDATED, type PositionsUpdatedPayload } from './execution.events';
 import { ExecutionService } from './execution.service';
 import type {
   BrokerGateway,
@@ -186,7 +187,45 @@ describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
     const types = seen.map((e) => e.event.type);
     expect(types.indexOf('FILL')).toBeLessThan(types.lastIndexOf('BROKER_UPDATE'));
     expect(seen.every((e) => e.orderId === order.orderId && e.userId === order.userId)).toBe(true);
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
+    await db.destroy();
+  });
+
+  it('a trade book lagging the alert is fetched again; FILLs still precede the TRADED update', async () => {
+    const gateway = new ScriptedGateway();
+    const { db, seen, service } = await setUp(gateway);
+    service.catchUpDelaysMs = [5, 5, 5];
+    const order = anOrder({ quantity: 6 });
+    const ack = await service.place(order);
+    const traded: BrokerOrderState = {
+      ...gateway.orders[0],
+      status: OrderStatus.TRADED,
+      quantity: 6,
+      filledQuantity: 6,
+    };
+    const trade = (id: string, quantity: number): BrokerTrade => ({
+      brokerOrderId: ack.brokerOrderId,
+      exchangeTradeId: id,
+      quantity,
+      price: 50,
+      tradedAt: new Date(),
+    });
+    gateway.trades.push(trade('L1', 2));
+    const calls = gateway.tradesOfCalls;
+    // The second trade reaches the trade book only after the first fetch.
+    const tradesOf = gateway.tradesOf.bind(gateway);
+    gateway.tradesOf = async (id) => {
+      const result = await tradesOf(id);
+      if (!gateway.trades.some((t) => t.exchangeTradeId === 'L2'))
+        gateway.trades.push(trade('L2', 4));
+      return result;
+    };
+    gateway.listener.orderUpdate(traded, 'socket');
+    await until(() => seen.some((e) => e.event.type === 'BROKER_UPDATE'));
+    expect(seen.map((e) => e.event.type)).toEqual(['FILL', 'FILL', 'BROKER_UPDATE']);
+    expect(gateway.tradesOfCalls - calls).toBe(2);
+    expect(await db.getRepository(TradeEntity).countBy({ orderId: order.orderId })).toBe(2);
+    await service.beforeApplicationShutdown();
     await db.destroy();
   });
 
@@ -199,7 +238,7 @@ describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
     );
     expect(service.stats.unmatchedUpdates).toBe(1);
     expect(seen).toHaveLength(0);
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
     await db.destroy();
   });
 
@@ -220,7 +259,7 @@ describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
     expect(await db.getRepository(ExecutionOrderEntity).countBy({ orderId: order.orderId })).toBe(
       1,
     );
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
     await db.destroy();
   });
 });
@@ -273,7 +312,7 @@ describe('PaperGateway behind ExecutionService (fixed tick store, real SQLite)',
       status: OrderStatus.TRADED,
       filledQuantity: 2,
     });
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
     await db.destroy();
   });
 
@@ -298,7 +337,40 @@ describe('PaperGateway behind ExecutionService (fixed tick store, real SQLite)',
       ),
     );
     expect(seen.some((e) => e.event.type === 'FILL')).toBe(false);
-    await service.onApplicationShutdown();
+    await service.beforeApplicationShutdown();
+    await db.destroy();
+  });
+});
+
+describe('PortfolioService publishing (conflation) and risk snapshot', () => {
+  it('publishes a position once per change of quantity or P&L, and marks it to the LTP', async () => {
+    const market = new FixedMarket();
+    market.set('2885', 100, 99.95, 100.05);
+    const gateway = new PaperGateway(market as unknown as MarketDataService, {
+      matchIntervalMs: 60_000,
+    });
+    const { db, events, service, portfolio } = await setUp(gateway, market);
+    const published: PositionsUpdatedPayload[] = [];
+    events.on(POSITIONS_UPDATED, (p: PositionsUpdatedPayload) => published.push(p));
+    const buy = anOrder({ quantity: 10 });
+    await service.place(buy);
+    await until(() => portfolio.positions(buy.userId)[0]?.view.netQuantity === 10);
+
+    expect(portfolio.publishChanges()).toBe(1);
+    expect(portfolio.publishChanges()).toBe(0);
+    market.set('2885', 101, 100.95, 101.05);
+    expect(portfolio.publishChanges()).toBe(1);
+    const last = published.at(-1)!;
+    // Bought 10 at the ask 100.05, marked at 101: +Rs 9.50.
+    expect(last.view.unrealizedPnlPaise).toBe(950n);
+    expect(last.key.userId).toBe(buy.userId);
+
+    const snapshot = portfolio.riskSnapshot(buy.userId, ExchangeSegment.NSE_EQ, '2885', 'INTRADAY');
+    expect(snapshot).toEqual({ netQuantity: 10, grossExposurePaise: 101_000, dayPnlPaise: 950 });
+    expect(
+      portfolio.riskSnapshot(randomUUID(), ExchangeSegment.NSE_EQ, '2885', 'INTRADAY'),
+    ).toEqual({ netQuantity: 0, grossExposurePaise: 0, dayPnlPaise: 0 });
+    await service.beforeApplicationShutdown();
     await db.destroy();
   });
 });

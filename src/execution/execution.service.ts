@@ -2,8 +2,8 @@ import {
   Inject,
   Injectable,
   Logger,
+  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
@@ -40,6 +40,8 @@ import { PortfolioService } from './portfolio.service';
 
 type EventSource = ExecutionOrderEventPayload['source'];
 
+export const TRADE_CATCH_UP_DELAYS_MS: readonly number[] = [100, 200, 400, 800];
+
 export interface ExecutionStats {
   updates: number;
   unmatchedUpdates: number;
@@ -68,7 +70,7 @@ export function isUniqueViolation(error: unknown): boolean {
  */
 @Injectable()
 export class ExecutionService
-  implements ExecutionPort, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+  implements ExecutionPort, OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
 {
   private readonly logger = new Logger('Execution');
   private readonly routes = new Map<string, ExecutionOrderEntity>();
@@ -81,6 +83,8 @@ export class ExecutionService
   private reconcileChain: Promise<unknown> = Promise.resolve();
   private ready: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Waits before fetching an order's trades again when the trade book lags its alert. */
+  catchUpDelaysMs: readonly number[] = TRADE_CATCH_UP_DELAYS_MS;
   readonly stats: ExecutionStats = {
     updates: 0,
     unmatchedUpdates: 0,
@@ -140,7 +144,8 @@ export class ExecutionService
       );
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before DhanModule stops the embedded simulator (onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     await this.ready;
     await this.reconcileChain.catch(() => undefined);
@@ -278,27 +283,43 @@ export class ExecutionService
     );
   }
 
-  /** When the broker reports more filled than we stored, fetch the order's trades. */
+  /**
+   * When the broker reports more filled than we stored, fetch the order's trades. DhanHQ's trade
+   * book can lag its order alert by a moment, so a short gap is fetched again a few times
+   * (TRADE_CATCH_UP_DELAYS_MS) before the update goes out: the OMS then sees each FILL before
+   * the status that reports it. A gap left after that is closed by the next reconciliation.
+   */
   private async catchUpTrades(
     route: ExecutionOrderEntity,
     state: BrokerOrderState,
     source: EventSource,
   ): Promise<void> {
     const filled = state.filledQuantity ?? 0;
-    if (filled <= (this.tradedQty.get(route.orderId) ?? 0)) return;
-    let trades: BrokerTrade[];
-    try {
-      trades = await this.gateway.tradesOf(state.brokerOrderId);
-    } catch (error) {
-      // Reconciliation (next reconnect, or manual) fills the gap.
-      this.logger.warn({
-        msg: 'trades of an order not fetched',
-        orderId: route.orderId,
-        err: (error as Error).message,
-      });
-      return;
+    for (let attempt = 0; ; attempt++) {
+      if (filled <= (this.tradedQty.get(route.orderId) ?? 0)) return;
+      if (attempt > 0) {
+        if (attempt > this.catchUpDelaysMs.length || this.stopped) break;
+        await new Promise((r) => setTimeout(r, this.catchUpDelaysMs[attempt - 1]));
+      }
+      let trades: BrokerTrade[];
+      try {
+        trades = await this.gateway.tradesOf(state.brokerOrderId);
+      } catch (error) {
+        this.logger.warn({
+          msg: 'trades of an order not fetched',
+          orderId: route.orderId,
+          err: (error as Error).message,
+        });
+        continue;
+      }
+      for (const trade of trades) await this.storeTrade(route, trade, source, state.status);
     }
-    for (const trade of trades) await this.storeTrade(route, trade, source, state.status);
+    this.logger.warn({
+      msg: 'fills still missing after catch-up; the next reconciliation adds them',
+      orderId: route.orderId,
+      reported: filled,
+      stored: this.tradedQty.get(route.orderId) ?? 0,
+    });
   }
 
   /**
@@ -476,9 +497,5 @@ export class ExecutionService
   /** Stored routing record of an order (tests, admin). */
   routeOf(orderId: string): ExecutionOrderEntity | undefined {
     return this.routes.get(orderId);
-  }
-
-  isStopped(): boolean {
-    return this.stopped;
   }
 }
