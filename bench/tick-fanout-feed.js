@@ -3,9 +3,11 @@
  * tick-fanout-graphql-ws.js, B1): the app's FeedConnections (5, round-robin), packet decoder and
  * TickStore from dist/, wired the same way. `watch(instruments)` puts instruments on the feed
  * (once each) and returns their store records; `onApplied(fn)` sees every record a packet changed.
+ * FEED_INSTRUMENTS_FILE (a JSON list of { segment, securityId }) is put on the feed at start.
  */
 'use strict';
 
+const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
 
@@ -62,7 +64,7 @@ function startFeed(env = process.env, name = 'ref') {
   });
   const onFeed = new Set();
   let next = 0;
-  return {
+  const api = {
     dist,
     store,
     onApplied: (fn) => listeners.push(fn),
@@ -77,10 +79,18 @@ function startFeed(env = process.env, name = 'ref') {
         }
         return store.ensure(key);
       });
-      for (const i of fresh) feeds[next++ % feeds.length].subscribe([i], 'FULL');
+      const perFeed = feeds.map(() => []);
+      for (const i of fresh) perFeed[next++ % feeds.length].push(i);
+      perFeed.forEach((list, k) => list.length > 0 && feeds[k].subscribe(list, 'FULL'));
       return records;
     },
   };
+  // The bench's whole feed set (BENCHMARK.md: 25,000 instruments on the feed), not only the
+  // instruments clients watch.
+  if (env.FEED_INSTRUMENTS_FILE) {
+    api.watch(JSON.parse(fs.readFileSync(env.FEED_INSTRUMENTS_FILE, 'utf8')));
+  }
+  return api;
 }
 
 module.exports = { startFeed, dist };

@@ -1,0 +1,141 @@
+/*
+ * Feed side of bench/tick-fanout.bench.js, run as a worker thread (its own event loop and heap,
+ * pinned with the client fleet to core 1): the DhanHQ simulator from dist/ with `feedSize`
+ * instruments ranked by the simulator's activity model (ATM strikes of near expiries and top
+ * stocks first) and ticking Zipf(s) by rank, capped at one tick per timer round, scaled so
+ * that all of them together tick at `rate` per second. Every frame the simulator sends is
+ * stamped into the shared side table (tick-fanout-stamps.js).
+ */
+'use strict';
+
+const path = require('node:path');
+const Module = require('node:module');
+const { parentPort, workerData } = require('node:worker_threads');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const WebSocket = require('ws');
+const { openTable, nowMs } = require('./tick-fanout-stamps');
+
+const dist = workerData.dist;
+const aliases = [
+  ['@app/dhan-simulator', path.join(dist, 'libs/dhan-simulator/src')],
+  ['@app/dhan', path.join(dist, 'libs/dhan/src')],
+];
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  for (const [alias, target] of aliases) {
+    if (request === alias || request.startsWith(alias + '/')) {
+      return resolveFilename.call(this, target + request.slice(alias.length), ...rest);
+    }
+  }
+  return resolveFilename.call(this, request, ...rest);
+};
+const { DhanSimulator } = require('@app/dhan-simulator');
+
+const { rate: RATE, feedSize: FEED, skew: SKEW, tickIntervalMs: TICK_MS } = workerData;
+const table = openTable(workerData.table);
+
+// ---- stamps: every server-side socket send of a packet frame ----
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data, options, cb) {
+  if (this._isServer && Buffer.isBuffer(data) && data.length >= 16) stamp(data);
+  return send.call(this, data, options, cb);
+};
+function stamp(frame) {
+  const now = nowMs();
+  for (let o = 0; o + 8 <= frame.length;) {
+    const code = frame[o];
+    const len = frame.readUInt16LE(o + 1);
+    if (len < 8 || o + len > frame.length) break;
+    if ((code === 2 || code === 4 || code === 8) && len >= 12) {
+      table.record(frame.readInt32LE(o + 4), Math.round(frame.readFloatLE(o + 8) * 100), now);
+    }
+    o += len;
+  }
+}
+
+/** C such that sum over ranks of min(cap, C / rank^s) = total. */
+function zipfScale(n, s, cap, total) {
+  let lo = 0;
+  let hi = total * 10;
+  for (let it = 0; it < 100; it++) {
+    const c = (lo + hi) / 2;
+    let sum = 0;
+    for (let k = 1; k <= n; k++) sum += Math.min(cap, c / Math.pow(k, s));
+    if (sum < total) lo = c;
+    else hi = c;
+  }
+  return lo;
+}
+
+async function main() {
+  const rates = new Map();
+  const sim = new DhanSimulator({
+    seed: 42,
+    host: '127.0.0.1',
+    tickIntervalMs: TICK_MS,
+    market: { tickRate: (inst) => rates.get(inst.index) ?? 0 },
+  });
+  const ranked = sim.universe.instruments
+    .filter((i) => i.segment !== 'IDX_I')
+    .map((inst) => ({ inst, a: sim.market.activityOf(inst) }))
+    .sort((x, y) => y.a - x.a || x.inst.index - y.inst.index)
+    .slice(0, FEED)
+    .map((x) => x.inst);
+  const cap = 1000 / TICK_MS;
+  const c = zipfScale(ranked.length, SKEW, cap, RATE);
+  let capped = 0;
+  let top500 = 0;
+  ranked.forEach((inst, k) => {
+    const r = Math.min(cap, c / Math.pow(k + 1, SKEW));
+    if (r >= cap) capped++;
+    if (k < 500) top500 += r;
+    rates.set(inst.index, r);
+  });
+  const urls = await sim.start();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const totals = () => {
+    let packets = 0;
+    let subscribed = 0;
+    const info = sim.feed.connectionInfo();
+    for (const i of info) {
+      packets += i.packetsSent;
+      subscribed += i.subscriptions.total;
+    }
+    return { packets, subscribed, connections: info.length };
+  };
+  parentPort.on('message', async (msg) => {
+    if (msg.cmd === 'count') {
+      parentPort.postMessage({ reply: msg.id, ...totals() });
+    } else if (msg.cmd === 'mark') {
+      loop.reset();
+      loop.enable();
+      parentPort.postMessage({ reply: msg.id, ...totals() });
+    } else if (msg.cmd === 'stop') {
+      loop.disable();
+      parentPort.postMessage({
+        reply: msg.id,
+        ...totals(),
+        loopP99Ms: loop.percentile(99) / 1e6,
+        skippedBackpressure: sim.feed.stats.ticksSkippedBackpressure,
+      });
+    } else if (msg.cmd === 'exit') {
+      await sim.stop();
+      parentPort.postMessage({ reply: msg.id });
+    }
+  });
+  parentPort.postMessage({
+    ready: true,
+    urls,
+    credentials: sim.credentials,
+    universeSize: sim.universe.instruments.length,
+    ranked: ranked.map((i) => ({ segment: i.segment, securityId: String(i.id) })),
+    capped,
+    top500Share: top500 / RATE,
+    cap,
+  });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
