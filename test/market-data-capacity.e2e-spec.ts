@@ -63,7 +63,8 @@ describe('market data capacity (e2e, limits lowered through config, real feed)',
     await t.app.get(TierBService).whenPinned();
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
     marketData = t.app.get(MarketDataService);
-  });
+    // Boot (the instrument master into the database) is slow on a loaded machine.
+  }, 120_000);
 
   afterAll(async () => {
     await t?.close();
