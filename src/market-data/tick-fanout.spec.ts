@@ -458,6 +458,27 @@ describe('TickFanout', () => {
       fanout.stop();
     });
 
+    it('catches up when the timer runs late: every phase that came due is flushed at once', () => {
+      jest.useFakeTimers();
+      const { fanout, client } = setup({ flushIntervalMs: 100, flushPhases: 4 });
+      const clients = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => client(id, [key(1)]));
+      const clock = jest.spyOn(performance, 'now').mockReturnValue(1_000);
+      try {
+        fanout.start();
+        // the event loop was blocked for a whole interval before the first timer run
+        clock.mockReturnValue(1_100);
+        jest.advanceTimersByTime(25);
+        expect(clients.every((c) => c.batches.length === 1)).toBe(true);
+        // far behind: at most one round per run, the missed rounds are not replayed
+        clock.mockReturnValue(2_000);
+        jest.advanceTimersByTime(25);
+        expect(fanout.stats().flushes).toBe(2);
+      } finally {
+        clock.mockRestore();
+        fanout.stop();
+      }
+    });
+
     it('keeps a phase at least 5 ms long', () => {
       const { fanout } = setup({ flushIntervalMs: 12, flushPhases: 10 });
       expect(fanout.stats().phases).toBe(2);
