@@ -124,7 +124,8 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
     await execution.whenReady();
     securityId = (await anEquity(app)).securityId;
     sim = app.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
-  });
+    // Boot can be slow on a loaded machine; no assertion depends on it.
+  }, 90_000);
 
   afterEach(() => {
     sim.rest.clearFaults();
@@ -357,6 +358,6 @@ describe('positions rebuilt at restart (e2e, same SQLite file across two boots)'
       // The routing record survived too: the second server knows the order.
       expect(second.app.get(ExecutionService).routeOf(buy.orderId)?.userId).toBe(userId);
     },
-    60_000,
+    120_000,
   );
 });

@@ -80,7 +80,8 @@ describe('trades, positions and positionUpdates over GraphQL (e2e: graphql-ws, e
     const admin = await adminToken(t);
     alice = await newTrader(t, admin, 'alice');
     bob = await newTrader(t, admin, 'bob');
-  });
+    // Boot can be slow on a loaded machine; no assertion depends on it.
+  }, 90_000);
 
   afterAll(async () => {
     for (const p of probes) await p.dispose();

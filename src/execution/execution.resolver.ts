@@ -21,7 +21,7 @@ export class ExecutionResolver {
     private readonly events: EventEmitter2,
   ) {}
 
-  @Query(() => [TradeModel], { description: 'The caller s trades, newest first.' })
+  @Query(() => [TradeModel], { description: 'The caller s trades, newest first (1,000 at most).' })
   async trades(@CurrentUser() user: Principal): Promise<TradeModel[]> {
     return (await this.portfolio.trades(user.id)).map((t) => this.toTrade(t));
   }

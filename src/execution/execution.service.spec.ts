@@ -242,7 +242,7 @@ describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
     await db.destroy();
   });
 
-  it('the routing record is stored before the request leaves, and a repeat keeps one record', async () => {
+  it('the routing record is stored before the request leaves; a repeat sends nothing and keeps one record', async () => {
     const gateway = new ScriptedGateway();
     const { db, service } = await setUp(gateway);
     const order = anOrder();
@@ -253,9 +253,11 @@ describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
       storedBeforeSend = row?.correlationId === correlationId && row.brokerOrderId === null;
       return placing(o, correlationId);
     };
-    await service.place(order);
+    const first = await service.place(order);
     expect(storedBeforeSend).toBe(true);
-    await service.place(order);
+    // Placed again once the broker named it: the same broker order, nothing sent.
+    expect(await service.place(order)).toEqual({ brokerOrderId: first.brokerOrderId });
+    expect(gateway.orders).toHaveLength(1);
     expect(await db.getRepository(ExecutionOrderEntity).countBy({ orderId: order.orderId })).toBe(
       1,
     );

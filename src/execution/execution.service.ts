@@ -165,6 +165,8 @@ export class ExecutionService
       throw new ExecutionRejectedError(`bad quantity ${order.quantity}`);
     }
     const route = await this.routeFor(order);
+    // The broker already named this order: sending it again would duplicate it.
+    if (route.brokerOrderId !== null) return { brokerOrderId: route.brokerOrderId };
     const ack = await this.gateway.place(order, route.correlationId);
     await this.learnBrokerId(route, ack.brokerOrderId);
     return ack;

@@ -111,10 +111,12 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
     return p ? { key: p.key, view: p.view(this.ltpOf(p.key)) } : undefined;
   }
 
-  trades(userId: string): Promise<TradeEntity[]> {
+  /** The user's trades, newest first (at most `limit`). */
+  trades(userId: string, limit = 1_000): Promise<TradeEntity[]> {
     return this.tradeRows.find({
       where: { userId },
       order: { tradedAt: 'DESC', createdAt: 'DESC' },
+      take: limit,
     });
   }
 
