@@ -52,6 +52,25 @@ describe('GraphQL hardening, health and metrics (e2e)', () => {
     expect(response.errors?.[0].message).toMatch(/too complex/);
   });
 
+  it('answers a variable with an unknown enum value or a bad date with BAD_USER_INPUT', async () => {
+    const badEnum = await gql(
+      t.graphqlUrl,
+      'query ($s: ExchangeSegment!) { instrument(segment: $s, securityId: "13") { symbol } }',
+      { s: 'NOT_A_SEGMENT' },
+      token,
+    );
+    expect(errorCodes(badEnum)).toEqual(['BAD_USER_INPUT']);
+    expect(badEnum.errors?.[0].message).toMatch(/Variable "\$s" got invalid value/);
+
+    const badDate = await gql(
+      t.graphqlUrl,
+      'query ($e: Date) { optionChain(underlying: "NIFTY", expiry: $e) { expiry } }',
+      { e: '2026-13-45' },
+      token,
+    );
+    expect(errorCodes(badDate)).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('accepts a reasonable query with a few aliases', async () => {
     const response = await gql<{ a: { id: string }; b: { id: string } }>(
       t.graphqlUrl,

@@ -1,5 +1,12 @@
 import { BadRequestException, ForbiddenException, UnauthorizedException } from '@nestjs/common';
-import { GraphQLError } from 'graphql';
+import {
+  buildSchema,
+  execute,
+  GraphQLError,
+  parse,
+  type ExecutionResult,
+  type GraphQLScalarType,
+} from 'graphql';
 import {
   ConflictError,
   DomainError,
@@ -66,6 +73,32 @@ describe('error mapping at the GraphQL edge', () => {
       extensions: { code: ErrorCode.BAD_USER_INPUT },
     });
     expect(toPublicError(error, false).message).toMatch(/Did you mean "me"\?$/);
+  });
+
+  it('treats variables that fail coercion (unknown enum value, refused scalar) as BAD_USER_INPUT', () => {
+    const schema = buildSchema('enum Seg { A B } scalar D type Query { q(s: Seg, d: D): Int }');
+    (schema.getType('D') as GraphQLScalarType).parseValue = () => {
+      throw new TypeError('not a date');
+    };
+    const result = execute({
+      schema,
+      document: parse('query ($s: Seg, $d: D) { q(s: $s, d: $d) }'),
+      variableValues: { s: 'C', d: 'x' },
+    }) as ExecutionResult;
+    const errors = result.errors ?? [];
+    expect(errors).toHaveLength(2);
+    for (const error of errors) {
+      const formatted = toPublicError(error, true);
+      expect(formatted.extensions).toEqual({ code: ErrorCode.BAD_USER_INPUT });
+      expect(formatted.message).toMatch(/^Variable "\$[sd]" got invalid value/);
+      expect(formatted.message).not.toMatch(/Did you mean/);
+    }
+  });
+
+  it('keeps a resolver-thrown GraphQLError with a path INTERNAL', () => {
+    const inner = new GraphQLError('boom');
+    const error = new GraphQLError('boom', { originalError: inner, path: ['me'] });
+    expect(classifyError(error, true).code).toBe(ErrorCode.INTERNAL);
   });
 
   it('treats Mercurius request errors (depth, batch) as BAD_USER_INPUT', () => {

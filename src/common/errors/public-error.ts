@@ -80,8 +80,14 @@ export function classifyError(error: unknown, production: boolean): PublicErrorC
       message: production ? withoutSuggestions(message) : message,
     };
   }
-  // A GraphQLError of its own (parse, validation, variable coercion) describes the request.
-  if (error instanceof GraphQLError && error.originalError === undefined) {
+  // A GraphQLError of its own (parse, validation) describes the request; so does a variable
+  // that failed coercion (an unknown enum value, a scalar's parseValue refusing it), which
+  // graphql-js reports with no path and the coercion's own GraphQLError as the original.
+  const variableCoercion =
+    error instanceof GraphQLError &&
+    error.path === undefined &&
+    error.originalError instanceof GraphQLError;
+  if (error instanceof GraphQLError && (error.originalError === undefined || variableCoercion)) {
     return {
       code: ErrorCode.BAD_USER_INPUT,
       message: production ? withoutSuggestions(error.message) : error.message,
