@@ -34,4 +34,6 @@ if (process.env.TEST_DATABASE_URL) {
   });
 }
 
-module.exports = { projects, testTimeout: 30000 };
+// Generous: an e2e hook boots the whole app (26,000-instrument master) and CI machines are shared;
+// a limit is a hang detector here, never a speed claim (speed lives in bench/).
+module.exports = { projects, testTimeout: 120000 };
