@@ -3,9 +3,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Instrument } from '@app/dhan/types';
-import type { DhanSimulator } from '@app/dhan-simulator';
+import { DhanSimulator } from '@app/dhan-simulator';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
+import { DataSource } from 'typeorm';
+import {
+  DHAN_ENDPOINTS,
+  EMBEDDED_SIMULATOR_SEED,
+  type DhanEndpoints,
+} from '../src/dhan/dhan-endpoints';
 import { ExecutionService } from '../src/execution/execution.service';
 import { OrderStatus } from '../src/orders/domain/order-state';
 import { ORDERS_UPDATED, type OrderUpdatedEvent } from '../src/orders/orders.events';
@@ -185,6 +190,92 @@ describe('restart between SENT and the broker s answer (e2e, one SQLite file, tw
       expect(types.filter(([type]) => type === 'SENT')).toHaveLength(2);
       expect(types.some(([type]) => type === 'AMBIGUOUS')).toBe(true);
     },
-    90_000,
+    120_000,
+  );
+});
+
+describe('restart after the broker took the order but before its answer (e2e, one simulator across two boots)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-restart-found-'));
+  const opened: TestApp[] = [];
+  let broker: DhanSimulator;
+
+  afterAll(async () => {
+    for (const app of opened) await app.close();
+    await broker?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  (databaseEngine() === 'sqlite' ? it : it.skip)(
+    'the next boot finds it by correlationId and never sends it again',
+    async () => {
+      // One DhanHQ stand-in outlives both servers (same seed, so the same credentials).
+      broker = new DhanSimulator({ seed: EMBEDDED_SIMULATOR_SEED, host: '127.0.0.1' });
+      const urls = await broker.start();
+      const env = {
+        DATABASE_URL: `sqlite:${path.join(dir, 'data', 'restart.sqlite')}`,
+        JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+        ADMIN_USERNAME: 'restart-admin',
+        ADMIN_PASSWORD: crypto.randomBytes(12).toString('hex'),
+        DHAN_API_URL: urls.apiUrl,
+        DHAN_FEED_URL: urls.feedUrl,
+        DHAN_ORDER_UPDATE_URL: urls.orderUpdateUrl,
+        DHAN_INSTRUMENTS_URL: urls.instrumentsUrl,
+      };
+      const first = await createTestApp(env, { configure: ordersConfig });
+      opened.push(first);
+      const tracker1 = track(first);
+      await first.app.get(ExecutionService).whenReady();
+      const equity = await anEquity(first);
+      const trader = await newTrader(first, await adminToken(first), 'found-trader');
+      // The broker takes the order and never answers, and its order-update socket is cut: the
+      // first server learns nothing more before it stops (its lookups stop with it).
+      broker.rest.acceptThenTimeout({ count: 1 });
+      broker.orderUpdates.refuseConnections(true);
+      broker.orderUpdates.dropConnections();
+      const pending = first.app
+        .get(OrdersService)
+        .place(trader.id, limitBuy(broker, equity))
+        .catch(() => undefined);
+      await tracker1.until(
+        'SENT written ahead',
+        () => tracker1.seen.filter((o) => o.status === OrderStatus.IN_FLIGHT).length >= 2,
+      );
+      const orderId = tracker1.seen[0].id;
+      await until(() => brokerOrdersFor(broker, orderId).length === 1, 'the broker has it');
+      opened.splice(opened.indexOf(first), 1);
+      await first.close();
+      await pending;
+      const stored = new DataSource({
+        type: 'better-sqlite3',
+        database: env.DATABASE_URL.slice('sqlite:'.length),
+        readonly: true,
+      });
+      await stored.initialize();
+      const [left] = (await stored.query('SELECT status FROM orders WHERE id = ?', [orderId])) as {
+        status: string;
+      }[];
+      await stored.destroy();
+      expect([OrderStatus.IN_FLIGHT, OrderStatus.UNKNOWN]).toContain(left.status);
+      broker.orderUpdates.refuseConnections(false);
+
+      const second = await createTestApp(env, { configure: ordersConfig });
+      opened.push(second);
+      const service = second.app.get(OrdersService);
+      await service.whenRecovered();
+      // Recovery may have finished before a listener could attach: read the stored state.
+      const deadline = Date.now() + 20_000;
+      while ((await service.get(trader.id, orderId)).status !== OrderStatus.PENDING) {
+        if (Date.now() > deadline) throw new Error('not resolved after the restart');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await service.settled(orderId);
+      expect(brokerOrdersFor(broker, orderId)).toHaveLength(1);
+      const order = await service.get(trader.id, orderId);
+      expect(order.brokerOrderId).toBe(brokerOrdersFor(broker, orderId)[0].orderId);
+      const types = (await service.history(trader.id, orderId)).map((e) => e.type);
+      expect(types.filter((type) => type === 'SENT')).toHaveLength(1);
+      expect(types).not.toContain('RESOLVED_NOT_FOUND');
+    },
+    120_000,
   );
 });
