@@ -294,6 +294,10 @@ describe('ExecutionService against the embedded simulator (e2e)', () => {
     // A second pass adds nothing.
     const again = await execution.reconcile();
     expect(again.tradesAdded).toBe(0);
+    const metrics = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^ems_order_updates_connected 1$/m);
+    const stored = /^ems_trades_stored (\d+)$/m.exec(metrics);
+    expect(Number(stored?.[1])).toBeGreaterThanOrEqual(simTrades.length);
     expect(orders.flatMap((o) => log.fills(o.orderId))).toHaveLength(simTrades.length);
     expect(
       portfolio.riskSnapshot(userId, ExchangeSegment.NSE_EQ, securityId, 'INTRADAY').netQuantity,

@@ -10,6 +10,7 @@ import { MarketDataService } from '../market-data/market-data.service';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
 import { TradeEntity } from './entities/trade.entity';
 import { ExecutionAdminResolver } from './execution-admin.resolver';
+import { ExecutionMetrics } from './execution.metrics';
 import { ExecutionResolver } from './execution.resolver';
 import { ExecutionService } from './execution.service';
 import { BROKER_GATEWAY, type BrokerGateway } from './gateway/broker-gateway';
@@ -56,6 +57,7 @@ export function createGateway(
     },
     PortfolioService,
     ExecutionService,
+    ExecutionMetrics,
   ],
   exports: [ExecutionService, PortfolioService],
 })

@@ -87,7 +87,15 @@ export class DhanGateway implements BrokerGateway {
   private firstConnect: Promise<void>;
   private resolveFirstConnect!: () => void;
 
-  constructor(endpoints: DhanEndpoints, options: { timeoutMs?: number } = {}) {
+  private readonly settleMs: number;
+
+  /**
+   * `settleMs`: wait after the socket opens before reading the books, so the read happens after
+   * the server took the login (DhanHQ has no login acknowledgement); what happens before is in
+   * the books, what happens after comes on the socket (a trade seen both ways is stored once).
+   */
+  constructor(endpoints: DhanEndpoints, options: { timeoutMs?: number; settleMs?: number } = {}) {
+    this.settleMs = options.settleMs ?? 250;
     this.rest = new DhanRestClient({
       baseUrl: endpoints.apiUrl,
       clientId: endpoints.clientId,
@@ -113,13 +121,16 @@ export class DhanGateway implements BrokerGateway {
       if (state) listener.orderUpdate(state, 'socket');
     });
     this.socket.on('connected', () => {
-      if (this.connectedOnce) {
+      const first = !this.connectedOnce;
+      this.connectedOnce = true;
+      setTimeout(() => {
+        if (first) {
+          this.resolveFirstConnect();
+          return;
+        }
         this.logger.log({ msg: 'order-update socket reconnected; reconciling' });
         listener.reconnected();
-      } else {
-        this.connectedOnce = true;
-        this.resolveFirstConnect();
-      }
+      }, this.settleMs).unref();
     });
     this.socket.on('disconnected', (info) =>
       this.logger.warn({ msg: 'order-update socket down', ...info }),
