@@ -92,15 +92,17 @@ class FixedMarket {
   }
 }
 
-async function setUp(gateway: BrokerGateway, market = new FixedMarket()) {
-  const db = new DataSource({
-    type: 'better-sqlite3',
-    database: ':memory:',
-    entities: [ExecutionOrderEntity, TradeEntity],
-    migrations: MIGRATIONS,
-    migrationsRun: true,
-  });
-  await db.initialize();
+async function setUp(gateway: BrokerGateway, market = new FixedMarket(), existing?: DataSource) {
+  const db =
+    existing ??
+    new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      entities: [ExecutionOrderEntity, TradeEntity],
+      migrations: MIGRATIONS,
+      migrationsRun: true,
+    });
+  if (!db.isInitialized) await db.initialize();
   const events = new EventEmitter2();
   const seen: ExecutionOrderEventPayload[] = [];
   events.on(EXECUTION_ORDER_EVENT, (p: ExecutionOrderEventPayload) => seen.push(p));
@@ -316,6 +318,48 @@ describe('PaperGateway behind ExecutionService (fixed tick store, real SQLite)',
     });
     await service.beforeApplicationShutdown();
     await db.destroy();
+  });
+
+  it('after a restart, paper orders the engine forgot are reported over, never resent', async () => {
+    const market = new FixedMarket();
+    market.set('2885', 100, 99.95, 100.05);
+    const paper = () =>
+      new PaperGateway(market as unknown as MarketDataService, { matchIntervalMs: 60_000 });
+    const first = await setUp(paper(), market);
+    const filled = anOrder({ quantity: 5 });
+    const working = anOrder({ userId: filled.userId, orderType: 'LIMIT', price: 90 });
+    await first.service.place(filled);
+    await first.service.place(working);
+    await until(() =>
+      first.seen.some(
+        (e) =>
+          e.orderId === filled.orderId &&
+          e.event.type === 'BROKER_UPDATE' &&
+          e.event.status === OrderStatus.TRADED,
+      ),
+    );
+    await first.service.beforeApplicationShutdown();
+
+    const second = await setUp(paper(), market, first.db);
+    expect(second.seen.filter((e) => e.orderId === working.orderId).map((e) => e.event)).toEqual([
+      expect.objectContaining({
+        type: 'BROKER_UPDATE',
+        status: OrderStatus.CANCELLED,
+        filledQuantity: 0,
+      }),
+    ]);
+    expect(await second.service.lookup(filled.orderId)).toMatchObject({
+      found: true,
+      status: OrderStatus.TRADED,
+      filledQuantity: 5,
+    });
+    expect(await second.service.lookup(working.orderId)).toMatchObject({
+      found: true,
+      status: OrderStatus.CANCELLED,
+    });
+    expect(second.portfolio.positions(filled.userId)[0].view.netQuantity).toBe(5);
+    await second.service.beforeApplicationShutdown();
+    await second.db.destroy();
   });
 
   it('refuses a LIMIT without a price and cancels an unfilled IOC', async () => {

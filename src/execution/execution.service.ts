@@ -11,7 +11,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
-import type { BrokerStatus } from '../orders/domain/order-state';
+import { OrderStatus, type BrokerStatus } from '../orders/domain/order-state';
 import { rupeesToUnits } from '../risk/price-units';
 import { correlationIdFor } from './domain';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
@@ -185,7 +185,7 @@ export class ExecutionService
   async lookup(orderId: string): Promise<ExecutionLookup> {
     const route = this.routes.get(orderId);
     if (!route) return { found: false };
-    const state = await this.gateway.lookup(route.correlationId);
+    const state = (await this.gateway.lookup(route.correlationId)) ?? this.lostPaperOrder(route);
     if (!state) return { found: false };
     await this.serial(orderId, async () => {
       await this.learnBrokerId(route, state.brokerOrderId);
@@ -246,11 +246,48 @@ export class ExecutionService
         });
       }),
     );
+    if (reason === 'startup') orders += this.closeLostPaperOrders(book.orders);
     this.stats.reconciliations++;
     const payload: ExecutionReconciledPayload = { reason, orders, tradesAdded };
     this.logger.log({ msg: 'reconciled', ...payload });
     this.events.emit(EXECUTION_RECONCILED, payload);
     return payload;
+  }
+
+  /**
+   * A paper order acknowledged before a restart that the (in-memory) paper engine no longer
+   * knows: it is over, with the fills stored in `trades`. Reported so that the OMS never resends
+   * it (a resend could fill it twice).
+   */
+  private lostPaperOrder(route: ExecutionOrderEntity): BrokerOrderState | undefined {
+    if (this.gateway.kind !== 'paper' || route.gateway !== 'paper' || !route.brokerOrderId) {
+      return undefined;
+    }
+    const filled = this.tradedQty.get(route.orderId) ?? 0;
+    return {
+      brokerOrderId: route.brokerOrderId,
+      correlationId: route.correlationId,
+      status: filled >= route.quantity ? OrderStatus.TRADED : OrderStatus.CANCELLED,
+      filledQuantity: filled,
+      reason: 'paper order lost at restart',
+    };
+  }
+
+  /** At startup: report the last day's acknowledged paper orders the engine forgot. */
+  private closeLostPaperOrders(book: readonly BrokerOrderState[]): number {
+    if (this.gateway.kind !== 'paper') return 0;
+    const known = new Set(book.map((o) => o.brokerOrderId));
+    const since = Date.now() - 24 * 3_600_000;
+    let closed = 0;
+    for (const route of this.routes.values()) {
+      if (!route.brokerOrderId || known.has(route.brokerOrderId)) continue;
+      if (route.createdAt.getTime() < since) continue;
+      const lost = this.lostPaperOrder(route);
+      if (!lost) continue;
+      this.emitUpdate(route, lost, 'reconciliation');
+      closed++;
+    }
+    return closed;
   }
 
   // ---- broker updates ------------------------------------------------------------------------
