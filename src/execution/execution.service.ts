@@ -128,6 +128,7 @@ export class ExecutionService
       orderUpdate: (update, source) => this.onOrderUpdate(update, source),
       trade: (trade, source) => this.onGatewayTrade(trade, source),
       reconnected: () => {
+        if (this.stopped) return;
         void this.reconcile('reconnect').catch((err: Error) =>
           this.logger.error({ msg: 'reconciliation after reconnect failed', err: err.message }),
         );
