@@ -91,6 +91,30 @@ describe('order state machine', () => {
     });
   });
 
+  it('records trades that arrive after the broker already said TRADED, once, and no overfill', () => {
+    const traded = afterEvents(anOrderState(OrderStatus.PENDING), [
+      { type: 'BROKER_UPDATE', status: OrderStatus.TRADED, filledQuantity: 10, averagePrice: 101 },
+    ]);
+    expect(traded).toMatchObject({ status: OrderStatus.TRADED, tradedQuantity: 0 });
+    const late = afterEvents(traded, [
+      { type: 'FILL', tradeId: 'T1', quantity: 4, price: 100 },
+      { type: 'FILL', tradeId: 'T2', quantity: 6, price: 101.5 },
+    ]);
+    expect(late).toMatchObject({
+      status: OrderStatus.TRADED,
+      tradedQuantity: 10,
+      filledQuantity: 10,
+      tradeIds: ['T1', 'T2'],
+    });
+    expect(averagePrice(late)).toBeCloseTo(100.9, 10);
+    expect(transition(late, { type: 'FILL', tradeId: 'T2', quantity: 6, price: 101.5 }).kind).toBe(
+      'IGNORED',
+    );
+    expect(transition(late, { type: 'FILL', tradeId: 'T3', quantity: 1, price: 101 }).kind).toBe(
+      'ILLEGAL',
+    );
+  });
+
   it('ignores a stale PENDING that arrives after PART_TRADED', () => {
     const part = anOrderState(OrderStatus.PART_TRADED);
     expect(

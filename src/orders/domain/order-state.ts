@@ -402,8 +402,15 @@ function onFill(state: OrderState, event: Extract<OrderEvent, { type: 'FILL' }>)
   const tradedValueUnits = state.tradedValueUnits + event.quantity * priceUnits;
   if (!Number.isSafeInteger(tradedValueUnits))
     return illegal(state, event, 'fill value out of range');
-  if (from === OrderStatus.TRADED || from === OrderStatus.REJECTED) {
-    return illegal(state, event, `a fill on a ${from} order`);
+  if (from === OrderStatus.REJECTED) return illegal(state, event, 'a fill on a REJECTED order');
+  if (from === OrderStatus.TRADED) {
+    // The broker's TRADED status can arrive before its trade book lists every fill (DhanHQ's
+    // trade book lags the order book): the late trade is recorded, the status stays TRADED.
+    return applied(state, {
+      tradedQuantity: traded,
+      tradedValueUnits,
+      tradeIds: [...state.tradeIds, event.tradeId],
+    });
   }
   if (lateFillAllowed(from)) {
     // The exchange traded before the cancel/expiry took effect: record it, but only on the
