@@ -15,6 +15,12 @@ function loadConfig(): ResolvedAppConfig {
   }
 }
 
+/** Where orders go, as the start-up banner says it (ExecutionModule's chooseGateway decides). */
+function executionLabel(liveData: boolean, mode: string): string {
+  if (!liveData) return 'orders go to the built-in simulator';
+  return mode === 'live' ? 'LIVE orders to DhanHQ' : 'paper, filled against live prices';
+}
+
 async function main(): Promise<void> {
   // Configuration is checked before the framework loads, so a bad value fails in milliseconds.
   const config = loadConfig();
@@ -29,7 +35,7 @@ async function main(): Promise<void> {
     '',
     `broking-terminal-server is up (${config.embedded ? 'embedded default' : 'configured'}; ` +
       `market data: ${config.dhan.live ? 'DhanHQ live' : 'built-in simulator'}; ` +
-      `execution: ${config.execution.mode})`,
+      `execution: ${executionLabel(config.dhan.live, config.execution.mode)})`,
     `  GraphQL (user):  ${urls.graphqlUrl}`,
     `  GraphQL (admin): ${urls.adminUrl}`,
     `  WebSocket:       ${urls.websocketUrl}  (graphql-transport-ws; token in connection_init)`,
