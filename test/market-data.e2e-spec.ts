@@ -1,4 +1,4 @@
-import type { Instrument } from '@app/dhan';
+import { ExchangeSegment, type Instrument } from '@app/dhan';
 import type { DhanSimulator } from '@app/dhan-simulator';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
@@ -6,6 +6,7 @@ import { FeedPool } from '../src/market-data/feed-pool.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
 import { ReferenceKind } from '../src/market-data/subscription-registry';
 import { TierBService } from '../src/market-data/tier-b.service';
+import { until, type EventSource } from './dhan/helpers';
 import { errorCodes, gql, login, subscribe } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 import {
@@ -224,33 +225,47 @@ describe('market data (e2e, embedded simulator, graphql-ws over real sockets)', 
   });
 
   it('optionChain returns strikes ascending, the ATM strike and live quotes', async () => {
-    const response = await gql<{
-      optionChain: {
-        underlying: string;
-        expiry: string;
-        spot: number;
-        atmStrike: number;
-        strikes: Array<{
-          strike: number;
-          call: {
-            instrument: { securityId: string };
-            quote: {
-              ltp: number | null;
-              lastTradeTime: string | null;
-              volume: number | null;
-              oi: number | null;
+    const queryChain = () =>
+      gql<{
+        optionChain: {
+          underlying: string;
+          expiry: string;
+          spot: number;
+          atmStrike: number;
+          strikes: Array<{
+            strike: number;
+            call: {
+              instrument: { securityId: string };
+              quote: {
+                ltp: number | null;
+                lastTradeTime: string | null;
+                volume: number | null;
+                oi: number | null;
+              } | null;
             } | null;
-          } | null;
-          put: { instrument: { securityId: string } } | null;
-        }>;
-      };
-    }>(
-      t.graphqlUrl,
-      `query { optionChain(underlying: "NIFTY") { underlying expiry spot atmStrike
+            put: { instrument: { securityId: string } } | null;
+          }>;
+        };
+      }>(
+        t.graphqlUrl,
+        `query { optionChain(underlying: "NIFTY") { underlying expiry spot atmStrike
         strikes { strike call { instrument { securityId } quote { ltp lastTradeTime volume oi } } put { instrument { securityId } } } } }`,
-      {},
-      token,
+        {},
+        token,
+      );
+    // The ATM call must have traded since the boot: wait for its first trade in the app's store
+    // (F8 takes the first print as it comes), then ask again.
+    const first = await queryChain();
+    const firstChain = first.data!.optionChain;
+    const atmCallId = firstChain.strikes.find((s) => s.strike === firstChain.atmStrike)!.call!
+      .instrument.securityId;
+    const marketData = t.app.get(MarketDataService);
+    await until(
+      () => (marketData.record(ExchangeSegment.NSE_FNO, atmCallId)?.ltp ?? 0) > 0,
+      'the ATM call has a trade',
+      t.app.get(FeedPool).connections.map((c): [EventSource, string] => [c, 'packet']),
     );
+    const response = await queryChain();
     expect(response.errors).toBeUndefined();
     const chain = response.data!.optionChain;
     expect(chain.expiry).toBe(t.app.get(InstrumentsService).expiries('NIFTY')[0]);

@@ -399,13 +399,14 @@ describe('TickStore', () => {
       expect(ltp()).toBe(150);
     });
 
-    it('measures the first trade against the previous close; with neither, any price is taken', () => {
+    it("takes the day's first trade whatever the previous close, and measures the next against it", () => {
       const { store, ltp } = checked();
       store.apply(aPrevClose({ prevClose: 100 }));
-      expect(store.apply(aTicker({ ltp: 70, ltt: T0 }))).toBeNull();
-      expect(store.get(KEY)!.ltp).toBeNaN();
-      expect(store.apply(aTicker({ ltp: 71, ltt: T0 + 1 }))).not.toBeNull();
-      expect([ltp(), store.get(KEY)!.change]).toEqual([71, -29]);
+      const first = store.apply(aTicker({ ltp: 70, ltt: T0 }));
+      expect(first?.ltp).toBe(70);
+      expect([ltp(), store.get(KEY)!.change]).toEqual([70, -30]);
+      expect(store.apply(aTicker({ ltp: 100, ltt: T0 + 1 }))).toBeNull();
+      expect(ltp()).toBe(70);
       const other = store.apply(aTicker({ securityId: ID + 1, ltp: 5_000, ltt: T0 }));
       expect(other?.ltp).toBe(5_000);
     });

@@ -137,7 +137,7 @@ export interface TickChecks {
   maxFutureSeconds: number;
   /** An LTT more than this far behind the stored LTT is dropped as `ltt_too_old` (less: out of order). */
   maxBehindSeconds: number;
-  /** An LTP further than this fraction from the last good LTP (or the previous close) is a jump... */
+  /** An LTP further than this fraction from the last good LTP is a jump... */
   maxJumpRatio: number;
   /** ...held until a second packet within this fraction of the jumped price confirms it. */
   confirmRatio: number;
@@ -505,14 +505,17 @@ export class TickStore implements OnModuleDestroy {
   }
 
   /**
-   * The jump rule (docs/MARKET_DATA.md): a move beyond `maxJumpRatio` of the reference (last
-   * good LTP, else previous close) and beyond `jumpFloor` is held, not applied. The next packet
+   * The jump rule (docs/MARKET_DATA.md): a move beyond `maxJumpRatio` of the reference (the
+   * last good LTP) and beyond `jumpFloor` is held, not applied. The next packet
    * confirms it when its LTP is within `confirmRatio` (or the floor) of the held one and it is
    * not a repeat of it (same LTP and LTT); otherwise it becomes the held jump itself. A packet
    * back within the band of the reference is applied and forgets the held jump.
    */
   private heldAsJump(rec: TickRecord, rawLtp: number, ltt: number, checks: TickChecks): boolean {
-    const ref = rec.ltp > 0 ? rec.ltp : rec.prevClose;
+    // Tick to tick only (RELIABILITY F8: "in one tick"): the day's first print is measured
+    // against nothing, since options often open more than 20 % away from the previous close
+    // and an illiquid contract's confirming second print can be minutes away.
+    const ref = rec.ltp;
     if (!(ref > 0)) return false;
     const ltp = Math.round(rawLtp * rec.priceScale) / rec.priceScale;
     const move = Math.abs(ltp - ref);
