@@ -21,14 +21,14 @@ export class ExecutionResolver {
     private readonly events: EventEmitter2,
   ) {}
 
-  @Query(() => [TradeModel], { description: 'The caller s trades, newest first (1,000 at most).' })
+  @Query(() => [TradeModel], { description: "The caller's trades, newest first (1,000 at most)." })
   async trades(@CurrentUser() user: Principal): Promise<TradeModel[]> {
     return (await this.portfolio.trades(user.id)).map((t) => this.toTrade(t));
   }
 
   @Query(() => [PositionModel], {
     description:
-      'The caller s positions (every instrument and product traded, flat ones included), ' +
+      "The caller's positions (every instrument and product traded, flat ones included), " +
       'unrealised P&L at the live LTP.',
   })
   positions(@CurrentUser() user: Principal): PositionModel[] {
@@ -37,7 +37,7 @@ export class ExecutionResolver {
 
   @Subscription(() => PositionModel, {
     description:
-      'Changes of the caller s positions (only theirs): fills, and P&L as the LTP moves, at ' +
+      "Changes of the caller's positions (only theirs): fills, and P&L as the LTP moves, at " +
       'most every ~250 ms per position (latest wins).',
     resolve: (payload: { positionUpdates: PositionModel }) => payload.positionUpdates,
   })

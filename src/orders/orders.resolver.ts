@@ -59,12 +59,12 @@ export class OrdersResolver {
     return this.toModel(await this.service.cancel(user.id, id));
   }
 
-  @Query(() => [OrderModel], { description: 'The caller s orders, newest first (500 at most).' })
+  @Query(() => [OrderModel], { description: "The caller's orders, newest first (500 at most)." })
   async orders(@CurrentUser() user: Principal): Promise<OrderModel[]> {
     return (await this.service.list(user.id)).map((o) => this.toModel(o));
   }
 
-  @Query(() => OrderModel, { nullable: true, description: 'NOT_FOUND unless it is the caller s.' })
+  @Query(() => OrderModel, { nullable: true, description: "NOT_FOUND unless it is the caller's." })
   async order(@CurrentUser() user: Principal, @Args() { id }: OrderIdArgs): Promise<OrderModel> {
     return this.toModel(await this.service.get(user.id, id));
   }
@@ -81,7 +81,7 @@ export class OrdersResolver {
   }
 
   @Subscription(() => OrderModel, {
-    description: 'Every change of the caller s orders (only theirs).',
+    description: "Every change of the caller's orders (only theirs).",
     resolve(this: OrdersResolver, payload: { orderUpdates: OrderView }) {
       return this.toModel(payload.orderUpdates);
     },

@@ -21,7 +21,7 @@ export class WatchlistResolver {
     private readonly marketData: MarketDataService,
   ) {}
 
-  @Query(() => [WatchlistModel], { description: 'The caller s watchlists with live quotes.' })
+  @Query(() => [WatchlistModel], { description: "The caller's watchlists with live quotes." })
   async watchlists(@CurrentUser() user: Principal): Promise<WatchlistModel[]> {
     return (await this.watchlist.watchlists(user.id)).map((v) => this.toModel(v));
   }

@@ -3,7 +3,7 @@ import { GraphQLDateTime } from '../../common/scalars';
 import { InstrumentModel } from '../../instruments/models/instrument.model';
 import { OrderSideEnum, ProductTypeEnum } from '../../risk/models/order-enums';
 
-@ObjectType('Trade', { description: 'One exchange trade (fill) of one of the caller s orders.' })
+@ObjectType('Trade', { description: "One exchange trade (fill) of one of the caller's orders." })
 export class TradeModel {
   @Field(() => ID)
   id!: string;

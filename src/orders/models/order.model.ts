@@ -21,7 +21,7 @@ export class OrderModel {
   @Field(() => ID)
   id!: string;
 
-  @Field({ description: 'The caller s idempotency key.' })
+  @Field({ description: "The caller's idempotency key." })
   clientOrderId!: string;
 
   @Field(() => String, { nullable: true })
