@@ -20,7 +20,11 @@ const projects = [
   {
     ...base,
     displayName: 'unit',
-    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
+    testMatch: [
+      '<rootDir>/src/**/*.spec.ts',
+      '<rootDir>/libs/**/*.spec.ts',
+      '<rootDir>/eslint/**/*.spec.ts',
+    ],
   },
   { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
 ];

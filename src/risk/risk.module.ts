@@ -11,9 +11,12 @@ import { RiskEngine } from './risk-engine';
 import { RISK_OPTIONS, riskOptions } from './risk.options';
 import { RiskService } from './risk.service';
 
+/** The tables RMS owns: a harness that builds RiskService on its own database lists these. */
+export const RISK_ENTITIES = [RiskLimitsEntity, TradingStateEntity, FundsAccountEntity];
+
 /** RMS: the engine, limits, trading states and paper funds (no resolvers). */
 @Module({
-  imports: [TypeOrmModule.forFeature([RiskLimitsEntity, TradingStateEntity, FundsAccountEntity])],
+  imports: [TypeOrmModule.forFeature(RISK_ENTITIES)],
   providers: [
     { provide: RISK_OPTIONS, inject: [APP_CONFIG], useFactory: riskOptions },
     RiskEngine,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { FeedDisconnectCode } from '../../dhan/src/types';
+import { FeedDisconnectCode } from '@app/dhan/types';
 
 export interface AccountOptions {
   clientId: string;

@@ -1,4 +1,4 @@
-import { FeedResponseCode } from '../../dhan/src/types';
+import { FeedResponseCode } from '@app/dhan/types';
 import {
   FeedTestClient,
   connectFeed,

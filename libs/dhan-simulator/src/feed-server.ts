@@ -10,7 +10,7 @@ import {
   FeedMode,
   FeedRequestCode,
   FeedResponseCode,
-} from '../../dhan/src/types';
+} from '@app/dhan/types';
 import { Account, Accounts, SimulatorLogger, silentLogger } from './accounts';
 import {
   PACKET_SIZE,

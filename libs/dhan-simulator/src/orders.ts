@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { ExchangeSegment } from '../../dhan/src/types';
+import { ExchangeSegment } from '@app/dhan/types';
 import { istDate, istDateTime } from './calendar';
 import { apiErrors } from './errors';
 import { Clock, Market, roundTick } from './market';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { ExchangeSegment, FeedDisconnectCode } from '../../dhan/src/types';
+import { ExchangeSegment, FeedDisconnectCode } from '@app/dhan/types';
 import { Accounts, SimulatorLogger, silentLogger } from './accounts';
 import { istDateTime } from './calendar';
 import { SimApiError, apiErrors } from './errors';

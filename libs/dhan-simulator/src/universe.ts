@@ -4,7 +4,7 @@ import {
   OptionType,
   SEGMENT_CODE,
   instrumentKey,
-} from '../../dhan/src/types';
+} from '@app/dhan/types';
 import {
   THURSDAY,
   TUESDAY,

@@ -23,10 +23,8 @@ import { MetricsService } from '../../health/metrics.service';
 import { InstrumentsService } from '../../instruments/instruments.service';
 import { MarketDataService } from '../../market-data/market-data.service';
 import type { SubscriptionReference } from '../../market-data/subscription-registry';
-import { FundsAccountEntity } from '../../risk/entities/funds-account.entity';
-import { RiskLimitsEntity } from '../../risk/entities/risk-limits.entity';
-import { TradingStateEntity } from '../../risk/entities/trading-state.entity';
 import { RiskEngine } from '../../risk/risk-engine';
+import { RISK_ENTITIES } from '../../risk/risk.module';
 import { RISK_OPTIONS } from '../../risk/risk.options';
 import { RiskService } from '../../risk/risk.service';
 import { OrderStatus } from '../domain/order-state';
@@ -240,21 +238,9 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
           url: 'sqlite::memory:',
           sqlitePath: ':memory:',
         }),
-        entities: [
-          OrderEntity,
-          OrderEventEntity,
-          RiskLimitsEntity,
-          TradingStateEntity,
-          FundsAccountEntity,
-        ],
+        entities: [OrderEntity, OrderEventEntity, ...RISK_ENTITIES],
       }),
-      TypeOrmModule.forFeature([
-        OrderEntity,
-        OrderEventEntity,
-        RiskLimitsEntity,
-        TradingStateEntity,
-        FundsAccountEntity,
-      ]),
+      TypeOrmModule.forFeature([OrderEntity, OrderEventEntity, ...RISK_ENTITIES]),
     ],
     providers: [
       MetricsService,
