@@ -55,6 +55,10 @@ describe('market data faults (e2e, RELIABILITY F1/F2/F4/F7, S4)', () => {
           ...config,
           marketData: {
             dataStallMs: 1_500,
+            // A fixed 1 s reconnect delay (jitter off): a reconnect drawn near 0 ms could bring the
+            // first fresh tick within the same 100 ms flush as the stale mark, which conflation
+            // then hides from the client the test watches.
+            feedBackoff: { baseMs: 1_000, random: () => 1 },
             fanout: {
               highWaterBytes: 32 * 1024,
               lowWaterBytes: 8 * 1024,

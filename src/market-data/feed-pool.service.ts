@@ -83,6 +83,7 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
         name: `feed-${index}`,
         reuseObjects: true,
         dataStallMs: options.dataStallMs,
+        backoff: options.feedBackoff,
         isMarketOpen,
       });
       conn.on('packet', (p) => this.onPacket(p));

@@ -1,3 +1,4 @@
+import type { BackoffOptions } from '@app/dhan';
 import type { ResolvedAppConfig } from '../config/app-config';
 import type { RegistryLimits } from './subscription-registry';
 import type { TickFanoutOptions } from './tick-fanout';
@@ -12,6 +13,8 @@ export interface MarketDataOptions {
   staleAfterMs: number;
   /** Feed watchdog: silence on a subscribed connection during market hours forces a reconnect. */
   dataStallMs: number;
+  /** Reconnect backoff of the feed sockets (full jitter; libs/dhan defaults: 1 s doubling to 60 s). */
+  feedBackoff: BackoffOptions;
   /** Interval of `feedHealth` pushes (also pushed on change). */
   feedHealthIntervalMs: number;
   /** Plausibility checks of trade packets (RELIABILITY F8); `enabled: false` turns them off. */
@@ -31,6 +34,7 @@ export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
   fanout: {},
   staleAfterMs: 120_000,
   dataStallMs: 90_000,
+  feedBackoff: {},
   feedHealthIntervalMs: 5_000,
   tickChecks: { enabled: true, ...DEFAULT_TICK_CHECKS },
   tierB: {
@@ -95,6 +99,7 @@ export function marketDataOptions(
     },
     staleAfterMs: o.staleAfterMs ?? int(env, 'FEED_STALE_AFTER_MS') ?? d.staleAfterMs,
     dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
+    feedBackoff: { ...d.feedBackoff, ...o.feedBackoff },
     feedHealthIntervalMs: o.feedHealthIntervalMs ?? d.feedHealthIntervalMs,
     tickChecks: {
       ...d.tickChecks,
