@@ -10,9 +10,32 @@ import { RiskModule } from '../risk/risk.module';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
 import { ORDERS_OPTIONS, ordersOptions } from './orders.options';
+import { OrderAdmission } from './order-admission.service';
+import { OrderAmendment } from './order-amendment.service';
+import { OrderDispatch } from './order-dispatch.service';
+import { OrderPlacement } from './order-placement.service';
+import { OrderRecovery } from './order-recovery.service';
+import { OrderReferences } from './order-references';
+import { OrderRiskFacts } from './order-risk-facts';
+import { OrderScheduler } from './order-scheduler';
+import { OrderStore } from './order-store';
 import { OrdersService } from './orders.service';
 import { OrdersResolver } from './orders.resolver';
 import { EXECUTION_PORT, PORTFOLIO_VIEW } from './orders.tokens';
+
+/** The OMS's parts; OrdersService is the one the rest of the application uses. */
+export const OMS_PROVIDERS = [
+  OrderScheduler,
+  OrderReferences,
+  OrderStore,
+  OrderRiskFacts,
+  OrderAdmission,
+  OrderDispatch,
+  OrderPlacement,
+  OrderAmendment,
+  OrderRecovery,
+  OrdersService,
+];
 
 /** The OMS (no resolvers): orders, their state machine and event log, RMS calls. */
 @Module({
@@ -27,7 +50,7 @@ import { EXECUTION_PORT, PORTFOLIO_VIEW } from './orders.tokens';
     { provide: ORDERS_OPTIONS, inject: [APP_CONFIG], useFactory: ordersOptions },
     { provide: EXECUTION_PORT, useExisting: ExecutionService },
     { provide: PORTFOLIO_VIEW, useExisting: PortfolioService },
-    OrdersService,
+    ...OMS_PROVIDERS,
   ],
   exports: [OrdersService, RiskModule],
 })

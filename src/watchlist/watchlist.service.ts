@@ -3,8 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, In, QueryFailedError, type EntityManager, type Repository } from 'typeorm';
+import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { BadUserInputError, ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { KeyedSerialQueue } from '../common/keyed-serial-queue';
+import { isUniqueViolation } from '../database/unique-violation';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { WatchlistItemEntity } from './entities/watchlist-item.entity';
 import { WatchlistEntity } from './entities/watchlist.entity';
@@ -35,7 +37,8 @@ export interface InstrumentId {
  */
 @Injectable()
 export class WatchlistService {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** One user's watchlist changes run one at a time. */
+  private readonly queue = new KeyedSerialQueue();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -59,7 +62,7 @@ export class WatchlistService {
 
   createWatchlist(userId: string, rawName: string): Promise<WatchlistView> {
     const name = validName(rawName);
-    return this.serial(userId, async () => {
+    return this.queue.run(userId, async () => {
       const now = new Date();
       const list = await this.write(async (em) => {
         const repo = em.getRepository(WatchlistEntity);
@@ -89,7 +92,7 @@ export class WatchlistService {
 
   renameWatchlist(userId: string, id: string, rawName: string): Promise<WatchlistView> {
     const name = validName(rawName);
-    return this.serial(userId, async () => {
+    return this.queue.run(userId, async () => {
       await this.write(async (em) => {
         const repo = em.getRepository(WatchlistEntity);
         const list = await this.owned(repo, userId, id);
@@ -103,7 +106,7 @@ export class WatchlistService {
   }
 
   deleteWatchlist(userId: string, id: string): Promise<boolean> {
-    return this.serial(userId, async () => {
+    return this.queue.run(userId, async () => {
       const removed = await this.write(async (em) => {
         await this.owned(em.getRepository(WatchlistEntity), userId, id);
         const items = await em
@@ -124,7 +127,7 @@ export class WatchlistService {
     input: InstrumentId,
     includeOptionChain: boolean | null | undefined,
   ): Promise<WatchlistView> {
-    return this.serial(userId, async () => {
+    return this.queue.run(userId, async () => {
       const list = await this.owned(this.lists, userId, watchlistId);
       await this.instruments.ready();
       const instrument = this.instruments.get(input.segment, input.securityId);
@@ -198,7 +201,7 @@ export class WatchlistService {
     watchlistId: string,
     input: InstrumentId,
   ): Promise<WatchlistView> {
-    return this.serial(userId, async () => {
+    return this.queue.run(userId, async () => {
       const removed = await this.write(async (em) => {
         await this.owned(em.getRepository(WatchlistEntity), userId, watchlistId);
         const result = await em
@@ -254,7 +257,7 @@ export class WatchlistService {
     try {
       return await this.dataSource.transaction(work);
     } catch (e) {
-      if (e instanceof QueryFailedError && /unique/i.test(e.message)) {
+      if (isUniqueViolation(e)) {
         throw new ConflictError('The watchlist changed concurrently; retry');
       }
       throw e;
@@ -269,17 +272,6 @@ export class WatchlistService {
   ): void {
     const event: WatchlistChangedEvent = { change, userId, watchlistId, items };
     this.events.emit(WATCHLIST_CHANGED, event);
-  }
-
-  private serial<T>(userId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(userId) ?? Promise.resolve();
-    const run = previous.then(work, work);
-    const tail = run.catch(() => undefined);
-    this.queues.set(userId, tail);
-    void tail.then(() => {
-      if (this.queues.get(userId) === tail) this.queues.delete(userId);
-    });
-    return run;
   }
 }
 

@@ -33,6 +33,7 @@ import { OrderEntity } from '../entities/order.entity';
 import type { PlaceOrderCommand } from '../order-terms';
 import { ORDERS_UPDATED, type OrderUpdatedEvent } from '../orders.events';
 import { DEFAULT_ORDERS_OPTIONS, ORDERS_OPTIONS, type OrdersOptions } from '../orders.options';
+import { OMS_PROVIDERS } from '../orders.module';
 import { OrdersService } from '../orders.service';
 import {
   EXECUTION_PORT,
@@ -246,7 +247,7 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
       MetricsService,
       RiskEngine,
       RiskService,
-      OrdersService,
+      ...OMS_PROVIDERS,
       { provide: RISK_OPTIONS, useValue: { paperFundsRupees: 1_000_000 } },
       {
         provide: ORDERS_OPTIONS,

@@ -1,0 +1,165 @@
+import type { ExchangeSegment } from '@app/dhan/types';
+import { Injectable } from '@nestjs/common';
+import { ConflictError, DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { ExecutionRejectedError } from '../execution/execution.contract';
+import { InstrumentsService } from '../instruments/instruments.service';
+import { RiskService } from '../risk/risk.service';
+import { isTerminal, transition, type OrderStatus } from './domain/order-state';
+import { OrderDispatch } from './order-dispatch.service';
+import { OrderRiskFacts, riskOrder } from './order-risk-facts';
+import { brokerRefusal, istDate, parseState, termsOf, type PendingTerms } from './order-row';
+import { OrderScheduler } from './order-scheduler';
+import { OrderStore } from './order-store';
+import { validateTerms, type ModifyOrderCommand } from './order-terms';
+import { toOrderView, type OrderView } from './order-view';
+
+/** modifyOrder and cancelOrder, each on the order's queue. */
+@Injectable()
+export class OrderAmendment {
+  constructor(
+    private readonly store: OrderStore,
+    private readonly scheduler: OrderScheduler,
+    private readonly instruments: InstrumentsService,
+    private readonly risk: RiskService,
+    private readonly facts: OrderRiskFacts,
+    private readonly dispatch: OrderDispatch,
+  ) {}
+
+  /**
+   * Changes quantity, price, trigger, type or validity of a working order: RMS again (action
+   * MODIFY; a denial is BAD_USER_INPUT with `rejectionReason`, the order unchanged), then
+   * MODIFY_REQUESTED (at most 25 per order) and the broker's answer.
+   */
+  modify(userId: string, id: string, input: ModifyOrderCommand): Promise<OrderView> {
+    return this.scheduler.serial(id, async () => {
+      let row = await this.store.owned(userId, id);
+      const instrument = this.instruments.get(row.segment as ExchangeSegment, row.securityId);
+      const old = termsOf(row);
+      const orderType = input.orderType ?? old.orderType;
+      const keepsPrices = orderType === old.orderType;
+      const terms = validateTerms(
+        {
+          side: old.side,
+          productType: old.productType,
+          quantity: input.quantity ?? old.quantity,
+          orderType,
+          validity: input.validity ?? old.validity,
+          price: input.price !== undefined ? input.price : keepsPrices ? old.price : undefined,
+          triggerPrice:
+            input.triggerPrice !== undefined
+              ? input.triggerPrice
+              : keepsPrices
+                ? old.triggerPrice
+                : undefined,
+        },
+        instrument,
+        istDate(),
+      );
+      const state = parseState(row);
+      const check = transition(state, { type: 'MODIFY_REQUESTED', quantity: terms.quantity });
+      if (check.kind !== 'APPLIED') {
+        throw new ConflictError(
+          check.kind === 'ILLEGAL' ? `Cannot modify: ${check.illegal.reason}` : check.reason,
+        );
+      }
+      const heldBefore = this.risk.reservationOf(userId, id);
+      const verdict = await this.risk.check(
+        {
+          ...riskOrder(row, terms, 'MODIFY'),
+          previous: old,
+          filledQuantity: row.filledQuantity,
+        },
+        await this.facts.of(row, instrument),
+      );
+      if (!verdict.pass) {
+        throw new DomainError(
+          ErrorCode.BAD_USER_INPUT,
+          `Modification denied by risk checks (${verdict.code}): ${verdict.message}`,
+          { rejectionReason: verdict.code },
+        );
+      }
+      const pending: PendingTerms = {
+        orderType: terms.orderType,
+        validity: terms.validity,
+        price: terms.priceText,
+        triggerPrice: terms.triggerText,
+      };
+      row = (
+        await this.store.apply(
+          row,
+          { type: 'MODIFY_REQUESTED', quantity: terms.quantity },
+          'user',
+          { ...pending },
+          {
+            pendingTerms: JSON.stringify(pending),
+            reservedPaise: this.risk.reservationOf(userId, id),
+          },
+        )
+      ).row;
+      try {
+        await this.dispatch.modify(id, {
+          orderType: terms.orderType,
+          validity: terms.validity,
+          quantity: terms.quantity,
+          price: terms.price,
+          triggerPrice: terms.triggerPrice,
+        });
+      } catch (e) {
+        await this.risk.restoreReservation(userId, id, heldBefore);
+        const reason = e instanceof Error ? e.message : String(e);
+        await this.store.apply(
+          row,
+          { type: 'MODIFY_REJECTED', reason: reason.slice(0, 200) },
+          'broker',
+          undefined,
+          {
+            pendingTerms: null,
+            reservedPaise: heldBefore,
+          },
+        );
+        throw brokerRefusal('Modification', e);
+      }
+      row = await this.store.load(id);
+      const after = await this.store.apply(row, { type: 'MODIFY_ACKED' }, 'broker', undefined, {
+        orderType: pending.orderType,
+        validity: pending.validity,
+        price: pending.price,
+        triggerPrice: pending.triggerPrice,
+        pendingTerms: null,
+      });
+      return toOrderView(after.row);
+    });
+  }
+
+  /** Cancels a working order (RMS never blocks a cancel). CONFLICT when it cannot be cancelled. */
+  cancel(userId: string, id: string): Promise<OrderView> {
+    return this.scheduler.serial(id, async () => {
+      let row = await this.store.owned(userId, id);
+      const check = transition(parseState(row), { type: 'CANCEL_REQUESTED' });
+      if (check.kind === 'ILLEGAL') {
+        throw new ConflictError(`Cannot cancel: ${check.illegal.reason}`);
+      }
+      if (check.kind === 'IGNORED') return toOrderView(row);
+      row = (await this.store.apply(row, { type: 'CANCEL_REQUESTED' }, 'user')).row;
+      if (isTerminal(row.status as OrderStatus)) return toOrderView(row); // NEW: cancelled here
+      try {
+        await this.dispatch.cancel(id);
+      } catch (e) {
+        if (e instanceof ExecutionRejectedError) {
+          await this.store.apply(
+            row,
+            { type: 'CANCEL_REJECTED', reason: e.reason.slice(0, 200) },
+            'broker',
+          );
+          throw brokerRefusal('Cancel', e);
+        }
+        // Outcome unknown: the broker's updates or a lookup settle it.
+        this.dispatch.settleCancelLater(id);
+        return toOrderView(await this.store.load(id));
+      }
+      row = await this.store.load(id);
+      return toOrderView((await this.store.apply(row, { type: 'CANCEL_ACKED' }, 'broker')).row);
+    });
+  }
+}

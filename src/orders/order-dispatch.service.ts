@@ -1,0 +1,207 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  ExecutionAmbiguousError,
+  ExecutionRejectedError,
+  ExecutionUnavailableError,
+  type ExecutionModify,
+  type ExecutionOrder,
+  type ExecutionPort,
+} from '../execution/execution.contract';
+import { isTerminal, OrderStatus } from './domain/order-state';
+import type { OrderEntity } from './entities/order.entity';
+import { parseState } from './order-row';
+import { OrderScheduler } from './order-scheduler';
+import { OrderStore } from './order-store';
+import { backoffMs, ORDERS_OPTIONS, type OrdersOptions } from './orders.options';
+import { EXECUTION_PORT } from './orders.tokens';
+
+/**
+ * Everything the OMS asks of the broker (the ExecutionPort): sends written ahead (SENT before
+ * the call), retries of sends that never left, and resolution by lookup of every outcome the
+ * broker left ambiguous, never by a blind resend. Runs on the order's queue.
+ */
+@Injectable()
+export class OrderDispatch {
+  private readonly logger = new Logger(OrderDispatch.name);
+
+  constructor(
+    private readonly store: OrderStore,
+    private readonly scheduler: OrderScheduler,
+    @Inject(EXECUTION_PORT) private readonly port: ExecutionPort,
+    @Inject(ORDERS_OPTIONS) private readonly options: OrdersOptions,
+  ) {}
+
+  /** IN_FLIGHT -> SENT (written ahead) -> ExecutionPort.place -> its outcome. */
+  async send(orderId: string): Promise<void> {
+    let row = await this.store.load(orderId);
+    if (row.status !== OrderStatus.IN_FLIGHT || this.scheduler.closing) return;
+    const state = parseState(row);
+    if (state.sendAttempts >= this.options.maxSendAttempts) {
+      await this.store.apply(
+        row,
+        { type: 'BROKER_UPDATE', status: OrderStatus.REJECTED, reason: 'BROKER_UNAVAILABLE' },
+        'oms',
+        { attempts: state.sendAttempts },
+      );
+      return;
+    }
+    row = (await this.store.apply(row, { type: 'SENT' }, 'oms')).row;
+    try {
+      const ack = await this.port.place(executionOrder(row));
+      await this.store.apply(
+        row,
+        { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
+        'broker',
+      );
+    } catch (e) {
+      await this.onSendFailure(row, e);
+    }
+  }
+
+  modify(orderId: string, terms: ExecutionModify): Promise<void> {
+    return this.port.modify(orderId, terms);
+  }
+
+  cancel(orderId: string): Promise<void> {
+    return this.port.cancel(orderId);
+  }
+
+  /** Looks the order up by correlationId until the broker's answer settles it. */
+  resolveLater(orderId: string, attempt = 0, since = Date.now()): void {
+    const delay = backoffMs(attempt, this.options.lookupBaseMs, this.options.lookupCapMs);
+    this.scheduler.later(delay, orderId, () => this.resolveOnce(orderId, attempt, since));
+  }
+
+  /** A cancel whose outcome is unknown: the broker's final status, or the cancel refused. */
+  settleCancelLater(orderId: string, attempt = 0): void {
+    const delay = backoffMs(attempt, this.options.lookupBaseMs, this.options.lookupCapMs);
+    this.scheduler.later(delay, orderId, async () => {
+      const row = await this.store.load(orderId);
+      if (!parseState(row).pendingCancel) return;
+      try {
+        const found = await this.port.lookup(orderId);
+        if (found.found && isTerminal(found.status)) {
+          await this.store.apply(
+            row,
+            {
+              type: 'BROKER_UPDATE',
+              status: found.status,
+              quantity: found.quantity,
+              filledQuantity: found.filledQuantity,
+              averagePrice: found.averagePrice,
+            },
+            'lookup',
+          );
+        } else {
+          await this.store.apply(
+            row,
+            { type: 'CANCEL_REJECTED', reason: 'not cancelled' },
+            'lookup',
+          );
+        }
+      } catch {
+        this.settleCancelLater(orderId, attempt + 1);
+      }
+    });
+  }
+
+  private async onSendFailure(row: OrderEntity, e: unknown): Promise<void> {
+    if (e instanceof ExecutionRejectedError) {
+      await this.store.apply(
+        row,
+        { type: 'BROKER_UPDATE', status: OrderStatus.REJECTED, reason: e.reason.slice(0, 200) },
+        'broker',
+        { brokerCode: e.brokerCode ?? null },
+      );
+      return;
+    }
+    if (e instanceof ExecutionUnavailableError) {
+      const state = parseState(row);
+      const delay =
+        e.retryAfterMs ??
+        backoffMs(
+          state.sendAttempts - 1,
+          this.options.sendRetryBaseMs,
+          this.options.sendRetryCapMs,
+        );
+      this.logger.warn({ msg: 'broker unavailable, send retried later', orderId: row.id, delay });
+      this.scheduler.later(delay, row.id, () => this.send(row.id));
+      return;
+    }
+    // Ambiguous, or anything unexpected after the request may have left: resolve by lookup.
+    const cause = e instanceof ExecutionAmbiguousError ? e.causeDescription : String(e);
+    if (!(e instanceof ExecutionAmbiguousError)) {
+      this.logger.error({
+        msg: 'unexpected send failure, resolving by lookup',
+        orderId: row.id,
+        err: e,
+      });
+    }
+    await this.store.apply(row, { type: 'AMBIGUOUS', cause: cause.slice(0, 200) }, 'broker');
+    this.resolveLater(row.id);
+  }
+
+  /**
+   * One lookup of an UNKNOWN order by correlationId: found -> ACKNOWLEDGED and the broker's
+   * status; not found within the grace period -> look again; not found after it ->
+   * RESOLVED_NOT_FOUND and a resend with the same correlationId.
+   */
+  private async resolveOnce(orderId: string, attempt: number, since: number): Promise<void> {
+    let row = await this.store.load(orderId);
+    if (row.status !== OrderStatus.UNKNOWN) return;
+    let found;
+    try {
+      found = await this.port.lookup(orderId);
+    } catch (e) {
+      this.logger.warn({ msg: 'order lookup failed, retried', orderId, err: String(e) });
+      this.resolveLater(orderId, attempt + 1, since);
+      return;
+    }
+    if (found.found) {
+      row = (
+        await this.store.apply(
+          row,
+          { type: 'ACKNOWLEDGED', brokerOrderId: found.brokerOrderId },
+          'lookup',
+        )
+      ).row;
+      await this.store.apply(
+        row,
+        {
+          type: 'BROKER_UPDATE',
+          status: found.status,
+          brokerOrderId: found.brokerOrderId,
+          quantity: found.quantity,
+          filledQuantity: found.filledQuantity,
+          averagePrice: found.averagePrice,
+          reason: found.reason,
+        },
+        'lookup',
+      );
+      return;
+    }
+    if (Date.now() - since < this.options.notFoundGraceMs) {
+      this.resolveLater(orderId, attempt + 1, since);
+      return;
+    }
+    await this.store.apply(row, { type: 'RESOLVED_NOT_FOUND' }, 'lookup');
+    await this.send(orderId);
+  }
+}
+
+function executionOrder(row: OrderEntity): ExecutionOrder {
+  const state = parseState(row);
+  return {
+    orderId: row.id,
+    userId: row.userId,
+    segment: row.segment as ExecutionOrder['segment'],
+    securityId: row.securityId,
+    side: row.side as ExecutionOrder['side'],
+    quantity: state.quantity,
+    orderType: row.orderType as ExecutionOrder['orderType'],
+    productType: row.productType as ExecutionOrder['productType'],
+    validity: row.validity as ExecutionOrder['validity'],
+    price: row.price === null ? undefined : Number(row.price),
+    triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
+  };
+}

@@ -1,0 +1,68 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InstrumentsService } from '../instruments/instruments.service';
+import { OrderStatus } from './domain/order-state';
+import { OrderAdmission } from './order-admission.service';
+import { OrderDispatch } from './order-dispatch.service';
+import { OrderReferences } from './order-references';
+import { parseState } from './order-row';
+import { OrderScheduler } from './order-scheduler';
+import { OrderStore } from './order-store';
+
+/**
+ * At boot, every order a crash may have left mid-way is taken up again: NEW orders run RMS
+ * again, IN_FLIGHT orders never sent are sent, IN_FLIGHT orders that were sent and UNKNOWN
+ * orders are resolved by lookup (never resent blindly). Working orders get their references back.
+ */
+@Injectable()
+export class OrderRecovery {
+  private readonly logger = new Logger(OrderRecovery.name);
+
+  constructor(
+    private readonly store: OrderStore,
+    private readonly scheduler: OrderScheduler,
+    private readonly references: OrderReferences,
+    private readonly instruments: InstrumentsService,
+    private readonly admission: OrderAdmission,
+    private readonly dispatch: OrderDispatch,
+  ) {}
+
+  async recover(): Promise<void> {
+    const rows = await this.store.working();
+    if (rows.length === 0) return;
+    await this.instruments.ready();
+    this.logger.log({ msg: 'recovering working orders', count: rows.length });
+    for (const row of rows) {
+      this.references.hold(row);
+      const state = parseState(row);
+      switch (row.status as OrderStatus) {
+        case OrderStatus.NEW:
+          // Crashed before RMS: checked again now, then sent if approved.
+          void this.scheduler.serial(row.id, async () => {
+            await this.admission.admit(row.id);
+            await this.dispatch.send(row.id);
+          });
+          break;
+        case OrderStatus.IN_FLIGHT:
+          if (state.sendAttempts === 0) {
+            void this.scheduler.serial(row.id, () => this.dispatch.send(row.id));
+          } else {
+            // It may have reached the broker before the crash: resolve, never resend blindly.
+            void this.scheduler.serial(row.id, async () => {
+              await this.store.apply(
+                await this.store.load(row.id),
+                { type: 'AMBIGUOUS', cause: 'restart' },
+                'recovery',
+              );
+              this.dispatch.resolveLater(row.id);
+            });
+          }
+          break;
+        case OrderStatus.UNKNOWN:
+          this.dispatch.resolveLater(row.id);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { ConflictError, DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { ExecutionRejectedError } from '../execution/execution.contract';
+import type { OrderTerms } from '../risk/risk.types';
+import { OrderStatus, type OrderState } from './domain/order-state';
+import type { OrderEntity } from './entities/order.entity';
+import { priceText } from './order-terms';
+
+/** Statuses of an order the broker may still fill (or that may still reach it). */
+export const WORKING_STATUSES: readonly OrderStatus[] = [
+  OrderStatus.NEW,
+  OrderStatus.IN_FLIGHT,
+  OrderStatus.UNKNOWN,
+  OrderStatus.TRANSIT,
+  OrderStatus.PENDING,
+  OrderStatus.PART_TRADED,
+];
+
+/** The terms a pending modification asks for, kept on the row until the broker answers. */
+export interface PendingTerms {
+  orderType: string;
+  validity: string;
+  price: string | null;
+  triggerPrice: string | null;
+}
+
+const IST_DATE = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Kolkata',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
+
+/** Today's trading date in India (YYYY-MM-DD), against which expiries are checked. */
+export function istDate(epochMs: number = Date.now()): string {
+  return IST_DATE.format(epochMs);
+}
+
+export function parseState(row: OrderEntity): OrderState {
+  return JSON.parse(row.state) as OrderState;
+}
+
+export function termsOf(row: OrderEntity): OrderTerms {
+  return {
+    side: row.side as OrderTerms['side'],
+    quantity: row.quantity,
+    orderType: row.orderType as OrderTerms['orderType'],
+    productType: row.productType as OrderTerms['productType'],
+    validity: row.validity as OrderTerms['validity'],
+    price: row.price === null ? undefined : Number(row.price),
+    triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
+  };
+}
+
+/** The terms an idempotency key is bound to (as stored in the CREATED event). */
+export function creationTerms(
+  t: Pick<
+    OrderEntity,
+    | 'segment'
+    | 'securityId'
+    | 'side'
+    | 'quantity'
+    | 'orderType'
+    | 'productType'
+    | 'validity'
+    | 'price'
+    | 'triggerPrice'
+  >,
+): Record<string, unknown> {
+  return {
+    segment: t.segment,
+    securityId: t.securityId,
+    side: t.side,
+    quantity: t.quantity,
+    orderType: t.orderType,
+    productType: t.productType,
+    validity: t.validity,
+    price: t.price,
+    triggerPrice: t.triggerPrice,
+  };
+}
+
+/** Average price in rupees, to 1/10,000 rupee. */
+export function averageText(rupees: number): string {
+  return priceText(Math.round(rupees * 10_000));
+}
+
+/** What the user is told when the broker refused, or did not confirm, a modify or a cancel. */
+export function brokerRefusal(what: string, e: unknown): DomainError {
+  if (e instanceof ExecutionRejectedError) {
+    return new ConflictError(`${what} refused by the broker: ${e.reason}`);
+  }
+  return new DomainError(
+    ErrorCode.CONFLICT,
+    `${what} not confirmed by the broker; the order is unchanged, try again`,
+  );
+}
