@@ -1,13 +1,17 @@
 // Module boundaries, as the house rules state them: libraries never import the application or
 // the tests; a library reaches another library only through its `@app/<name>` alias; an
 // application module never reaches into another module's internals (its entities, test harness
-// or scenario specs). A short rule of our own: it needs only the import's resolved folder.
+// or scenario specs); the trading kernel (src/trading) stays framework-free and imports only
+// itself and the DhanHQ client. A short rule of our own: it needs only the import's resolved folder.
 import * as path from 'node:path';
 
 const LIB_ALIASES = [
   ['@app/dhan-simulator', 'libs/dhan-simulator/src'],
   ['@app/dhan', 'libs/dhan/src'],
 ];
+
+/** The framework-free kernel every module may use; it depends on nothing of the application. */
+const KERNEL = 'trading';
 
 /** Folders of a module that no other module may import from. */
 export const MODULE_INTERNALS = ['entities', '__tests__', 'scenarios'];
@@ -35,7 +39,13 @@ function areaOf(relative) {
   return undefined;
 }
 
-function violation(from, to, source) {
+function violation(from, to, source, spec) {
+  if (from.kind === 'module' && from.name === KERNEL && !spec && !source.startsWith('node:')) {
+    const allowed =
+      to?.kind === 'module' ? to.name === KERNEL : to?.kind === 'lib' && to.name === 'dhan';
+    return allowed ? undefined : 'kernelImports';
+  }
+  if (!to) return undefined;
   if (from.kind === 'lib') {
     if (to.kind === 'module' || to.kind === 'test') return 'libsImportApp';
     if (to.kind === 'lib' && to.name !== from.name && source.startsWith('.')) return 'libByPath';
@@ -64,6 +74,8 @@ export const moduleBoundariesRule = {
       libsImportApp: 'libs/{{lib}} must not import the application or the tests ({{source}}).',
       libByPath: 'Import a library through its @app alias, not by path ({{source}}).',
       appImportsTest: 'Application code must not import test code ({{source}}).',
+      kernelImports:
+        'src/trading is the framework-free kernel: it imports only itself and @app/dhan ({{source}}).',
       moduleInternals:
         "src/{{module}} must not reach into another module's internals ({{source}}): use its service or events.",
     },
@@ -78,7 +90,7 @@ export const moduleBoundariesRule = {
       const source = node.source.value;
       const target = resolveTarget(source, file, root);
       const to = target === undefined ? undefined : areaOf(target);
-      const messageId = to && violation(from, to, source);
+      const messageId = violation(from, to, source, file.endsWith('.spec.ts'));
       if (messageId) {
         context.report({
           node: node.source,

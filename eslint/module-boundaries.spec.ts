@@ -26,6 +26,7 @@ describe('eslint configuration: module boundaries', () => {
     libByPath: `libs/dhan-simulator/src/${tag}`,
     moduleInternals: `src/execution/${tag}`,
     appImportsTest: `src/orders/${tag}`,
+    kernelImportsFramework: `src/trading/${tag}`,
     allowed: `src/watchlist/${tag}`,
   };
   const sources: Record<string, string> = {
@@ -33,6 +34,8 @@ describe('eslint configuration: module boundaries', () => {
     libByPath: "export { ExchangeSegment } from '../../dhan/src/types';\n",
     moduleInternals: "export { OrderEntity } from '../orders/entities/order.entity';\n",
     appImportsTest: "export { createTestApp } from '../../test/utils/test-app';\n",
+    kernelImportsFramework:
+      "export { Injectable } from '@nestjs/common';\nexport { RiskService } from '../risk/risk.service';\nexport { ExchangeSegment } from '@app/dhan/types';\nexport { OrderStatus } from './order-status';\n",
     allowed:
       "export { RiskService } from '../risk/risk.service';\nexport { ExchangeSegment } from '@app/dhan/types';\n",
   };
@@ -84,6 +87,13 @@ describe('eslint configuration: module boundaries', () => {
   it('fails application code that imports test code', () => {
     expect(boundaryMessages('appImportsTest')).toEqual([
       expect.stringMatching(/must not import test code/),
+    ]);
+  });
+
+  it('fails the trading kernel when it imports a framework or an application module', () => {
+    expect(boundaryMessages('kernelImportsFramework')).toEqual([
+      expect.stringMatching(/framework-free kernel.*@nestjs\/common/),
+      expect.stringMatching(/framework-free kernel.*risk\.service/),
     ]);
   });
 

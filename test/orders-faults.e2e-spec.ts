@@ -12,7 +12,7 @@ import {
   type DhanEndpoints,
 } from '../src/dhan/dhan-endpoints';
 import { ExecutionService } from '../src/execution/execution.service';
-import { OrderStatus } from '../src/orders/domain/order-state';
+import { OrderStatus } from '../src/trading/order-status';
 import { ORDERS_UPDATED, type OrderUpdatedEvent } from '../src/orders/orders.events';
 import { OrdersService } from '../src/orders/orders.service';
 import { until } from './dhan/helpers';

@@ -1,6 +1,7 @@
 import type { ExchangeSegment } from '@app/dhan/types';
-import type { BrokerStatus, OrderEvent } from '../orders/domain/order-state';
-import type { OrderSide, OrderType, ProductType, Validity } from '../risk/risk.types';
+import type { BrokerStatus } from '../trading/order-status';
+import type { OrderEvent } from '../trading/order-events';
+import type { OrderSide, OrderType, ProductType, Validity } from '../trading/order-vocabulary';
 
 /**
  * The boundary between the OMS (orders module) and the EMS (execution module).

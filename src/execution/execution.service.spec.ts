@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../database/migrations';
 import type { MarketDataService } from '../market-data/market-data.service';
 import type { TickRecord } from '../market-data/tick-store';
-import { OrderStatus } from '../orders/domain/order-state';
+import { OrderStatus } from '../trading/order-status';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
 import { TradeEntity } from './entities/trade.entity';
 import {

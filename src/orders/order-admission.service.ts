@@ -2,7 +2,7 @@ import type { ExchangeSegment } from '@app/dhan/types';
 import { Injectable } from '@nestjs/common';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { RiskService } from '../risk/risk.service';
-import { OrderStatus } from './domain/order-state';
+import { OrderStatus } from '../trading/order-status';
 import { OrderReferences } from './order-references';
 import { OrderRiskFacts, riskOrder } from './order-risk-facts';
 import { termsOf } from './order-row';

@@ -5,10 +5,12 @@ import { ErrorCode } from '../common/errors/error-code';
 import { ExecutionRejectedError } from '../execution/execution.contract';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { RiskService } from '../risk/risk.service';
-import { isTerminal, transition, type OrderStatus } from './domain/order-state';
+import { isTerminal, type OrderStatus } from '../trading/order-status';
+import { transition } from './domain/order-state';
 import { OrderDispatch } from './order-dispatch.service';
 import { OrderRiskFacts, riskOrder } from './order-risk-facts';
-import { brokerRefusal, istDate, parseState, termsOf, type PendingTerms } from './order-row';
+import { brokerRefusal, parseState, termsOf, type PendingTerms } from './order-row';
+import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
 import { validateTerms, type ModifyOrderCommand } from './order-terms';
@@ -54,7 +56,7 @@ export class OrderAmendment {
                 : undefined,
         },
         instrument,
-        istDate(),
+        istDate(Date.now()),
       );
       const state = parseState(row);
       const check = transition(state, { type: 'MODIFY_REQUESTED', quantity: terms.quantity });

@@ -7,7 +7,7 @@ import {
   type ExecutionOrder,
   type ExecutionPort,
 } from '../execution/execution.contract';
-import { isTerminal, OrderStatus } from './domain/order-state';
+import { isTerminal, OrderStatus } from '../trading/order-status';
 import type { OrderEntity } from './entities/order.entity';
 import { parseState } from './order-row';
 import { OrderScheduler } from './order-scheduler';

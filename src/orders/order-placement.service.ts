@@ -6,7 +6,8 @@ import { newOrderState } from './domain/order-state';
 import type { OrderEntity } from './entities/order.entity';
 import { OrderAdmission } from './order-admission.service';
 import { OrderDispatch } from './order-dispatch.service';
-import { creationTerms, istDate } from './order-row';
+import { creationTerms } from './order-row';
+import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
 import {
@@ -47,7 +48,7 @@ export class OrderPlacement {
     }
     await this.instruments.ready();
     const instrument = this.instruments.get(input.segment, input.securityId);
-    const terms = validateTerms(input, instrument, istDate());
+    const terms = validateTerms(input, instrument, istDate(Date.now()));
     const key = `${userId}\u0000${input.clientOrderId}`;
     let run = this.placing.get(key);
     const first = run === undefined;

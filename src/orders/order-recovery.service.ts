@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InstrumentsService } from '../instruments/instruments.service';
-import { OrderStatus } from './domain/order-state';
+import { OrderStatus } from '../trading/order-status';
 import { OrderAdmission } from './order-admission.service';
 import { OrderDispatch } from './order-dispatch.service';
 import { OrderReferences } from './order-references';

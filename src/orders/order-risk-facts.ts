@@ -1,7 +1,7 @@
 import type { ExchangeSegment, Instrument } from '@app/dhan/types';
 import { Inject, Injectable } from '@nestjs/common';
 import { MarketDataService } from '../market-data/market-data.service';
-import { rupeesToUnits } from '../risk/price-units';
+import { rupeesToUnits } from '../trading/price-units';
 import type { RiskCheckParts } from '../risk/risk.service';
 import type { MarketSnapshot, OrderTerms, RiskAction, RiskOrder } from '../risk/risk.types';
 import type { OrderEntity } from './entities/order.entity';

@@ -2,7 +2,8 @@ import { ConflictError, DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { ExecutionRejectedError } from '../execution/execution.contract';
 import type { OrderTerms } from '../risk/risk.types';
-import { OrderStatus, type OrderState } from './domain/order-state';
+import { OrderStatus } from '../trading/order-status';
+import { type OrderState } from './domain/order-state';
 import type { OrderEntity } from './entities/order.entity';
 import { priceText } from './order-terms';
 
@@ -22,18 +23,6 @@ export interface PendingTerms {
   validity: string;
   price: string | null;
   triggerPrice: string | null;
-}
-
-const IST_DATE = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Asia/Kolkata',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
-
-/** Today's trading date in India (YYYY-MM-DD), against which expiries are checked. */
-export function istDate(epochMs: number = Date.now()): string {
-  return IST_DATE.format(epochMs);
 }
 
 export function parseState(row: OrderEntity): OrderState {

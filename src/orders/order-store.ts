@@ -7,13 +7,9 @@ import { NotFoundError } from '../common/errors/domain-error';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
 import { RiskService } from '../risk/risk.service';
-import {
-  averagePrice,
-  isTerminal,
-  OrderStatus,
-  transition,
-  type OrderEvent,
-} from './domain/order-state';
+import { averagePrice, transition } from './domain/order-state';
+import { isTerminal, OrderStatus } from '../trading/order-status';
+import { type OrderEvent } from '../trading/order-events';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
 import { OrderReferences } from './order-references';

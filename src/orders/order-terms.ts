@@ -1,26 +1,19 @@
 import type { ExchangeSegment, Instrument } from '@app/dhan/types';
 import { BadUserInputError } from '../common/errors/domain-error';
-import { rupeesToUnits, tickSizeToUnits, UNITS_PER_RUPEE } from '../risk/price-units';
+import { rupeesToUnits, tickSizeToUnits, UNITS_PER_RUPEE } from '../trading/price-units';
 import { SEGMENT_PRODUCTS } from '../risk/risk-checks';
 import { instrumentKind } from '../risk/risk-order-facts';
-import type { OrderSide, OrderTerms, OrderType, ProductType, Validity } from '../risk/risk.types';
-
-export const ORDER_SIDES: readonly OrderSide[] = ['BUY', 'SELL'];
-export const ORDER_TYPES: readonly OrderType[] = [
-  'LIMIT',
-  'MARKET',
-  'STOP_LOSS',
-  'STOP_LOSS_MARKET',
-];
-export const PRODUCT_TYPES: readonly ProductType[] = [
-  'CNC',
-  'INTRADAY',
-  'MARGIN',
-  'MTF',
-  'CO',
-  'BO',
-];
-export const VALIDITIES: readonly Validity[] = ['DAY', 'IOC'];
+import {
+  ORDER_SIDES,
+  ORDER_TYPES,
+  PRODUCT_TYPES,
+  VALIDITIES,
+  type OrderSide,
+  type OrderType,
+  type ProductType,
+  type Validity,
+} from '../trading/order-vocabulary';
+import type { OrderTerms } from '../risk/risk.types';
 
 /** `clientOrderId`: the caller's idempotency key. */
 export const CLIENT_ORDER_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;

@@ -1,6 +1,6 @@
 import type { ExchangeSegment } from '@app/dhan/types';
-import type { OrderStatus } from './domain/order-state';
-import type { OrderSide, OrderType, ProductType, Validity } from '../risk/risk.types';
+import type { OrderStatus } from '../trading/order-status';
+import type { OrderSide, OrderType, ProductType, Validity } from '../trading/order-vocabulary';
 import type { OrderEntity } from './entities/order.entity';
 
 /** An order as the API shows it (prices in rupees). */

@@ -11,7 +11,7 @@ import {
   eventually,
   type Harness,
 } from './__tests__/harness';
-import { OrderStatus } from './domain/order-state';
+import { OrderStatus } from '../trading/order-status';
 
 const USER = '00000000-0000-4000-8000-000000000001';
 const OTHER = '00000000-0000-4000-8000-000000000002';

@@ -1,5 +1,5 @@
 import type { ExchangeSegment } from '@app/dhan/types';
-import type { ProductType } from '../risk/risk.types';
+import type { ProductType } from '../trading/order-vocabulary';
 
 /**
  * DI token of the ExecutionPort (src/execution/execution.contract.ts) the OMS calls. Bound to

@@ -1,16 +1,16 @@
 import { ExchangeSegment } from '@app/dhan/types';
-import { rupeesToUnits, tickSizeToUnits } from './price-units';
+import { rupeesToUnits, tickSizeToUnits } from '../trading/price-units';
 import { RiskOrderFacts } from './risk-order-facts';
 import {
   CheckResult,
   PASS,
-  ProductType,
   RiskContext,
   RiskDenialCode as Code,
   RiskOrder,
   TradingState,
   deny,
 } from './risk.types';
+import { ProductType } from '../trading/order-vocabulary';
 
 /** What every check reads. The checks are pure: they only compare, never mutate. */
 export interface CheckInput {

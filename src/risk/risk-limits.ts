@@ -1,4 +1,4 @@
-import { ProductType } from './risk.types';
+import { ProductType } from '../trading/order-vocabulary';
 
 export type FreezePolicy = 'SLICE' | 'DENY';
 

@@ -1,5 +1,5 @@
 import { ExchangeSegment, Instrument } from '@app/dhan/types';
-import { applyBps, orderValuePaise, rupeesToUnits } from './price-units';
+import { applyBps, orderValuePaise, rupeesToUnits } from '../trading/price-units';
 import { MarginRules, RiskLimits } from './risk-limits';
 import { OrderTerms, PositionSnapshot, RiskContext, RiskOrder } from './risk.types';
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { BadUserInputError } from '../common/errors/domain-error';
+import { istDate } from '../trading/ist-date';
 import { FundsAccountEntity } from './entities/funds-account.entity';
 import { RiskLimitsEntity } from './entities/risk-limits.entity';
 import { TradingStateEntity } from './entities/trading-state.entity';
@@ -44,13 +45,6 @@ export type ReservationSource = (
 
 const GLOBAL_ID = 'GLOBAL';
 const DEFAULT_LIMITS_ID = 'DEFAULT';
-
-const IST_DATE = new Intl.DateTimeFormat('en-CA', {
-  timeZone: 'Asia/Kolkata',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
 
 /**
  * RMS around the pure RiskEngine: per-user limits and trading states (database, cached here),
@@ -97,7 +91,7 @@ export class RiskService {
     ]);
     const verdict = this.engine.check(order, {
       now,
-      today: IST_DATE.format(now),
+      today: istDate(now),
       globalState,
       userState,
       limits,

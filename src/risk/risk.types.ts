@@ -1,4 +1,5 @@
 import { Instrument } from '@app/dhan/types';
+import type { OrderSide, OrderType, ProductType, Validity } from '../trading/order-vocabulary';
 import type { FundsLedger } from './funds-ledger';
 import type { RiskLimits } from './risk-limits';
 
@@ -10,12 +11,6 @@ export enum TradingState {
   /** New orders and modifications are denied; cancels still pass. */
   HALTED = 'HALTED',
 }
-
-/** DhanHQ enum values (DESIGN.md section 4, DHAN.md 4.2). */
-export type OrderSide = 'BUY' | 'SELL';
-export type OrderType = 'LIMIT' | 'MARKET' | 'STOP_LOSS' | 'STOP_LOSS_MARKET';
-export type ProductType = 'CNC' | 'INTRADAY' | 'MARGIN' | 'MTF' | 'CO' | 'BO';
-export type Validity = 'DAY' | 'IOC';
 
 /** Reason codes stored as the order's `rejectionReason` when RMS denies it. */
 export enum RiskDenialCode {

@@ -1,5 +1,5 @@
 import { ExchangeSegment } from '@app/dhan/types';
-import { rupeesToUnits } from '../../risk/price-units';
+import { rupeesToUnits } from '../../trading/price-units';
 
 /**
  * Net positions per (user, instrument, product), the way Indian brokers report them.

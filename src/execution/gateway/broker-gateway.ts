@@ -1,4 +1,4 @@
-import type { BrokerStatus } from '../../orders/domain/order-state';
+import type { BrokerStatus } from '../../trading/order-status';
 import type { ExecutionAck, ExecutionModify, ExecutionOrder } from '../execution.contract';
 
 /** DI token of the gateway chosen at boot (DhanHQ or paper). */

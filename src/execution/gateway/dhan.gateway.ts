@@ -7,7 +7,7 @@ import {
 } from '@app/dhan';
 import { Logger } from '@nestjs/common';
 import type { DhanEndpoints } from '../../dhan/dhan-endpoints';
-import { parseBrokerStatus, OrderStatus } from '../../orders/domain/order-state';
+import { parseBrokerStatus, OrderStatus } from '../../trading/order-status';
 import type { ExecutionAck, ExecutionModify, ExecutionOrder } from '../execution.contract';
 import type {
   BrokerGateway,

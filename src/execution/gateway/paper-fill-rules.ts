@@ -1,4 +1,4 @@
-import type { OrderSide, OrderType, Validity } from '../../risk/risk.types';
+import type { OrderSide, OrderType, Validity } from '../../trading/order-vocabulary';
 
 /** The market as the paper engine sees it: LTP and, when the feed gives depth, the touch. */
 export interface PaperQuote {

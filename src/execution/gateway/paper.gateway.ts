@@ -4,8 +4,8 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { MarketDataService } from '../../market-data/market-data.service';
 import { ReferenceKind, type SubscriptionReference } from '../../market-data/subscription-registry';
-import { OrderStatus, type BrokerStatus } from '../../orders/domain/order-state';
-import { rupeesToUnits } from '../../risk/price-units';
+import { OrderStatus, type BrokerStatus } from '../../trading/order-status';
+import { rupeesToUnits } from '../../trading/price-units';
 import {
   ExecutionRejectedError,
   type ExecutionAck,

@@ -1,7 +1,7 @@
 import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { GraphQLDateTime } from '../../common/scalars';
 import { InstrumentModel } from '../../instruments/models/instrument.model';
-import { OrderSideEnum, ProductTypeEnum } from '../../risk/models/order-enums';
+import { OrderSideEnum, ProductTypeEnum } from '../../common/graphql/order-enums';
 
 @ObjectType('Trade', { description: "One exchange trade (fill) of one of the caller's orders." })
 export class TradeModel {

@@ -27,7 +27,7 @@ import { RiskEngine } from '../../risk/risk-engine';
 import { RISK_ENTITIES } from '../../risk/risk.module';
 import { RISK_OPTIONS } from '../../risk/risk.options';
 import { RiskService } from '../../risk/risk.service';
-import { OrderStatus } from '../domain/order-state';
+import { OrderStatus } from '../../trading/order-status';
 import { OrderEventEntity } from '../entities/order-event.entity';
 import { OrderEntity } from '../entities/order.entity';
 import type { PlaceOrderCommand } from '../order-terms';

@@ -1,14 +1,13 @@
 import fc from 'fast-check';
+import { BrokerStatus, OrderStatus } from '../../trading/order-status';
 import {
-  BrokerStatus,
   MAX_MODIFICATIONS,
-  OrderEvent,
   OrderState,
-  OrderStatus,
   STATUS_EDGES,
   newOrderState,
   transition,
 } from './order-state';
+import { OrderEvent } from '../../trading/order-events';
 
 const brokerStatus: fc.Arbitrary<BrokerStatus> = fc.constantFrom(
   OrderStatus.TRANSIT,

@@ -1,12 +1,6 @@
 import { anOrderState, afterEvents } from './__tests__/factories';
-import {
-  MAX_MODIFICATIONS,
-  OrderStatus,
-  averagePrice,
-  newOrderState,
-  parseBrokerStatus,
-  transition,
-} from './order-state';
+import { MAX_MODIFICATIONS, averagePrice, newOrderState, transition } from './order-state';
+import { OrderStatus, parseBrokerStatus } from '../../trading/order-status';
 
 describe('order state machine', () => {
   it('walks place -> risk approved -> sent -> TRANSIT -> PENDING -> PART_TRADED -> TRADED', () => {

@@ -1,67 +1,8 @@
-import { rupeesToUnits } from '../../risk/price-units';
-
-/**
- * Order lifecycle. Local states come first: NEW (stored, not yet risk-checked), IN_FLIGHT
- * (risk-approved and possibly sent, no broker acknowledgement yet) and UNKNOWN (the send had an
- * ambiguous outcome and is being resolved by correlationId). The rest are DhanHQ's statuses
- * (DHAN.md 4.6). A risk denial is stored as REJECTED with the denial code as rejectionReason.
- */
-export enum OrderStatus {
-  NEW = 'NEW',
-  IN_FLIGHT = 'IN_FLIGHT',
-  UNKNOWN = 'UNKNOWN',
-  TRANSIT = 'TRANSIT',
-  PENDING = 'PENDING',
-  PART_TRADED = 'PART_TRADED',
-  TRADED = 'TRADED',
-  CANCELLED = 'CANCELLED',
-  REJECTED = 'REJECTED',
-  EXPIRED = 'EXPIRED',
-}
-
-/** Statuses the broker reports. */
-export type BrokerStatus =
-  | OrderStatus.TRANSIT
-  | OrderStatus.PENDING
-  | OrderStatus.PART_TRADED
-  | OrderStatus.TRADED
-  | OrderStatus.CANCELLED
-  | OrderStatus.REJECTED
-  | OrderStatus.EXPIRED;
-
-export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set([
-  OrderStatus.TRADED,
-  OrderStatus.CANCELLED,
-  OrderStatus.REJECTED,
-  OrderStatus.EXPIRED,
-]);
+import { rupeesToUnits } from '../../trading/price-units';
+import type { OrderEvent, OrderEventType } from '../../trading/order-events';
+import { isTerminal, OrderStatus } from '../../trading/order-status';
 
 export const MAX_MODIFICATIONS = 25;
-
-const BROKER_STATUS_NAMES: Readonly<Record<string, BrokerStatus>> = {
-  TRANSIT: OrderStatus.TRANSIT,
-  PENDING: OrderStatus.PENDING,
-  PART_TRADED: OrderStatus.PART_TRADED,
-  PARTTRADED: OrderStatus.PART_TRADED,
-  TRADED: OrderStatus.TRADED,
-  CANCELLED: OrderStatus.CANCELLED,
-  REJECTED: OrderStatus.REJECTED,
-  EXPIRED: OrderStatus.EXPIRED,
-  // Super-order and forever-order statuses (DHAN.md 4.6) seen on plain orders' books:
-  // TRIGGERED (an SL leg fired) is still working; CONFIRM is an accepted forever order waiting;
-  // CLOSED means the entry leg traded and its exit legs were placed.
-  TRIGGERED: OrderStatus.PENDING,
-  CONFIRM: OrderStatus.PENDING,
-  CLOSED: OrderStatus.TRADED,
-};
-
-/**
- * A broker status string (REST upper case, order-update socket Title-case, DHAN.md 12.3) as a
- * BrokerStatus; `undefined` when unknown.
- */
-export function parseBrokerStatus(raw: string): BrokerStatus | undefined {
-  return BROKER_STATUS_NAMES[raw.trim().toUpperCase().replace(/[\s-]/g, '_')];
-}
 
 /**
  * Status changes the machine may make (a status may also stay the same while quantities move).
@@ -149,33 +90,6 @@ export interface OrderState {
   readonly sendAttempts: number;
 }
 
-export type OrderEvent =
-  | { type: 'RISK_APPROVED' }
-  | { type: 'RISK_DENIED'; code: string }
-  | { type: 'SENT' }
-  | { type: 'ACKNOWLEDGED'; brokerOrderId: string; status?: BrokerStatus }
-  | {
-      type: 'BROKER_UPDATE';
-      status: BrokerStatus;
-      filledQuantity?: number;
-      averagePrice?: number;
-      /** The broker's total quantity, when it reports one. */
-      quantity?: number;
-      brokerOrderId?: string;
-      reason?: string;
-    }
-  | { type: 'FILL'; tradeId: string; quantity: number; price: number; brokerStatus?: BrokerStatus }
-  | { type: 'AMBIGUOUS'; cause: string }
-  | { type: 'RESOLVED_NOT_FOUND' }
-  | { type: 'MODIFY_REQUESTED'; quantity: number }
-  | { type: 'MODIFY_ACKED' }
-  | { type: 'MODIFY_REJECTED'; reason: string }
-  | { type: 'CANCEL_REQUESTED' }
-  | { type: 'CANCEL_ACKED' }
-  | { type: 'CANCEL_REJECTED'; reason: string };
-
-export type OrderEventType = OrderEvent['type'];
-
 /** A transition the machine refuses: to be logged and alerted, never applied. */
 export interface IllegalTransition {
   readonly from: OrderStatus;
@@ -210,10 +124,6 @@ export function averagePrice(state: OrderState): number | undefined {
     return state.tradedValueUnits / state.tradedQuantity / 10_000;
   }
   return state.brokerAveragePrice;
-}
-
-export function isTerminal(status: OrderStatus): boolean {
-  return TERMINAL_STATUSES.has(status);
 }
 
 /**

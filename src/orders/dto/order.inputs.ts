@@ -15,7 +15,7 @@ import {
   OrderTypeEnum,
   ProductTypeEnum,
   ValidityEnum,
-} from '../../risk/models/order-enums';
+} from '../../common/graphql/order-enums';
 
 @InputType('PlaceOrderInput')
 export class PlaceOrderInput {

@@ -6,8 +6,8 @@ import {
   OrderTypeEnum,
   ProductTypeEnum,
   ValidityEnum,
-} from '../../risk/models/order-enums';
-import { OrderStatus } from '../domain/order-state';
+} from '../../common/graphql/order-enums';
+import { OrderStatus } from '../../trading/order-status';
 
 registerEnumType(OrderStatus, {
   name: 'OrderStatus',

@@ -2,7 +2,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { ErrorCode } from '../../common/errors/error-code';
 import { RiskDenialCode, TradingState } from '../../risk/risk.types';
 import { aPlaceOrder, createHarness, type Harness } from '../__tests__/harness';
-import { OrderStatus } from '../domain/order-state';
+import { OrderStatus } from '../../trading/order-status';
 
 const USER = '00000000-0000-4000-8000-00000000000a';
 

@@ -1,6 +1,6 @@
 import { RiskDenialCode, TradingState } from '../../risk/risk.types';
 import { RELIANCE, aPlaceOrder, createHarness, type Harness } from '../__tests__/harness';
-import { OrderStatus } from '../domain/order-state';
+import { OrderStatus } from '../../trading/order-status';
 
 const USER = '00000000-0000-4000-8000-00000000000b';
 

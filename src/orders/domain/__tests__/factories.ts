@@ -1,11 +1,6 @@
-import {
-  OrderEvent,
-  OrderState,
-  OrderStatus,
-  TransitionResult,
-  newOrderState,
-  transition,
-} from '../order-state';
+import { OrderEvent } from '../../../trading/order-events';
+import { OrderState, TransitionResult, newOrderState, transition } from '../order-state';
+import { OrderStatus } from '../../../trading/order-status';
 
 /** Applies events in order, failing loudly if any is not applied. */
 export function afterEvents(state: OrderState, events: readonly OrderEvent[]): OrderState {

@@ -1,8 +1,8 @@
 import { registerEnumType } from '@nestjs/graphql';
 
 /**
- * DhanHQ's order enums as GraphQL types (DESIGN.md section 4). Here, in risk, because both the
- * OMS (orders) and the EMS (trades, positions) use them and execution never imports orders.
+ * DhanHQ's order words (src/trading/order-vocabulary.ts) as GraphQL enums, shared by the OMS
+ * (orders) and the EMS (trades, positions).
  */
 export enum OrderSideEnum {
   BUY = 'BUY',

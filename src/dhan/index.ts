@@ -1,2 +1,0 @@
-export * from './dhan-endpoints';
-export * from './dhan.module';
