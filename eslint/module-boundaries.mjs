@@ -15,6 +15,8 @@ const KERNEL = 'trading';
 
 /** Folders of a module that no other module may import from. */
 export const MODULE_INTERNALS = ['entities', '__tests__', 'scenarios'];
+/** Test code may share another module's test factories, never its entities. */
+const TEST_CODE_INTERNALS = ['entities'];
 
 function resolveTarget(source, fromFile, root) {
   if (source.startsWith('.'))
@@ -39,7 +41,7 @@ function areaOf(relative) {
   return undefined;
 }
 
-function violation(from, to, source, spec) {
+function violation(from, to, source, spec, testCode) {
   if (from.kind === 'module' && from.name === KERNEL && !spec && !source.startsWith('node:')) {
     const allowed =
       to?.kind === 'module' ? to.name === KERNEL : to?.kind === 'lib' && to.name === 'dhan';
@@ -57,7 +59,7 @@ function violation(from, to, source, spec) {
     if (
       to.kind === 'module' &&
       to.name !== from.name &&
-      to.rest.some((p) => MODULE_INTERNALS.includes(p))
+      to.rest.some((p) => (testCode ? TEST_CODE_INTERNALS : MODULE_INTERNALS).includes(p))
     ) {
       return 'moduleInternals';
     }
@@ -90,7 +92,9 @@ export const moduleBoundariesRule = {
       const source = node.source.value;
       const target = resolveTarget(source, file, root);
       const to = target === undefined ? undefined : areaOf(target);
-      const messageId = violation(from, to, source, file.endsWith('.spec.ts'));
+      const spec = file.endsWith('.spec.ts');
+      const testCode = spec || file.split(path.sep).includes('__tests__');
+      const messageId = violation(from, to, source, spec, testCode);
       if (messageId) {
         context.report({
           node: node.source,

@@ -11,7 +11,7 @@ import { DayCycleRunEntity } from '../src/scheduler/entities/day-cycle-run.entit
 import { WatchlistTierAListener } from '../src/watchlist/watchlist-tier-a.listener';
 import { gql, login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
-import { ist } from '../src/scheduler/calendar/__tests__/calendar.factory';
+import { ist } from '../src/calendar/__tests__/calendar.factory';
 
 const CREATE_USER = `mutation U($input: CreateUserInput!) { createUser(input: $input) { id } }`;
 const CREATE = `mutation C($name: String!) { createWatchlist(name: $name) { id } }`;

@@ -18,7 +18,7 @@ import { Counter, Gauge } from 'prom-client';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
 import { MetricsService } from '../health/metrics.service';
 import { ReadinessRegistry } from '../health/readiness.registry';
-import { MarketCalendar } from '../scheduler/calendar/market-calendar';
+import { MarketCalendar } from '../calendar/market-calendar';
 import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
 import {
   DEFAULT_REGISTRY_LIMITS,

@@ -3,7 +3,7 @@ import { AdminModule } from '../admin/admin.module';
 import { APP_CONFIG } from '../config/app-config';
 import { HealthModule } from '../health/health.module';
 import { InstrumentsModule } from '../instruments/instruments.module';
-import { CalendarModule } from '../scheduler/calendar/calendar.module';
+import { CalendarModule } from '../calendar/calendar.module';
 import { FeedPool } from './feed-pool.service';
 import { MarketDataAdminResolver } from './market-data-admin.resolver';
 import {

@@ -9,7 +9,7 @@ import {
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { INSTRUMENTS_RELOADED } from '../instruments/instruments.events';
 import { InstrumentsService } from '../instruments/instruments.service';
-import { MarketCalendar } from '../scheduler/calendar/market-calendar';
+import { MarketCalendar } from '../calendar/market-calendar';
 import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
 import {
   ReferenceKind,

@@ -1,5 +1,5 @@
 import { ExchangeSegment } from '@app/dhan';
-import { aCalendar, ist } from './calendar/__tests__/calendar.factory';
+import { aCalendar, ist } from '../calendar/__tests__/calendar.factory';
 import { DAY_CYCLE_CRON, DayCycleScheduler } from './day-cycle.scheduler';
 import type { DayCycleReport, DayCycleService } from './day-cycle.service';
 

@@ -1,7 +1,8 @@
 import { ExchangeSegment } from '@app/dhan';
 import { Injectable, Logger } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
-import { Clock, IST_ZONE, MarketCalendar } from './calendar';
+import { Clock } from '../common/clock';
+import { IST_ZONE, MarketCalendar } from '../calendar/market-calendar';
 import { DayCycleService, type ExchangeGroup } from './day-cycle.service';
 
 /** Cron expressions (IST) of the day-cycle handlers. */

@@ -7,7 +7,9 @@ import { InstrumentsService } from '../instruments/instruments.service';
 import { MarketDataService } from '../market-data/market-data.service';
 import { TierBService } from '../market-data/tier-b.service';
 import { WatchlistReferences } from '../watchlist/watchlist-references.service';
-import { Clock, Exchange, MarketCalendar } from './calendar';
+import { Clock } from '../common/clock';
+import { MarketCalendar } from '../calendar/market-calendar';
+import { Exchange } from '../calendar/market-calendar.types';
 import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
 
 export type ExchangeGroup = 'NSE_BSE' | 'MCX';

@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { InstrumentsModule } from '../instruments/instruments.module';
 import { MarketDataModule } from '../market-data/market-data.module';
 import { WatchlistModule } from '../watchlist/watchlist.module';
-import { CalendarModule } from './calendar/calendar.module';
+import { CalendarModule } from '../calendar/calendar.module';
 import { DayCycleScheduler } from './day-cycle.scheduler';
 import { DayCycleService } from './day-cycle.service';
 import { DayCycleRunEntity } from './entities/day-cycle-run.entity';

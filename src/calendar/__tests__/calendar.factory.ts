@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { DateTime } from 'luxon';
-import { Clock } from '../clock';
+import { Clock } from '../../common/clock';
 import { DEFAULT_HOLIDAYS_DIR, HOLIDAY_FILE } from '../holiday-data';
 import { MarketCalendar } from '../market-calendar';
 import { Exchange } from '../market-calendar.types';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { DateTime } from 'luxon';
 import { ExchangeSegment } from '@app/dhan/types';
-import { Clock } from './clock';
+import { Clock } from '../common/clock';
 import {
   DEFAULT_HOLIDAYS_DIR,
   ExchangeHolidays,
