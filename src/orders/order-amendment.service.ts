@@ -1,5 +1,6 @@
 import type { ExchangeSegment } from '@app/dhan/types';
 import { Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
 import { ConflictError, DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { ExecutionRejectedError } from '../execution/execution.contract';
@@ -26,6 +27,7 @@ export class OrderAmendment {
     private readonly risk: RiskService,
     private readonly facts: OrderRiskFacts,
     private readonly dispatch: OrderDispatch,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -56,7 +58,7 @@ export class OrderAmendment {
                 : undefined,
         },
         instrument,
-        istDate(Date.now()),
+        istDate(this.clock.now().getTime()),
       );
       const state = parseState(row);
       const check = transition(state, { type: 'MODIFY_REQUESTED', quantity: terms.quantity });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { Clock } from '../common/clock';
 import { BadUserInputError, ConflictError } from '../common/errors/domain-error';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { newOrderState } from './domain/order-state';
@@ -32,6 +33,7 @@ export class OrderPlacement {
     private readonly instruments: InstrumentsService,
     private readonly admission: OrderAdmission,
     private readonly dispatch: OrderDispatch,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -48,7 +50,7 @@ export class OrderPlacement {
     }
     await this.instruments.ready();
     const instrument = this.instruments.get(input.segment, input.securityId);
-    const terms = validateTerms(input, instrument, istDate(Date.now()));
+    const terms = validateTerms(input, instrument, istDate(this.clock.now().getTime()));
     const key = `${userId}\u0000${input.clientOrderId}`;
     let run = this.placing.get(key);
     const first = run === undefined;
@@ -74,7 +76,7 @@ export class OrderPlacement {
   ): Promise<{ id: string; created: boolean }> {
     const existing = await this.store.idOfClientOrder(userId, input.clientOrderId);
     if (existing !== undefined) return { id: existing, created: false };
-    const now = new Date();
+    const now = this.clock.now();
     const state = newOrderState(terms.quantity);
     const row: OrderEntity = {
       id: randomUUID(),

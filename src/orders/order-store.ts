@@ -3,6 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
+import { Clock } from '../common/clock';
 import { NotFoundError } from '../common/errors/domain-error';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
@@ -44,6 +45,7 @@ export class OrderStore implements OnModuleInit {
     private readonly risk: RiskService,
     private readonly references: OrderReferences,
     private readonly emitter: EventEmitter2,
+    private readonly clock: Clock,
     metrics: MetricsService,
   ) {
     this.illegalCounter = new Counter({
@@ -239,7 +241,7 @@ export class OrderStore implements OnModuleInit {
       sendAttempts: next.sendAttempts,
       reservedPaise,
       state: JSON.stringify(next),
-      updatedAt: new Date(),
+      updatedAt: this.clock.now(),
       version: row.version + 1,
     };
     await this.transaction(async (em: EntityManager) => {

@@ -2,6 +2,7 @@ import type { Instrument } from '@app/dhan/types';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { Clock } from '../common/clock';
 import { BadUserInputError } from '../common/errors/domain-error';
 import { istDate } from '../trading/ist-date';
 import { FundsAccountEntity } from './entities/funds-account.entity';
@@ -70,6 +71,7 @@ export class RiskService {
     @InjectRepository(FundsAccountEntity)
     private readonly fundsRows: Repository<FundsAccountEntity>,
     @Inject(RISK_OPTIONS) private readonly options: RiskOptions,
+    private readonly clock: Clock,
   ) {}
 
   /** The OMS tells RMS where working orders' reservations are (called once at module init). */
@@ -167,7 +169,7 @@ export class RiskService {
     ledger.consume(orderId, amount);
     await this.fundsRows.update(
       { userId },
-      { usedPaise: ledger.snapshot().usedPaise, updatedAt: new Date() },
+      { usedPaise: ledger.snapshot().usedPaise, updatedAt: this.clock.now() },
     );
   }
 
@@ -178,7 +180,7 @@ export class RiskService {
       await this.fundsRows
         .createQueryBuilder()
         .insert()
-        .values({ userId, balancePaise: opening, usedPaise: 0, updatedAt: new Date() })
+        .values({ userId, balancePaise: opening, usedPaise: 0, updatedAt: this.clock.now() })
         .orIgnore()
         .execute();
       row = await this.fundsRows.findOneOrFail({ where: { userId } });
@@ -235,7 +237,7 @@ export class RiskService {
       userId: scope === 'USER' ? userId : null,
       state,
       reason: reason?.slice(0, 200) ?? null,
-      updatedAt: new Date(),
+      updatedAt: this.clock.now(),
     };
     await this.stateRows.save(row);
     this.states.set(id, state);
@@ -276,7 +278,7 @@ export class RiskService {
       id: userId ?? DEFAULT_LIMITS_ID,
       userId,
       limits: JSON.stringify(next),
-      updatedAt: new Date(),
+      updatedAt: this.clock.now(),
     });
     if (userId === null) {
       this.defaultLimits = next;

@@ -1,10 +1,10 @@
 import type { ExchangeSegment, Instrument } from '@app/dhan';
 import { Inject, Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { BadUserInputError, ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { Clock } from '../common/clock';
 import { KeyedSerialQueue } from '../common/keyed-serial-queue';
 import { isUniqueViolation } from '../database/unique-violation';
 import { InstrumentsService } from '../instruments/instruments.service';
@@ -42,13 +42,20 @@ export class WatchlistService {
 
   constructor(
     private readonly dataSource: DataSource,
-    @InjectRepository(WatchlistEntity) private readonly lists: Repository<WatchlistEntity>,
-    @InjectRepository(WatchlistItemEntity) private readonly items: Repository<WatchlistItemEntity>,
     private readonly instruments: InstrumentsService,
     private readonly references: WatchlistReferences,
     private readonly events: EventEmitter2,
+    private readonly clock: Clock,
     @Inject(WATCHLIST_OPTIONS) private readonly options: WatchlistOptions,
   ) {}
+
+  private get lists(): Repository<WatchlistEntity> {
+    return this.dataSource.getRepository(WatchlistEntity);
+  }
+
+  private get items(): Repository<WatchlistItemEntity> {
+    return this.dataSource.getRepository(WatchlistItemEntity);
+  }
 
   async watchlists(userId: string): Promise<WatchlistView[]> {
     const lists = await this.lists.find({ where: { userId }, order: { position: 'ASC' } });
@@ -63,7 +70,7 @@ export class WatchlistService {
   createWatchlist(userId: string, rawName: string): Promise<WatchlistView> {
     const name = validName(rawName);
     return this.queue.run(userId, async () => {
-      const now = new Date();
+      const now = this.clock.now();
       const list = await this.write(async (em) => {
         const repo = em.getRepository(WatchlistEntity);
         const count = await repo.count({ where: { userId } });
@@ -98,7 +105,7 @@ export class WatchlistService {
         const list = await this.owned(repo, userId, id);
         if (list.name === name) return;
         await this.assertNameFree(repo, userId, name);
-        await repo.update({ id }, { name, updatedAt: new Date() });
+        await repo.update({ id }, { name, updatedAt: this.clock.now() });
       });
       this.emit(WatchlistChange.RENAMED, userId, id, []);
       return this.view(userId, id);
@@ -174,12 +181,12 @@ export class WatchlistService {
               ...keyOf(input),
               includeOptionChain: withChain,
               position: (last?.position ?? -1) + 1,
-              createdAt: new Date(),
+              createdAt: this.clock.now(),
             });
           }
           await em
             .getRepository(WatchlistEntity)
-            .update({ id: list.id }, { updatedAt: new Date() });
+            .update({ id: list.id }, { updatedAt: this.clock.now() });
         });
       } catch (e) {
         staged.rollback();
@@ -212,7 +219,7 @@ export class WatchlistService {
         }
         await em
           .getRepository(WatchlistEntity)
-          .update({ id: watchlistId }, { updatedAt: new Date() });
+          .update({ id: watchlistId }, { updatedAt: this.clock.now() });
         return true;
       });
       if (removed) this.emit(WatchlistChange.ITEM_REMOVED, userId, watchlistId, [keyOf(input)]);

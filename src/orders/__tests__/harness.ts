@@ -19,6 +19,7 @@ import {
   type ExecutionOrderEventPayload,
   type ExecutionPort,
 } from '../../execution/execution.contract';
+import { Clock, SystemClock } from '../../common/clock';
 import { MetricsService } from '../../health/metrics.service';
 import { InstrumentsService } from '../../instruments/instruments.service';
 import { MarketDataService } from '../../market-data/market-data.service';
@@ -245,6 +246,7 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
     ],
     providers: [
       MetricsService,
+      { provide: Clock, useClass: SystemClock },
       RiskEngine,
       RiskService,
       ...OMS_PROVIDERS,
