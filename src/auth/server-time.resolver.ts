@@ -1,6 +1,6 @@
 import { Resolver, Subscription } from '@nestjs/graphql';
 import { Clock } from '../common/clock';
-import { intervalIterator } from '../common/interval-iterator';
+import { intervalStream } from '../common/subscriptions/topic-stream';
 
 /** `serverTime`: the server clock every second; the simplest authenticated stream. */
 @Resolver()
@@ -12,6 +12,6 @@ export class ServerTimeResolver {
     resolve: (payload: { serverTime: Date }) => payload.serverTime,
   })
   serverTime(): AsyncIterableIterator<{ serverTime: Date }> {
-    return intervalIterator(1000, () => ({ serverTime: this.clock.now() }));
+    return intervalStream(1000, () => ({ serverTime: this.clock.now() }));
   }
 }

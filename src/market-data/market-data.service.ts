@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { WebSocket } from 'ws';
+import { PushStream } from '../common/subscriptions/push-stream';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { InstrumentsService } from '../instruments/instruments.service';
@@ -279,28 +280,13 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     }
     client.subscriptions.add(subscriptionId);
 
-    let done = false;
-    const waiting: Array<(r: IteratorResult<never>) => void> = [];
-    const finish = (): Promise<IteratorResult<never>> => {
-      if (!done) {
-        done = true;
+    // Nothing is ever pushed: the fan-out writes this subscription's frames to the socket.
+    return new PushStream<never>({
+      onEnd: () => {
         client.subscriptions.delete(subscriptionId);
         this.releaseKeys(this.fanout.unsubscribe(client.id, subscriptionId));
-        for (const resolve of waiting.splice(0)) resolve({ value: undefined, done: true });
-      }
-      return Promise.resolve({ value: undefined, done: true });
-    };
-    return {
-      next: () =>
-        done
-          ? Promise.resolve({ value: undefined, done: true })
-          : new Promise((resolve) => waiting.push(resolve)),
-      return: finish,
-      throw: (error: unknown) => finish().then(() => Promise.reject(error)),
-      [Symbol.asyncIterator]() {
-        return this;
       },
-    };
+    });
   }
 
   private clientOf(socket: WebSocket): SocketClient {
@@ -370,9 +356,6 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     const checkMs = Math.min(1_000, every);
     let last = '';
     let lastAt = 0;
-    let pending: ((r: IteratorResult<{ feedHealth: FeedHealth }>) => void) | null = null;
-    let queued: FeedHealth | null = null;
-    let done = false;
     const check = () => {
       const health = this.feedHealth();
       const sig = `${health.connected}:${health.connections}:${health.staleInstruments}`;
@@ -380,40 +363,16 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
       if (sig === last && now - lastAt < every) return;
       last = sig;
       lastAt = now;
-      if (pending) {
-        const resolve = pending;
-        pending = null;
-        resolve({ value: { feedHealth: health }, done: false });
-      } else {
-        queued = health;
-      }
+      stream.push({ feedHealth: health });
     };
     const timer = setInterval(check, checkMs);
     timer.unref();
+    const stream = new PushStream<{ feedHealth: FeedHealth }>({
+      conflateBy: () => 'latest',
+      onEnd: () => clearInterval(timer),
+    });
     check();
-    const finish = (): Promise<IteratorResult<{ feedHealth: FeedHealth }>> => {
-      done = true;
-      clearInterval(timer);
-      if (pending) pending({ value: undefined, done: true });
-      pending = null;
-      return Promise.resolve({ value: undefined, done: true });
-    };
-    return {
-      next: () => {
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        if (queued) {
-          const value = { feedHealth: queued };
-          queued = null;
-          return Promise.resolve({ value, done: false });
-        }
-        return new Promise((resolve) => (pending = resolve));
-      },
-      return: finish,
-      throw: (error: unknown) => finish().then(() => Promise.reject(error)),
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return stream;
   }
 
   feedStatus(): FeedStatus {
