@@ -12,8 +12,6 @@
  */
 'use strict';
 
-const path = require('node:path');
-const Module = require('node:module');
 const v8 = require('node:v8');
 const { PerformanceObserver, performance } = require('node:perf_hooks');
 
@@ -26,40 +24,19 @@ if (typeof global.gc !== 'function') {
   process.exit(r.status ?? 1);
 }
 
-const root = path.resolve(__dirname, '..');
-const dist = path.join(root, 'dist');
-// Plain tsc leaves path aliases in the output; map them the way nest build would.
-const aliases = [
-  ['@app/dhan-simulator', path.join(dist, 'libs/dhan-simulator/src')],
-  ['@app/dhan', path.join(dist, 'libs/dhan/src')],
-];
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  for (const [alias, target] of aliases) {
-    if (request === alias || request.startsWith(alias + '/')) {
-      return resolve.call(this, target + request.slice(alias.length), ...rest);
-    }
-  }
-  return resolve.call(this, request, ...rest);
-};
+const { useBuild, arg, quick: QUICK, percentile } = require('./harness');
 
-const md = path.join(dist, 'src/market-data');
-const { TickStore } = require(path.join(md, 'tick-store.js'));
-const { TickSerializer } = require(path.join(md, 'tick-serializer.js'));
-const { TickFanout } = require(path.join(md, 'tick-fanout.js'));
-const { SubscriptionRegistry } = require(path.join(md, 'subscription-registry.js'));
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
+const build = useBuild();
+const { TickStore } = build.load('src/market-data/tick-store.js');
+const { TickSerializer } = build.load('src/market-data/tick-serializer.js');
+const { TickFanout } = build.load('src/market-data/tick-fanout.js');
+const { SubscriptionRegistry } = build.load('src/market-data/subscription-registry.js');
 
 const CLIENTS = arg('clients', 1000);
 const PER_CLIENT = arg('per-client', 50);
 const RATE = arg('rate', 25_000);
 const INTERVAL = arg('interval', 100);
 // --quick (or BENCH_QUICK=1, as `npm run bench -- --quick` sets): a 5 s point.
-const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const SECONDS = arg('seconds', QUICK ? 5 : 30);
 const SLOW = arg('slow', 0);
 const NAIVE = arg('naive', 1);
@@ -166,10 +143,6 @@ function applyBatch(store) {
       store.applyTicker(ticker);
     }
   }
-}
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 let gcMs = 0;

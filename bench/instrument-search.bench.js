@@ -11,40 +11,14 @@
  */
 'use strict';
 
-const path = require('node:path');
 const os = require('node:os');
-const Module = require('node:module');
+const { useBuild, arg } = require('./harness');
 
-const root = path.resolve(__dirname, '..');
-const dist = path.resolve(process.env.INSTR_DIST || path.join(root, 'dist'));
-// Plain tsc leaves path aliases in the output; map them the way nest build would.
-const aliases = [
-  ['@app/dhan-simulator', path.join(dist, 'libs/dhan-simulator/src')],
-  ['@app/dhan', path.join(dist, 'libs/dhan/src')],
-];
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  for (const [alias, target] of aliases) {
-    if (request === alias || request.startsWith(`${alias}/`)) {
-      return resolveFilename.call(this, target + request.slice(alias.length), ...rest);
-    }
-  }
-  try {
-    return resolveFilename.call(this, request, ...rest);
-  } catch (err) {
-    if (request.startsWith('.') || path.isAbsolute(request)) throw err;
-    return require.resolve(request, { paths: [root] });
-  }
-};
+const build = useBuild('INSTR_DIST');
+const { InstrumentIndex } = build.load('src/instruments/instrument-index.js');
+const { parseScripMaster } = build.load('libs/dhan/src/index.js');
+const { Universe } = build.load('libs/dhan-simulator/src/index.js');
 
-const { InstrumentIndex } = require(path.join(dist, 'src/instruments/instrument-index.js'));
-const { parseScripMaster } = require(path.join(dist, 'libs/dhan/src/index.js'));
-const { Universe } = require(path.join(dist, 'libs/dhan-simulator/src/index.js'));
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const ITERATIONS = arg('iterations', 2000);
 const LIMIT = 20;
 

@@ -20,48 +20,15 @@
  */
 'use strict';
 
-const path = require('node:path');
-const fs = require('node:fs');
 const os = require('node:os');
-const crypto = require('node:crypto');
-const Module = require('node:module');
+const { useBuild, arg, quick, percentile: pct, gql, bootApp, loginAdmin } = require('./harness');
 
-const root = path.resolve(__dirname, '..');
-const dist = path.resolve(process.env.ORDERS_DIST || path.join(root, 'dist'));
-// Plain tsc leaves path aliases in the output; map them the way nest build would.
-const aliases = [
-  ['@app/dhan-simulator', path.join(dist, 'libs/dhan-simulator/src')],
-  ['@app/dhan', path.join(dist, 'libs/dhan/src')],
-];
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  for (const [alias, target] of aliases) {
-    if (request === alias || request.startsWith(`${alias}/`)) {
-      return resolveFilename.call(this, target + request.slice(alias.length), ...rest);
-    }
-  }
-  try {
-    return resolveFilename.call(this, request, ...rest);
-  } catch (err) {
-    if (request.startsWith('.') || path.isAbsolute(request)) throw err;
-    return require.resolve(request, { paths: [root] });
-  }
-};
+const build = useBuild('ORDERS_DIST');
+const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
+const { ExecutionService } = build.load('src/execution/execution.service.js');
+const { RiskService } = build.load('src/risk/risk.service.js');
+const { DHAN_ENDPOINTS } = build.load('src/dhan/dhan-endpoints.js');
 
-const pino = require('pino');
-const { createApp, connectionInfo } = require(path.join(dist, 'src/bootstrap.js'));
-const { validateConfig } = require(path.join(dist, 'src/config/validate-config.js'));
-const { resolveSecrets } = require(path.join(dist, 'src/config/resolve-secrets.js'));
-const { InstrumentsService } = require(path.join(dist, 'src/instruments/instruments.service.js'));
-const { ExecutionService } = require(path.join(dist, 'src/execution/execution.service.js'));
-const { RiskService } = require(path.join(dist, 'src/risk/risk.service.js'));
-const { DHAN_ENDPOINTS } = require(path.join(dist, 'src/dhan/dhan-endpoints.js'));
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const quick = Boolean(process.env.BENCH_QUICK) || process.argv.includes('--quick');
 const ORDERS = arg('orders', quick ? 30 : 100);
 const DELAYS = [0, 20, 100];
 const PACE_MS = 260;
@@ -70,45 +37,19 @@ const PLACE = `mutation P($input: PlaceOrderInput!) {
   placeOrder(input: $input) { id status brokerOrderId }
 }`;
 
-async function gql(url, query, variables, token) {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  }).then((res) => res.json());
-  if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data;
-}
-
-function pct(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'orders-bench-'));
-  const password = crypto.randomBytes(12).toString('hex');
-  const config = resolveSecrets(
-    validateConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
-      ADMIN_USERNAME: 'bench-admin',
-      ADMIN_PASSWORD: password,
-      HOST: '127.0.0.1',
-      PORT: '0',
+  const booted = await bootApp(build, {
+    tmpPrefix: 'orders-bench-',
+    configure: (config) => ({
+      ...config,
+      marketData: { tierB: { enabled: false } },
+      dhan: { ...config.dhan, simulatorOptions: { rest: { rateLimits: false } } },
     }),
-  );
-  config.marketData = { tierB: { enabled: false } };
-  config.dhan = { ...config.dhan, simulatorOptions: { rest: { rateLimits: false } } };
-  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  const { app, graphqlUrl } = booted;
   try {
-    const { graphqlUrl } = connectionInfo(app);
     const sim = app.get(DHAN_ENDPOINTS).simulator;
     if (process.argv.includes('--sync-normal')) {
       // Diagnostic only: WAL commits without an fsync each, to show what the commits cost.
@@ -118,13 +59,8 @@ async function main() {
     await execution.whenReady();
     const instruments = app.get(InstrumentsService);
     await instruments.ready();
-    const login = await gql(
-      graphqlUrl,
-      'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken user { id } } }',
-      { u: 'bench-admin', p: password },
-    );
-    const token = login.login.accessToken;
-    await app.get(RiskService).setRiskLimits(login.login.user.id, {
+    const { token, userId } = await loginAdmin(booted);
+    await app.get(RiskService).setRiskLimits(userId, {
       maxOrdersPerWindow: 1_000_000,
       maxOpenOrders: 1_000_000,
     });
@@ -213,8 +149,7 @@ async function main() {
       );
     }
   } finally {
-    await app.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await booted.close();
   }
 }
 

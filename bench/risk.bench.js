@@ -16,38 +16,14 @@
  */
 'use strict';
 
-const path = require('node:path');
 const os = require('node:os');
-const Module = require('node:module');
+const { useBuild, arg } = require('./harness');
 
-const root = path.resolve(__dirname, '..');
-const dist = path.resolve(process.env.RISK_DIST || path.join(root, 'dist'));
-// Plain tsc leaves path aliases in the output; map them the way nest build would.
-const aliases = [['@app/dhan', path.join(dist, 'libs/dhan/src')]];
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  for (const [alias, target] of aliases) {
-    if (request === alias || request.startsWith(`${alias}/`)) {
-      return resolveFilename.call(this, target + request.slice(alias.length), ...rest);
-    }
-  }
-  try {
-    return resolveFilename.call(this, request, ...rest);
-  } catch (err) {
-    // A build outside the tree (RISK_DIST) finds its packages in this repository.
-    if (request.startsWith('.') || path.isAbsolute(request)) throw err;
-    return require.resolve(request, { paths: [root] });
-  }
-};
+const build = useBuild('RISK_DIST');
+const { RiskEngine } = build.load('src/risk/risk-engine.js');
+const { FundsLedger } = build.load('src/risk/funds-ledger.js');
+const { DEFAULT_RISK_LIMITS } = build.load('src/risk/risk-limits.js');
 
-const { RiskEngine } = require(path.join(dist, 'src/risk/risk-engine.js'));
-const { FundsLedger } = require(path.join(dist, 'src/risk/funds-ledger.js'));
-const { DEFAULT_RISK_LIMITS } = require(path.join(dist, 'src/risk/risk-limits.js'));
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const ORDERS = arg('orders', 100_000);
 const USERS = arg('users', 1_000);
 const WARMUP = Math.min(20_000, ORDERS);

@@ -9,19 +9,8 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const Module = require('node:module');
 
-const dist = path.resolve(__dirname, '..', 'dist');
-const aliases = [['@app/dhan', path.join(dist, 'libs/dhan/src')]];
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  for (const [alias, target] of aliases) {
-    if (request === alias || request.startsWith(alias + '/')) {
-      return resolve.call(this, target + request.slice(alias.length), ...rest);
-    }
-  }
-  return resolve.call(this, request, ...rest);
-};
+const { dist } = require('./harness').useBuild();
 
 const { FeedConnection, FeedResponseCode, SEGMENT_CODE, instrumentKey } = require('@app/dhan');
 const { TickStore } = require(path.join(dist, 'src/market-data/tick-store.js'));

@@ -8,27 +8,12 @@
  */
 'use strict';
 
-const path = require('node:path');
-const Module = require('node:module');
 const { parentPort, workerData } = require('node:worker_threads');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const WebSocket = require('ws');
 const { openTable, nowMs } = require('./tick-fanout-stamps');
 
-const dist = workerData.dist;
-const aliases = [
-  ['@app/dhan-simulator', path.join(dist, 'libs/dhan-simulator/src')],
-  ['@app/dhan', path.join(dist, 'libs/dhan/src')],
-];
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  for (const [alias, target] of aliases) {
-    if (request === alias || request.startsWith(alias + '/')) {
-      return resolveFilename.call(this, target + request.slice(alias.length), ...rest);
-    }
-  }
-  return resolveFilename.call(this, request, ...rest);
-};
+require('./harness').useBuild(undefined, workerData.dist);
 const { DhanSimulator } = require('@app/dhan-simulator');
 
 const { rate: RATE, feedSize: FEED, skew: SKEW, tickIntervalMs: TICK_MS } = workerData;

@@ -14,45 +14,13 @@
  */
 'use strict';
 
-const path = require('node:path');
-const fs = require('node:fs');
 const os = require('node:os');
-const crypto = require('node:crypto');
-const Module = require('node:module');
 const WebSocket = require('ws');
+const { useBuild, arg, percentile: pct, gql, bootApp, loginAdmin } = require('./harness');
 
-const root = path.resolve(__dirname, '..');
-const dist = path.resolve(process.env.WL_DIST || path.join(root, 'dist'));
-// Plain tsc leaves path aliases in the output; map them the way nest build would.
-const aliases = [
-  ['@app/dhan-simulator', path.join(dist, 'libs/dhan-simulator/src')],
-  ['@app/dhan', path.join(dist, 'libs/dhan/src')],
-];
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  for (const [alias, target] of aliases) {
-    if (request === alias || request.startsWith(`${alias}/`)) {
-      return resolveFilename.call(this, target + request.slice(alias.length), ...rest);
-    }
-  }
-  try {
-    return resolveFilename.call(this, request, ...rest);
-  } catch (err) {
-    if (request.startsWith('.') || path.isAbsolute(request)) throw err;
-    return require.resolve(request, { paths: [root] });
-  }
-};
+const build = useBuild('WL_DIST');
+const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
 
-const pino = require('pino');
-const { createApp, connectionInfo } = require(path.join(dist, 'src/bootstrap.js'));
-const { validateConfig } = require(path.join(dist, 'src/config/validate-config.js'));
-const { resolveSecrets } = require(path.join(dist, 'src/config/resolve-secrets.js'));
-const { InstrumentsService } = require(path.join(dist, 'src/instruments/instruments.service.js'));
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-}
 const ADDS = arg('adds', process.env.BENCH_QUICK || process.argv.includes('--quick') ? 30 : 100);
 
 const ADD = `mutation A($w: ID!, $i: InstrumentInput!) {
@@ -60,20 +28,6 @@ const ADD = `mutation A($w: ID!, $i: InstrumentInput!) {
 }`;
 const TICKS = `subscription T($i: [InstrumentInput!]!) { ticks(instruments: $i) { securityId ltp } }`;
 
-async function gql(url, query, variables, token) {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  }).then((res) => res.json());
-  if (r.errors) throw new Error(JSON.stringify(r.errors));
-  return r.data;
-}
-
-/** Minimal graphql-ws (graphql-transport-ws) client: enough for one subscription at a time. */
 function openSocket(url, token) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, 'graphql-transport-ws');
@@ -93,38 +47,16 @@ function openSocket(url, token) {
   });
 }
 
-function pct(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function main() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wl-bench-'));
-  const password = crypto.randomBytes(12).toString('hex');
-  const config = resolveSecrets(
-    validateConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
-      ADMIN_USERNAME: 'bench-admin',
-      ADMIN_PASSWORD: password,
-      HOST: '127.0.0.1',
-      PORT: '0',
-    }),
-  );
-  config.marketData = { tierB: { enabled: false } };
-  const app = await createApp(config, { logger: pino({ level: 'silent' }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  const booted = await bootApp(build, {
+    tmpPrefix: 'wl-bench-',
+    configure: (config) => ({ ...config, marketData: { tierB: { enabled: false } } }),
+  });
+  const { app, graphqlUrl } = booted;
   try {
-    const { graphqlUrl } = connectionInfo(app);
     const instruments = app.get(InstrumentsService);
     await instruments.ready();
-    const token = (
-      await gql(
-        graphqlUrl,
-        'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }',
-        { u: 'bench-admin', p: password },
-      )
-    ).login.accessToken;
+    const { token } = await loginAdmin(booted);
     const list = (
       await gql(graphqlUrl, 'mutation { createWatchlist(name: "bench") { id } }', {}, token)
     ).createWatchlist.id;
@@ -170,8 +102,7 @@ async function main() {
         `min ${f(samples[0])} ms\n`,
     );
   } finally {
-    await app.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await booted.close();
   }
 }
 
