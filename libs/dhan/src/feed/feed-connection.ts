@@ -7,9 +7,9 @@ import {
   FeedMode,
   FeedResponseCode,
 } from '../types';
-import { BackoffOptions, FullJitterBackoff } from '../util/backoff';
-import { Clock, systemClock } from '../util/clock';
-import { TypedEmitter } from '../util/typed-emitter';
+import { BackoffOptions } from '../util/backoff';
+import { Clock } from '../util/clock';
+import { ReconnectingSocket, type SocketEnd, type SocketState } from '../util/reconnecting-socket';
 import { FeedDecoder } from './feed-decoder';
 import { FeedDecodeError, FeedPacket } from './feed-packets';
 import {
@@ -48,7 +48,7 @@ export interface FeedConnectionOptions {
   statsIntervalMs?: number;
 }
 
-export type FeedConnectionState = 'idle' | 'connecting' | 'open' | 'backoff' | 'fatal' | 'stopped';
+export type FeedConnectionState = SocketState;
 
 export type DisconnectCause =
   | 'closed'
@@ -182,40 +182,25 @@ interface Subscription {
  * set and replays it after every reconnect, backs off with full jitter, watches for data
  * stalls and dead peers, and stops on fatal auth/entitlement errors until `resume()`.
  */
-export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
+export class FeedConnection extends ReconnectingSocket<FeedConnectionEvents> {
   readonly name: string;
   private readonly opts: FeedConnectionOptions;
-  private readonly clock: Clock;
-  private readonly backoff: FullJitterBackoff;
   private readonly decoder: FeedDecoder;
   private readonly subs = new Map<string, Subscription>();
   private readonly connErrors: Record<FeedConnectionErrorKind, number>;
-  private ws: WebSocket | undefined;
-  private currentState: FeedConnectionState = 'idle';
-  private attemptSeq = 0;
-  private connects = 0;
-  private openedAt = 0;
-  private opened = false;
   private lastFrameAt = 0;
   private lastMessageAt = 0;
-  private pendingCause: DisconnectCause | undefined;
   private pendingFeedCode: number | undefined;
-  private pendingHttpStatus: number | undefined;
   private pendingFatal: FeedFatalInfo | undefined;
-  private reconnectTimer: unknown;
-  private pingTimer: unknown;
-  private pongTimer: unknown;
   private watchdogTimer: unknown;
   private statsTimer: unknown;
   private frameBatch: FeedPacket[] | undefined;
   private readonly onPacket = (p: FeedPacket): void => this.handlePacket(p);
 
   constructor(options: FeedConnectionOptions) {
-    super();
+    super(options);
     this.opts = options;
     this.name = options.name ?? 'feed';
-    this.clock = options.clock ?? systemClock;
-    this.backoff = new FullJitterBackoff(options.backoff);
     this.decoder = new FeedDecoder({
       lttOffsetSeconds: options.lttOffsetSeconds,
       reuseObjects: options.reuseObjects,
@@ -224,10 +209,6 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
       FeedConnectionErrorKind,
       number
     >;
-  }
-
-  get state(): FeedConnectionState {
-    return this.currentState;
   }
 
   get isOpen(): boolean {
@@ -245,53 +226,6 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
 
   modeOf(segment: ExchangeSegment, securityId: string): FeedMode | undefined {
     return this.subs.get(`${segment}:${securityId}`)?.mode;
-  }
-
-  /** Starts the connect loop. */
-  start(): void {
-    if (this.currentState !== 'idle' && this.currentState !== 'stopped') return;
-    this.startStatsTimer();
-    void this.connect();
-  }
-
-  /** Restarts after a fatal stop (e.g. once a new token is available) or after `stop()`. */
-  resume(): void {
-    if (
-      this.currentState !== 'fatal' &&
-      this.currentState !== 'stopped' &&
-      this.currentState !== 'idle'
-    )
-      return;
-    this.pendingFatal = undefined;
-    this.backoff.reset();
-    this.currentState = 'idle';
-    this.start();
-  }
-
-  /** Closes the socket and drops the connection without reconnecting. The subscription set is kept. */
-  async stop(): Promise<void> {
-    this.currentState = 'stopped';
-    this.attemptSeq++;
-    this.clock.clearTimeout(this.reconnectTimer);
-    this.clock.clearTimeout(this.statsTimer);
-    this.clearLiveness();
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      this.pendingCause = 'stopped';
-      if (ws.readyState === WebSocket.OPEN) {
-        ws.send(encodeDisconnect());
-        ws.close(1000);
-      } else {
-        ws.terminate();
-      }
-    });
-  }
-
-  /** Drops the current socket and reconnects through the backoff (admin "reconnect feed"). */
-  reconnect(): void {
-    if (this.ws && this.ws.readyState !== WebSocket.CLOSED) this.drop('forced');
   }
 
   /**
@@ -363,62 +297,34 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
     };
   }
 
-  // ---- connection loop ------------------------------------------------------------------
+  // ---- the socket's life (ReconnectingSocket) ----
 
-  private async connect(): Promise<void> {
-    const attempt = ++this.attemptSeq;
-    this.currentState = 'connecting';
-    let token: string;
-    try {
-      token = await this.opts.token();
-    } catch (err) {
-      if (attempt !== this.attemptSeq) return;
-      this.countError('TOKEN_PROVIDER', `token provider failed: ${(err as Error).message}`);
-      this.scheduleReconnect();
-      return;
-    }
-    if (attempt !== this.attemptSeq || this.currentState !== 'connecting') return;
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(buildFeedUrl(this.opts.url, token, this.opts.clientId), {
-        maxPayload: this.opts.maxPayload ?? 1024 * 1024,
-        handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
-        perMessageDeflate: false,
-      });
-    } catch (err) {
-      // A malformed URL is configuration, not weather: retrying cannot help.
-      this.currentState = 'fatal';
-      this.emit('fatal', { message: `cannot open the feed socket: ${(err as Error).message}` });
-      return;
-    }
-    this.ws = ws;
-    this.pendingCause = undefined;
-    this.pendingFeedCode = undefined;
-    this.pendingHttpStatus = undefined;
-    ws.on('unexpected-response', (_req, res) => {
-      this.pendingHttpStatus = res.statusCode;
-      this.pendingCause = 'handshake-rejected';
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('open', () => this.onOpen(ws));
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', () => this.clock.clearTimeout(this.pongTimer));
-    ws.on('error', (err: Error & { code?: string }) => this.onSocketError(err));
-    ws.on('close', (code) => this.onClose(ws, code));
+  protected override onStart(): void {
+    this.startStatsTimer();
   }
 
-  private onOpen(ws: WebSocket): void {
-    if (ws !== this.ws) return;
-    this.currentState = 'open';
-    this.connects++;
-    this.openedAt = this.clock.now();
-    this.opened = true;
-    this.lastFrameAt = this.openedAt;
+  protected override onResume(): void {
+    this.pendingFatal = undefined;
+  }
+
+  protected override onStop(): void {
+    this.clock.clearTimeout(this.statsTimer);
+    this.cause = 'stopped';
+  }
+
+  protected override closeOpenSocket(ws: WebSocket): void {
+    ws.send(encodeDisconnect());
+    ws.close(1000);
+  }
+
+  protected socketUrl(token: string): string {
+    return buildFeedUrl(this.opts.url, token, this.opts.clientId);
+  }
+
+  protected onOpen(): void {
+    this.lastFrameAt = this.clock.now();
     this.replay();
-    this.armPing();
     this.armWatchdog(this.opts.dataStallMs ?? 90_000);
-    this.emit('connected');
   }
 
   private replay(): void {
@@ -437,7 +343,7 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
     for (const m of messages) ws.send(m);
   }
 
-  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  protected onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     const now = this.clock.now();
     this.lastFrameAt = now;
     this.lastMessageAt = now;
@@ -479,7 +385,7 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
 
   private onFeedDisconnect(reason: number): void {
     this.pendingFeedCode = reason;
-    this.pendingCause = 'feed-disconnect';
+    this.cause = 'feed-disconnect';
     if (FATAL_FEED_CODES.has(reason)) {
       this.pendingFatal = { feedCode: reason, message: `feed refused the session (${reason})` };
     } else if (reason === FeedDisconnectCode.TOO_MANY_CONNECTIONS) {
@@ -494,26 +400,19 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
     this.ws?.terminate();
   }
 
-  private onSocketError(err: Error & { code?: string }): void {
+  protected onSocketError(err: Error & { code?: string }): void {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      this.pendingCause = 'oversize-frame';
+      this.cause = 'oversize-frame';
       this.countError('OVERSIZE_FRAME', 'frame above maxPayload; socket closed');
       return;
     }
-    if (this.pendingCause === 'handshake-rejected' || this.pendingCause === 'stopped') return;
-    this.pendingCause ??= 'socket-error';
+    if (this.cause === 'handshake-rejected' || this.cause === 'stopped') return;
+    this.cause ??= 'socket-error';
     this.countError('SOCKET_ERROR', `socket error: ${err.message}`);
   }
 
-  private onClose(ws: WebSocket, code: number): void {
-    if (ws !== this.ws) return;
-    this.ws = undefined;
-    this.clearLiveness();
-    const wasOpen = this.opened;
-    const upForMs = wasOpen ? this.clock.now() - this.openedAt : 0;
-    this.opened = false;
-    this.backoff.connectionEnded(upForMs);
-    const status = this.pendingHttpStatus;
+  protected onEnded(end: SocketEnd): void {
+    const status = end.httpStatus;
     if (status !== undefined) {
       this.connErrors.HANDSHAKE_REJECTED++;
       if (status === 401 || status === 403) {
@@ -531,56 +430,42 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
         );
       }
     }
+    const feedCode = this.pendingFeedCode;
+    this.pendingFeedCode = undefined;
     const info: FeedDisconnectInfo = {
-      cause: this.pendingCause ?? 'closed',
-      code,
-      upForMs,
-      ...(this.pendingFeedCode !== undefined ? { feedCode: this.pendingFeedCode } : {}),
+      cause: (this.cause as DisconnectCause | undefined) ?? 'closed',
+      code: end.code,
+      upForMs: end.upForMs,
+      ...(feedCode !== undefined ? { feedCode } : {}),
       ...(status !== undefined ? { httpStatus: status } : {}),
     };
-    if (wasOpen || status !== undefined || this.pendingFeedCode !== undefined)
+    if (end.wasOpen || status !== undefined || feedCode !== undefined) {
       this.emit('disconnected', info);
-    if (this.currentState === 'stopped') return;
-    if (this.pendingFatal) {
-      this.currentState = 'fatal';
-      this.clock.clearTimeout(this.statsTimer);
-      this.emit('fatal', this.pendingFatal);
-      return;
     }
-    this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
-    if (this.currentState === 'stopped' || this.currentState === 'fatal') return;
-    this.currentState = 'backoff';
-    const delay = this.backoff.next();
-    this.reconnectTimer = this.clock.setTimeout(() => {
-      if (this.currentState === 'backoff') void this.connect();
-    }, delay);
+  protected isFatal(): boolean {
+    return this.pendingFatal !== undefined;
   }
 
-  /** Ends the socket for a local reason; the close handler reconnects. */
-  private drop(cause: DisconnectCause): void {
-    this.pendingCause = cause;
-    this.ws?.terminate();
+  protected onFatal(): void {
+    this.clock.clearTimeout(this.statsTimer);
+    if (this.pendingFatal) this.emit('fatal', this.pendingFatal);
+  }
+
+  protected onTokenError(message: string): void {
+    this.countError('TOKEN_PROVIDER', message);
+  }
+
+  protected onCannotOpen(message: string): void {
+    this.emit('fatal', { message: `cannot open the feed socket: ${message}` });
   }
 
   // ---- liveness ---------------------------------------------------------------------------
 
-  private armPing(): void {
-    const interval = this.opts.pingIntervalMs ?? 10_000;
-    if (interval <= 0) return;
-    this.pingTimer = this.clock.setTimeout(() => {
-      const ws = this.ws;
-      if (!ws || ws.readyState !== WebSocket.OPEN) return;
-      this.clock.clearTimeout(this.pongTimer);
-      this.pongTimer = this.clock.setTimeout(() => {
-        this.countError('PONG_TIMEOUT', 'no pong within the timeout; terminating');
-        this.drop('pong-timeout');
-      }, this.opts.pongTimeoutMs ?? 20_000);
-      ws.ping();
-      this.armPing();
-    }, interval);
+  protected override onPongTimeout(): void {
+    this.countError('PONG_TIMEOUT', 'no pong within the timeout; terminating');
+    this.drop('pong-timeout');
   }
 
   private armWatchdog(delay: number): void {
@@ -609,9 +494,7 @@ export class FeedConnection extends TypedEmitter<FeedConnectionEvents> {
     this.armWatchdog(limit - silent);
   }
 
-  private clearLiveness(): void {
-    this.clock.clearTimeout(this.pingTimer);
-    this.clock.clearTimeout(this.pongTimer);
+  protected override onLivenessCleared(): void {
     this.clock.clearTimeout(this.watchdogTimer);
   }
 

@@ -1,7 +1,7 @@
-import WebSocket from 'ws';
-import { BackoffOptions, FullJitterBackoff } from '../util/backoff';
-import { Clock, systemClock } from '../util/clock';
-import { TypedEmitter } from '../util/typed-emitter';
+import type WebSocket from 'ws';
+import { BackoffOptions } from '../util/backoff';
+import { Clock } from '../util/clock';
+import { ReconnectingSocket, type SocketEnd, type SocketState } from '../util/reconnecting-socket';
 import {
   encodeOrderUpdateLogin,
   OrderUpdate,
@@ -24,8 +24,7 @@ export interface OrderUpdateConnectionOptions {
   handshakeTimeoutMs?: number;
 }
 
-export type OrderUpdateConnectionState =
-  'idle' | 'connecting' | 'open' | 'backoff' | 'fatal' | 'stopped';
+export type OrderUpdateConnectionState = SocketState;
 
 export interface OrderUpdateStats {
   state: OrderUpdateConnectionState;
@@ -47,140 +46,39 @@ export type OrderUpdateEvents = {
 };
 
 /** The DhanHQ order-update socket (DHAN.md 3): login, `order_alert` parsing, reconnects with the feed's backoff. */
-export class OrderUpdateConnection extends TypedEmitter<OrderUpdateEvents> {
+export class OrderUpdateConnection extends ReconnectingSocket<OrderUpdateEvents> {
   private readonly opts: OrderUpdateConnectionOptions;
-  private readonly clock: Clock;
-  private readonly backoff: FullJitterBackoff;
-  private ws: WebSocket | undefined;
-  private currentState: OrderUpdateConnectionState = 'idle';
-  private attemptSeq = 0;
-  private openedAt = 0;
-  private opened = false;
-  private cause: string | undefined;
-  private httpStatus: number | undefined;
-  private reconnectTimer: unknown;
-  private pingTimer: unknown;
-  private pongTimer: unknown;
   private readonly counters = {
     messages: 0,
     updates: 0,
     ignored: 0,
     malformed: 0,
-    connects: 0,
     lastMessageAt: 0,
   };
 
   constructor(options: OrderUpdateConnectionOptions) {
-    super();
+    super(options);
     this.opts = options;
-    this.clock = options.clock ?? systemClock;
-    this.backoff = new FullJitterBackoff(options.backoff);
-  }
-
-  get state(): OrderUpdateConnectionState {
-    return this.currentState;
   }
 
   getStats(): OrderUpdateStats {
     return {
       state: this.currentState,
       ...this.counters,
-      reconnects: Math.max(0, this.counters.connects - 1),
+      connects: this.connects,
+      reconnects: Math.max(0, this.connects - 1),
     };
   }
 
-  start(): void {
-    if (this.currentState !== 'idle' && this.currentState !== 'stopped') return;
-    void this.connect();
+  protected socketUrl(): string {
+    return this.opts.url ?? DHAN_ORDER_UPDATE_URL;
   }
 
-  /** Restarts after a fatal handshake refusal (a new token) or a stop. */
-  resume(): void {
-    if (this.currentState !== 'fatal' && this.currentState !== 'stopped') return;
-    this.backoff.reset();
-    this.currentState = 'idle';
-    this.start();
+  protected onOpen(ws: WebSocket, token: string): void {
+    ws.send(encodeOrderUpdateLogin(this.opts.clientId, token));
   }
 
-  reconnect(): void {
-    if (this.ws && this.ws.readyState !== WebSocket.CLOSED) {
-      this.cause = 'forced';
-      this.ws.terminate();
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.currentState = 'stopped';
-    this.attemptSeq++;
-    this.clock.clearTimeout(this.reconnectTimer);
-    this.clearLiveness();
-    const ws = this.ws;
-    if (!ws || ws.readyState === WebSocket.CLOSED) return;
-    await new Promise<void>((resolve) => {
-      ws.once('close', () => resolve());
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
-      else ws.terminate();
-    });
-  }
-
-  private async connect(): Promise<void> {
-    const attempt = ++this.attemptSeq;
-    this.currentState = 'connecting';
-    let token: string;
-    try {
-      token = await this.opts.token();
-    } catch (err) {
-      if (attempt !== this.attemptSeq) return;
-      this.emit('error', new Error(`token provider failed: ${(err as Error).message}`));
-      this.scheduleReconnect();
-      return;
-    }
-    if (attempt !== this.attemptSeq || this.currentState !== 'connecting') return;
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(this.opts.url ?? DHAN_ORDER_UPDATE_URL, {
-        maxPayload: this.opts.maxPayload ?? 1024 * 1024,
-        handshakeTimeout: this.opts.handshakeTimeoutMs ?? 10_000,
-        perMessageDeflate: false,
-      });
-    } catch (err) {
-      this.currentState = 'fatal';
-      this.emit('fatal', {
-        httpStatus: 0,
-        message: `cannot open the order-update socket: ${(err as Error).message}`,
-      });
-      return;
-    }
-    this.ws = ws;
-    this.cause = undefined;
-    this.httpStatus = undefined;
-    ws.on('unexpected-response', (_req, res) => {
-      this.httpStatus = res.statusCode;
-      this.cause = 'handshake-rejected';
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      if (ws !== this.ws) return;
-      this.currentState = 'open';
-      this.counters.connects++;
-      this.openedAt = this.clock.now();
-      this.opened = true;
-      ws.send(encodeOrderUpdateLogin(this.opts.clientId, token));
-      this.armPing();
-      this.emit('connected');
-    });
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', () => this.clock.clearTimeout(this.pongTimer));
-    ws.on('error', (err) => {
-      if (this.cause === 'handshake-rejected' || this.currentState === 'stopped') return;
-      this.cause ??= 'socket-error';
-      this.emit('error', err);
-    });
-    ws.on('close', (code) => this.onClose(ws, code));
-  }
-
-  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  protected onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     this.counters.messages++;
     this.counters.lastMessageAt = this.clock.now();
     const text = isBinary
@@ -205,61 +103,41 @@ export class OrderUpdateConnection extends TypedEmitter<OrderUpdateEvents> {
     }
   }
 
-  private onClose(ws: WebSocket, code: number): void {
-    if (ws !== this.ws) return;
-    this.ws = undefined;
-    this.clearLiveness();
-    const wasOpen = this.opened;
-    const upForMs = wasOpen ? this.clock.now() - this.openedAt : 0;
-    this.opened = false;
-    this.backoff.connectionEnded(upForMs);
-    const status = this.httpStatus;
-    if (wasOpen || status !== undefined) {
-      this.emit('disconnected', {
-        code,
-        cause: this.cause ?? 'closed',
-        upForMs,
-        ...(status !== undefined ? { httpStatus: status } : {}),
-      });
-    }
-    if (this.currentState === 'stopped') return;
-    if (status === 401 || status === 403) {
-      this.currentState = 'fatal';
-      this.emit('fatal', {
-        httpStatus: status,
-        message: `order-update handshake refused with HTTP ${status}`,
-      });
-      return;
-    }
-    this.scheduleReconnect();
+  protected onSocketError(err: Error): void {
+    if (this.cause === 'handshake-rejected' || this.currentState === 'stopped') return;
+    this.cause ??= 'socket-error';
+    this.emit('error', err);
   }
 
-  private scheduleReconnect(): void {
-    if (this.currentState === 'stopped' || this.currentState === 'fatal') return;
-    this.currentState = 'backoff';
-    this.reconnectTimer = this.clock.setTimeout(() => {
-      if (this.currentState === 'backoff') void this.connect();
-    }, this.backoff.next());
+  protected onEnded(end: SocketEnd): void {
+    if (!end.wasOpen && end.httpStatus === undefined) return;
+    this.emit('disconnected', {
+      code: end.code,
+      cause: this.cause ?? 'closed',
+      upForMs: end.upForMs,
+      ...(end.httpStatus !== undefined ? { httpStatus: end.httpStatus } : {}),
+    });
   }
 
-  private armPing(): void {
-    const interval = this.opts.pingIntervalMs ?? 10_000;
-    if (interval <= 0) return;
-    this.pingTimer = this.clock.setTimeout(() => {
-      const ws = this.ws;
-      if (!ws || ws.readyState !== WebSocket.OPEN) return;
-      this.clock.clearTimeout(this.pongTimer);
-      this.pongTimer = this.clock.setTimeout(() => {
-        this.cause = 'pong-timeout';
-        ws.terminate();
-      }, this.opts.pongTimeoutMs ?? 20_000);
-      ws.ping();
-      this.armPing();
-    }, interval);
+  protected isFatal(end: SocketEnd): boolean {
+    return end.httpStatus === 401 || end.httpStatus === 403;
   }
 
-  private clearLiveness(): void {
-    this.clock.clearTimeout(this.pingTimer);
-    this.clock.clearTimeout(this.pongTimer);
+  protected onFatal(end: SocketEnd): void {
+    this.emit('fatal', {
+      httpStatus: end.httpStatus ?? 0,
+      message: `order-update handshake refused with HTTP ${end.httpStatus}`,
+    });
+  }
+
+  protected onTokenError(message: string): void {
+    this.emit('error', new Error(message));
+  }
+
+  protected onCannotOpen(message: string): void {
+    this.emit('fatal', {
+      httpStatus: 0,
+      message: `cannot open the order-update socket: ${message}`,
+    });
   }
 }
