@@ -300,6 +300,22 @@ describe('validateConfig', () => {
     });
   });
 
+  describe('MAX_TICK_INSTRUMENTS_PER_USER', () => {
+    it('defaults to 2,000 distinct instruments per user', () => {
+      expect(validateConfig({}, cwd).feedQuotas.maxTickInstrumentsPerUser).toBe(2_000);
+    });
+    it('reads a positive integer and refuses anything else', () => {
+      const env = { MAX_TICK_INSTRUMENTS_PER_USER: '300' };
+      expect(validateConfig(env, cwd).feedQuotas.maxTickInstrumentsPerUser).toBe(300);
+      expect(messageOf({ MAX_TICK_INSTRUMENTS_PER_USER: '0' })).toMatch(
+        /^Invalid configuration: MAX_TICK_INSTRUMENTS_PER_USER must be an integer from 1 to/,
+      );
+      expect(messageOf({ MAX_TICK_INSTRUMENTS_PER_USER: 'lots' })).toMatch(
+        /MAX_TICK_INSTRUMENTS_PER_USER/,
+      );
+    });
+  });
+
   it('every message is a single line', () => {
     const message = messageOf({ PORT: 'a\nb' });
     expect(message.split('\n')).toHaveLength(1);

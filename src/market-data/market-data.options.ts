@@ -1,4 +1,5 @@
 import type { ResolvedAppConfig } from '../config/app-config';
+import { DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER } from '../config/validate-config';
 import type { RegistryLimits } from './subscription-registry';
 import type { TickFanoutOptions } from './tick-fanout';
 import { DEFAULT_TICK_CHECKS, type TickChecks } from './tick-store';
@@ -12,6 +13,8 @@ export interface MarketDataOptions {
   staleAfterMs: number;
   /** Feed watchdog: silence on a subscribed connection during market hours forces a reconnect. */
   dataStallMs: number;
+  /** Distinct instruments one user may stream through `ticks` (MAX_TICK_INSTRUMENTS_PER_USER). */
+  maxTickInstrumentsPerUser: number;
   /** Interval of `feedHealth` pushes (also pushed on change). */
   feedHealthIntervalMs: number;
   /** Plausibility checks of trade packets (RELIABILITY F8); `enabled: false` turns them off. */
@@ -31,6 +34,7 @@ export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
   fanout: {},
   staleAfterMs: 120_000,
   dataStallMs: 90_000,
+  maxTickInstrumentsPerUser: DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
   feedHealthIntervalMs: 5_000,
   tickChecks: { enabled: true, ...DEFAULT_TICK_CHECKS },
   tierB: {
@@ -95,6 +99,10 @@ export function marketDataOptions(
     },
     staleAfterMs: o.staleAfterMs ?? int(env, 'FEED_STALE_AFTER_MS') ?? d.staleAfterMs,
     dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
+    maxTickInstrumentsPerUser:
+      o.maxTickInstrumentsPerUser ??
+      (config as Partial<ResolvedAppConfig>).feedQuotas?.maxTickInstrumentsPerUser ??
+      d.maxTickInstrumentsPerUser,
     feedHealthIntervalMs: o.feedHealthIntervalMs ?? d.feedHealthIntervalMs,
     tickChecks: {
       ...d.tickChecks,
