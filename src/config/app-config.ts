@@ -61,6 +61,8 @@ export interface AuthConfig {
 export interface FeedQuotaConfig {
   /** Distinct instruments one user may stream through `ticks`, across all their sockets. */
   maxTickInstrumentsPerUser: number;
+  /** Distinct instruments one user's watchlists may put on the feed (items and option chains). */
+  maxWatchlistInstrumentsPerUser: number;
 }
 
 export interface AppConfig {

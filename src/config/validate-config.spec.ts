@@ -316,6 +316,15 @@ describe('validateConfig', () => {
     });
   });
 
+  it('MAX_WATCHLIST_INSTRUMENTS_PER_USER defaults to 2,000 and reads a positive integer', () => {
+    expect(validateConfig({}, cwd).feedQuotas.maxWatchlistInstrumentsPerUser).toBe(2_000);
+    const env = { MAX_WATCHLIST_INSTRUMENTS_PER_USER: '500' };
+    expect(validateConfig(env, cwd).feedQuotas.maxWatchlistInstrumentsPerUser).toBe(500);
+    expect(messageOf({ MAX_WATCHLIST_INSTRUMENTS_PER_USER: '-1' })).toMatch(
+      /MAX_WATCHLIST_INSTRUMENTS_PER_USER must be an integer/,
+    );
+  });
+
   it('every message is a single line', () => {
     const message = messageOf({ PORT: 'a\nb' });
     expect(message.split('\n')).toHaveLength(1);

@@ -35,6 +35,8 @@ export const DHAN_DEFAULTS = {
 
 /** A tenth of DhanHQ's 25,000 feed instruments: room for a dozen heavy users at once. */
 export const DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER = 2_000;
+/** 20 lists x 200 items with option chains could otherwise fill the feed alone. */
+export const DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER = 2_000;
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -314,6 +316,13 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
         1,
         100_000,
         DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
+      ),
+      maxWatchlistInstrumentsPerUser: integer(
+        env,
+        'MAX_WATCHLIST_INSTRUMENTS_PER_USER',
+        1,
+        100_000,
+        DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
       ),
     },
     embedded,

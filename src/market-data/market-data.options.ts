@@ -1,6 +1,9 @@
 import type { ResolvedAppConfig } from '../config/app-config';
-import { DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER } from '../config/validate-config';
-import type { RegistryLimits } from './subscription-registry';
+import {
+  DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
+  DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
+} from '../config/validate-config';
+import { ReferenceKind, type RegistryLimits } from './subscription-registry';
 import type { TickFanoutOptions } from './tick-fanout';
 import { DEFAULT_TICK_CHECKS, type TickChecks } from './tick-store';
 import { DEFAULT_TIER_B_CONFIG, type TierBConfig } from './tier-b';
@@ -83,8 +86,18 @@ export function marketDataOptions(
     return n === undefined ? undefined : n / 100;
   };
   const floorPaise = int(env, 'FEED_JUMP_FLOOR_PAISE');
+  const quotas = (config as Partial<ResolvedAppConfig>).feedQuotas;
   return {
-    registry: { ...o.registry },
+    registry: {
+      perOwner: {
+        [ReferenceKind.WATCHLIST]: {
+          limit:
+            quotas?.maxWatchlistInstrumentsPerUser ?? DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
+          name: 'MAX_WATCHLIST_INSTRUMENTS_PER_USER',
+        },
+      },
+      ...o.registry,
+    },
     fanout: {
       ...defined({
         flushIntervalMs: int(env, 'TICKS_INTERVAL_MS'),
@@ -101,7 +114,7 @@ export function marketDataOptions(
     dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
     maxTickInstrumentsPerUser:
       o.maxTickInstrumentsPerUser ??
-      (config as Partial<ResolvedAppConfig>).feedQuotas?.maxTickInstrumentsPerUser ??
+      quotas?.maxTickInstrumentsPerUser ??
       d.maxTickInstrumentsPerUser,
     feedHealthIntervalMs: o.feedHealthIntervalMs ?? d.feedHealthIntervalMs,
     tickChecks: {

@@ -363,6 +363,11 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     this.tickQuota.remove(sub.userId, sub.keys);
   }
 
+  /** Distinct instruments an owner (a user) holds through references of `kind`. */
+  ownerUsage(kind: ReferenceKind, owner: string): number {
+    return this.registry.ownerUsage(kind, owner);
+  }
+
   /** Distinct instruments a user streams through `ticks` now, and the quota. */
   tickQuotaOf(userId: string): { used: number; limit: number } {
     return { used: this.tickQuota.used(userId), limit: this.tickQuota.limit };
