@@ -57,6 +57,14 @@ export interface AuthConfig {
   adminPassword?: string;
 }
 
+/** Per-user shares of the firm's market-data feed (its 25,000 instruments are shared by all). */
+export interface FeedQuotaConfig {
+  /** Distinct instruments one user may stream through `ticks`, across all their sockets. */
+  maxTickInstrumentsPerUser: number;
+  /** Distinct instruments one user's watchlists may put on the feed (items and option chains). */
+  maxWatchlistInstrumentsPerUser: number;
+}
+
 export interface AppConfig {
   server: ServerConfig;
   database: DatabaseConfig;
@@ -64,6 +72,7 @@ export interface AppConfig {
   dhan: DhanConfig;
   execution: ExecutionConfig;
   auth: AuthConfig;
+  feedQuotas: FeedQuotaConfig;
   /**
    * Embedded default: no DhanHQ credentials, SQLite, no Redis. The server then runs
    * self-contained: built-in simulator, generated JWT secret, generated first admin.

@@ -300,6 +300,31 @@ describe('validateConfig', () => {
     });
   });
 
+  describe('MAX_TICK_INSTRUMENTS_PER_USER', () => {
+    it('defaults to 2,000 distinct instruments per user', () => {
+      expect(validateConfig({}, cwd).feedQuotas.maxTickInstrumentsPerUser).toBe(2_000);
+    });
+    it('reads a positive integer and refuses anything else', () => {
+      const env = { MAX_TICK_INSTRUMENTS_PER_USER: '300' };
+      expect(validateConfig(env, cwd).feedQuotas.maxTickInstrumentsPerUser).toBe(300);
+      expect(messageOf({ MAX_TICK_INSTRUMENTS_PER_USER: '0' })).toMatch(
+        /^Invalid configuration: MAX_TICK_INSTRUMENTS_PER_USER must be an integer from 1 to/,
+      );
+      expect(messageOf({ MAX_TICK_INSTRUMENTS_PER_USER: 'lots' })).toMatch(
+        /MAX_TICK_INSTRUMENTS_PER_USER/,
+      );
+    });
+  });
+
+  it('MAX_WATCHLIST_INSTRUMENTS_PER_USER defaults to 2,000 and reads a positive integer', () => {
+    expect(validateConfig({}, cwd).feedQuotas.maxWatchlistInstrumentsPerUser).toBe(2_000);
+    const env = { MAX_WATCHLIST_INSTRUMENTS_PER_USER: '500' };
+    expect(validateConfig(env, cwd).feedQuotas.maxWatchlistInstrumentsPerUser).toBe(500);
+    expect(messageOf({ MAX_WATCHLIST_INSTRUMENTS_PER_USER: '-1' })).toMatch(
+      /MAX_WATCHLIST_INSTRUMENTS_PER_USER must be an integer/,
+    );
+  });
+
   it('every message is a single line', () => {
     const message = messageOf({ PORT: 'a\nb' });
     expect(message.split('\n')).toHaveLength(1);

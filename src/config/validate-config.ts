@@ -33,6 +33,11 @@ export const DHAN_DEFAULTS = {
   instrumentsUrl: 'https://images.dhan.co/api-data/api-scrip-master-detailed.csv',
 } as const;
 
+/** A tenth of DhanHQ's 25,000 feed instruments: room for a dozen heavy users at once. */
+export const DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER = 2_000;
+/** 20 lists x 200 items with option chains could otherwise fill the feed alone. */
+export const DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER = 2_000;
+
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
 const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
@@ -303,6 +308,22 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
       refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 60, 90 * 86_400, 7 * 86_400),
       adminUsername,
       adminPassword,
+    },
+    feedQuotas: {
+      maxTickInstrumentsPerUser: integer(
+        env,
+        'MAX_TICK_INSTRUMENTS_PER_USER',
+        1,
+        100_000,
+        DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
+      ),
+      maxWatchlistInstrumentsPerUser: integer(
+        env,
+        'MAX_WATCHLIST_INSTRUMENTS_PER_USER',
+        1,
+        100_000,
+        DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
+      ),
     },
     embedded,
     dataDir,

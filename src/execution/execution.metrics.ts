@@ -31,6 +31,11 @@ export class ExecutionMetrics implements OnModuleInit {
     gauge('ems_unmatched_updates', 'Order updates for orders that are not ours', () => {
       return execution.stats.unmatchedUpdates;
     });
+    gauge(
+      'ems_foreign_broker_orders',
+      "Broker answers under one of our ids that carried another order's correlationId (ignored)",
+      () => execution.stats.foreignBrokerOrders,
+    );
     gauge('ems_reconciliations', 'Reconciliations finished since start', () => {
       return execution.stats.reconciliations;
     });

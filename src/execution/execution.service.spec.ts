@@ -15,7 +15,7 @@ import {
   type ExecutionOrderEventPayload,
 } from './execution.contract';
 import { POSITIONS_UPDATED, type PositionsUpdatedPayload } from './execution.events';
-import { ExecutionService } from './execution.service';
+import { ExecutionService, UNKNOWN_TO_BROKER } from './execution.service';
 import type {
   BrokerGateway,
   BrokerOrderState,
@@ -45,11 +45,18 @@ class ScriptedGateway implements BrokerGateway {
     this.orders.push({ brokerOrderId, correlationId, status: OrderStatus.TRANSIT });
     return Promise.resolve({ brokerOrderId, status: OrderStatus.TRANSIT });
   }
-  modify(): Promise<void> {
+  readonly modified: string[] = [];
+  readonly cancelled: string[] = [];
+  modify(brokerOrderId: string): Promise<void> {
+    this.modified.push(brokerOrderId);
     return Promise.resolve();
   }
-  cancel(): Promise<void> {
+  cancel(brokerOrderId: string): Promise<void> {
+    this.cancelled.push(brokerOrderId);
     return Promise.resolve();
+  }
+  order(brokerOrderId: string) {
+    return Promise.resolve(this.orders.find((o) => o.brokerOrderId === brokerOrderId));
   }
   lookup(correlationId: string) {
     return Promise.resolve(this.orders.find((o) => o.correlationId === correlationId));
@@ -242,6 +249,98 @@ describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
     expect(seen).toHaveLength(0);
     await service.beforeApplicationShutdown();
     await db.destroy();
+  });
+
+  describe('a broker order id learned earlier is acted on only while the broker order under it is ours (correlationId)', () => {
+    /** Our order placed and PENDING as B1; then the broker loses its books and reuses B1. */
+    async function reused() {
+      const gateway = new ScriptedGateway();
+      const ctx = await setUp(gateway);
+      const order = anOrder({ orderType: 'LIMIT', price: 90 });
+      const ack = await ctx.service.place(order);
+      expect(ack.brokerOrderId).toBe('B1');
+      const ours = gateway.orders[0].correlationId;
+      gateway.orders = [
+        {
+          brokerOrderId: 'B1',
+          correlationId: 'someone-else',
+          status: OrderStatus.TRADED,
+          quantity: 5,
+          filledQuantity: 5,
+        },
+      ];
+      return { gateway, order, ours, ...ctx };
+    }
+    const modifyTerms = { orderType: 'LIMIT' as const, validity: 'DAY' as const, quantity: 10 };
+
+    it('cancel and modify of an order whose id the broker gave to another order: refused as unknown to the broker, the other order untouched, counted', async () => {
+      const { gateway, order, service, seen, db } = await reused();
+      await expect(service.cancel(order.orderId)).rejects.toMatchObject({
+        name: 'ExecutionRejectedError',
+        brokerCode: UNKNOWN_TO_BROKER,
+        reason: expect.stringMatching(/unknown to the broker/),
+      });
+      await expect(service.modify(order.orderId, modifyTerms)).rejects.toMatchObject({
+        brokerCode: UNKNOWN_TO_BROKER,
+      });
+      expect(gateway.cancelled).toEqual([]);
+      expect(gateway.modified).toEqual([]);
+      expect(service.stats.foreignBrokerOrders).toBe(2);
+      expect(seen.filter((e) => e.event.type === 'BROKER_UPDATE')).toEqual([]);
+      await service.beforeApplicationShutdown();
+      await db.destroy();
+    });
+
+    it('an update or book row of the other order under our old id is never applied to ours', async () => {
+      const { gateway, service, seen, db } = await reused();
+      const before = seen.length;
+      gateway.listener.orderUpdate(gateway.orders[0], 'socket');
+      const reconciled = await service.reconcile('manual');
+      expect(reconciled.orders).toBe(0);
+      expect(seen.length).toBe(before);
+      expect(service.stats.unmatchedUpdates).toBe(1);
+      expect(service.stats.foreignBrokerOrders).toBe(2);
+      await service.beforeApplicationShutdown();
+      await db.destroy();
+    });
+
+    it('a lookup answered with another order is "not found"', async () => {
+      const { gateway, order, ours, service, db } = await reused();
+      // A broker that answers a lookup by our correlationId with some other order.
+      gateway.lookup = () => Promise.resolve(gateway.orders[0]);
+      expect(ours).toBeDefined();
+      expect(await service.lookup(order.orderId)).toEqual({ found: false });
+      expect(service.stats.foreignBrokerOrders).toBe(1);
+      await service.beforeApplicationShutdown();
+      await db.destroy();
+    });
+
+    it('an id the broker no longer knows at all: refused the same way, not counted as foreign', async () => {
+      const { gateway, order, service, db } = await reused();
+      gateway.orders = [];
+      await expect(service.cancel(order.orderId)).rejects.toMatchObject({
+        brokerCode: UNKNOWN_TO_BROKER,
+      });
+      expect(gateway.cancelled).toEqual([]);
+      expect(service.stats.foreignBrokerOrders).toBe(0);
+      await service.beforeApplicationShutdown();
+      await db.destroy();
+    });
+
+    it('control: while the order under the id is ours, cancel and modify reach it', async () => {
+      const gateway = new ScriptedGateway();
+      const { service, db } = await setUp(gateway);
+      const order = anOrder({ orderType: 'LIMIT', price: 90 });
+      await service.place(order);
+      gateway.orders[0] = { ...gateway.orders[0], status: OrderStatus.PENDING };
+      await service.modify(order.orderId, modifyTerms);
+      await service.cancel(order.orderId);
+      expect(gateway.modified).toEqual(['B1']);
+      expect(gateway.cancelled).toEqual(['B1']);
+      expect(service.stats.foreignBrokerOrders).toBe(0);
+      await service.beforeApplicationShutdown();
+      await db.destroy();
+    });
   });
 
   it('the routing record is stored before the request leaves; a repeat sends nothing and keeps one record', async () => {

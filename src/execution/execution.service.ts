@@ -48,6 +48,11 @@ export interface ExecutionStats {
   tradesAdded: number;
   duplicateTrades: number;
   reconciliations: number;
+  /**
+   * Broker answers about an id or correlationId of ours that carried another order's
+   * correlationId (a broker that lost its books reused the id): never applied, never acted on.
+   */
+  foreignBrokerOrders: number;
 }
 
 /** Unique-index violation on SQLite or PostgreSQL. */
@@ -59,6 +64,16 @@ export function isUniqueViolation(error: unknown): boolean {
     code === '23505' ||
     code.startsWith('SQLITE_CONSTRAINT') ||
     /UNIQUE constraint failed/i.test(error.message)
+  );
+}
+
+/** Code of the refusal when the broker does not know (or no longer knows) one of our orders. */
+export const UNKNOWN_TO_BROKER = 'UNKNOWN_TO_BROKER';
+
+function unknownToBroker(orderId: string): ExecutionRejectedError {
+  return new ExecutionRejectedError(
+    `order ${orderId} is unknown to the broker (it may have lost its order book)`,
+    UNKNOWN_TO_BROKER,
   );
 }
 
@@ -91,6 +106,7 @@ export class ExecutionService
     tradesAdded: 0,
     duplicateTrades: 0,
     reconciliations: 0,
+    foreignBrokerOrders: 0,
   };
 
   constructor(
@@ -174,19 +190,23 @@ export class ExecutionService
   }
 
   async modify(orderId: string, change: ExecutionModify): Promise<void> {
-    const brokerOrderId = await this.brokerIdOf(orderId);
+    const brokerOrderId = await this.verifiedBrokerIdOf(orderId, 'modify');
     await this.gateway.modify(brokerOrderId, change);
   }
 
   async cancel(orderId: string): Promise<void> {
-    const brokerOrderId = await this.brokerIdOf(orderId);
+    const brokerOrderId = await this.verifiedBrokerIdOf(orderId, 'cancel');
     await this.gateway.cancel(brokerOrderId);
   }
 
   async lookup(orderId: string): Promise<ExecutionLookup> {
     const route = this.routes.get(orderId);
     if (!route) return { found: false };
-    const state = (await this.gateway.lookup(route.correlationId)) ?? this.lostPaperOrder(route);
+    const asked = await this.gateway.lookup(route.correlationId);
+    // A broker answering another order for our correlationId: as good as not found.
+    const state =
+      (asked && this.isOurs(route, asked, 'lookup') ? asked : undefined) ??
+      this.lostPaperOrder(route);
     if (!state) return { found: false };
     await this.serial(orderId, async () => {
       await this.learnBrokerId(route, state.brokerOrderId);
@@ -490,12 +510,45 @@ export class ExecutionService
     if (kept.brokerOrderId) this.byBroker.set(kept.brokerOrderId, kept.orderId);
   }
 
+  /**
+   * Which of our orders a broker update or book row is about. Its correlationId decides when it
+   * has one: an order carrying another correlationId under a broker id we learned for one of ours
+   * is someone else's (the broker reused the id) and is never applied to ours. Only an update
+   * without a correlationId (DhanHQ before v2.2) is matched by the broker id alone.
+   */
   private resolve(state: BrokerOrderState): ExecutionOrderEntity | undefined {
-    const orderId =
-      (state.correlationId !== undefined
-        ? this.byCorrelation.get(state.correlationId)
-        : undefined) ?? this.byBroker.get(state.brokerOrderId);
-    return orderId === undefined ? undefined : this.routes.get(orderId);
+    const byId = this.byBroker.get(state.brokerOrderId);
+    if (state.correlationId === undefined) {
+      return byId === undefined ? undefined : this.routes.get(byId);
+    }
+    const orderId = this.byCorrelation.get(state.correlationId);
+    if (orderId !== undefined) return this.routes.get(orderId);
+    const claimed = byId === undefined ? undefined : this.routes.get(byId);
+    if (claimed) this.isOurs(claimed, state, 'update');
+    return undefined;
+  }
+
+  /**
+   * Whether the broker's order is ours: it carries our order's correlationId. A mismatch is
+   * logged and counted (stats.foreignBrokerOrders) and then treated as "the broker does not know
+   * our order".
+   */
+  private isOurs(
+    route: ExecutionOrderEntity,
+    state: BrokerOrderState,
+    context: 'modify' | 'cancel' | 'lookup' | 'update',
+  ): boolean {
+    if (state.correlationId === route.correlationId) return true;
+    this.stats.foreignBrokerOrders++;
+    this.logger.error({
+      msg: "the broker's order is not ours (its correlationId differs): ignored",
+      orderId: route.orderId,
+      brokerOrderId: state.brokerOrderId,
+      correlationId: route.correlationId,
+      brokerCorrelationId: state.correlationId ?? null,
+      context,
+    });
+    return false;
   }
 
   private async learnBrokerId(route: ExecutionOrderEntity, brokerOrderId: string): Promise<void> {
@@ -514,13 +567,31 @@ export class ExecutionService
     await this.orders.update({ orderId: route.orderId }, { brokerOrderId });
   }
 
-  private async brokerIdOf(orderId: string): Promise<string> {
+  /**
+   * The broker id to modify or cancel our order by, checked first: the broker's order under the
+   * id we learned must carry our correlationId. A broker that lost its books (a restarted
+   * simulator) may have given the id to another order, which we must never touch; that, and an id
+   * the broker no longer knows, is refused as "unknown to the broker" (the order is left as it is).
+   */
+  private async verifiedBrokerIdOf(orderId: string, action: 'modify' | 'cancel'): Promise<string> {
     const route = this.routes.get(orderId);
     if (!route) throw new ExecutionRejectedError(`order ${orderId} was never sent`);
-    if (route.brokerOrderId) return route.brokerOrderId;
-    const found = await this.lookup(orderId);
-    if (!found.found) throw new ExecutionRejectedError(`order ${orderId} is unknown to the broker`);
-    return found.brokerOrderId;
+    if (!route.brokerOrderId) {
+      // Looked up by correlationId, which checks the answer.
+      const found = await this.lookup(orderId);
+      if (!found.found) throw unknownToBroker(orderId);
+      return found.brokerOrderId;
+    }
+    const state = await this.gateway.order(route.brokerOrderId);
+    if (!state || !this.isOurs(route, state, action)) {
+      this.logger.warn({
+        msg: `${action} refused: the broker no longer knows the order`,
+        orderId,
+        brokerOrderId: route.brokerOrderId,
+      });
+      throw unknownToBroker(orderId);
+    }
+    return route.brokerOrderId;
   }
 
   private serial(orderId: string, work: () => Promise<void>): Promise<void> {

@@ -1,6 +1,10 @@
 import type { BackoffOptions } from '@app/dhan';
 import type { ResolvedAppConfig } from '../config/app-config';
-import type { RegistryLimits } from './subscription-registry';
+import {
+  DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
+  DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
+} from '../config/validate-config';
+import { ReferenceKind, type RegistryLimits } from './subscription-registry';
 import type { TickFanoutOptions } from './tick-fanout';
 import { DEFAULT_TICK_CHECKS, type TickChecks } from './tick-store';
 import { DEFAULT_TIER_B_CONFIG, type TierBConfig } from './tier-b';
@@ -15,6 +19,8 @@ export interface MarketDataOptions {
   dataStallMs: number;
   /** Reconnect backoff of the feed sockets (full jitter; libs/dhan defaults: 1 s doubling to 60 s). */
   feedBackoff: BackoffOptions;
+  /** Distinct instruments one user may stream through `ticks` (MAX_TICK_INSTRUMENTS_PER_USER). */
+  maxTickInstrumentsPerUser: number;
   /** Interval of `feedHealth` pushes (also pushed on change). */
   feedHealthIntervalMs: number;
   /** Plausibility checks of trade packets (RELIABILITY F8); `enabled: false` turns them off. */
@@ -35,6 +41,7 @@ export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
   staleAfterMs: 120_000,
   dataStallMs: 90_000,
   feedBackoff: {},
+  maxTickInstrumentsPerUser: DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
   feedHealthIntervalMs: 5_000,
   tickChecks: { enabled: true, ...DEFAULT_TICK_CHECKS },
   tierB: {
@@ -83,8 +90,18 @@ export function marketDataOptions(
     return n === undefined ? undefined : n / 100;
   };
   const floorPaise = int(env, 'FEED_JUMP_FLOOR_PAISE');
+  const quotas = (config as Partial<ResolvedAppConfig>).feedQuotas;
   return {
-    registry: { ...o.registry },
+    registry: {
+      perOwner: {
+        [ReferenceKind.WATCHLIST]: {
+          limit:
+            quotas?.maxWatchlistInstrumentsPerUser ?? DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
+          name: 'MAX_WATCHLIST_INSTRUMENTS_PER_USER',
+        },
+      },
+      ...o.registry,
+    },
     fanout: {
       ...defined({
         flushIntervalMs: int(env, 'TICKS_INTERVAL_MS'),
@@ -100,6 +117,10 @@ export function marketDataOptions(
     staleAfterMs: o.staleAfterMs ?? int(env, 'FEED_STALE_AFTER_MS') ?? d.staleAfterMs,
     dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
     feedBackoff: { ...d.feedBackoff, ...o.feedBackoff },
+    maxTickInstrumentsPerUser:
+      o.maxTickInstrumentsPerUser ??
+      quotas?.maxTickInstrumentsPerUser ??
+      d.maxTickInstrumentsPerUser,
     feedHealthIntervalMs: o.feedHealthIntervalMs ?? d.feedHealthIntervalMs,
     tickChecks: {
       ...d.tickChecks,

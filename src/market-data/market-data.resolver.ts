@@ -1,7 +1,11 @@
 import { Args, Context, Info, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { WebSocket } from 'ws';
-import { BadUserInputError, DomainError } from '../common/errors/domain-error';
+import {
+  BadUserInputError,
+  DomainError,
+  UnauthenticatedError,
+} from '../common/errors/domain-error';
 import type { GraphQLRequestContext } from '../common/graphql/graphql-context';
 import { GraphQLLocalDate } from '../common/scalars';
 import { InstrumentArgs } from '../instruments/dto/instrument.args';
@@ -81,7 +85,7 @@ export class MarketDataResolver {
     @Info() info: GraphQLResolveInfo,
   ): TickStream {
     try {
-      const { socket, id } = context;
+      const { socket, id, user } = context;
       if (!socket || id === undefined) {
         throw new BadUserInputError('ticks is only available over a graphql-ws WebSocket');
       }
@@ -91,9 +95,11 @@ export class MarketDataResolver {
         }
       }
       if (instruments.length === 0) throw new BadUserInputError('instruments must not be empty');
+      if (!user) throw new UnauthenticatedError();
       const responseKey = info.fieldNodes[0]?.alias?.value ?? info.fieldName;
       return this.marketData.openTicks(
         socket,
+        user.id,
         String(id),
         instruments,
         tickSelection(info),

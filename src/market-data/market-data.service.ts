@@ -26,6 +26,7 @@ import {
 } from './subscription-registry';
 import { FanoutCloseReason, TickFanout } from './tick-fanout';
 import { TickShapes, type SelectedField } from './tick-selection';
+import { TickQuota } from './tick-quota';
 import { TickStore, type TickRecord } from './tick-store';
 import { atmIndex, spotOf } from './tier-b';
 
@@ -98,7 +99,8 @@ export type TickStream = AsyncIterableIterator<never>;
 
 interface SocketClient {
   id: string;
-  subscriptions: Set<string>;
+  /** Open `ticks` subscriptions: who opened each and its distinct instruments (the quota). */
+  subscriptions: Map<string, { userId: string; keys: number[] }>;
 }
 
 /** Maps registry/fan-out failures to the public error codes. */
@@ -106,12 +108,25 @@ export function toDomainError(e: unknown): unknown {
   if (!(e instanceof MarketDataError)) return e;
   switch (e.code) {
     case MarketDataErrorCode.CAPACITY_EXCEEDED:
-      return new DomainError(ErrorCode.CAPACITY_EXCEEDED, e.message);
+      return new DomainError(ErrorCode.CAPACITY_EXCEEDED, e.message, quotaDetails(e.details));
     case MarketDataErrorCode.NOT_FOUND:
       return new NotFoundError(e.message);
     default:
       return new DomainError(ErrorCode.BAD_USER_INPUT, e.message);
   }
+}
+
+/** The client-safe fields of a per-user quota refusal (none for a full feed). */
+function quotaDetails(
+  details: Readonly<Record<string, unknown>> | undefined,
+): Record<string, string | number> | undefined {
+  if (typeof details?.quota !== 'string') return undefined;
+  const out: Record<string, string | number> = { quota: details.quota };
+  for (const k of ['limit', 'used', 'requested']) {
+    const v = details[k];
+    if (typeof v === 'number') out[k] = v;
+  }
+  return out;
 }
 
 /**
@@ -123,6 +138,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger('MarketData');
   private readonly sockets = new WeakMap<WebSocket, SocketClient>();
   private readonly shapes = new TickShapes();
+  private readonly tickQuota: TickQuota;
   private nextClient = 0;
 
   constructor(
@@ -134,6 +150,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     private readonly events: EventEmitter2,
     @Inject(MARKET_DATA_OPTIONS) private readonly options: MarketDataOptions,
   ) {
+    this.tickQuota = new TickQuota(options.maxTickInstrumentsPerUser);
     registry.onEviction((event) => {
       // Its subscribers get one last update with `stale: true`; packets still in flight after
       // the unsubscribe are dropped, so nothing makes it look fresh again (docs/MARKET_DATA.md).
@@ -229,10 +246,12 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
   /**
    * Starts a `ticks` subscription on a graphql-ws socket: validated once, then pre-serialised
    * frames `{"id":..,"type":"next","payload":{"data":{"<key>":[...]}}}` go to `socket.send`.
-   * Throws (nothing held) on unknown instruments, limits or a full feed.
+   * Throws (nothing held) on unknown instruments, limits, the user's quota
+   * (MAX_TICK_INSTRUMENTS_PER_USER, counted across all their sockets) or a full feed.
    */
   openTicks(
     socket: WebSocket,
+    userId: string,
     subscriptionId: string,
     instruments: ReadonlyArray<{ segment: ExchangeSegment; securityId: string }>,
     fields: readonly SelectedField[],
@@ -244,6 +263,13 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
         throw new NotFoundError(`Unknown instrument ${segment} ${securityId}`);
       }
       keys.push(this.instrumentKeyOf(segment, securityId));
+    }
+    const distinct = [...new Set(keys)];
+    try {
+      this.tickQuota.check(userId, distinct);
+    } catch (e) {
+      this.logger.warn({ msg: 'ticks quota refused a subscription', userId, detail: String(e) });
+      throw toDomainError(e);
     }
     const client = this.clientOf(socket);
     const framing = {
@@ -278,12 +304,13 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
       this.fanout.unsubscribe(client.id, subscriptionId);
       throw toDomainError(e);
     }
-    client.subscriptions.add(subscriptionId);
+    client.subscriptions.set(subscriptionId, { userId, keys: distinct });
+    this.tickQuota.add(userId, distinct);
 
     // Nothing is ever pushed: the fan-out writes this subscription's frames to the socket.
     return new PushStream<never>({
       onEnd: () => {
-        client.subscriptions.delete(subscriptionId);
+        this.endQuota(client, subscriptionId);
         this.releaseKeys(this.fanout.unsubscribe(client.id, subscriptionId));
       },
     });
@@ -293,7 +320,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     let client = this.sockets.get(socket);
     if (client) return client;
     const id = `ws-${++this.nextClient}`;
-    client = { id, subscriptions: new Set() };
+    client = { id, subscriptions: new Map() };
     this.sockets.set(socket, client);
     this.fanout.addClient(id, {
       unsentBytes: () => socket.bufferedAmount,
@@ -306,9 +333,30 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     });
     socket.once('close', () => {
       this.sockets.delete(socket);
+      for (const subscriptionId of [...client.subscriptions.keys()]) {
+        this.endQuota(client, subscriptionId);
+      }
       this.releaseKeys(this.fanout.removeClient(id));
     });
     return client;
+  }
+
+  /** Hands a subscription's instruments back to its user's quota; once per subscription. */
+  private endQuota(client: SocketClient, subscriptionId: string): void {
+    const sub = client.subscriptions.get(subscriptionId);
+    if (!sub) return;
+    client.subscriptions.delete(subscriptionId);
+    this.tickQuota.remove(sub.userId, sub.keys);
+  }
+
+  /** Distinct instruments an owner (a user) holds through references of `kind`. */
+  ownerUsage(kind: ReferenceKind, owner: string): number {
+    return this.registry.ownerUsage(kind, owner);
+  }
+
+  /** Distinct instruments a user streams through `ticks` now, and the quota. */
+  tickQuotaOf(userId: string): { used: number; limit: number } {
+    return { used: this.tickQuota.used(userId), limit: this.tickQuota.limit };
   }
 
   private clientRef(key: number): SubscriptionReference {

@@ -448,3 +448,66 @@ describe('SubscriptionRegistry', () => {
     });
   });
 });
+
+describe('SubscriptionRegistry per-owner quotas (WATCHLIST references of one user)', () => {
+  const QUOTA = { limit: 3, name: 'MAX_WATCHLIST_INSTRUMENTS_PER_USER' };
+  const w = (id: number, holderId: string, owner: string) =>
+    aRef(id, { kind: ReferenceKind.WATCHLIST, holderId, owner });
+  const quotaSetup = () => setup({ perOwner: { [ReferenceKind.WATCHLIST]: QUOTA } });
+
+  it('counts distinct instruments per owner across holders, and refuses past the quota holding nothing', () => {
+    const { registry, port } = quotaSetup();
+    registry.acquire([w(1, 'u1/a/1', 'u1'), w(2, 'u1/a/2', 'u1')]);
+    registry.acquire([w(2, 'u1/b/2', 'u1')]); // the same instrument from another list
+    expect(registry.ownerUsage(ReferenceKind.WATCHLIST, 'u1')).toBe(2);
+    port.take();
+    const before = registry.stats();
+
+    let error: unknown;
+    try {
+      registry.acquire([w(3, 'u1/b/3', 'u1'), w(4, 'u1/b/4', 'u1')]);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MarketDataError);
+    const e = error as MarketDataError;
+    expect(e.code).toBe(MarketDataErrorCode.CAPACITY_EXCEEDED);
+    expect(e.message).toMatch(/MAX_WATCHLIST_INSTRUMENTS_PER_USER.*at most 3.*hold 2.*adds 2/);
+    expect(e.details).toEqual({ quota: QUOTA.name, limit: 3, used: 2, requested: 2 });
+    expect(registry.stats()).toEqual(before);
+    expect(port.take()).toEqual([]);
+
+    // Another user, and references without an owner, are not held back.
+    registry.acquire([w(3, 'u2/a/3', 'u2'), w(4, 'u2/a/4', 'u2'), w(5, 'u2/a/5', 'u2')]);
+    registry.acquire([aRef(6, { kind: ReferenceKind.WATCHLIST, holderId: 'x' })]);
+    // Instruments already on the feed count for u1 once u1 holds them.
+    registry.acquire([w(3, 'u1/b/3', 'u1')]);
+    expect(registry.ownerUsage(ReferenceKind.WATCHLIST, 'u1')).toBe(3);
+    expect(() => registry.acquire([w(4, 'u1/b/4', 'u1')])).toThrow(MarketDataError);
+  });
+
+  it('frees the quota on release, releaseHolder and eviction', () => {
+    const { registry } = setup({
+      connections: 1,
+      perConnection: 4,
+      total: 4,
+      perOwner: { [ReferenceKind.WATCHLIST]: QUOTA },
+    });
+    registry.acquire([w(1, 'u1/a/1', 'u1'), w(2, 'u1/a/2', 'u1'), w(3, 'u1/a/3', 'u1')]);
+    registry.release([w(1, 'u1/a/1', 'u1')]);
+    expect(registry.ownerUsage(ReferenceKind.WATCHLIST, 'u1')).toBe(2);
+    registry.releaseHolder(ReferenceKind.WATCHLIST, 'u1/a/2');
+    expect(registry.ownerUsage(ReferenceKind.WATCHLIST, 'u1')).toBe(1);
+    // A full feed evicts u1's remaining WATCHLIST instrument for a CLIENT one.
+    registry.acquire([aRef(10), aRef(11), aRef(12)]);
+    registry.acquire([aRef(13)]);
+    expect(registry.has(key(3))).toBe(false);
+    expect(registry.ownerUsage(ReferenceKind.WATCHLIST, 'u1')).toBe(0);
+  });
+
+  it('rejects a quota below 1', () => {
+    expect(() =>
+      setup({ perOwner: { [ReferenceKind.WATCHLIST]: { limit: 0, name: 'Q' } } }),
+    ).toThrow(MarketDataError);
+  });
+});

@@ -53,6 +53,11 @@ export interface SubscriptionReference extends FeedInstrument {
   readonly mode: FeedMode;
   /** Optional grouping label counted in `stats().byTag` (e.g. the Tier B underlying). */
   readonly tag?: string;
+  /**
+   * The user the reference counts against for a per-owner quota of its kind (see
+   * `RegistryLimits.perOwner`); fixed by the holder's first reference. None: no quota.
+   */
+  readonly owner?: string;
 }
 
 export interface ReferenceHolder {
@@ -71,11 +76,20 @@ export interface FeedPort {
   unsubscribe(connIndex: number, mode: FeedMode, instruments: readonly FeedInstrument[]): void;
 }
 
+/** A cap on the distinct instruments one owner holds through references of one kind. */
+export interface OwnerQuota {
+  limit: number;
+  /** Named in the refusal (the configuration variable). */
+  name: string;
+}
+
 export interface RegistryLimits {
   connections: number;
   perConnection: number;
   total: number;
   perMessage: number;
+  /** Per-owner quotas by kind; references without an owner are not counted. */
+  perOwner?: Partial<Record<ReferenceKind, OwnerQuota>>;
 }
 
 export const DEFAULT_REGISTRY_LIMITS: Readonly<RegistryLimits> = {
@@ -146,6 +160,7 @@ interface Holder {
   holderId: string;
   mode: FeedMode;
   tag: string | undefined;
+  owner: string | undefined;
 }
 
 /** Holders of one instrument. Most have exactly one, so a Map is made only for the second. */
@@ -309,6 +324,8 @@ export class SubscriptionRegistry {
   private readonly kindReferences = [0, 0, 0, 0, 0];
   private readonly modeInstruments = [0, 0, 0, 0];
   private readonly tagInstruments = new Map<string, number>();
+  /** kind + owner -> instrument key -> that owner's holders of that kind on the instrument. */
+  private readonly ownerInstruments = new Map<string, Map<number, number>>();
   private readonly evictionListeners: Array<(event: EvictionEvent) => void> = [];
   private readonly plan: MessagePlan;
   /** Sequence of the running operation; entries stamped with it were touched by it. */
@@ -325,6 +342,14 @@ export class SubscriptionRegistry {
         MarketDataErrorCode.INVALID_ARGUMENT,
         'registry limits must be >= 1',
       );
+    }
+    for (const quota of Object.values(this.limits.perOwner ?? {})) {
+      if (!Number.isSafeInteger(quota.limit) || quota.limit < 1) {
+        throw new MarketDataError(
+          MarketDataErrorCode.INVALID_ARGUMENT,
+          `quota ${quota.name} must be >= 1`,
+        );
+      }
     }
     this.capacity = Math.min(total, connections * perConnection);
     this.connEntries = Array.from({ length: connections }, () => new Set<Entry>());
@@ -346,6 +371,7 @@ export class SubscriptionRegistry {
    */
   acquire(refs: readonly SubscriptionReference[]): AcquireResult {
     const keys = refs.map((ref) => this.validKey(ref));
+    this.checkOwnerQuotas(refs, keys);
     const op = ++this.op;
     let incoming: Map<number, PendingNew> | null = null;
     for (let i = 0; i < refs.length; i++) {
@@ -516,6 +542,11 @@ export class SubscriptionRegistry {
     return set ? [...set].map((e) => e.key) : [];
   }
 
+  /** Distinct instruments one owner holds through references of `kind`. */
+  ownerUsage(kind: ReferenceKind, owner: string): number {
+    return this.ownerInstruments.get(holderKey(kind, owner))?.size ?? 0;
+  }
+
   stats(): RegistryStats {
     const byKind = {} as Record<ReferenceKind, KindCount>;
     for (const kind of KINDS) {
@@ -536,6 +567,42 @@ export class SubscriptionRegistry {
     };
   }
 
+  /**
+   * Throws CAPACITY_EXCEEDED, naming the quota and the numbers, when `refs` would take an owner
+   * past its quota of distinct instruments for a kind; checked before anything changes.
+   */
+  private checkOwnerQuotas(refs: readonly SubscriptionReference[], keys: readonly number[]): void {
+    const quotas = this.limits.perOwner;
+    if (!quotas) return;
+    let added: Map<string, Set<number>> | null = null;
+    for (let i = 0; i < refs.length; i++) {
+      const { kind, owner } = refs[i];
+      if (owner === undefined || !quotas[kind]) continue;
+      const ok = holderKey(kind, owner);
+      if (this.ownerInstruments.get(ok)?.has(keys[i])) continue;
+      added ??= new Map();
+      let set = added.get(ok);
+      if (!set) {
+        set = new Set();
+        added.set(ok, set);
+      }
+      set.add(keys[i]);
+    }
+    if (!added) return;
+    for (const [ok, set] of added) {
+      const kind = ok.slice(0, ok.indexOf('\u0000')) as ReferenceKind;
+      const { limit, name } = quotas[kind]!;
+      const used = this.ownerInstruments.get(ok)?.size ?? 0;
+      if (used + set.size <= limit) continue;
+      throw new MarketDataError(
+        MarketDataErrorCode.CAPACITY_EXCEEDED,
+        `quota ${name} exceeded: a user may hold at most ${limit} distinct ${kind} instruments ` +
+          `on the feed; you hold ${used} and this change adds ${set.size} more`,
+        { quota: name, limit, used, requested: set.size },
+      );
+    }
+  }
+
   private validKey(ref: SubscriptionReference): number {
     if (!isExchangeSegment(ref.segment)) {
       throw invalid(`unknown exchange segment ${String(ref.segment)}`);
@@ -547,6 +614,9 @@ export class SubscriptionRegistry {
     if (!(ref.mode in FEED_MODE_RANK)) throw invalid(`unknown feed mode ${ref.mode}`);
     if (typeof ref.holderId !== 'string' || ref.holderId.length === 0) {
       throw invalid('holderId must be a non-empty string');
+    }
+    if (ref.owner !== undefined && (typeof ref.owner !== 'string' || ref.owner.length === 0)) {
+      throw invalid('owner must be a non-empty string when given');
     }
     return instrumentKey(SEGMENT_CODE[ref.segment], Number(ref.securityId));
   }
@@ -610,7 +680,14 @@ export class SubscriptionRegistry {
       }
       return;
     }
-    entry.holders.set(hk, { kind: ref.kind, holderId: ref.holderId, mode: ref.mode, tag: ref.tag });
+    entry.holders.set(hk, {
+      kind: ref.kind,
+      holderId: ref.holderId,
+      mode: ref.mode,
+      tag: ref.tag,
+      owner: ref.owner,
+    });
+    if (ref.owner !== undefined) this.countOwner(ref.kind, ref.owner, entry.key, 1);
     entry.modeCounts[FEED_MODE_RANK[ref.mode]]++;
     const k = KIND_INDEX[ref.kind];
     if (entry.kindCounts[k]++ === 0) this.kindInstruments[k]++;
@@ -632,6 +709,7 @@ export class SubscriptionRegistry {
     if (--entry.kindCounts[k] === 0) this.kindInstruments[k]--;
     this.kindReferences[k]--;
     this.untag(entry, holder.tag);
+    if (holder.owner !== undefined) this.countOwner(holder.kind, holder.owner, entry.key, -1);
     const set = this.byHolder.get(hk);
     if (set) {
       set.delete(entry);
@@ -671,6 +749,20 @@ export class SubscriptionRegistry {
     if (entry.level !== 0) this.levels[entry.level].remove(entry);
     entry.level = level;
     this.levels[level].append(entry);
+  }
+
+  private countOwner(kind: ReferenceKind, owner: string, key: number, delta: 1 | -1): void {
+    const ok = holderKey(kind, owner);
+    let held = this.ownerInstruments.get(ok);
+    if (!held) {
+      if (delta < 0) return;
+      held = new Map();
+      this.ownerInstruments.set(ok, held);
+    }
+    const n = (held.get(key) ?? 0) + delta;
+    if (n > 0) held.set(key, n);
+    else held.delete(key);
+    if (held.size === 0) this.ownerInstruments.delete(ok);
   }
 
   private tag(entry: Entry, tag: string | undefined): void {

@@ -25,6 +25,12 @@ export function watchlistHolderId(k: WatchlistHolderKey): string {
   return `${k.userId}/${k.watchlistId}/${k.segment}:${k.securityId}`;
 }
 
+/** The user of a holder id made by watchlistHolderId. */
+export function ownerOfHolder(holderId: string): string {
+  const end = holderId.indexOf('/');
+  return end > 0 ? holderId.slice(0, end) : holderId;
+}
+
 /** References acquired for a change not yet committed: `commit()` or `rollback()` exactly once. */
 export interface StagedReferences {
   readonly holderId: string;
@@ -111,6 +117,8 @@ export class WatchlistReferences {
       kind: ReferenceKind.WATCHLIST,
       holderId,
       mode: WATCHLIST_FEED_MODE,
+      // Counted against the user's MAX_WATCHLIST_INSTRUMENTS_PER_USER.
+      owner: ownerOfHolder(holderId),
     });
     const refs = [ref(instrument)];
     if (includeOptionChain) {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ExchangeSegment } from '@app/dhan/types';
-import { istDate, istDateTime } from './calendar';
+import { istDateTime } from './calendar';
 import { apiErrors } from './errors';
 import { Clock, Market, roundTick } from './market';
 import { Prng } from './prng';
@@ -121,6 +121,18 @@ export interface OrderEngineOptions {
   maxFillQtyPerStep?: number;
   /** Start-of-day limit of every account. Default 1 crore. */
   sodLimit?: number;
+  /**
+   * First order and exchange trade number, minus one. Default: the wall-clock time of the
+   * engine's creation in microseconds, so a restarted simulator (its books start empty) never
+   * reuses an id an earlier one gave out: a client still holding an old id must not reach
+   * another order with it.
+   */
+  idBase?: number;
+}
+
+/** Microseconds since the epoch, from the real clock (never the simulated one). */
+export function wallClockMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
 export interface OrderEngineEvents {
@@ -146,9 +158,10 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly rng: Prng;
   private matchTimer: NodeJS.Timeout | undefined;
-  private orderSeq = 0;
-  private tradeSeq = 0;
-  private readonly opts: Required<Omit<OrderEngineOptions, 'maxFillQtyPerStep'>> & {
+  /** Last order and trade numbers given out (numeric strings, as DhanHQ's ids are). */
+  private orderSeq: number;
+  private tradeSeq: number;
+  private readonly opts: Required<Omit<OrderEngineOptions, 'maxFillQtyPerStep' | 'idBase'>> & {
     maxFillQtyPerStep?: number;
   };
 
@@ -161,6 +174,12 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
   ) {
     super();
     this.rng = new Prng(seed).fork('orders');
+    const idBase = options.idBase ?? wallClockMicros();
+    if (!Number.isSafeInteger(idBase) || idBase < 0) {
+      throw new RangeError(`idBase must be a non-negative safe integer, got ${idBase}`);
+    }
+    this.orderSeq = idBase;
+    this.tradeSeq = idBase;
     this.opts = {
       transitDelayMs: options.transitDelayMs ?? 20,
       matchIntervalMs: options.matchIntervalMs ?? 100,
@@ -197,8 +216,7 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
       throw apiErrors.order('Kill Switch is active. Trading is disabled for the day.');
     }
     const now = this.clock.now();
-    const seq = ++this.orderSeq;
-    const orderId = `${istDate(now).replace(/-/g, '').slice(2)}${String(seq).padStart(6, '0')}`;
+    const orderId = String(++this.orderSeq);
     const order: SimOrder = {
       clientId,
       orderId,
@@ -522,7 +540,7 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
       clientId: order.clientId,
       orderId: order.orderId,
       exchangeOrderId: order.exchangeOrderId,
-      exchangeTradeId: `${String(inst.segmentCode)}${String(++this.tradeSeq).padStart(9, '0')}`,
+      exchangeTradeId: `${String(inst.segmentCode)}${String(++this.tradeSeq)}`,
       order,
       tradedQuantity: qty,
       tradedPrice: price,

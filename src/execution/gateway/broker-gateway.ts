@@ -51,6 +51,12 @@ export interface BrokerGateway {
   place(order: ExecutionOrder, correlationId: string): Promise<ExecutionAck>;
   modify(brokerOrderId: string, change: ExecutionModify): Promise<void>;
   cancel(brokerOrderId: string): Promise<void>;
+  /**
+   * The order the broker has under this id; undefined when it knows none. Before acting on an
+   * id learned earlier, check the answer's correlationId: a broker that lost its books (a
+   * restarted simulator) may have given the id to another order.
+   */
+  order(brokerOrderId: string): Promise<BrokerOrderState | undefined>;
   /** The order carrying this correlationId; undefined when the broker does not know it. */
   lookup(correlationId: string): Promise<BrokerOrderState | undefined>;
   tradesOf(brokerOrderId: string): Promise<BrokerTrade[]>;

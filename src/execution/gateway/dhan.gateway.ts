@@ -197,6 +197,15 @@ export class DhanGateway implements BrokerGateway {
     }
   }
 
+  async order(brokerOrderId: string): Promise<BrokerOrderState | undefined> {
+    try {
+      const order = await this.rest.getOrder(brokerOrderId);
+      return order ? orderStateOfBook(order) : undefined;
+    } catch (error) {
+      throw mapDhanError(error, false);
+    }
+  }
+
   async lookup(correlationId: string): Promise<BrokerOrderState | undefined> {
     try {
       const orders = await this.rest.getOrderByCorrelationId(correlationId);

@@ -151,6 +151,11 @@ export class PaperGateway implements BrokerGateway {
     return Promise.resolve();
   }
 
+  order(brokerOrderId: string): Promise<BrokerOrderState | undefined> {
+    const paper = this.byBrokerId.get(brokerOrderId);
+    return Promise.resolve(paper ? this.stateOf(paper) : undefined);
+  }
+
   lookup(correlationId: string): Promise<BrokerOrderState | undefined> {
     const paper = this.byCorrelation.get(correlationId);
     return Promise.resolve(paper ? this.stateOf(paper) : undefined);
