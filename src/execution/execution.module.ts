@@ -37,7 +37,7 @@ export function createGateway(
   marketData: MarketDataService,
 ): BrokerGateway {
   const kind = chooseGateway(config, endpoints);
-  new Logger('Execution').log({
+  new Logger(ExecutionModule.name).log({
     msg: 'execution gateway chosen',
     gateway: kind,
     dhan: endpoints.mode,

@@ -87,7 +87,7 @@ function unknownToBroker(orderId: string): ExecutionRejectedError {
 export class ExecutionService
   implements ExecutionPort, OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
 {
-  private readonly logger = new Logger('Execution');
+  private readonly logger = new Logger(ExecutionService.name);
   private readonly routes = new Map<string, ExecutionOrderEntity>();
   private readonly byBroker = new Map<string, string>();
   private readonly byCorrelation = new Map<string, string>();

@@ -54,7 +54,7 @@ function signature(view: PositionView): string {
  */
 @Injectable()
 export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger('Portfolio');
+  private readonly logger = new Logger(PortfolioService.name);
   private book = new PositionBook();
   /** Today's trades only (IST day), for the day P&L RMS checks. */
   private dayBook = new PositionBook();

@@ -10,7 +10,7 @@ import { OrderStore } from './order-store';
 
 /** NEW -> RMS -> REJECTED with a reason code, or IN_FLIGHT with its margin reserved. */
 @Injectable()
-export class OrderAdmission {
+export class OrderAdmissionService {
   constructor(
     private readonly store: OrderStore,
     private readonly references: OrderReferences,

@@ -8,7 +8,7 @@ import { InstrumentsService } from '../instruments/instruments.service';
 import { RiskService } from '../risk/risk.service';
 import { isTerminal, type OrderStatus } from '../trading/order-status';
 import { transition } from './domain/order-state';
-import { OrderDispatch } from './order-dispatch.service';
+import { OrderDispatchService } from './order-dispatch.service';
 import { OrderRiskFacts, riskOrder } from './order-risk-facts';
 import { brokerRefusal, parseState, termsOf, type PendingTerms } from './order-row';
 import { istDate } from '../trading/ist-date';
@@ -19,14 +19,14 @@ import { toOrderView, type OrderView } from './order-view';
 
 /** modifyOrder and cancelOrder, each on the order's queue. */
 @Injectable()
-export class OrderAmendment {
+export class OrderAmendmentService {
   constructor(
     private readonly store: OrderStore,
     private readonly scheduler: OrderScheduler,
     private readonly instruments: InstrumentsService,
     private readonly risk: RiskService,
     private readonly facts: OrderRiskFacts,
-    private readonly dispatch: OrderDispatch,
+    private readonly dispatch: OrderDispatchService,
     private readonly clock: Clock,
   ) {}
 

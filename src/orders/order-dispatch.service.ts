@@ -21,8 +21,8 @@ import { EXECUTION_PORT } from './orders.tokens';
  * broker left ambiguous, never by a blind resend. Runs on the order's queue.
  */
 @Injectable()
-export class OrderDispatch {
-  private readonly logger = new Logger(OrderDispatch.name);
+export class OrderDispatchService {
+  private readonly logger = new Logger(OrderDispatchService.name);
 
   constructor(
     private readonly store: OrderStore,

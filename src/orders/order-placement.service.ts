@@ -5,8 +5,8 @@ import { BadUserInputError, ConflictError } from '../common/errors/domain-error'
 import { InstrumentsService } from '../instruments/instruments.service';
 import { newOrderState } from './domain/order-state';
 import type { OrderEntity } from './entities/order.entity';
-import { OrderAdmission } from './order-admission.service';
-import { OrderDispatch } from './order-dispatch.service';
+import { OrderAdmissionService } from './order-admission.service';
+import { OrderDispatchService } from './order-dispatch.service';
 import { creationTerms } from './order-row';
 import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
@@ -24,15 +24,15 @@ import { toOrderView, type OrderView } from './order-view';
  * then RMS and the first send on the order's queue.
  */
 @Injectable()
-export class OrderPlacement {
+export class OrderPlacementService {
   private readonly placing = new Map<string, Promise<{ id: string; created: boolean }>>();
 
   constructor(
     private readonly store: OrderStore,
     private readonly scheduler: OrderScheduler,
     private readonly instruments: InstrumentsService,
-    private readonly admission: OrderAdmission,
-    private readonly dispatch: OrderDispatch,
+    private readonly admission: OrderAdmissionService,
+    private readonly dispatch: OrderDispatchService,
     private readonly clock: Clock,
   ) {}
 

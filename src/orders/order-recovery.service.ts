@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { OrderStatus } from '../trading/order-status';
-import { OrderAdmission } from './order-admission.service';
-import { OrderDispatch } from './order-dispatch.service';
+import { OrderAdmissionService } from './order-admission.service';
+import { OrderDispatchService } from './order-dispatch.service';
 import { OrderReferences } from './order-references';
 import { parseState } from './order-row';
 import { OrderScheduler } from './order-scheduler';
@@ -14,16 +14,16 @@ import { OrderStore } from './order-store';
  * orders are resolved by lookup (never resent blindly). Working orders get their references back.
  */
 @Injectable()
-export class OrderRecovery {
-  private readonly logger = new Logger(OrderRecovery.name);
+export class OrderRecoveryService {
+  private readonly logger = new Logger(OrderRecoveryService.name);
 
   constructor(
     private readonly store: OrderStore,
     private readonly scheduler: OrderScheduler,
     private readonly references: OrderReferences,
     private readonly instruments: InstrumentsService,
-    private readonly admission: OrderAdmission,
-    private readonly dispatch: OrderDispatch,
+    private readonly admission: OrderAdmissionService,
+    private readonly dispatch: OrderDispatchService,
   ) {}
 
   async recover(): Promise<void> {

@@ -10,11 +10,11 @@ import { RiskModule } from '../risk/risk.module';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
 import { ORDERS_OPTIONS, ordersOptions } from './orders.options';
-import { OrderAdmission } from './order-admission.service';
-import { OrderAmendment } from './order-amendment.service';
-import { OrderDispatch } from './order-dispatch.service';
-import { OrderPlacement } from './order-placement.service';
-import { OrderRecovery } from './order-recovery.service';
+import { OrderAdmissionService } from './order-admission.service';
+import { OrderAmendmentService } from './order-amendment.service';
+import { OrderDispatchService } from './order-dispatch.service';
+import { OrderPlacementService } from './order-placement.service';
+import { OrderRecoveryService } from './order-recovery.service';
 import { OrderReferences } from './order-references';
 import { OrderRiskFacts } from './order-risk-facts';
 import { OrderScheduler } from './order-scheduler';
@@ -29,11 +29,11 @@ export const OMS_PROVIDERS = [
   OrderReferences,
   OrderStore,
   OrderRiskFacts,
-  OrderAdmission,
-  OrderDispatch,
-  OrderPlacement,
-  OrderAmendment,
-  OrderRecovery,
+  OrderAdmissionService,
+  OrderDispatchService,
+  OrderPlacementService,
+  OrderAmendmentService,
+  OrderRecoveryService,
   OrdersService,
 ];
 

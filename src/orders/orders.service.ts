@@ -7,9 +7,9 @@ import {
 } from '../execution/execution.contract';
 import { InstrumentsService } from '../instruments/instruments.service';
 import type { OrderEventEntity } from './entities/order-event.entity';
-import { OrderAmendment } from './order-amendment.service';
-import { OrderPlacement } from './order-placement.service';
-import { OrderRecovery } from './order-recovery.service';
+import { OrderAmendmentService } from './order-amendment.service';
+import { OrderPlacementService } from './order-placement.service';
+import { OrderRecoveryService } from './order-recovery.service';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
 import type { ModifyOrderCommand, PlaceOrderCommand } from './order-terms';
@@ -30,9 +30,9 @@ export class OrdersService implements OnApplicationBootstrap {
     private readonly store: OrderStore,
     private readonly scheduler: OrderScheduler,
     private readonly instruments: InstrumentsService,
-    private readonly placement: OrderPlacement,
-    private readonly amendment: OrderAmendment,
-    private readonly recovery: OrderRecovery,
+    private readonly placement: OrderPlacementService,
+    private readonly amendment: OrderAmendmentService,
+    private readonly recovery: OrderRecoveryService,
   ) {}
 
   /** Startup recovery runs in the background; `whenRecovered` lets tests wait for it. */

@@ -56,7 +56,7 @@ const refKey = (r: SubscriptionReference) => `${r.segment}:${r.securityId}`;
  */
 @Injectable()
 export class WatchlistReferences {
-  private readonly logger = new Logger('WatchlistReferences');
+  private readonly logger = new Logger(WatchlistReferences.name);
   private readonly held = new Map<string, SubscriptionReference[]>();
 
   constructor(

@@ -17,7 +17,7 @@ import { WATCHLIST_CHANGED, WatchlistChange, type WatchlistChangedEvent } from '
  */
 @Injectable()
 export class WatchlistTierAListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('WatchlistTierA');
+  private readonly logger = new Logger(WatchlistTierAListener.name);
   private restoring: Promise<unknown> = Promise.resolve();
   private stop!: () => void;
   private readonly stopped = new Promise<'stopped'>((resolve) => {

@@ -51,7 +51,7 @@ export interface PaperGatewayOptions {
 export class PaperGateway implements BrokerGateway {
   readonly kind = 'paper' as const;
   readonly streaming = true;
-  private readonly logger = new Logger('PaperGateway');
+  private readonly logger = new Logger(PaperGateway.name);
   private readonly byBrokerId = new Map<string, PaperOrder>();
   private readonly byCorrelation = new Map<string, PaperOrder>();
   private readonly trades: BrokerTrade[] = [];
