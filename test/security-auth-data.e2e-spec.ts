@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { JWT_SECRET_FILE } from '../src/config/resolve-secrets';
 import { createTestApp, databaseEngine, type TestApp } from './utils/test-app';
 import { errorCodes, gql, LOGIN } from './utils/graphql-client';
@@ -72,10 +72,12 @@ describe('security: data files and database readiness (e2e)', () => {
       expect(await ready(t)).toMatchObject({ status: 200, body: { checks: { database: 'up' } } });
 
       // Another connection holds the write lock: reads still work, every write fails.
-      const holder = new Database(t.config.database.sqlitePath!);
+      const holder = await new DataSource({
+        type: 'better-sqlite3',
+        database: t.config.database.sqlitePath!,
+      }).initialize();
       try {
-        holder.pragma('busy_timeout = 0');
-        holder.exec('BEGIN EXCLUSIVE');
+        await holder.query('BEGIN EXCLUSIVE');
         const down = await readyUntil(t, (answer) => answer.status === 503);
         expect(down).toEqual({
           status: 503,
@@ -94,8 +96,8 @@ describe('security: data files and database readiness (e2e)', () => {
         expect(login.errors?.[0].message).toBe('Internal server error');
         expect(JSON.stringify(login)).not.toMatch(/sqlite|locked|busy/i);
       } finally {
-        if (holder.inTransaction) holder.exec('ROLLBACK');
-        holder.close();
+        await holder.query('ROLLBACK').catch(() => undefined);
+        await holder.destroy();
       }
 
       const up = await readyUntil(t, (answer) => answer.status === 200);
