@@ -36,10 +36,9 @@ export class TokenService {
   ): IssuedAccessToken {
     const iat = Math.floor(now.getTime() / 1000);
     const ttlEnd = iat + this.config.auth.accessTokenTtlSeconds;
+    // In the session's last second this is already past: such a token is simply refused.
     const exp =
-      notAfter === undefined
-        ? ttlEnd
-        : Math.max(iat + 1, Math.min(ttlEnd, Math.floor(notAfter.getTime() / 1000)));
+      notAfter === undefined ? ttlEnd : Math.min(ttlEnd, Math.floor(notAfter.getTime() / 1000));
     const token = this.jwt.sign(
       { sid: sessionId, role, iat, exp },
       {
