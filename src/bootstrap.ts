@@ -7,6 +7,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AppModule, GRAPHQL_PATHS } from './app.module';
+import { AdminSocketRefusals } from './auth/admin-socket-refusals';
 import { WsAuthGate } from './auth/ws-auth.gate';
 import { BadUserInputError } from './common/errors/domain-error';
 import type { ResolvedAppConfig } from './config/app-config';
@@ -81,6 +82,7 @@ export async function createApp(
     adminPath: GRAPHQL_PATHS.admin,
     initTimeoutMs: WS_INIT_TIMEOUT_MS,
   });
+  app.get(AdminSocketRefusals).attach(fastify.websocketServer, GRAPHQL_PATHS.admin);
 
   // The id of every request is given back, so a client can quote it when reporting a problem.
   fastify.addHook('onRequest', async (request, reply) => {

@@ -1,4 +1,5 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { AuthService } from '../auth/auth.service';
 import { Role } from '../auth/role.enum';
 import { UserModel } from '../auth/models/user.model';
 import { UsersService } from '../auth/users.service';
@@ -17,6 +18,7 @@ import { AuditLogEntryModel } from './models/audit-log-entry.model';
 export class AdminUsersResolver {
   constructor(
     private readonly users: UsersService,
+    private readonly auth: AuthService,
     private readonly audit: AuditLogService,
   ) {}
 
@@ -49,7 +51,8 @@ export class AdminUsersResolver {
     if (input.id === actor.id && (input.disabled === true || input.role === Role.USER)) {
       throw new ConflictError('Admins cannot disable or demote themselves');
     }
-    return this.users.update(
+    // Through AuthService: a password set by an admin ends every session of the user.
+    return this.auth.updateUser(
       input.id,
       { role: input.role, disabled: input.disabled, password: input.password },
       (user, manager) =>

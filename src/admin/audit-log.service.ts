@@ -8,6 +8,7 @@ import { AuditLogEntity } from './entities/audit-log.entity';
 
 export type AuditPayload = Record<string, string | number | boolean | null | undefined>;
 
+const ANONYMOUS = '(anonymous)';
 const SECRET_KEYS = /pass(word)?|secret|token|authorization/i;
 
 /** Drops anything secret-looking so the audit trail never holds credentials. */
@@ -45,6 +46,29 @@ export class AuditLogService {
       payload: JSON.stringify(sanitizeAuditPayload(payload)),
       createdAt: this.clock.now(),
     });
+  }
+
+  /** A refused attempt: the actor when a user is known, else anonymous. Returns the row id. */
+  async recordRefusal(
+    actor: { id: string; username: string } | null,
+    action: string,
+    payload: AuditPayload,
+  ): Promise<string> {
+    const id = randomUUID();
+    await this.entries.insert({
+      id,
+      actorId: actor?.id ?? null,
+      actorUsername: actor?.username ?? ANONYMOUS,
+      action,
+      target: null,
+      payload: JSON.stringify(sanitizeAuditPayload(payload)),
+      createdAt: this.clock.now(),
+    });
+    return id;
+  }
+
+  async updatePayload(id: string, payload: AuditPayload): Promise<void> {
+    await this.entries.update({ id }, { payload: JSON.stringify(sanitizeAuditPayload(payload)) });
   }
 
   latest(limit: number): Promise<AuditLogEntity[]> {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminBootstrapService } from './admin-bootstrap.service';
+import { AdminSocketRefusals } from './admin-socket-refusals';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { RefreshTokenEntity } from './entities/refresh-token.entity';
@@ -26,8 +27,16 @@ import { WsAuthGate } from './ws-auth.gate';
     LoginThrottle,
     AdminBootstrapService,
     WsAuthGate,
+    AdminSocketRefusals,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [AuthService, UsersService, TokenService, AdminBootstrapService, WsAuthGate],
+  exports: [
+    AuthService,
+    UsersService,
+    TokenService,
+    AdminBootstrapService,
+    WsAuthGate,
+    AdminSocketRefusals,
+  ],
 })
 export class AuthCoreModule {}

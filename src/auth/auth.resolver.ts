@@ -4,6 +4,7 @@ import { Public } from '../common/decorators/public.decorator';
 import { NotFoundError } from '../common/errors/domain-error';
 import type { GraphQLRequestContext, Principal } from '../common/graphql/graphql-context';
 import { AuthService } from './auth.service';
+import { ChangePasswordArgs } from './dto/change-password.args';
 import { LoginArgs } from './dto/login.args';
 import { LogoutArgs } from './dto/logout.args';
 import { RefreshSessionArgs } from './dto/refresh-session.args';
@@ -39,6 +40,19 @@ export class AuthResolver {
     @Args() { refreshToken }: LogoutArgs,
   ): Promise<boolean> {
     await this.auth.logout(user, refreshToken);
+    return true;
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      "Changes the caller's password (the current one is required) and ends every other session of the caller.",
+  })
+  async changePassword(
+    @CurrentUser() user: Principal,
+    @Args() { oldPassword, newPassword }: ChangePasswordArgs,
+    @Context() context: GraphQLRequestContext,
+  ): Promise<boolean> {
+    await this.auth.changePassword(user, oldPassword, newPassword, context.req?.ip ?? 'unknown');
     return true;
   }
 

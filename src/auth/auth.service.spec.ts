@@ -67,7 +67,11 @@ describe('AuthService refresh rotation', () => {
   let service: AuthService;
 
   beforeEach(() => {
-    const base = validateConfig({ JWT_SECRET: 'k'.repeat(40), REFRESH_TOKEN_TTL: '3600' });
+    const base = validateConfig({
+      JWT_SECRET: 'k'.repeat(40),
+      REFRESH_TOKEN_TTL: '3600',
+      SESSION_MAX_LIFETIME: '10800',
+    });
     const config = {
       ...base,
       auth: { ...base.auth, jwtSecret: 'k'.repeat(40) },
@@ -174,5 +178,22 @@ describe('AuthService refresh rotation', () => {
     const unknown = service.login('nobody', 'right', '127.0.0.1').catch((error: Error) => error);
     const [a, b] = await Promise.all([wrong, unknown]);
     expect(a).toMatchObject({ code: ErrorCode.UNAUTHENTICATED, message: (b as Error).message });
+  });
+
+  it('ends a session at its absolute lifetime however often it is refreshed', async () => {
+    const login = await service.login('alice', 'right', '127.0.0.1');
+    const sessionEnd = clock.time.getTime() + 10_800 * 1000;
+    let current = login;
+    // Refresh every 50 minutes: each refresh token alone would live another hour.
+    for (let minute = 50; minute < 180; minute += 50) {
+      clock.time = new Date(clock.time.getTime() + 50 * 60 * 1000);
+      current = await service.refresh(current.refreshToken);
+      // Neither the access token nor the refresh token outlives the session.
+      expect(current.expiresAt.getTime()).toBeLessThanOrEqual(sessionEnd);
+      expect(store.rows.at(-1)!.expiresAt.getTime()).toBeLessThanOrEqual(sessionEnd);
+      expect(store.rows.at(-1)!.sessionExpiresAt!.getTime()).toBe(sessionEnd);
+    }
+    clock.time = new Date(sessionEnd);
+    expect(await codeOf(service.refresh(current.refreshToken))).toBe(ErrorCode.UNAUTHENTICATED);
   });
 });

@@ -1,66 +1,147 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../common/errors/domain-error';
 
-export const LOGIN_LIMITS = {
+export interface LoginLimits {
   /** Attempts per client address per minute, successful or not: a CPU brake (argon2). */
-  attemptsPerAddressPerMinute: 120,
-  /** Failed attempts per client address per window (one office may sit behind one NAT). */
-  failuresPerAddress: 50,
-  /** Failed attempts per username per window; a success resets the count. */
-  failuresPerUsername: 10,
-  windowSeconds: 15 * 60,
-} as const;
+  attemptsPerAddressPerMinute: number;
+  /** Failures in a row for one username from one address; a success resets the count. */
+  failuresPerPair: number;
+  /** How long a pair that spent its failures stays blocked (from its first failure). */
+  pairWindowSeconds: number;
+  /** Failures per address per day, every username together: high, one office may share a NAT. */
+  failuresPerAddressPerDay: number;
+  /** Failures per username per day from every address, past which attempts are slowed. */
+  failuresPerUsernamePerDay: number;
+  /** Once slowed: attempts per minute on that username, from addresses it never logged in from. */
+  slowedAttemptsPerUsernamePerMinute: number;
+  /** How long an address a user logged in from skips the username slow-down. */
+  knownAddressDays: number;
+}
 
-/** Brute-force and credential-stuffing brake on login (in memory; Redis when scaled out). */
+export const LOGIN_LIMITS: LoginLimits = {
+  attemptsPerAddressPerMinute: 120,
+  failuresPerPair: 10,
+  pairWindowSeconds: 15 * 60,
+  failuresPerAddressPerDay: 200,
+  failuresPerUsernamePerDay: 100,
+  slowedAttemptsPerUsernamePerMinute: 3,
+  knownAddressDays: 30,
+};
+
+/** Optional DI token to replace LOGIN_LIMITS. */
+export const LOGIN_LIMITS_OVERRIDE = Symbol('LOGIN_LIMITS_OVERRIDE');
+
+const DAY_SECONDS = 86_400;
+/** Known (username, address) pairs kept in memory; the oldest are forgotten first. */
+const MAX_KNOWN_PAIRS = 10_000;
+
+/**
+ * Brute-force and credential-stuffing brake on login and password change (in memory; Redis
+ * when scaled out), after the usual login-endpoint protection: failures in a row block only
+ * the (username, address) pair, so nobody elsewhere can lock a user out; one address is
+ * stopped after many failures a day over all usernames; a username attacked from many
+ * addresses is slowed, not locked, and not at all from addresses it logged in from before.
+ */
 @Injectable()
 export class LoginThrottle {
-  private readonly attemptsByAddress = new RateLimiterMemory({
-    keyPrefix: 'login-ip',
-    points: LOGIN_LIMITS.attemptsPerAddressPerMinute,
-    duration: 60,
-  });
-  private readonly failuresByAddress = new RateLimiterMemory({
-    keyPrefix: 'login-ip-fail',
-    points: LOGIN_LIMITS.failuresPerAddress,
-    duration: LOGIN_LIMITS.windowSeconds,
-  });
-  private readonly failuresByUsername = new RateLimiterMemory({
-    keyPrefix: 'login-user-fail',
-    points: LOGIN_LIMITS.failuresPerUsername,
-    duration: LOGIN_LIMITS.windowSeconds,
-  });
+  private readonly attemptsByAddress: RateLimiterMemory;
+  private readonly failuresByPair: RateLimiterMemory;
+  private readonly failuresByAddress: RateLimiterMemory;
+  private readonly failuresByUsername: RateLimiterMemory;
+  private readonly slowedByUsername: RateLimiterMemory;
+  /** pair key -> time (ms) until which the pair skips the username slow-down. */
+  private readonly knownPairs = new Map<string, number>();
 
-  /** Counts an attempt; throws RATE_LIMITED when any limit is spent. */
+  constructor(
+    @Optional() @Inject(LOGIN_LIMITS_OVERRIDE) private readonly limits: LoginLimits = LOGIN_LIMITS,
+  ) {
+    this.attemptsByAddress = new RateLimiterMemory({
+      keyPrefix: 'login-ip',
+      points: limits.attemptsPerAddressPerMinute,
+      duration: 60,
+    });
+    this.failuresByPair = new RateLimiterMemory({
+      keyPrefix: 'login-pair-fail',
+      points: limits.failuresPerPair,
+      duration: limits.pairWindowSeconds,
+    });
+    this.failuresByAddress = new RateLimiterMemory({
+      keyPrefix: 'login-ip-fail',
+      points: limits.failuresPerAddressPerDay,
+      duration: DAY_SECONDS,
+    });
+    this.failuresByUsername = new RateLimiterMemory({
+      keyPrefix: 'login-user-fail',
+      points: limits.failuresPerUsernamePerDay,
+      duration: DAY_SECONDS,
+    });
+    this.slowedByUsername = new RateLimiterMemory({
+      keyPrefix: 'login-user-slow',
+      points: limits.slowedAttemptsPerUsernamePerMinute,
+      duration: 60,
+    });
+  }
+
+  /** Counts an attempt; throws RATE_LIMITED when a limit applies to this username and address. */
   async beforeAttempt(username: string, address: string): Promise<void> {
+    const user = username.toLowerCase();
+    const pair = pairKey(user, address);
     try {
       await this.attemptsByAddress.consume(address);
     } catch (rejection) {
       throw limited(rejection);
     }
-    const [byAddress, byUsername] = await Promise.all([
+    const [byAddress, byPair, byUsername] = await Promise.all([
       this.failuresByAddress.get(address),
-      this.failuresByUsername.get(username.toLowerCase()),
+      this.failuresByPair.get(pair),
+      this.failuresByUsername.get(user),
     ]);
-    if (byAddress !== null && byAddress.consumedPoints >= LOGIN_LIMITS.failuresPerAddress) {
-      throw limited(byAddress);
-    }
-    if (byUsername !== null && byUsername.consumedPoints >= LOGIN_LIMITS.failuresPerUsername) {
-      throw limited(byUsername);
+    if (spent(byAddress, this.limits.failuresPerAddressPerDay)) throw limited(byAddress);
+    if (spent(byPair, this.limits.failuresPerPair)) throw limited(byPair);
+    if (spent(byUsername, this.limits.failuresPerUsernamePerDay) && !this.isKnown(pair)) {
+      try {
+        await this.slowedByUsername.consume(user);
+      } catch (rejection) {
+        throw limited(rejection);
+      }
     }
   }
 
   async onFailure(username: string, address: string): Promise<void> {
-    // Past the limit, consume() rejects; the next attempt is refused by beforeAttempt anyway.
+    const user = username.toLowerCase();
+    // Past a limit, consume() rejects; the next attempt is refused by beforeAttempt anyway.
     await Promise.allSettled([
       this.failuresByAddress.consume(address),
-      this.failuresByUsername.consume(username.toLowerCase()),
+      this.failuresByPair.consume(pairKey(user, address)),
+      this.failuresByUsername.consume(user),
     ]);
   }
 
-  async onSuccess(username: string): Promise<void> {
-    await this.failuresByUsername.delete(username.toLowerCase());
+  /** Resets the pair's failures and remembers the address as one this user logs in from. */
+  async onSuccess(username: string, address: string): Promise<void> {
+    const pair = pairKey(username.toLowerCase(), address);
+    await this.failuresByPair.delete(pair);
+    this.knownPairs.delete(pair);
+    this.knownPairs.set(pair, Date.now() + this.limits.knownAddressDays * DAY_SECONDS * 1000);
+    if (this.knownPairs.size > MAX_KNOWN_PAIRS) {
+      const oldest = this.knownPairs.keys().next().value;
+      if (oldest !== undefined) this.knownPairs.delete(oldest);
+    }
   }
+
+  private isKnown(pair: string): boolean {
+    const until = this.knownPairs.get(pair);
+    return until !== undefined && until > Date.now();
+  }
+}
+
+function pairKey(username: string, address: string): string {
+  return `${username}\u0000${address}`;
+}
+
+function spent(result: RateLimiterRes | null, limit: number): result is RateLimiterRes {
+  return result !== null && result.consumedPoints >= limit;
 }
 
 function limited(rejection: unknown): Error {

@@ -26,9 +26,19 @@ export class TokenService {
     this.jwt = new JwtService({ secret: config.auth.jwtSecret });
   }
 
-  signAccessToken(userId: string, role: string, sessionId: string, now: Date): IssuedAccessToken {
+  /** `notAfter`: the session's absolute end, which the token never outlives. */
+  signAccessToken(
+    userId: string,
+    role: string,
+    sessionId: string,
+    now: Date,
+    notAfter?: Date,
+  ): IssuedAccessToken {
     const iat = Math.floor(now.getTime() / 1000);
-    const exp = iat + this.config.auth.accessTokenTtlSeconds;
+    const ttlEnd = iat + this.config.auth.accessTokenTtlSeconds;
+    // In the session's last second this is already past: such a token is simply refused.
+    const exp =
+      notAfter === undefined ? ttlEnd : Math.min(ttlEnd, Math.floor(notAfter.getTime() / 1000));
     const token = this.jwt.sign(
       { sid: sessionId, role, iat, exp },
       {

@@ -53,6 +53,8 @@ export interface AuthConfig {
   jwtAudience: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** Absolute lifetime of a login, fixed at login; refresh never extends it. */
+  sessionMaxLifetimeSeconds: number;
   adminUsername?: string;
   adminPassword?: string;
 }

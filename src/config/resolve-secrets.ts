@@ -6,11 +6,12 @@ import type { AppConfig, ResolvedAppConfig } from './app-config';
 export const JWT_SECRET_FILE = 'jwt-secret';
 
 /**
- * Creates the data folder and, in the embedded default without JWT_SECRET, loads the secret
+ * Creates the data folder (0700) and, in the embedded default without JWT_SECRET, loads the secret
  * generated on first boot (creating it with mode 0600) so sessions survive restarts.
  */
 export function resolveSecrets(config: AppConfig): ResolvedAppConfig {
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  // Private: it holds the secret and, on SQLite, the database.
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   if (config.auth.jwtSecret !== undefined) {
     return { ...config, auth: { ...config.auth, jwtSecret: config.auth.jwtSecret } };
   }

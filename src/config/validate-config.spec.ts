@@ -284,6 +284,22 @@ describe('validateConfig', () => {
     });
   });
 
+  describe('SESSION_MAX_LIFETIME', () => {
+    it('defaults to 30 days and accepts a value no shorter than the refresh token', () => {
+      expect(validateConfig({}, cwd).auth.sessionMaxLifetimeSeconds).toBe(30 * 86_400);
+      const config = validateConfig(
+        { REFRESH_TOKEN_TTL: '3600', SESSION_MAX_LIFETIME: '7200' },
+        cwd,
+      );
+      expect(config.auth.sessionMaxLifetimeSeconds).toBe(7200);
+    });
+    it('refuses a lifetime shorter than REFRESH_TOKEN_TTL', () => {
+      expect(messageOf({ REFRESH_TOKEN_TTL: '7200', SESSION_MAX_LIFETIME: '3600' })).toMatch(
+        /^Invalid configuration: SESSION_MAX_LIFETIME must be at least REFRESH_TOKEN_TTL/,
+      );
+    });
+  });
+
   describe('TRUST_PROXY', () => {
     it.each([
       ['false', false],

@@ -289,6 +289,22 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
     );
   }
 
+  const refreshTokenTtlSeconds = integer(env, 'REFRESH_TOKEN_TTL', 60, 90 * 86_400, 7 * 86_400);
+  const sessionMaxLifetimeSeconds = integer(
+    env,
+    'SESSION_MAX_LIFETIME',
+    60,
+    365 * 86_400,
+    Math.max(30 * 86_400, refreshTokenTtlSeconds),
+  );
+  if (sessionMaxLifetimeSeconds < refreshTokenTtlSeconds) {
+    throw new ConfigValidationError(
+      'SESSION_MAX_LIFETIME',
+      `must be at least REFRESH_TOKEN_TTL (${refreshTokenTtlSeconds} seconds)`,
+      String(sessionMaxLifetimeSeconds),
+    );
+  }
+
   const dataDir =
     database.engine === 'sqlite' && database.sqlitePath
       ? path.dirname(database.sqlitePath)
@@ -305,7 +321,8 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
       jwtIssuer: 'broking-terminal-server',
       jwtAudience: 'broking-terminal',
       accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 1, 86_400, 900),
-      refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 60, 90 * 86_400, 7 * 86_400),
+      refreshTokenTtlSeconds,
+      sessionMaxLifetimeSeconds,
       adminUsername,
       adminPassword,
     },

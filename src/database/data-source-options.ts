@@ -24,8 +24,26 @@ function postgresUrl(url: string): string {
 }
 
 /**
+ * The SQLite folder (0700 when we create it) and files (0600): the database holds password
+ * hashes and session tokens. SQLite gives the -wal and -shm files the mode of the database
+ * file, so creating that one 0600 before the driver opens it covers all three; files left by
+ * an older version are tightened too.
+ */
+export function prepareSqliteFiles(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const existing of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      fs.chmodSync(existing, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+/**
  * TypeORM options for the configured engine: migrations only (never synchronize), run at
- * boot. Creates the SQLite folder so a fresh clone starts.
+ * boot. Creates the SQLite folder and file (private) so a fresh clone starts.
  */
 export function buildDataSourceOptions(
   database: DatabaseConfig,
@@ -40,7 +58,7 @@ export function buildDataSourceOptions(
   } as const;
   if (database.engine === 'sqlite') {
     const file = database.sqlitePath ?? 'data/terminal.sqlite';
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') prepareSqliteFiles(file);
     return {
       ...common,
       type: 'better-sqlite3',

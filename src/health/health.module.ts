@@ -1,5 +1,5 @@
 import { Global, Module, type OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DatabaseWriteProbe } from './database-write-probe';
 import { HealthController } from './health.controller';
 import { MetricsService } from './metrics.service';
 import { ReadinessRegistry } from './readiness.registry';
@@ -7,18 +7,17 @@ import { ReadinessRegistry } from './readiness.registry';
 @Global()
 @Module({
   controllers: [HealthController],
-  providers: [MetricsService, ReadinessRegistry],
+  providers: [MetricsService, ReadinessRegistry, DatabaseWriteProbe],
   exports: [MetricsService, ReadinessRegistry],
 })
 export class HealthModule implements OnModuleInit {
   constructor(
     private readonly readiness: ReadinessRegistry,
-    private readonly dataSource: DataSource,
+    private readonly databaseWrites: DatabaseWriteProbe,
   ) {}
 
   onModuleInit(): void {
-    this.readiness.register('database', async () => {
-      await this.dataSource.query('SELECT 1');
-    });
+    // Up means writable: a database that only answers reads cannot take an order.
+    this.readiness.register('database', () => this.databaseWrites.check());
   }
 }

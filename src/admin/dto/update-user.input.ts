@@ -18,7 +18,7 @@ export class UpdateUserInput {
   @IsBoolean()
   disabled?: boolean;
 
-  @Field({ nullable: true, description: 'Sets a new password.' })
+  @Field({ nullable: true, description: 'Sets a new password and ends every session of the user.' })
   @IsOptional()
   @IsString()
   @Length(12, 256)

@@ -23,6 +23,10 @@ export class RefreshTokenEntity {
   @Column({ name: 'expires_at', type: Date })
   expiresAt!: Date;
 
+  /** Absolute end of the login this token belongs to; rotation never extends it. */
+  @Column({ name: 'session_expires_at', type: Date, nullable: true })
+  sessionExpiresAt!: Date | null;
+
   @Column({ name: 'used_at', type: Date, nullable: true })
   usedAt!: Date | null;
 

@@ -122,11 +122,11 @@ describe('error mapping at the GraphQL edge', () => {
     expect(JSON.stringify(formatted)).not.toMatch(/price|stack/);
   });
 
-  it('shows the message of unexpected errors outside production, still INTERNAL', () => {
-    const bug = new Error('SQLITE_BUSY: database is locked');
+  it('hides the driver message of unexpected errors in development too, still INTERNAL', () => {
+    const bug = new Error('SqliteError: disk I/O error');
     expect(classifyError(resolverError(bug), false)).toEqual({
       code: ErrorCode.INTERNAL,
-      message: 'SQLITE_BUSY: database is locked',
+      message: INTERNAL_MESSAGE,
     });
   });
 

@@ -93,10 +93,9 @@ export function classifyError(error: unknown, production: boolean): PublicErrorC
       message: production ? withoutSuggestions(error.message) : error.message,
     };
   }
-  return {
-    code: ErrorCode.INTERNAL,
-    message: production || !(original instanceof Error) ? INTERNAL_MESSAGE : original.message,
-  };
+  // Never the raw message, in any mode: it can carry driver, file and SQL details. The edge
+  // logs the original error server-side.
+  return { code: ErrorCode.INTERNAL, message: INTERNAL_MESSAGE };
 }
 
 /** Formats one error for the response body: public code, safe message, no stack. */

@@ -4,6 +4,8 @@ import { CreateWatchlists1795700000000 } from './1795700000000-create-watchlists
 import { CreateDayCycleRuns1795800000000 } from './1795800000000-create-day-cycle-runs';
 import { CreateExecution1795900000100 } from './1795900000100-create-execution';
 import { CreateOrdersAndRisk1795900000200 } from './1795900000200-create-orders-and-risk';
+import { AddSessionLifetime1796100000100 } from './1796100000100-add-session-lifetime';
+import { CreateHealthProbe1796100000200 } from './1796100000200-create-health-probe';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -13,4 +15,6 @@ export const MIGRATIONS = [
   CreateDayCycleRuns1795800000000,
   CreateExecution1795900000100,
   CreateOrdersAndRisk1795900000200,
+  AddSessionLifetime1796100000100,
+  CreateHealthProbe1796100000200,
 ];
