@@ -74,7 +74,7 @@ function startFeed(env = process.env, name = 'ref') {
       return records;
     },
   };
-  // The bench's whole feed set (BENCHMARK.md: 25,000 instruments on the feed), not only the
+  // The bench's whole feed set (25,000 instruments on the feed), not only the
   // instruments clients watch.
   if (env.FEED_INSTRUMENTS_FILE) {
     api.watch(JSON.parse(fs.readFileSync(env.FEED_INSTRUMENTS_FILE, 'utf8')));

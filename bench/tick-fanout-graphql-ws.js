@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * Plain graphql-ws peer for bench/tick-fanout.bench.js (BENCHMARK.md B1): `useServer` from
+ * Plain graphql-ws peer for bench/tick-fanout.bench.js (reference B1): `useServer` from
  * graphql-ws on a `ws` WebSocketServer, graphql-js with a small schema carrying the same
  * `ticks(instruments: [InstrumentInput!]!): [Tick!]!` subscription and Tick fields, an
  * async-iterator pubsub (one unbounded queue per subscription, as graphql-subscriptions' PubSub)

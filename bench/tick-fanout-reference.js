@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * Bare `ws` reference server for bench/tick-fanout.bench.js (BENCHMARK.md B0): the same feed
+ * Bare `ws` reference server for bench/tick-fanout.bench.js (reference B0): the same feed
  * connections and tick store as the app (from dist/), a minimal graphql-ws handshake, and one
  * pre-serialised frame per (client, batch) every interval with the same conflation. No Nest, no
  * Mercurius, no auth. Started by the bench as a child process; prints READY <port>.

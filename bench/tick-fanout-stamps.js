@@ -2,7 +2,7 @@
  * Latency side table for bench/tick-fanout.bench.js, shared by the simulator thread (writer) and
  * the client-fleet thread (reader) through a SharedArrayBuffer: (securityId, LTP in paise) ->
  * the time the simulator handed the frame carrying it to its socket. The real feed's wire
- * format stays unchanged (BENCHMARK.md section 1, "Clock"). Open addressing, 4 probes, the
+ * format stays unchanged (the clock the latency is measured with). Open addressing, 4 probes, the
  * oldest entries are overwritten when a neighbourhood is full; a later send of the same
  * (id, LTP) replaces the earlier one. Times are process-wide monotonic ms (hrtime), so both
  * threads agree.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * End-to-end tick fan-out (BENCHMARK.md): the app from dist/ (B3) against the DhanHQ simulator,
+ * End-to-end tick fan-out (docs/BENCHMARKS.md): the app from dist/ (B3) against the DhanHQ simulator,
  * N graphql-ws clients x 50 instruments, and in the same run, with the same feed and clients,
  * the bare `ws` reference (B0, bench/tick-fanout-reference.js, same conflation) and the plain
  * graphql-ws peer (B1, bench/tick-fanout-graphql-ws.js, no conflation). Each server runs alone
@@ -17,7 +17,7 @@
  *
  * Latency: the simulator thread stamps every frame it sends into a shared side table
  * (securityId, LTP) -> send time (bench/tick-fanout-stamps.js); the fleet looks each received
- * tick up on arrival. Guard (BENCHMARK.md 1): this process's CPU (simulator + fleet) and the
+ * tick up on arrival. Guard: this process's CPU (simulator + fleet) and the
  * fleet's event-loop p99 are printed for every server; a row over 80 % or 5 ms is flagged.
  *
  *   npx nest build && node bench/tick-fanout.bench.js [--clients 200] [--per-client 50]

@@ -8,7 +8,7 @@ import { login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 import { TICKS, TicksClient, type InstrumentRef, type TickView } from './market-data.helpers';
 
-/** The feed's LTT is IST wall clock written as an epoch (DHAN.md 12). */
+/** The feed's LTT is IST wall clock written as an epoch (DhanHQ v2: as observed on the wire). */
 const IST = 19_800;
 const simKey = (r: InstrumentRef) => `${r.segment}:${r.securityId}`;
 const freshOf = (b: unknown[], id: string) =>

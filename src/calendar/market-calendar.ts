@@ -43,7 +43,7 @@ const EQUITY: SegmentHours = {
   preOpen: { start: hm(9, 0), scope: 'ALL' },
   open: hm(9, 15),
   close: hm(15, 30),
-  // covers the 15:40-16:00 closing-price session (DHAN.md 10)
+  // covers the 15:40-16:00 closing-price session (DhanHQ v2: market hours)
   postCloseEnd: hm(16, 0),
 };
 const FNO: SegmentHours = {
@@ -246,7 +246,7 @@ export class MarketCalendar {
 
   /**
    * An expiry falling on a non-trading day moves to the previous trading day (exchange
-   * practice, DHAN.md 10); a trading day is returned unchanged.
+   * practice, DhanHQ v2: market hours); a trading day is returned unchanged.
    */
   adjustExpiry(exchange: Exchange, date: CalendarDateInput): string {
     const iso = this.toIsoDate(date);

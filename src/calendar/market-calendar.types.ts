@@ -28,7 +28,7 @@ export const SEGMENT_EXCHANGE: Readonly<Record<ExchangeSegment, Exchange>> = {
   [ExchangeSegment.MCX_COMM]: Exchange.MCX,
 };
 
-/** Which orders the pre-open call auction takes (DHAN.md 10: F&O pre-open is for futures only). */
+/** Which orders the pre-open call auction takes (DhanHQ v2: market hours: F&O pre-open is for futures only). */
 export type PreOpenScope = 'ALL' | 'FUTURES_ONLY';
 
 /** One segment's session on one IST trading date; all instants are absolute (UTC) `Date`s. */

@@ -34,7 +34,7 @@ export interface ExecutionOrder {
   boStopLossValue?: number;
 }
 
-/** A modification: `quantity` is the total order quantity (DHAN.md 4.3). */
+/** A modification: `quantity` is the total order quantity (DhanHQ v2: modify order). */
 export interface ExecutionModify {
   orderType: OrderType;
   validity: Validity;

@@ -44,7 +44,7 @@ export interface RiskLimits {
   maxGrossExposurePaise: number;
   /** Loss (positive number) at which the user is flipped to REDUCING. Default Rs 50,000. */
   maxDailyLossPaise: number;
-  /** Orders (place and modify) per user per window. Default 10 per 1,000 ms (DHAN.md 12.5). */
+  /** Orders (place and modify) per user per window. Default 10 per 1,000 ms (DhanHQ v2: rate limits). */
   maxOrdersPerWindow: number;
   rateWindowMs: number;
   margin: MarginRules;

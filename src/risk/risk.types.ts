@@ -49,7 +49,7 @@ export interface OrderTerms {
   validity: Validity;
   price?: number;
   triggerPrice?: number;
-  /** BO target and stop-loss offsets in rupees (DHAN.md 4.2); required for productType BO. */
+  /** BO target and stop-loss offsets in rupees (DhanHQ v2: place order); required for productType BO. */
   boProfitValue?: number;
   boStopLossValue?: number;
 }
@@ -61,7 +61,7 @@ export interface RiskOrder extends OrderTerms {
   action: RiskAction;
   /** For MODIFY: the order's terms before the modification. */
   previous?: OrderTerms;
-  /** For MODIFY: quantity already filled (the modified quantity is the total, DHAN.md 4.3). */
+  /** For MODIFY: quantity already filled (the modified quantity is the total, DhanHQ v2: modify order). */
   filledQuantity?: number;
 }
 

@@ -2,7 +2,7 @@
  * Order lifecycle. Local states come first: NEW (stored, not yet risk-checked), IN_FLIGHT
  * (risk-approved and possibly sent, no broker acknowledgement yet) and UNKNOWN (the send had an
  * ambiguous outcome and is being resolved by correlationId). The rest are DhanHQ's statuses
- * (DHAN.md 4.6). A risk denial is stored as REJECTED with the denial code as rejectionReason.
+ * (DhanHQ v2: order statuses). A risk denial is stored as REJECTED with the denial code as rejectionReason.
  */
 export enum OrderStatus {
   NEW = 'NEW',
@@ -43,7 +43,7 @@ const BROKER_STATUS_NAMES: Readonly<Record<string, BrokerStatus>> = {
   CANCELLED: OrderStatus.CANCELLED,
   REJECTED: OrderStatus.REJECTED,
   EXPIRED: OrderStatus.EXPIRED,
-  // Super-order and forever-order statuses (DHAN.md 4.6) seen on plain orders' books:
+  // Super-order and forever-order statuses (DhanHQ v2: order statuses) seen on plain orders' books:
   // TRIGGERED (an SL leg fired) is still working; CONFIRM is an accepted forever order waiting;
   // CLOSED means the entry leg traded and its exit legs were placed.
   TRIGGERED: OrderStatus.PENDING,
@@ -52,7 +52,7 @@ const BROKER_STATUS_NAMES: Readonly<Record<string, BrokerStatus>> = {
 };
 
 /**
- * A broker status string (REST upper case, order-update socket Title-case, DHAN.md 12.3) as a
+ * A broker status string (REST upper case, order-update socket Title-case, DhanHQ v2: order-update payloads as seen) as a
  * BrokerStatus; `undefined` when unknown.
  */
 export function parseBrokerStatus(raw: string): BrokerStatus | undefined {

@@ -8,7 +8,7 @@ import {
 } from './feed-encoder';
 import { InstrumentState } from './market';
 
-// Expected bytes are written by hand from DHAN.md 2.5-2.6, not produced by the encoder.
+// Expected bytes are written by hand from DhanHQ v2: feed packets, not produced by the encoder.
 describe('feed encoder', () => {
   it('ticker: code 2, length 16, segment, id, f32 LTP, i32 LTT', () => {
     const buf = Buffer.alloc(16);

@@ -2,7 +2,7 @@ import { FeedResponseCode } from '@app/dhan/types';
 import { DepthLevel, InstrumentState } from './market';
 
 /**
- * Binary packets of the v2 live feed (DHAN.md 2.5-2.6), little endian, written from the
+ * Binary packets of the v2 live feed (DhanHQ v2: feed packets), little endian, written from the
  * documented tables independently of the client's decoder.
  */
 export const PACKET_SIZE = {

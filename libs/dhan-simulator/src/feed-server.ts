@@ -31,11 +31,11 @@ export interface FeedServerOptions {
   port?: number;
   /** Interval of each connection's tick timer. Default 100 ms. */
   tickIntervalMs?: number;
-  /** WebSocket ping period. Default 10 s (DHAN.md 2.8). */
+  /** WebSocket ping period. Default 10 s (DhanHQ v2: feed pings). */
   pingIntervalMs?: number;
   /** A client silent (no pong) this long is terminated. Default 40 s. */
   pongTimeoutMs?: number;
-  /** Added to true epoch seconds in LTT fields. Default 19,800 (IST wall clock, DHAN.md 12.1). */
+  /** Added to true epoch seconds in LTT fields. Default 19,800 (IST wall clock, DhanHQ v2: LTT is IST wall clock). */
   lttOffsetSeconds?: number;
   /** Index instruments (IDX_I) answer with ticker packets in every mode. Default true. */
   indexAsTicker?: boolean;
@@ -340,7 +340,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
   /** Handles one client message; returns its request code (NaN when unreadable). */
   private handleMessage(conn: Connection, data: RawData, isBinary: boolean): number {
     if (isBinary) {
-      // the SDK's legacy 83-byte disconnect header (DHAN.md 2.2): harmless, ignored
+      // the SDK's legacy 83-byte disconnect header (DhanHQ v2: feed requests): harmless, ignored
       this.stats.invalidMessages++;
       return NaN;
     }
@@ -564,7 +564,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
   }
 }
 
-/** Frames a robust decoder must count and skip (RELIABILITY.md F7). */
+/** Frames a robust decoder must count and skip (docs/RELIABILITY.md F7). */
 export function malformedFrame(kind: MalformedKind): Buffer {
   switch (kind) {
     case 'zero-length':

@@ -39,7 +39,7 @@ export interface InstrumentState {
   open: number;
   high: number;
   low: number;
-  /** Day close; 0 while the session runs (DHAN.md 2.6). */
+  /** Day close; 0 while the session runs (DhanHQ v2: feed packets). */
   close: number;
   prevClose: number;
   oi: number;

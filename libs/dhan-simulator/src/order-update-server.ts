@@ -10,7 +10,7 @@ import { OrderEngine, OrderStatus, SimOrder } from './orders';
 export interface OrderUpdateServerOptions {
   host?: string;
   port?: number;
-  /** `camel` as on the live wire (DHAN.md 12.3); `pascal` as in the docs. Default camel. */
+  /** `camel` as on the live wire (DhanHQ v2: order-update payloads as seen); `pascal` as in the docs. Default camel. */
   keyCase?: 'camel' | 'pascal';
   pingIntervalMs?: number;
   pongTimeoutMs?: number;

@@ -416,7 +416,7 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
     };
   }
 
-  /** Margin for one order, by the simulator's simple rules (DHAN.md 5 response shape). */
+  /** Margin for one order, by the simulator's simple rules (DhanHQ v2: portfolio and funds response shape). */
   margin(
     clientId: string,
     inst: SimInstrument,
@@ -649,7 +649,7 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
   }
 }
 
-/** DhanHQ's order-book JSON for an order (DHAN.md 4.4). */
+/** DhanHQ's order-book JSON for an order (DhanHQ v2: order book). */
 export function orderView(order: SimOrder): Record<string, unknown> {
   const inst = order.instrument;
   const avg = order.filledQty > 0 ? order.turnover / order.filledQty : 0;
@@ -689,7 +689,7 @@ export function orderView(order: SimOrder): Record<string, unknown> {
   };
 }
 
-/** DhanHQ's trade-book JSON (DHAN.md 4.5). */
+/** DhanHQ's trade-book JSON (DhanHQ v2: trade book). */
 export function tradeView(trade: SimTrade): Record<string, unknown> {
   const order = trade.order;
   const inst = order.instrument;

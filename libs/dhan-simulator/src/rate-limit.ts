@@ -7,7 +7,7 @@ export interface WindowLimits {
   perDay?: number;
 }
 
-/** DhanHQ's API families and limits (DHAN.md 6 and 12.5). */
+/** DhanHQ's API families and limits (DhanHQ v2: rate limits). */
 export interface RateLimitOptions {
   orders?: WindowLimits | false;
   data?: WindowLimits | false;

@@ -44,7 +44,7 @@ export interface RestServerOptions {
   port?: number;
   /** `false` switches every limit off. */
   rateLimits?: RateLimitOptions | false;
-  /** Shape of a correlationId hit (DHAN.md 12.2 saw both). Default 'object'. */
+  /** Shape of a correlationId hit (DhanHQ v2: correlationId saw both). Default 'object'. */
   correlationLookup?: 'object' | 'array';
   holdings?: HoldingSeed[];
   logger?: SimulatorLogger;
@@ -78,7 +78,7 @@ interface Route {
   method: string;
   pattern: RegExp;
   family: ApiFamily | 'optionChain';
-  /** Data APIs answer auth failures with `{data:{code:msg}, status:"failed"}` (DHAN.md 12.4). */
+  /** Data APIs answer auth failures with `{data:{code:msg}, status:"failed"}` (DhanHQ v2: error bodies). */
   dataApi: boolean;
   handler: Handler;
   /** Place order: subject to accept-then-time-out. */
@@ -511,7 +511,7 @@ export class RestServer {
     if ((typeof scrip !== 'number' && typeof scrip !== 'string') || typeof seg !== 'string') {
       throw new DataApiFailure(400, FeedDisconnectCode.INVALID_REQUEST, 'Invalid Request');
     }
-    // BSE index chains are asked for with IDX_I or BSE_FNO (DHAN.md 8): both are served
+    // BSE index chains are asked for with IDX_I or BSE_FNO (DhanHQ v2: option chain): both are served
     const lookupSeg = seg === ExchangeSegment.BSE_FNO ? ExchangeSegment.IDX_I : seg;
     const inst = this.universe.get(lookupSeg, scrip);
     if (!inst || this.universe.expiries(inst).length === 0) {

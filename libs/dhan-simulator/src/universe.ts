@@ -299,7 +299,7 @@ export class Universe {
     return [...byStrike.values()].sort((a, b) => a.strike - b.strike);
   }
 
-  /** The compact scrip master (DHAN.md 9), header first, CRLF-free. */
+  /** The compact scrip master (DhanHQ v2: scrip master), header first, CRLF-free. */
   toCsv(): string {
     if (this.csvCache !== undefined) return this.csvCache;
     const lines: string[] = [CSV_COLUMNS.join(',')];

@@ -1,5 +1,5 @@
 /**
- * Shared vocabulary of the DhanHQ v2 protocol (DHAN.md sections 2.4-2.6 and 9).
+ * Shared vocabulary of the DhanHQ v2 protocol (DhanHQ v2: feed header and packets, scrip master).
  * Framework-free: imported by the client, the simulator and the server alike.
  */
 
@@ -14,7 +14,7 @@ export enum ExchangeSegment {
   BSE_FNO = 'BSE_FNO',
 }
 
-/** Numeric segment code used in the binary feed header (DHAN.md 2.4; 6 is unused). */
+/** Numeric segment code used in the binary feed header (DhanHQ v2: feed header; 6 is unused). */
 export const SEGMENT_CODE: Readonly<Record<ExchangeSegment, number>> = {
   [ExchangeSegment.IDX_I]: 0,
   [ExchangeSegment.NSE_EQ]: 1,
@@ -55,7 +55,7 @@ export function securityIdOfKey(key: number): number {
   return key % 0x1_0000_0000;
 }
 
-/** Feed subscription modes and their request codes (DHAN.md 2.3). */
+/** Feed subscription modes and their request codes (DhanHQ v2: feed modes). */
 export enum FeedMode {
   TICKER = 'TICKER',
   QUOTE = 'QUOTE',
@@ -94,7 +94,7 @@ export const UNSUBSCRIBE_CODE: Readonly<Record<FeedMode, FeedRequestCode>> = {
   [FeedMode.FULL]: FeedRequestCode.UNSUBSCRIBE_FULL,
 };
 
-/** Response codes of the binary feed (DHAN.md 2.6). */
+/** Response codes of the binary feed (DhanHQ v2: feed packets). */
 export enum FeedResponseCode {
   INDEX = 1,
   TICKER = 2,
@@ -106,7 +106,7 @@ export enum FeedResponseCode {
   DISCONNECT = 50,
 }
 
-/** Feed / data-API disconnect and error codes (DHAN.md 2.7). */
+/** Feed / data-API disconnect and error codes (DhanHQ v2: feed disconnect codes). */
 export enum FeedDisconnectCode {
   INTERNAL_SERVER_ERROR = 800,
   INSTRUMENTS_EXCEED_LIMIT = 804,
@@ -122,7 +122,7 @@ export enum FeedDisconnectCode {
   INVALID_REQUEST = 814,
 }
 
-/** Hard limits of the DhanHQ feed (DHAN.md 2.1). */
+/** Hard limits of the DhanHQ feed (DhanHQ v2: feed limits). */
 export const FEED_LIMITS = {
   maxConnections: 5,
   maxInstrumentsPerConnection: 5000,
@@ -133,7 +133,7 @@ export const FEED_LIMITS = {
 /** Option side as DhanHQ writes it. */
 export type OptionType = 'CE' | 'PE';
 
-/** One row of the scrip master, normalised (DHAN.md 9). Tick size is in rupees. */
+/** One row of the scrip master, normalised (DhanHQ v2: scrip master). Tick size is in rupees. */
 export interface Instrument {
   segment: ExchangeSegment;
   securityId: string;
@@ -153,6 +153,6 @@ export interface Instrument {
   /** 'W' weekly or 'M' monthly, where the file says. */
   expiryFlag?: string;
   lotSize: number;
-  /** In rupees (the compact file writes paise; DHAN.md 12.10). */
+  /** In rupees (the compact file writes paise; DhanHQ v2: tick size in paise). */
   tickSize: number;
 }

@@ -1,4 +1,4 @@
-/** The public `extensions.code` values (DESIGN.md section 4); nothing else reaches clients. */
+/** The public `extensions.code` values (the public contract); nothing else reaches clients. */
 export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * DhanHQ's correlationId: at most 25 characters of [A-Za-z0-9 _-] (DHAN.md 12.2). A canonical
+ * DhanHQ's correlationId: at most 25 characters of [A-Za-z0-9 _-] (DhanHQ v2: correlationId). A canonical
  * UUID (our order ids) is written as its 128 bits in base62, left-padded to 22 characters:
  * deterministic, injective (no two ids share one) and reversible, so reconciliation can map a
  * broker order back to ours. Any other string maps to "h" + 24 base62 characters of its SHA-256

@@ -30,7 +30,7 @@ export interface PositionKey {
 }
 
 export interface TradeFill {
-  /** Exchange trade id (DHAN.md 4.5 exchangeTradeId): unique per trade. */
+  /** Exchange trade id (DhanHQ v2: trade book exchangeTradeId): unique per trade. */
   tradeId: string;
   side: TradeSide;
   quantity: number;
@@ -43,7 +43,7 @@ export type ApplyTradeResult =
   | { kind: 'DUPLICATE'; tradeId: string }
   | { kind: 'INVALID'; reason: string };
 
-/** What the Position contract shows (DESIGN.md section 4). Averages in rupees for display. */
+/** What the Position contract shows (the public contract). Averages in rupees for display. */
 export interface PositionView {
   netQuantity: number;
   buyQuantity: number;

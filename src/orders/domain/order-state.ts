@@ -70,7 +70,7 @@ const RANK: Readonly<Record<OrderStatus, number>> = {
 /** The part of an order the state machine owns. Immutable: transitions return a new object. */
 export interface OrderState {
   readonly status: OrderStatus;
-  /** Total quantity (a modification changes it; DHAN.md 4.3). */
+  /** Total quantity (a modification changes it; DhanHQ v2: modify order). */
   readonly quantity: number;
   /** max(trades applied, broker-reported filled): both count the same fills. */
   readonly filledQuantity: number;

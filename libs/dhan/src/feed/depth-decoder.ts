@@ -12,7 +12,7 @@ import { emptyDecodeErrors, FeedDecoderStats } from './feed-decoder';
 export type DepthPacketCallback = (packet: DepthPacket) => void;
 
 /**
- * Decoder of the 20-level (and 200-level) depth feed (DHAN.md 2.9): 12-byte header with the
+ * Decoder of the 20-level (and 200-level) depth feed (DhanHQ v2: 20-level depth feed): 12-byte header with the
  * length first, then 16-byte rows (float64 price, uint32 quantity, uint32 orders). Bid and ask
  * come as separate packets stacked in one frame. Never throws; drops are counted.
  */
@@ -77,7 +77,7 @@ export class DepthDecoder {
     plen: number,
     onPacket: DepthPacketCallback,
   ): void {
-    // int16 at 12-13 when the packet is long enough, else uint32 at 8-11 (DHAN.md 12.9).
+    // int16 at 12-13 when the packet is long enough, else uint32 at 8-11 (DhanHQ v2: depth packet header).
     const reason = plen >= 14 ? dv.getInt16(off + 12, true) : dv.getUint32(off + 8, true);
     this.stats.packets++;
     this.stats.acceptedBytes += plen;

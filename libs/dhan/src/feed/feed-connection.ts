@@ -65,7 +65,7 @@ export interface FeedDisconnectInfo {
   cause: DisconnectCause;
   /** WebSocket close code. */
   code: number;
-  /** Reason code of a feed disconnect packet (DHAN.md 2.7), when one came. */
+  /** Reason code of a feed disconnect packet (DhanHQ v2: feed disconnect codes), when one came. */
   feedCode?: number;
   /** HTTP status of a refused handshake. */
   httpStatus?: number;
@@ -130,7 +130,7 @@ export type FeedConnectionEvents = {
   stats: [FeedConnectionStats];
 };
 
-/** Disconnect reasons after which retrying with the same token is pointless (DHAN.md 2.7). */
+/** Disconnect reasons after which retrying with the same token is pointless (DhanHQ v2: feed disconnect codes). */
 const FATAL_FEED_CODES = new Set<number>([
   FeedDisconnectCode.DATA_API_NOT_SUBSCRIBED,
   FeedDisconnectCode.ACCESS_TOKEN_EXPIRED,
@@ -178,7 +178,7 @@ interface Subscription {
 }
 
 /**
- * One DhanHQ market-feed WebSocket (DHAN.md 2) that stays connected: it owns its subscription
+ * One DhanHQ market-feed WebSocket (DhanHQ v2: live feed) that stays connected: it owns its subscription
  * set and replays it after every reconnect, backs off with full jitter, watches for data
  * stalls and dead peers, and stops on fatal auth/entitlement errors until `resume()`.
  */

@@ -61,7 +61,7 @@ const MARKET_STATUS_HEX = '07 0800 01 00000000';
 const INDEX_HEX = '01 1000 00 0d000000 0000000000000000';
 const DISCONNECT_HEX = '32 0a00 00 00000000 2703';
 
-describe('FeedDecoder golden vectors (DHAN.md 2.5/2.6)', () => {
+describe('FeedDecoder golden vectors (DhanHQ v2: feed packets)', () => {
   it('decodes a ticker packet and shifts LTT from IST to UTC', () => {
     const [p] = decodeAll(hex(TICKER_HEX));
     expect(p).toEqual({
@@ -349,13 +349,13 @@ describe('FeedDecoder bad input (counted, never thrown)', () => {
   });
 });
 
-// 20-level depth: 12-byte header (length first), 16-byte rows (DHAN.md 2.9).
+// 20-level depth: 12-byte header (length first), 16-byte rows (DhanHQ v2: 20-level depth feed).
 const DEPTH_ROW_1 = 'cdcccccccc d59440 64000000 02000000'; // 1333.45, qty 100, 2 orders
 const DEPTH_ROW_N = '0000000000 d69440 32000000 01000000'; // 1333.5, qty 50, 1 order
 const DEPTH_BID_HEX = `4c01 29 01 35050000 07000000 ${DEPTH_ROW_1} ${DEPTH_ROW_N.repeat(19)}`;
 const DEPTH_ASK_HEX = `4c01 33 01 35050000 08000000 ${DEPTH_ROW_1} ${DEPTH_ROW_N.repeat(19)}`;
 
-describe('DepthDecoder golden vectors (DHAN.md 2.9)', () => {
+describe('DepthDecoder golden vectors (DhanHQ v2: 20-level depth feed)', () => {
   it('decodes a bid and an ask packet stacked in one frame', () => {
     const frame = hex(`${DEPTH_BID_HEX} ${DEPTH_ASK_HEX}`);
     expect(frame.length).toBe(664);

@@ -14,7 +14,7 @@ import {
   TickerPacket,
 } from './feed-packets';
 
-/** IST is UTC+05:30; the feed writes IST wall clock as if it were an epoch (DHAN.md 12.1). */
+/** IST is UTC+05:30; the feed writes IST wall clock as if it were an epoch (DhanHQ v2: LTT is IST wall clock). */
 export const DEFAULT_LTT_OFFSET_SECONDS = 19_800;
 
 export interface FeedDecoderOptions {
@@ -69,7 +69,7 @@ function auxBad(price: number): boolean {
 }
 
 /**
- * Decoder of the DhanHQ v2 binary market feed (DHAN.md 2.5, 2.6). A frame may hold several
+ * Decoder of the DhanHQ v2 binary market feed (DhanHQ v2: feed packets). A frame may hold several
  * packets back to back, split by the length field. Nothing in here throws on bad input: every
  * dropped byte range is counted in `stats.errors` and `stats.rejectedBytes`.
  */
@@ -191,7 +191,7 @@ export class FeedDecoder {
         min = PACKET_SIZE.HEADER;
         break;
       case FeedResponseCode.INDEX:
-        // No public layout (DHAN.md 12.8): skip by length.
+        // No public layout (DhanHQ v2: undocumented packet): skip by length.
         this.stats.skippedPackets++;
         this.stats.acceptedBytes += plen;
         return;

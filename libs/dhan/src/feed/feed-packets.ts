@@ -82,7 +82,7 @@ export interface FullPacket extends PacketHeader {
   depth: DepthLevel[];
 }
 
-/** Code 7: the layout past the header is undocumented (DHAN.md 12.8). */
+/** Code 7: the layout past the header is undocumented (DhanHQ v2: undocumented packet). */
 export interface MarketStatusPacket extends PacketHeader {
   type: FeedResponseCode.MARKET_STATUS;
 }
@@ -128,7 +128,7 @@ export const PACKET_SIZE = {
   DEPTH_LEVELS: 5,
 } as const;
 
-/** 20-level depth feed (DHAN.md 2.9). */
+/** 20-level depth feed (DhanHQ v2: 20-level depth feed). */
 export enum DepthResponseCode {
   BID = 41,
   DISCONNECT = 50,

@@ -9,7 +9,7 @@ import {
   FeedSubscriptionRequest,
 } from './feed-requests';
 
-describe('feed requests (DHAN.md 2.2/2.3)', () => {
+describe('feed requests (DhanHQ v2: feed requests)', () => {
   it('encodes a ticker subscription as DhanHQ documents it', () => {
     const msgs = encodeSubscribe(FeedMode.TICKER, [
       { segment: ExchangeSegment.NSE_EQ, securityId: '1333' },

@@ -12,14 +12,14 @@ export interface FeedInstrument {
   securityId: string;
 }
 
-/** The JSON body of a subscribe / unsubscribe request (DHAN.md 2.2). */
+/** The JSON body of a subscribe / unsubscribe request (DhanHQ v2: feed requests). */
 export interface FeedSubscriptionRequest {
   RequestCode: number;
   InstrumentCount: number;
   InstrumentList: Array<{ ExchangeSegment: string; SecurityId: string }>;
 }
 
-/** Depth feed: at most 50 instruments per 20-level connection (DHAN.md 2.9). */
+/** Depth feed: at most 50 instruments per 20-level connection (DhanHQ v2: 20-level depth feed). */
 export const DEPTH20_MAX_INSTRUMENTS = 50;
 
 function chunked(

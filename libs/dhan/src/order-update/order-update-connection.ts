@@ -45,7 +45,7 @@ export type OrderUpdateEvents = {
   fatal: [{ httpStatus: number; message: string }];
 };
 
-/** The DhanHQ order-update socket (DHAN.md 3): login, `order_alert` parsing, reconnects with the feed's backoff. */
+/** The DhanHQ order-update socket (DhanHQ v2: order-update socket): login, `order_alert` parsing, reconnects with the feed's backoff. */
 export class OrderUpdateConnection extends ReconnectingSocket<OrderUpdateEvents> {
   private readonly opts: OrderUpdateConnectionOptions;
   private readonly counters = {

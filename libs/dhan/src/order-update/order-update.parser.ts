@@ -1,7 +1,7 @@
 import { ExchangeSegment } from '../types';
 import { OrderStatus, OrderType, ProductType, TransactionType } from '../rest/rest-types';
 
-/** One `order_alert` from the order-update socket (DHAN.md 3, 12.3), normalised. */
+/** One `order_alert` from the order-update socket (DhanHQ v2: order-update socket, order-update payloads as seen), normalised. */
 export interface OrderUpdate {
   orderNo: string;
   exchOrderNo?: string;
@@ -182,7 +182,7 @@ export function parseOrderUpdateMessage(text: string): OrderUpdateParseResult {
   return { kind: 'update', update };
 }
 
-/** The login message (DHAN.md 3): MsgCode as the integer 42. */
+/** The login message (DhanHQ v2: order-update socket): MsgCode as the integer 42. */
 export function encodeOrderUpdateLogin(clientId: string, token: string): string {
   return JSON.stringify({
     LoginReq: { MsgCode: 42, ClientId: clientId, Token: token },

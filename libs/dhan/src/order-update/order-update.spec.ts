@@ -6,7 +6,7 @@ import { ManualClock } from '../util/clock';
 import { OrderUpdateConnection } from './order-update-connection';
 import { normaliseOrderStatus, OrderUpdate, parseOrderUpdateMessage } from './order-update.parser';
 
-// Shape seen on the wire (DHAN.md 12.3): camelCase keys, Title-case status.
+// Shape seen on the wire (DhanHQ v2: order-update payloads as seen): camelCase keys, Title-case status.
 const CAMEL = {
   type: 'order_alert',
   data: {
@@ -37,7 +37,7 @@ const CAMEL = {
   },
 };
 
-// Shape in the docs (DHAN.md 3): PascalCase keys, upper-case status, numbers as strings.
+// Shape in the docs (DhanHQ v2: order-update socket): PascalCase keys, upper-case status, numbers as strings.
 const PASCAL = {
   Type: 'order_alert',
   Data: {

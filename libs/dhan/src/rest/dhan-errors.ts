@@ -1,4 +1,4 @@
-/** What kind of failure a DhanHQ error is, for retry and reporting decisions (DHAN.md 4.8, 12.4). */
+/** What kind of failure a DhanHQ error is, for retry and reporting decisions (DhanHQ v2: order errors, error bodies). */
 export type DhanErrorCategory =
   | 'auth'
   | 'access'
@@ -93,7 +93,7 @@ const BY_CODE: Readonly<Record<string, DhanErrorCategory>> = {
   'DH-909': 'server',
   'DH-910': 'unknown',
   'DH-911': 'access',
-  // Data-API codes (DHAN.md 2.7), seen in `{"data":{"808":"..."},"status":"failed"}`.
+  // Data-API codes (DhanHQ v2: feed disconnect codes), seen in `{"data":{"808":"..."},"status":"failed"}`.
   '800': 'server',
   '804': 'input',
   '805': 'rate-limited',
@@ -142,7 +142,7 @@ export function parseErrorBody(body: unknown): ParsedErrorBody {
   return {};
 }
 
-/** Classifies by the body's `errorCode` first and the HTTP status second (DHAN.md 12.4). */
+/** Classifies by the body's `errorCode` first and the HTTP status second (DhanHQ v2: error bodies). */
 export function classifyDhanError(status: number, body: unknown): DhanApiError {
   const parsed = parseErrorBody(body);
   let category: DhanErrorCategory | undefined = parsed.errorCode

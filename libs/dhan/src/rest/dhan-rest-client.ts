@@ -66,7 +66,7 @@ const NOT_SENT_CODES = new Set([
 const CORRELATION_ID = /^[A-Za-z0-9 _-]{1,25}$/;
 
 /**
- * A correlationId DhanHQ accepts (at most 25 of [A-Za-z0-9 _-], DHAN.md 12.2): the id itself
+ * A correlationId DhanHQ accepts (at most 25 of [A-Za-z0-9 _-], DhanHQ v2: correlationId): the id itself
  * when it fits, otherwise a deterministic 25-character digest of it, so lookups can be repeated.
  */
 export function toCorrelationId(id: string): string {
@@ -74,7 +74,7 @@ export function toCorrelationId(id: string): string {
   return createHash('sha256').update(id).digest('hex').slice(0, 25);
 }
 
-/** Drops undefined, null and empty-string fields: DhanHQ refuses empty strings (DHAN.md 12.6). */
+/** Drops undefined, null and empty-string fields: DhanHQ refuses empty strings (DhanHQ v2: empty strings refused). */
 function compact<T extends object>(body: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(body) as Array<[keyof T, T[keyof T]]>) {
@@ -126,7 +126,7 @@ export class DhanRestClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  // ---- orders (DHAN.md 4) -------------------------------------------------------------------
+  // ---- orders (DhanHQ v2: orders API) -------------------------------------------------------------------
 
   placeOrder(req: PlaceOrderRequest): Promise<OrderAck> {
     if (req.correlationId !== undefined && !CORRELATION_ID.test(req.correlationId)) {
@@ -165,7 +165,7 @@ export class DhanRestClient {
 
   /**
    * Orders carrying `correlationId`; an empty list when DhanHQ does not know it (404 DH-906).
-   * A hit may come as one object or an array (DHAN.md 12.2).
+   * A hit may come as one object or an array (DhanHQ v2: correlationId).
    */
   async getOrderByCorrelationId(correlationId: string): Promise<DhanOrder[]> {
     const res = await this.raw('nonTrading', 'GET', `/orders/external/${enc(correlationId)}`);
@@ -187,7 +187,7 @@ export class DhanRestClient {
     ) as DhanTrade[];
   }
 
-  // ---- portfolio and funds (DHAN.md 5) ------------------------------------------------------
+  // ---- portfolio and funds (DhanHQ v2: portfolio and funds) ------------------------------------------------------
 
   async getPositions(): Promise<DhanPosition[]> {
     return asArray(await this.json<unknown>('nonTrading', 'GET', '/positions')) as DhanPosition[];
@@ -210,7 +210,7 @@ export class DhanRestClient {
     });
   }
 
-  // ---- option chain (DHAN.md 8) -------------------------------------------------------------
+  // ---- option chain (DhanHQ v2: option chain) -------------------------------------------------------------
 
   async getOptionChain(req: OptionChainRequest): Promise<OptionChain> {
     const body = await this.json<{
@@ -244,7 +244,7 @@ export class DhanRestClient {
       : [];
   }
 
-  // ---- market quote (DHAN.md 7) -------------------------------------------------------------
+  // ---- market quote (DhanHQ v2: market quote) -------------------------------------------------------------
 
   getLtp(req: MarketQuoteRequest): Promise<MarketQuoteResponse<LtpQuote>> {
     return this.quote<LtpQuote>('/marketfeed/ltp', req);
@@ -258,7 +258,7 @@ export class DhanRestClient {
     return this.quote<FullQuote>('/marketfeed/quote', req);
   }
 
-  // ---- kill switch (DHAN.md 4.7) ------------------------------------------------------------
+  // ---- kill switch (DhanHQ v2: kill switch) ------------------------------------------------------------
 
   setKillSwitch(status: KillSwitchStatus): Promise<KillSwitchResponse> {
     return this.json<KillSwitchResponse>('nonTrading', 'POST', '/killswitch', {

@@ -13,7 +13,7 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** DhanHQ's published limits (DHAN.md 6, 12.5); order 10/s since March 2026. */
+/** DhanHQ's published limits (DhanHQ v2: rate limits); order 10/s since March 2026. */
 export const DHAN_RATE_LIMITS: Readonly<Record<ApiFamily, readonly RateWindow[]>> = {
   order: [
     { limit: 10, intervalMs: SECOND },

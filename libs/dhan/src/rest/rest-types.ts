@@ -1,6 +1,6 @@
 import { ExchangeSegment } from '../types';
 
-// Request and response shapes of DhanHQ v2 REST (DHAN.md 4-8), in the API's own spelling.
+// Request and response shapes of DhanHQ v2 REST (DhanHQ v2: REST), in the API's own spelling.
 
 export type TransactionType = 'BUY' | 'SELL';
 export type ProductType = 'CNC' | 'INTRADAY' | 'MARGIN' | 'MTF' | 'CO' | 'BO';
@@ -22,7 +22,7 @@ export type OrderStatus =
 
 /** POST /orders. `dhanClientId` is added by the client. */
 export interface PlaceOrderRequest {
-  /** At most 25 characters from [A-Za-z0-9 _-] (DHAN.md 12.2); see `toCorrelationId`. */
+  /** At most 25 characters from [A-Za-z0-9 _-] (DhanHQ v2: correlationId); see `toCorrelationId`. */
   correlationId?: string;
   transactionType: TransactionType;
   exchangeSegment: ExchangeSegment;

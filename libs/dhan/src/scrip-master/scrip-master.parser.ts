@@ -135,7 +135,7 @@ const BY_LETTER: Readonly<Record<string, ExchangeSegment>> = {
   'MCX:D': ExchangeSegment.MCX_COMM,
 };
 
-/** Exchange + instrument to segment (DHAN.md 9), used when the segment letter says nothing. */
+/** Exchange + instrument to segment (DhanHQ v2: scrip master), used when the segment letter says nothing. */
 function segmentByInstrument(exchange: string, instrument: string): ExchangeSegment | undefined {
   if (instrument === 'INDEX') return ExchangeSegment.IDX_I;
   const derivative = /^(FUT|OPT)/.test(instrument);
@@ -225,7 +225,7 @@ function toInstrument(row: Record<string, string | undefined>, c: Columns): RowR
   const lotRaw = Number(cell(row, c.lot));
   const tickRaw = Number(cell(row, c.tick));
   let lotSize = Number.isFinite(lotRaw) && lotRaw > 0 ? Math.round(lotRaw) : undefined;
-  // TICK_SIZE is in paise (DHAN.md 12.10): 5 -> Rs 0.05.
+  // TICK_SIZE is in paise (DhanHQ v2: tick size in paise): 5 -> Rs 0.05.
   let tickSize =
     Number.isFinite(tickRaw) && tickRaw > 0 ? Number((tickRaw / 100).toFixed(6)) : undefined;
   if (isIndex) {
@@ -284,7 +284,7 @@ function detectFormat(header: readonly string[]): ScripMasterFormat | undefined 
 export type ScripMasterInput = Readable | AsyncIterable<string | Buffer> | string | Buffer;
 
 /**
- * Streams DhanHQ's compact or detailed scrip master CSV (DHAN.md 9), detected by its header,
+ * Streams DhanHQ's compact or detailed scrip master CSV (DhanHQ v2: scrip master), detected by its header,
  * into normalised instruments. Bad rows are counted and skipped; unless `verify: false`, a file
  * failing the sanity checks is refused with ScripMasterRejectedError.
  */
@@ -386,7 +386,7 @@ export function verifyScripMaster(
 
 /**
  * The nearest-expiry future (FUTCOM by default) of an MCX underlying that has not expired on
- * `today` (YYYY-MM-DD, exchange date): the natural underlying of MCX options (DHAN.md 9).
+ * `today` (YYYY-MM-DD, exchange date): the natural underlying of MCX options (DhanHQ v2: scrip master).
  */
 export function nearMonthFuture(
   instruments: readonly Instrument[],

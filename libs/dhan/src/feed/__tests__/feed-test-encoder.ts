@@ -1,4 +1,4 @@
-// Test-only encoder for the DhanHQ feed, written from DHAN.md 2.5/2.6/2.9 independently of the
+// Test-only encoder for the DhanHQ feed, written from DhanHQ v2: feed packets/2.9 independently of the
 // simulator so that the two cannot share a mistake.
 import { FeedResponseCode, SEGMENT_CODE } from '../../types';
 import {
