@@ -518,6 +518,32 @@ describe('PortfolioService publishing (conflation) and risk snapshot', () => {
     await service.beforeApplicationShutdown();
     await db.destroy();
   });
+
+  it('publishes a position that went flat once, then not again while only the price moves', async () => {
+    const market = new FixedMarket();
+    market.set('2885', 100, 99.95, 100.05);
+    const gateway = new PaperGateway(market as unknown as MarketDataService, {
+      matchIntervalMs: 60_000,
+    });
+    const { db, events, service, portfolio } = await setUp(gateway, market);
+    const published: PositionsUpdatedPayload[] = [];
+    events.on(POSITIONS_UPDATED, (p: PositionsUpdatedPayload) => published.push(p));
+    const buy = anOrder({ quantity: 10 });
+    await service.place(buy);
+    await until(() => portfolio.positions(buy.userId)[0]?.view.netQuantity === 10);
+    expect(portfolio.publishChanges()).toBe(1);
+    const sell = anOrder({ userId: buy.userId, side: 'SELL', quantity: 10 });
+    await service.place(sell);
+    await until(() => portfolio.positions(buy.userId)[0]?.view.netQuantity === 0);
+    expect(portfolio.publishChanges()).toBe(1);
+    expect(published.at(-1)!.view.netQuantity).toBe(0);
+    for (const ltp of [101, 102, 99]) {
+      market.set('2885', ltp, ltp - 0.05, ltp + 0.05);
+      expect(portfolio.publishChanges()).toBe(0);
+    }
+    await service.beforeApplicationShutdown();
+    await db.destroy();
+  });
 });
 
 async function until(condition: () => boolean): Promise<void> {

@@ -34,14 +34,19 @@ function istDay(at: Date): string {
   return new Date(at.getTime() + IST_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/**
+ * What a subscriber would see change. A flat position's P&L no longer moves with the price, so
+ * its LTP is left out: it is published once when it goes flat, then not again until it trades.
+ */
 function signature(view: PositionView): string {
+  const flat = view.netQuantity === 0;
   return [
     view.netQuantity,
     view.buyQuantity,
     view.sellQuantity,
     view.realizedPnlPaise,
-    view.unrealizedPnlPaise ?? '',
-    view.ltp ?? '',
+    flat ? '' : (view.unrealizedPnlPaise ?? ''),
+    flat ? '' : (view.ltp ?? ''),
   ].join('|');
 }
 
