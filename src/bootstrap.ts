@@ -62,6 +62,9 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // Fastify's own parsers only (JSON, text): no form-urlencoded parser, so a cross-site form
+    // cannot post a mutation (415); nothing here takes a form.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
 
