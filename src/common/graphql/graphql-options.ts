@@ -9,6 +9,7 @@ import {
   type DocumentNode,
   type ExecutionResult,
   type GraphQLSchema,
+  type ValidationRule,
 } from 'graphql';
 import { DomainError, RequestRefusedError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-code';
@@ -42,11 +43,12 @@ export const GRAPHQL_LIMITS = {
   /** Validation errors reported per document (graphql-js stops validating above). */
   maxValidationErrors: 20,
   /** Parsed documents Mercurius keeps per endpoint: valid ones, and as many refused ones. */
-  cacheEntries: 128,
+  cacheEntries: 64,
 } as const;
 
 const OPERATION_TYPE = Symbol('graphql:operationType');
 const COUNTED = Symbol('graphql:counted');
+const DOCUMENT = Symbol('graphql:document');
 
 /** Who sent an HTTP operation, as the edge sees it before any resolver runs. */
 export interface EdgeCaller {
@@ -85,6 +87,8 @@ export interface GraphqlEndpointOptions {
 type CountingContext = BudgetContext & {
   [OPERATION_TYPE]?: string;
   [COUNTED]?: boolean;
+  /** The document parsed for this request (not when it came from Mercurius's cache). */
+  [DOCUMENT]?: object;
   req?: FastifyRequest;
   reply?: FastifyReply;
   user?: Principal;
@@ -119,6 +123,41 @@ function introspects(document: DocumentNode): boolean {
     }
   }
   return false;
+}
+
+/** Marks every document that fails validation (any rule), so its tree can be released. */
+function markRefused(refused: WeakSet<object>): ValidationRule {
+  return (context) => {
+    const report = context.reportError.bind(context);
+    context.reportError = (error: GraphQLError) => {
+      refused.add(context.getDocument());
+      report(error);
+    };
+    return {};
+  };
+}
+
+/**
+ * Mercurius keeps a refused document, with its validation errors, to answer it again without
+ * work; only the errors' messages and locations are needed for that. The tree (and the token
+ * list every node's location links to) is dropped, so a kept refused query costs its text and
+ * a few messages (about 30 KB for 2,000 tokens instead of 600 KB).
+ */
+function releaseRefused(document: object, errors: readonly GraphQLError[]): void {
+  const tree = document as { definitions?: unknown; loc?: unknown };
+  tree.definitions = [];
+  delete tree.loc;
+  for (const error of errors) {
+    const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
+    for (const inner of Array.isArray(nested) ? nested : [error]) {
+      if (inner instanceof GraphQLError) {
+        (inner as { nodes?: unknown }).nodes = undefined;
+        // V8 keeps an error's stack unformatted until read, with the frames' receivers (the
+        // validation context, so the whole tree): set, it is a plain string.
+        inner.stack = '';
+      }
+    }
+  }
 }
 
 /**
@@ -161,6 +200,8 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
   const { endpoint, production } = options;
   /** The caller of each HTTP request, identified once when it arrives (null: anonymous). */
   const callers = new WeakMap<FastifyRequest, EdgeCaller | null>();
+  /** Documents that failed validation (kept by Mercurius in its cache of refused queries). */
+  const refused = new WeakSet<object>();
 
   const callerOf = (context: CountingContext | undefined): EdgeCaller | undefined => {
     const seen = context?.req ? callers.get(context.req) : undefined;
@@ -180,6 +221,8 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     execution: ExecutionResult & { statusCode?: number },
     context: CountingContext,
   ) => {
+    const parsed = context?.[DOCUMENT];
+    if (parsed && refused.has(parsed)) releaseRefused(parsed, execution.errors ?? []);
     const hideSuggestions = !mayProbeSchema(context);
     const seen = new Set<unknown>();
     const errors = flatten(execution.errors ?? [])
@@ -262,6 +305,7 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     queryDepth: GRAPHQL_LIMITS.queryDepth,
     allowBatchedQueries: false,
     validationRules: [
+      markRefused(refused),
       costLimitRule(GRAPHQL_LIMITS.maxFields, {
         maxCost: GRAPHQL_LIMITS.maxCost,
         sizeOfVariableLimit: GRAPHQL_LIMITS.sizeOfVariableLimit,
@@ -307,12 +351,13 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
         },
       ],
       preValidation: [
-        async (_schema: unknown, document: unknown) => {
+        async (_schema: unknown, document: unknown, context: CountingContext) => {
           // Mercurius reads a query that is not GraphQL as a JSON syntax tree: never trusted.
           const loc = (document as { loc?: unknown } | null)?.loc;
           if (typeof document !== 'object' || document === null || !(loc instanceof Location)) {
             refuse(ErrorCode.BAD_USER_INPUT, 'The query must be a GraphQL document', 400);
           }
+          context[DOCUMENT] = document as object;
         },
       ],
       preExecution: [
