@@ -7,7 +7,7 @@ import {
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-code';
 
-/** When (performance.now()) the operation's time is up; set per HTTP operation. */
+/** When (performance.now()) the operation's time is up; set per HTTP query (not mutations). */
 export const EXECUTION_DEADLINE = Symbol('graphql:executionDeadline');
 const BUDGET_ERROR = Symbol('graphql:budgetError');
 

@@ -388,7 +388,13 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
             }
           }
           context[OPERATION_TYPE] = operationTypeOf(document);
-          if (http) context[EXECUTION_DEADLINE] = performance.now() + options.executionBudgetMs;
+          // Reads only: a mutation's effect is done once its field returns, and must be reported.
+          const readOnly = document.definitions.every(
+            (d) => d.kind !== Kind.OPERATION_DEFINITION || d.operation === 'query',
+          );
+          if (http && readOnly) {
+            context[EXECUTION_DEADLINE] = performance.now() + options.executionBudgetMs;
+          }
         },
       ],
       onResolution: [
