@@ -181,6 +181,44 @@ describe('GraphQL over HTTP: client mistakes, introspection, suggestions, cost (
       expect(await watchlistNames(t.graphqlUrl, userToken)).not.toContain('csrf');
     });
 
+    it('400 for a GET naming no operation of its document, or with variables not an object', async () => {
+      const url = (params: Record<string, string>) => {
+        const target = new URL(t.graphqlUrl);
+        for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
+        return target.toString();
+      };
+      const get = (params: Record<string, string>) =>
+        rawRequest(url(params), {
+          method: 'GET',
+          headers: { authorization: `Bearer ${userToken}` },
+        });
+      const mistakes: Record<string, string>[] = [
+        { query: '{ me { id } }', operationName: 'Q' },
+        { query: 'query A { me { id } } query B { me { id } }' },
+        { query: '{ me { id } }', variables: 'true' },
+        { query: '{ me { id } }', variables: '"text"' },
+      ];
+      for (const params of mistakes) {
+        const answer = await get(params);
+        expect(answer.status).toBe(400);
+        expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      }
+      const fine = await get({
+        query: 'query A { me { id } } query B { __typename }',
+        operationName: 'B',
+      });
+      expect(fine.status).toBe(200);
+    });
+
+    it('431 for headers or a URL over the limit, shaped as any GraphQL error', async () => {
+      const target = new URL(t.graphqlUrl);
+      target.searchParams.set('query', `{ me { id } } # ${'x'.repeat(20_000)}`);
+      const answer = await rawRequest(target.toString(), { method: 'GET' });
+      expect(answer.status).toBe(431);
+      expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
+      expect(answer.json?.data).toBeNull();
+    });
+
     it('415 for an unsupported content type', async () => {
       const answer = await postJson(t.graphqlUrl, '<query/>', userToken, 'application/xml');
       expect(answer.status).toBe(415);

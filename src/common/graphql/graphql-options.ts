@@ -2,9 +2,11 @@ import type { Type } from '@nestjs/common';
 import type { MercuriusDriverConfig } from '@nestjs/mercurius';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  getOperationAST,
   GraphQLError,
   Kind,
   Location,
+  parse,
   NoSchemaIntrospectionCustomRule,
   type DocumentNode,
   type ExecutionResult,
@@ -123,6 +125,51 @@ function introspects(document: DocumentNode): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Checks of a GET that Mercurius makes too late or not at all. It looks up the operation before
+ * anything checks that it exists, and fails with a TypeError (INTERNAL) when the name matches
+ * none or several operations are unnamed. A GET is at most a URL long: parsing it once more
+ * here costs little.
+ */
+function checkGetOperation(source: string, query: unknown): void {
+  // GET variables are a JSON string Mercurius has parsed already; graphql-js asserts (INTERNAL)
+  // that they are an object.
+  const variables = (query as { variables?: unknown } | undefined)?.variables;
+  if (typeof variables === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(variables);
+    } catch {
+      parsed = undefined; // Mercurius reports it
+    }
+    if (parsed !== undefined && parsed !== null && typeof parsed !== 'object') {
+      throw new RequestRefusedError(
+        ErrorCode.BAD_USER_INPUT,
+        'variables must be a JSON object',
+        400,
+      );
+    }
+  }
+  let document: DocumentNode;
+  try {
+    document = parse(source, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+  } catch {
+    return; // Mercurius reports it
+  }
+  const name = (query as { operationName?: unknown } | undefined)?.operationName;
+  // As Mercurius passes it on: an empty name is a name that no operation has.
+  const operationName = typeof name === 'string' ? name : undefined;
+  if (!getOperationAST(document, operationName)) {
+    throw new RequestRefusedError(
+      ErrorCode.BAD_USER_INPUT,
+      operationName === undefined
+        ? 'The query must hold one operation, or operationName must name the one to run'
+        : `Unknown operation named "${operationName}"`,
+      400,
+    );
+  }
 }
 
 /** Marks every document that fails validation (any rule), so its tree can be released. */
@@ -340,7 +387,7 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     },
     hooks: {
       preParsing: [
-        async (_schema: unknown, source: string) => {
+        async (_schema: unknown, source: string, context: CountingContext) => {
           if (source.length > GRAPHQL_LIMITS.queryChars) {
             refuse(
               ErrorCode.BAD_USER_INPUT,
@@ -348,6 +395,8 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
               413,
             );
           }
+          const request = context.reply?.request;
+          if (request?.method === 'GET') checkGetOperation(source, request.query);
         },
       ],
       preValidation: [
