@@ -24,9 +24,10 @@ import type { GraphQLEndpoint, GraphQLRequestContext, Principal } from './graphq
  * Bounds of one GraphQL request over HTTP. Memory per request is bounded whatever its content:
  * the body by `bodyBytes`, the document by `queryChars` and `maxTokens` (checked while
  * parsing, before any tree is built), and what Mercurius keeps between requests by
- * `cacheEntries`: it holds up to that many valid documents and as many refused ones (with
- * their validation errors) per endpoint, each at most `queryChars` of text plus the tree of
- * `maxTokens` tokens (about 250 bytes a token), so a few tens of MB at worst.
+ * `cacheEntries`. Its cache (a QuickLRU: up to twice that many entries) holds valid documents,
+ * each at most `maxTokens` tokens (about 250 bytes a token with locations), and a second one
+ * refused documents, which keep only their text and validation messages (releaseRefused), so
+ * a few tens of MB per endpoint at worst.
  */
 export const GRAPHQL_LIMITS = {
   queryDepth: 8,
@@ -34,7 +35,7 @@ export const GRAPHQL_LIMITS = {
   maxFields: 300,
   /** Estimated cost per operation: a field with a `limit` charges its selection per item. */
   maxCost: 3000,
-  /** Items assumed for a `limit` given as a variable (the largest any list field allows). */
+  /** Items assumed for a `limit` given as a variable (an instrument search's largest). */
   sizeOfVariableLimit: 100,
   /** Request body, bytes (413 above). */
   bodyBytes: 256 * 1024,
