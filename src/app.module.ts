@@ -8,9 +8,13 @@ import * as path from 'node:path';
 import { AdminModule } from './admin/admin.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { AuthModule } from './auth/auth.module';
+import { bearerToken } from './auth/auth.guard';
+import { AuthService } from './auth/auth.service';
+import { Role } from './auth/role.enum';
 import { tokenFromConnectionParams, WsAuthGate } from './auth/ws-auth.gate';
 import { CommonModule } from './common/common.module';
 import { buildGraphqlOptions } from './common/graphql/graphql-options';
+import { RequestLimiter } from './common/graphql/request-limiter';
 import { ScopedMercuriusDriver } from './common/graphql/scoped-mercurius.driver';
 import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
@@ -99,8 +103,14 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
   return GraphQLModule.forRootAsync<MercuriusDriverConfig>({
     driver: ScopedMercuriusDriver,
     imports: [AuthCoreModule],
-    inject: [APP_CONFIG, WsAuthGate, MetricsService],
-    useFactory: (config: ResolvedAppConfig, gate: WsAuthGate, metrics: MetricsService) =>
+    inject: [APP_CONFIG, WsAuthGate, MetricsService, AuthService, RequestLimiter],
+    useFactory: (
+      config: ResolvedAppConfig,
+      gate: WsAuthGate,
+      metrics: MetricsService,
+      auth: AuthService,
+      limiter: RequestLimiter,
+    ) =>
       buildGraphqlOptions({
         endpoint,
         path: GRAPHQL_PATHS[endpoint],
@@ -111,6 +121,14 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
         authenticateConnection: (token, target) => gate.authorizeConnection(token, target),
         countOperation: (name, type, result) => metrics.countGraphqlOperation(name, type, result),
         logError: (error, message) => logger.error({ msg: message, err: error }),
+        identifyCaller: async (authorization) => {
+          const token = bearerToken(authorization);
+          if (!token) return undefined;
+          const user = await auth.authenticate(token);
+          return { id: user.id, admin: user.role === Role.ADMIN };
+        },
+        admit: (caller) => limiter.admit(caller),
+        executionBudgetMs: config.requestLimits.executionBudgetMs,
       }),
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import fastifyWebsocket from '@fastify/websocket';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,6 +11,7 @@ import { AppModule, GRAPHQL_PATHS } from './app.module';
 import { AdminSocketRefusals } from './auth/admin-socket-refusals';
 import { WsAuthGate } from './auth/ws-auth.gate';
 import { BadUserInputError } from './common/errors/domain-error';
+import { ErrorCode } from './common/errors/error-code';
 import type { ResolvedAppConfig } from './config/app-config';
 import { MetricsService } from './health/metrics.service';
 import { createLogger, PinoNestLogger } from './logging/logger';
@@ -21,6 +23,32 @@ const WS_INIT_TIMEOUT_MS = 10_000;
 /** A hop count as proxy-addr means it: trust the nearest `hops` addresses. */
 function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
+}
+
+/**
+ * Requests the HTTP parser refuses (headers or URL too large, malformed) never reach a route;
+ * they are answered as every other client mistake: a GraphQL-shaped BAD_USER_INPUT.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request headers (or URL) too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request not received in time']
+        : [400, 'Malformed HTTP request'];
+  const body = JSON.stringify({
+    data: null,
+    errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }],
+  });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export interface CreateAppOptions {
@@ -54,6 +82,7 @@ export async function createApp(
         : randomUUID();
     },
     bodyLimit: 1024 * 1024,
+    clientErrorHandler,
     trustProxy:
       typeof config.server.trustProxy === 'number'
         ? trustHops(config.server.trustProxy)
@@ -63,6 +92,9 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
+    // Fastify's own parsers only (JSON, text): no form-urlencoded parser, so a cross-site form
+    // cannot post a mutation (415); nothing here takes a form.
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
 

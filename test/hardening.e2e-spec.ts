@@ -45,11 +45,19 @@ describe('GraphQL hardening, health and metrics (e2e)', () => {
   });
 
   it('refuses alias amplification with a clear message', async () => {
-    const aliases = Array.from({ length: 500 }, (_, i) => `a${i}: me { id }`).join(' ');
+    // 400 fields in 1,200 tokens: within the parser's token limit, over the field limit.
+    const aliases = Array.from({ length: 200 }, (_, i) => `a${i}: me { id }`).join(' ');
     const response = await postGraphql(t.graphqlUrl, { query: `{ ${aliases} }` }, token);
     expect(response.status).toBe(400);
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors?.[0].message).toMatch(/too complex/);
+
+    // Longer still, the parser stops first.
+    const more = Array.from({ length: 500 }, (_, i) => `a${i}: me { id }`).join(' ');
+    const tooLong = await postGraphql(t.graphqlUrl, { query: `{ ${more} }` }, token);
+    expect(tooLong.status).toBe(400);
+    expect(errorCodes(tooLong)).toEqual(['BAD_USER_INPUT']);
+    expect(tooLong.errors?.[0].message).toMatch(/more th\w+ 2000 tokens/);
   });
 
   it('answers a variable with an unknown enum value or a bad date with BAD_USER_INPUT', async () => {

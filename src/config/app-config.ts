@@ -67,8 +67,20 @@ export interface FeedQuotaConfig {
   maxWatchlistInstrumentsPerUser: number;
 }
 
+/** Per-caller limits of GraphQL over HTTP (a caller: a user, or an address when anonymous). */
+export interface RequestLimitsConfig {
+  /** Operations a caller may send per window; more are refused with RATE_LIMITED. */
+  rateLimit: number;
+  rateWindowSeconds: number;
+  /** Operations of one caller being served at once; more are refused with RATE_LIMITED. */
+  maxInFlight: number;
+  /** Time an operation may take; fields not started by then are not resolved (CAPACITY_EXCEEDED). */
+  executionBudgetMs: number;
+}
+
 export interface AppConfig {
   server: ServerConfig;
+  requestLimits: RequestLimitsConfig;
   database: DatabaseConfig;
   redis: RedisConfig;
   dhan: DhanConfig;

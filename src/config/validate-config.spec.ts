@@ -69,6 +69,44 @@ describe('validateConfig', () => {
     });
   });
 
+  describe('GraphQL request limits', () => {
+    it('has defaults', () => {
+      expect(validateConfig({}, cwd).requestLimits).toEqual({
+        rateLimit: 300,
+        rateWindowSeconds: 10,
+        maxInFlight: 16,
+        executionBudgetMs: 10_000,
+      });
+    });
+    it('reads each variable', () => {
+      const limits = validateConfig(
+        {
+          GRAPHQL_RATE_LIMIT: '50',
+          GRAPHQL_RATE_WINDOW: '60',
+          GRAPHQL_MAX_IN_FLIGHT: '4',
+          GRAPHQL_EXECUTION_BUDGET_MS: '2500',
+        },
+        cwd,
+      ).requestLimits;
+      expect(limits).toEqual({
+        rateLimit: 50,
+        rateWindowSeconds: 60,
+        maxInFlight: 4,
+        executionBudgetMs: 2500,
+      });
+    });
+    it.each([
+      ['GRAPHQL_RATE_LIMIT', '0', 'an integer from 1 to 1000000'],
+      ['GRAPHQL_RATE_WINDOW', '3601', 'an integer from 1 to 3600'],
+      ['GRAPHQL_MAX_IN_FLIGHT', 'many', 'an integer from 1 to 10000'],
+      ['GRAPHQL_EXECUTION_BUDGET_MS', '-5', 'an integer from 1 to 600000'],
+    ])('refuses %s=%s', (name, value, range) => {
+      expect(messageOf({ [name]: value })).toBe(
+        `Invalid configuration: ${name} must be ${range} (got "${value}")`,
+      );
+    });
+  });
+
   describe('HOST', () => {
     it.each(['0.0.0.0', '::', 'localhost', 'api.internal'])('accepts %s', (host) => {
       expect(validateConfig({ HOST: host }, cwd).server.host).toBe(host);

@@ -312,6 +312,12 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
 
   return {
     server,
+    requestLimits: {
+      rateLimit: integer(env, 'GRAPHQL_RATE_LIMIT', 1, 1_000_000, 300),
+      rateWindowSeconds: integer(env, 'GRAPHQL_RATE_WINDOW', 1, 3_600, 10),
+      maxInFlight: integer(env, 'GRAPHQL_MAX_IN_FLIGHT', 1, 10_000, 16),
+      executionBudgetMs: integer(env, 'GRAPHQL_EXECUTION_BUDGET_MS', 1, 600_000, 10_000),
+    },
     database,
     redis: { url: redisUrl },
     dhan,

@@ -52,3 +52,18 @@ export class RateLimitedError extends DomainError {
     super(ErrorCode.RATE_LIMITED, 'Too many attempts, try again later', { retryAfterSeconds });
   }
 }
+
+/**
+ * A request refused at the HTTP edge before it ran (too large, too many, wrong method or
+ * content type); `statusCode` is the HTTP status of the answer.
+ */
+export class RequestRefusedError extends DomainError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly statusCode: number,
+    details?: Readonly<Record<string, string | number | boolean>>,
+  ) {
+    super(code, message, details);
+  }
+}

@@ -111,6 +111,33 @@ describe('error mapping at the GraphQL edge', () => {
     });
   });
 
+  it("treats Fastify's refusals of a request body as BAD_USER_INPUT, with their message", () => {
+    const tooLarge = Object.assign(new Error('Request body is too large'), {
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    });
+    const mediaType = Object.assign(new Error('Unsupported Media Type'), {
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      statusCode: 415,
+    });
+    expect(classifyError(resolverError(tooLarge), true)).toEqual({
+      code: ErrorCode.BAD_USER_INPUT,
+      message: 'Request body is too large',
+    });
+    expect(classifyError(resolverError(mediaType), true).code).toBe(ErrorCode.BAD_USER_INPUT);
+    // A Fastify code with a server status stays INTERNAL.
+    const serverSide = Object.assign(new Error('x'), { code: 'FST_ERR_X', statusCode: 500 });
+    expect(classifyError(resolverError(serverSide), true).code).toBe(ErrorCode.INTERNAL);
+  });
+
+  it('hides suggestions outside production when asked (callers not allowed to know the schema)', () => {
+    const error = new GraphQLError('Cannot query field "mee" on type "Query". Did you mean "me"?');
+    expect(toPublicError(error, false, { hideSuggestions: true }).message).toBe(
+      'Cannot query field "mee" on type "Query".',
+    );
+    expect(toPublicError(error, false).message).toMatch(/Did you mean/);
+  });
+
   it('hides unexpected errors in production: INTERNAL, fixed message, no stack', () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'price')");
     const formatted = toPublicError(resolverError(bug), true);

@@ -29,6 +29,27 @@ const REQUEST_ERROR_CODES = new Set([
   'FST_ERR_VALIDATION',
 ]);
 
+/**
+ * Fastify's own refusals of a request body (too large, not JSON, a forbidden `__proto__` key,
+ * an unsupported content type): client mistakes with generic, safe messages.
+ */
+function isFastifyClientError(error: unknown): boolean {
+  const code = errorCodeOf(error);
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return (
+    code !== undefined &&
+    code.startsWith('FST_ERR_') &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500
+  );
+}
+
+export interface PublicErrorOptions {
+  /** Drop graphql-js "Did you mean ...?" hints (always in production). */
+  hideSuggestions?: boolean;
+}
+
 export interface PublicErrorClassification {
   code: ErrorCode;
   message: string;
@@ -62,7 +83,12 @@ function withoutSuggestions(message: string): string {
  * Decides the public code and message for anything that went wrong while serving a GraphQL
  * operation. The one mapping from internal errors to the public contract.
  */
-export function classifyError(error: unknown, production: boolean): PublicErrorClassification {
+export function classifyError(
+  error: unknown,
+  production: boolean,
+  options: PublicErrorOptions = {},
+): PublicErrorClassification {
+  const hideSuggestions = production || options.hideSuggestions === true;
   const original =
     error instanceof GraphQLError && error.originalError ? error.originalError : error;
   if (original instanceof DomainError) {
@@ -73,11 +99,14 @@ export function classifyError(error: unknown, production: boolean): PublicErrorC
     if (code) return { code, message: httpExceptionMessage(original) };
   }
   const mercuriusCode = errorCodeOf(original);
-  if (mercuriusCode !== undefined && REQUEST_ERROR_CODES.has(mercuriusCode)) {
+  if (
+    (mercuriusCode !== undefined && REQUEST_ERROR_CODES.has(mercuriusCode)) ||
+    isFastifyClientError(original)
+  ) {
     const message = (original as Error).message;
     return {
       code: ErrorCode.BAD_USER_INPUT,
-      message: production ? withoutSuggestions(message) : message,
+      message: hideSuggestions ? withoutSuggestions(message) : message,
     };
   }
   // A GraphQLError of its own (parse, validation) describes the request; so does a variable
@@ -90,7 +119,7 @@ export function classifyError(error: unknown, production: boolean): PublicErrorC
   if (error instanceof GraphQLError && (error.originalError === undefined || variableCoercion)) {
     return {
       code: ErrorCode.BAD_USER_INPUT,
-      message: production ? withoutSuggestions(error.message) : error.message,
+      message: hideSuggestions ? withoutSuggestions(error.message) : error.message,
     };
   }
   // Never the raw message, in any mode: it can carry driver, file and SQL details. The edge
@@ -99,8 +128,12 @@ export function classifyError(error: unknown, production: boolean): PublicErrorC
 }
 
 /** Formats one error for the response body: public code, safe message, no stack. */
-export function toPublicError(error: GraphQLError, production: boolean): GraphQLFormattedError {
-  const { code, message, details } = classifyError(error, production);
+export function toPublicError(
+  error: GraphQLError,
+  production: boolean,
+  options: PublicErrorOptions = {},
+): GraphQLFormattedError {
+  const { code, message, details } = classifyError(error, production, options);
   const formatted: {
     message: string;
     locations?: GraphQLFormattedError['locations'];

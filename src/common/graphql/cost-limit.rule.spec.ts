@@ -56,3 +56,62 @@ describe('costLimitRule', () => {
     expect(errors(query, 2)).toHaveLength(1);
   });
 });
+
+describe('costLimitRule with a cost budget (list fields charged by their limit)', () => {
+  const listSchema = buildSchema(`
+    type Instrument { symbol: String name: String }
+    type Query {
+      instruments(search: String!, limit: Int = 20): [Instrument!]!
+      me: String
+    }
+  `);
+
+  function costErrors(query: string, maxCost: number): string[] {
+    return validate(listSchema, parse(query), [
+      ...specifiedRules,
+      costLimitRule(300, { maxCost, sizeOfVariableLimit: 100 }),
+    ]).map((error) => error.message);
+  }
+
+  it('charges a selection once per item its limit allows', () => {
+    // instruments 1 + 50 x (symbol, name) = 101
+    expect(costErrors('{ instruments(search: "E", limit: 50) { symbol name } }', 101)).toEqual([]);
+    expect(costErrors('{ instruments(search: "E", limit: 50) { symbol name } }', 100)).toEqual([
+      'Query is too complex: its estimated cost is more than 100 (a field with a limit counts its selection once per item it may return)',
+    ]);
+  });
+
+  it("uses the schema's default limit when none is given, and the maximum for a variable", () => {
+    // 1 + 20 x 1 = 21
+    expect(costErrors('{ instruments(search: "E") { symbol } }', 21)).toEqual([]);
+    expect(costErrors('{ instruments(search: "E") { symbol } }', 20)).toHaveLength(1);
+    // 1 + 100 x 1 = 101
+    const withVariable = 'query ($n: Int) { instruments(search: "E", limit: $n) { symbol } }';
+    expect(costErrors(withVariable, 101)).toEqual([]);
+    expect(costErrors(withVariable, 100)).toHaveLength(1);
+  });
+
+  it('refuses the aliased search flood that stays under the field limit', () => {
+    const aliases = Array.from(
+      { length: 149 },
+      (_, i) => `a${i}: instruments(search: "E", limit: 100) { symbol }`,
+    ).join(' ');
+    expect(costErrors(`{ ${aliases} }`, 3000)).toHaveLength(1);
+    // The field count alone (298) lets it through.
+    const fieldsOnly = validate(listSchema, parse(`{ ${aliases} }`), [
+      ...specifiedRules,
+      costLimitRule(300),
+    ]);
+    expect(fieldsOnly).toEqual([]);
+  });
+
+  it('charges fragments by their use inside a limited list', () => {
+    const query = `
+      fragment I on Instrument { symbol name }
+      { instruments(search: "E", limit: 10) { ...I } }
+    `;
+    // 1 + 10 x 2 = 21
+    expect(costErrors(query, 21)).toEqual([]);
+    expect(costErrors(query, 20)).toHaveLength(1);
+  });
+});

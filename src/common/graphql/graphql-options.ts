@@ -1,26 +1,63 @@
 import type { Type } from '@nestjs/common';
 import type { MercuriusDriverConfig } from '@nestjs/mercurius';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  getOperationAST,
   GraphQLError,
   Kind,
+  Location,
+  parse,
   NoSchemaIntrospectionCustomRule,
   type DocumentNode,
   type ExecutionResult,
+  type GraphQLSchema,
+  type ValidationRule,
 } from 'graphql';
-import { toPublicError } from '../errors/public-error';
+import { DomainError, RequestRefusedError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-code';
+import { toPublicError } from '../errors/public-error';
 import { costLimitRule } from './cost-limit.rule';
+import { withExecutionBudget, type BudgetContext, EXECUTION_DEADLINE } from './execution-budget';
 import type { GraphQLEndpoint, GraphQLRequestContext, Principal } from './graphql-context';
 
+/**
+ * Bounds of one GraphQL request over HTTP. Memory per request is bounded whatever its content:
+ * the body by `bodyBytes`, the document by `queryChars` and `maxTokens` (checked while
+ * parsing, before any tree is built), and what Mercurius keeps between requests by
+ * `cacheEntries`. Its cache (a QuickLRU: up to twice that many entries) holds valid documents,
+ * each at most `maxTokens` tokens (about 250 bytes a token with locations), and a second one
+ * refused documents, which keep only their text and validation messages (releaseRefused), so
+ * a few tens of MB per endpoint at worst.
+ */
 export const GRAPHQL_LIMITS = {
   queryDepth: 8,
   /** Fields per operation, aliases and fragment uses included. */
   maxFields: 300,
+  /** Estimated cost per operation: a field with a `limit` charges its selection per item. */
+  maxCost: 3000,
+  /** Items assumed for a `limit` given as a variable (an instrument search's largest). */
+  sizeOfVariableLimit: 100,
+  /** Request body, bytes (413 above). */
+  bodyBytes: 256 * 1024,
+  /** Query document, characters (413 above). */
+  queryChars: 32 * 1024,
+  /** Lexical tokens of a query document (graphql-js stops parsing above). */
+  maxTokens: 2000,
+  /** Validation errors reported per document (graphql-js stops validating above). */
+  maxValidationErrors: 20,
+  /** Parsed documents Mercurius keeps per endpoint: valid ones, and as many refused ones. */
+  cacheEntries: 64,
 } as const;
 
 const OPERATION_TYPE = Symbol('graphql:operationType');
 const COUNTED = Symbol('graphql:counted');
+const DOCUMENT = Symbol('graphql:document');
+
+/** Who sent an HTTP operation, as the edge sees it before any resolver runs. */
+export interface EdgeCaller {
+  id: string;
+  admin: boolean;
+}
 
 export interface GraphqlEndpointOptions {
   endpoint: GraphQLEndpoint;
@@ -42,11 +79,22 @@ export interface GraphqlEndpointOptions {
     result: 'success' | 'error' | 'rejected',
   ) => void;
   logError: (error: unknown, message: string) => void;
+  /** The caller of a valid access token in this Authorization header; undefined: anonymous. */
+  identifyCaller: (authorization: string | undefined) => Promise<EdgeCaller | undefined>;
+  /** Admits one operation of a caller (rate and concurrency) or throws RATE_LIMITED. */
+  admit: (caller: string) => Promise<() => void>;
+  /** Time an operation may take before its remaining fields are no longer resolved. */
+  executionBudgetMs: number;
 }
 
-type CountingContext = {
+type CountingContext = BudgetContext & {
   [OPERATION_TYPE]?: string;
   [COUNTED]?: boolean;
+  /** The document parsed for this request (not when it came from Mercurius's cache). */
+  [DOCUMENT]?: object;
+  req?: FastifyRequest;
+  reply?: FastifyReply;
+  user?: Principal;
 };
 
 function operationTypeOf(document: DocumentNode): string {
@@ -56,7 +104,114 @@ function operationTypeOf(document: DocumentNode): string {
     : 'unknown';
 }
 
-/** Nested validation errors (MER_ERR_GQL_VALIDATION) are reported one by one. */
+/** Does the document select `__schema` or `__type` anywhere (fragments included)? */
+function introspects(document: DocumentNode): boolean {
+  const pending: { selectionSet?: { selections: readonly unknown[] } }[] = [
+    ...document.definitions,
+  ] as { selectionSet?: { selections: readonly unknown[] } }[];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    for (const selection of (node?.selectionSet?.selections ?? []) as {
+      kind: string;
+      name?: { value: string };
+      selectionSet?: { selections: readonly unknown[] };
+    }[]) {
+      if (
+        selection.kind === Kind.FIELD &&
+        (selection.name?.value === '__schema' || selection.name?.value === '__type')
+      ) {
+        return true;
+      }
+      if (selection.selectionSet) pending.push(selection);
+    }
+  }
+  return false;
+}
+
+/**
+ * Checks of a GET that Mercurius makes too late or not at all. It looks up the operation before
+ * anything checks that it exists, and fails with a TypeError (INTERNAL) when the name matches
+ * none or several operations are unnamed. A GET is at most a URL long: parsing it once more
+ * here costs little.
+ */
+function checkGetOperation(source: string, query: unknown): void {
+  // GET variables are a JSON string Mercurius has parsed already; graphql-js asserts (INTERNAL)
+  // that they are an object.
+  const variables = (query as { variables?: unknown } | undefined)?.variables;
+  if (typeof variables === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(variables);
+    } catch {
+      parsed = undefined; // Mercurius reports it
+    }
+    if (parsed !== undefined && parsed !== null && typeof parsed !== 'object') {
+      throw new RequestRefusedError(
+        ErrorCode.BAD_USER_INPUT,
+        'variables must be a JSON object',
+        400,
+      );
+    }
+  }
+  let document: DocumentNode;
+  try {
+    document = parse(source, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+  } catch {
+    return; // Mercurius reports it
+  }
+  const name = (query as { operationName?: unknown } | undefined)?.operationName;
+  // As Mercurius passes it on: an empty name is a name that no operation has.
+  const operationName = typeof name === 'string' ? name : undefined;
+  if (!getOperationAST(document, operationName)) {
+    throw new RequestRefusedError(
+      ErrorCode.BAD_USER_INPUT,
+      operationName === undefined
+        ? 'The query must hold one operation, or operationName must name the one to run'
+        : `Unknown operation named "${operationName}"`,
+      400,
+    );
+  }
+}
+
+/** Marks every document that fails validation (any rule), so its tree can be released. */
+function markRefused(refused: WeakSet<object>): ValidationRule {
+  return (context) => {
+    const report = context.reportError.bind(context);
+    context.reportError = (error: GraphQLError) => {
+      refused.add(context.getDocument());
+      report(error);
+    };
+    return {};
+  };
+}
+
+/**
+ * Mercurius keeps a refused document, with its validation errors, to answer it again without
+ * work; only the errors' messages and locations are needed for that. The tree (and the token
+ * list every node's location links to) is dropped, so a kept refused query costs its text and
+ * a few messages (about 30 KB for 2,000 tokens instead of 600 KB).
+ */
+function releaseRefused(document: object, errors: readonly GraphQLError[]): void {
+  const tree = document as { definitions?: unknown; loc?: unknown };
+  tree.definitions = [];
+  delete tree.loc;
+  for (const error of errors) {
+    const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
+    for (const inner of Array.isArray(nested) ? nested : [error]) {
+      if (inner instanceof GraphQLError) {
+        (inner as { nodes?: unknown }).nodes = undefined;
+        // V8 keeps an error's stack unformatted until read, with the frames' receivers (the
+        // validation context, so the whole tree): set, it is a plain string.
+        inner.stack = '';
+      }
+    }
+  }
+}
+
+/**
+ * Nested errors of a Mercurius request error (MER_ERR_GQL_VALIDATION, a GET mutation) are
+ * reported one by one; plain ones describe the request too, so they become request errors.
+ */
 function flatten(errors: readonly GraphQLError[]): GraphQLError[] {
   const flat: GraphQLError[] = [];
   for (const error of errors) {
@@ -66,7 +221,7 @@ function flatten(errors: readonly GraphQLError[]): GraphQLError[] {
         flat.push(
           inner instanceof GraphQLError
             ? inner
-            : new GraphQLError((inner as Error).message, { originalError: inner as Error }),
+            : new GraphQLError(inner instanceof Error ? inner.message : String(inner)),
         );
       }
     } else {
@@ -91,18 +246,49 @@ function statusCodeOf(execution: ExecutionResult & { statusCode?: number }): num
 /** Mercurius options shared by the user and the admin endpoint: hardening, errors, auth. */
 export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusDriverConfig {
   const { endpoint, production } = options;
+  /** The caller of each HTTP request, identified once when it arrives (null: anonymous). */
+  const callers = new WeakMap<FastifyRequest, EdgeCaller | null>();
+  /** Documents that failed validation (kept by Mercurius in its cache of refused queries). */
+  const refused = new WeakSet<object>();
+
+  const callerOf = (context: CountingContext | undefined): EdgeCaller | undefined => {
+    const seen = context?.req ? callers.get(context.req) : undefined;
+    if (seen) return seen;
+    // A subscription socket: its user passed connection_init (admins only on the admin endpoint).
+    if (context?.user) return { id: context.user.id, admin: endpoint === 'admin' };
+    return undefined;
+  };
+
+  /** "Did you mean ...?" only for callers allowed to know the schema. */
+  const mayProbeSchema = (context: CountingContext | undefined): boolean => {
+    const caller = callerOf(context);
+    return caller !== undefined && (endpoint === 'user' || caller.admin);
+  };
 
   const errorFormatter = (
     execution: ExecutionResult & { statusCode?: number },
     context: CountingContext,
   ) => {
-    const errors = flatten(execution.errors ?? []).map((error) => {
-      const formatted = toPublicError(error, production);
-      if (formatted.extensions?.code === ErrorCode.INTERNAL) {
-        options.logError(error.originalError ?? error, 'GraphQL operation failed');
-      }
-      return formatted;
-    });
+    const parsed = context?.[DOCUMENT];
+    if (parsed && refused.has(parsed)) releaseRefused(parsed, execution.errors ?? []);
+    const hideSuggestions = !mayProbeSchema(context);
+    const seen = new Set<unknown>();
+    const errors = flatten(execution.errors ?? [])
+      // The time budget stops every field left: one error says so.
+      .filter((error) => {
+        const original = error.originalError;
+        if (!(original instanceof DomainError)) return true;
+        if (seen.has(original)) return false;
+        seen.add(original);
+        return true;
+      })
+      .map((error) => {
+        const formatted = toPublicError(error, production, { hideSuggestions });
+        if (formatted.extensions?.code === ErrorCode.INTERNAL) {
+          options.logError(error.originalError ?? error, 'GraphQL operation failed');
+        }
+        return formatted;
+      });
     // Operations that reached execution are counted by onResolution, which runs after this.
     if (context && context[OPERATION_TYPE] === undefined && !context[COUNTED]) {
       context[COUNTED] = true;
@@ -114,16 +300,64 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     };
   };
 
+  /** Identifies the caller and applies its rate and concurrency limits, before the body is read. */
+  const scopeSetup = (scope: FastifyInstance) => {
+    scope.addHook('onRequest', async (request, reply) => {
+      // Only operations: not the GraphiQL pages, not a WebSocket upgrade (its own limits).
+      if (request.routeOptions.url !== options.path || (request as { ws?: boolean }).ws === true) {
+        return;
+      }
+      const caller = await options
+        .identifyCaller(request.headers.authorization)
+        .catch(() => undefined);
+      callers.set(request, caller ?? null);
+      let release: () => void;
+      try {
+        release = await options.admit(caller ? `user:${caller.id}` : `address:${request.ip}`);
+      } catch (error) {
+        if (!(error instanceof RequestRefusedError)) throw error;
+        const retryAfter = error.details?.retryAfterSeconds;
+        if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+        options.countOperation(endpoint, 'unknown', 'rejected');
+        return reply.code(error.statusCode).send({
+          data: null,
+          errors: [
+            toPublicError(new GraphQLError(error.message, { originalError: error }), production),
+          ],
+        });
+      }
+      // 'close' follows the answer, or the client going away first: either way it is done.
+      reply.raw.once('close', release);
+    });
+  };
+
+  const refuse = (code: ErrorCode, message: string, statusCode: number): never => {
+    throw new RequestRefusedError(code, message, statusCode);
+  };
+
   return {
     path: options.path,
     include: options.include,
+    scopeSetup,
+    transformSchema: (schema: GraphQLSchema) =>
+      withExecutionBudget(schema, options.executionBudgetMs),
+    cache: GRAPHQL_LIMITS.cacheEntries,
+    graphql: {
+      parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
+      validateOptions: { maxErrors: GRAPHQL_LIMITS.maxValidationErrors },
+    },
+    additionalRouteOptions: { bodyLimit: GRAPHQL_LIMITS.bodyBytes },
     autoSchemaFile: production || options.schemaFile === undefined ? true : options.schemaFile,
     sortSchema: true,
     graphiql: !production,
     queryDepth: GRAPHQL_LIMITS.queryDepth,
     allowBatchedQueries: false,
     validationRules: [
-      costLimitRule(GRAPHQL_LIMITS.maxFields),
+      markRefused(refused),
+      costLimitRule(GRAPHQL_LIMITS.maxFields, {
+        maxCost: GRAPHQL_LIMITS.maxCost,
+        sizeOfVariableLimit: GRAPHQL_LIMITS.sizeOfVariableLimit,
+      }),
       ...(production ? [NoSchemaIntrospectionCustomRule] : []),
     ],
     errorFormatter: errorFormatter as unknown as MercuriusDriverConfig['errorFormatter'],
@@ -153,9 +387,64 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
       },
     },
     hooks: {
+      preParsing: [
+        async (_schema: unknown, source: string, context: CountingContext) => {
+          if (source.length > GRAPHQL_LIMITS.queryChars) {
+            refuse(
+              ErrorCode.BAD_USER_INPUT,
+              `Query document too long: at most ${GRAPHQL_LIMITS.queryChars} characters`,
+              413,
+            );
+          }
+          const request = context.reply?.request;
+          if (request?.method === 'GET') checkGetOperation(source, request.query);
+        },
+      ],
+      preValidation: [
+        async (_schema: unknown, document: unknown, context: CountingContext) => {
+          // Mercurius reads a query that is not GraphQL as a JSON syntax tree: never trusted.
+          const loc = (document as { loc?: unknown } | null)?.loc;
+          if (typeof document !== 'object' || document === null || !(loc instanceof Location)) {
+            refuse(ErrorCode.BAD_USER_INPUT, 'The query must be a GraphQL document', 400);
+          }
+          context[DOCUMENT] = document as object;
+        },
+      ],
       preExecution: [
         async (_schema: unknown, document: DocumentNode, context: CountingContext) => {
+          const http = context.reply !== undefined;
+          if (
+            http &&
+            document.definitions.some(
+              (d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === 'subscription',
+            )
+          ) {
+            refuse(
+              ErrorCode.BAD_USER_INPUT,
+              'Subscriptions are served over WebSocket (graphql-transport-ws), not over HTTP',
+              400,
+            );
+          }
+          if (endpoint === 'admin' && introspects(document)) {
+            const caller = callerOf(context);
+            if (!caller) {
+              refuse(
+                ErrorCode.UNAUTHENTICATED,
+                'Introspection of the admin schema needs an admin token',
+                401,
+              );
+            } else if (!caller.admin) {
+              refuse(ErrorCode.FORBIDDEN, 'Admin role required', 403);
+            }
+          }
           context[OPERATION_TYPE] = operationTypeOf(document);
+          // Reads only: a mutation's effect is done once its field returns, and must be reported.
+          const readOnly = document.definitions.every(
+            (d) => d.kind !== Kind.OPERATION_DEFINITION || d.operation === 'query',
+          );
+          if (http && readOnly) {
+            context[EXECUTION_DEADLINE] = performance.now() + options.executionBudgetMs;
+          }
         },
       ],
       onResolution: [

@@ -5,6 +5,11 @@ import mercurius from 'mercurius';
 
 type HookMap = Record<string, unknown>;
 
+/** Driver options: Mercurius's, plus a setup of the endpoint's own Fastify scope (hooks). */
+export type ScopedMercuriusConfig = MercuriusDriverConfig & {
+  scopeSetup?: (scope: FastifyInstance) => void;
+};
+
 /**
  * The stock driver registers Mercurius on the root Fastify instance, so a second GraphQL
  * endpoint fails ("decorator 'graphql' has already been added"). This one gives each
@@ -14,8 +19,8 @@ type HookMap = Record<string, unknown>;
  */
 @Injectable()
 export class ScopedMercuriusDriver extends MercuriusDriver {
-  override async start(options: MercuriusDriverConfig): Promise<void> {
-    const { plugins, hooks, ...mercuriusOptions } = options;
+  override async start(options: ScopedMercuriusConfig): Promise<void> {
+    const { plugins, hooks, scopeSetup, ...mercuriusOptions } = options;
     const httpAdapter = this.httpAdapterHost.httpAdapter;
     if (httpAdapter.getType() !== 'fastify') {
       throw new Error(
@@ -31,6 +36,7 @@ export class ScopedMercuriusDriver extends MercuriusDriver {
     const ownOptions = { ...mercuriusOptions, path: fullPath.slice(cut) };
     await app.register(
       async (scope) => {
+        scopeSetup?.(scope);
         await scope.register(mercurius, ownOptions);
         for (const plugin of plugins ?? []) {
           await scope.register(plugin.plugin, plugin.options ?? {});
