@@ -109,6 +109,8 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
         production: config.server.production,
         connectionToken: tokenFromConnectionParams,
         authenticateConnection: (token, target) => gate.authorizeConnection(token, target),
+        registerSubscriptions: (schema, rules, depthLimit) =>
+          gate.registerSchema(endpoint, { schema, rules, depthLimit }),
         countOperation: (name, type, result) => metrics.countGraphqlOperation(name, type, result),
         logError: (error, message) => logger.error({ msg: message, err: error }),
       }),

@@ -80,6 +80,9 @@ export async function createApp(
   app.get(WsAuthGate).attach(fastify.websocketServer, {
     adminPath: GRAPHQL_PATHS.admin,
     initTimeoutMs: WS_INIT_TIMEOUT_MS,
+    pingIntervalMs: config.websocket.pingIntervalMs,
+    limits: config.websocket,
+    production: config.server.production,
   });
 
   // The id of every request is given back, so a client can quote it when reporting a problem.

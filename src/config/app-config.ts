@@ -57,6 +57,20 @@ export interface AuthConfig {
   adminPassword?: string;
 }
 
+/** GraphQL WebSockets (both endpoints): keep-alive and subscription caps. */
+export interface WebSocketConfig {
+  /** WebSocket-level ping interval; a peer that did not answer the previous ping is dropped. */
+  pingIntervalMs: number;
+  /** Active subscriptions on one socket, all fields together. */
+  maxSubscriptionsPerSocket: number;
+  /** Active subscriptions of one field on one socket. */
+  maxSubscriptionsPerSocketField: number;
+  /** Active subscriptions of one user across all their sockets, all fields together. */
+  maxSubscriptionsPerUser: number;
+  /** Active subscriptions of one field of one user across all their sockets. */
+  maxSubscriptionsPerUserField: number;
+}
+
 export interface AppConfig {
   server: ServerConfig;
   database: DatabaseConfig;
@@ -64,6 +78,7 @@ export interface AppConfig {
   dhan: DhanConfig;
   execution: ExecutionConfig;
   auth: AuthConfig;
+  websocket: WebSocketConfig;
   /**
    * Embedded default: no DhanHQ credentials, SQLite, no Redis. The server then runs
    * self-contained: built-in simulator, generated JWT secret, generated first admin.
