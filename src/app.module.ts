@@ -125,7 +125,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
-        EventEmitterModule.forRoot({ wildcard: false }),
+        // Every orderUpdates/positionUpdates subscription is a listener: as many as the
+        // WebSocket gate admits, so no "possible leak" warning at the 11th.
+        EventEmitterModule.forRoot({ wildcard: false, maxListeners: 0 }),
         ScheduleModule.forRoot(),
         DatabaseModule,
         HealthModule,

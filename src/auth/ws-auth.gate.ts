@@ -421,7 +421,7 @@ export class WsAuthGate implements OnModuleDestroy {
       return undefined;
     };
     const endpoint = this.schemas.get(conn.endpoint);
-    if (!endpoint) {
+    if (!endpoint?.schema.getSubscriptionType()) {
       return refuse([badInput('This endpoint has no subscriptions')]);
     }
     if (payload.query.length > SUBSCRIPTION_MAX_QUERY_LENGTH) {
