@@ -263,11 +263,11 @@ describe('subscription caps per socket and per user (e2e)', () => {
     for (let s = 0; s < 4; s += 1) {
       const raw = await ready(token);
       flooders.push(raw);
-      // 25 per field per socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET_FIELD).
+      // 25 per field per socket (WS_SUBSCRIPTIONS_PER_SOCKET_FIELD).
       const refused = await flood(raw, `s${s}`, SERVER_TIME, 2_000, 25);
       expect(refused).toHaveLength(1_975);
       expect(quotas(refused)).toEqual(
-        new Set(['CAPACITY_EXCEEDED:WS_MAX_SUBSCRIPTIONS_PER_SOCKET_FIELD']),
+        new Set(['CAPACITY_EXCEEDED:WS_SUBSCRIPTIONS_PER_SOCKET_FIELD']),
       );
     }
     expect(gate.activeSubscriptions(userId)).toBe(100);
@@ -275,12 +275,8 @@ describe('subscription caps per socket and per user (e2e)', () => {
     const fifth = await ready(token);
     const refused = await flood(fifth, 's4', SERVER_TIME, 2_000, 0);
     expect(refused).toHaveLength(2_000);
-    expect(quotas(refused)).toEqual(
-      new Set(['CAPACITY_EXCEEDED:WS_MAX_SUBSCRIPTIONS_PER_USER_FIELD']),
-    );
-    expect(errorsOf(refused[0])[0].message).toMatch(
-      /at most 100.*WS_MAX_SUBSCRIPTIONS_PER_USER_FIELD/,
-    );
+    expect(quotas(refused)).toEqual(new Set(['CAPACITY_EXCEEDED:WS_SUBSCRIPTIONS_PER_USER_FIELD']));
+    expect(errorsOf(refused[0])[0].message).toMatch(/at most 100.*WS_SUBSCRIPTIONS_PER_USER_FIELD/);
     expect(gate.activeSubscriptions(userId)).toBe(100);
 
     // The admitted ones stream; another user is answered.
@@ -309,13 +305,13 @@ describe('subscription caps per socket and per user (e2e)', () => {
       const refused = await flood(raw, prefix, query, 999, 25);
       expect(refused).toHaveLength(974);
       expect(quotas(refused)).toEqual(
-        new Set(['CAPACITY_EXCEEDED:WS_MAX_SUBSCRIPTIONS_PER_SOCKET_FIELD']),
+        new Set(['CAPACITY_EXCEEDED:WS_SUBSCRIPTIONS_PER_SOCKET_FIELD']),
       );
     }
-    // A fourth field reaches 100 on the socket (WS_MAX_SUBSCRIPTIONS_PER_SOCKET), reported
+    // A fourth field reaches 100 on the socket (WS_SUBSCRIPTIONS_PER_SOCKET), reported
     // first when both caps are reached.
     const refused = await flood(raw, 't', SERVER_TIME, 999, 25);
-    expect(quotas(refused)).toEqual(new Set(['CAPACITY_EXCEEDED:WS_MAX_SUBSCRIPTIONS_PER_SOCKET']));
+    expect(quotas(refused)).toEqual(new Set(['CAPACITY_EXCEEDED:WS_SUBSCRIPTIONS_PER_SOCKET']));
     expect(gate.activeSubscriptions(userIdOf(token))).toBe(100);
     // A field not yet used on the socket is refused too.
     raw.send({
@@ -329,7 +325,7 @@ describe('subscription caps per socket and per user (e2e)', () => {
     const refusal = await raw.waitFor((m) => m.type === 'error' && m.id === 'ticks');
     expect(errorsOf(refusal)[0].extensions).toEqual({
       code: 'CAPACITY_EXCEEDED',
-      quota: 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET',
+      quota: 'WS_SUBSCRIPTIONS_PER_SOCKET',
       limit: 100,
     });
     // Closing the socket gives every slot back.

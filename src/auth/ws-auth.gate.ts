@@ -499,29 +499,29 @@ export class WsAuthGate implements OnModuleDestroy {
     const usage = this.usage.get(userId);
     if (conn.slots.size >= limits.maxSubscriptionsPerSocket) {
       return new CapacityExceededError(
-        `Too many subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocket}, WS_MAX_SUBSCRIPTIONS_PER_SOCKET)`,
-        'WS_MAX_SUBSCRIPTIONS_PER_SOCKET',
+        `Too many subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocket}, WS_SUBSCRIPTIONS_PER_SOCKET)`,
+        'WS_SUBSCRIPTIONS_PER_SOCKET',
         limits.maxSubscriptionsPerSocket,
       );
     }
     if ((conn.perField.get(field) ?? 0) >= limits.maxSubscriptionsPerSocketField) {
       return new CapacityExceededError(
-        `Too many ${field} subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocketField}, WS_MAX_SUBSCRIPTIONS_PER_SOCKET_FIELD)`,
-        'WS_MAX_SUBSCRIPTIONS_PER_SOCKET_FIELD',
+        `Too many ${field} subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocketField}, WS_SUBSCRIPTIONS_PER_SOCKET_FIELD)`,
+        'WS_SUBSCRIPTIONS_PER_SOCKET_FIELD',
         limits.maxSubscriptionsPerSocketField,
       );
     }
     if ((usage?.total ?? 0) >= limits.maxSubscriptionsPerUser) {
       return new CapacityExceededError(
-        `Too many subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUser}, WS_MAX_SUBSCRIPTIONS_PER_USER)`,
-        'WS_MAX_SUBSCRIPTIONS_PER_USER',
+        `Too many subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUser}, WS_SUBSCRIPTIONS_PER_USER)`,
+        'WS_SUBSCRIPTIONS_PER_USER',
         limits.maxSubscriptionsPerUser,
       );
     }
     if ((usage?.perField.get(field) ?? 0) >= limits.maxSubscriptionsPerUserField) {
       return new CapacityExceededError(
-        `Too many ${field} subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUserField}, WS_MAX_SUBSCRIPTIONS_PER_USER_FIELD)`,
-        'WS_MAX_SUBSCRIPTIONS_PER_USER_FIELD',
+        `Too many ${field} subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUserField}, WS_SUBSCRIPTIONS_PER_USER_FIELD)`,
+        'WS_SUBSCRIPTIONS_PER_USER_FIELD',
         limits.maxSubscriptionsPerUserField,
       );
     }

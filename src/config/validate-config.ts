@@ -306,18 +306,18 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
     },
     websocket: {
       pingIntervalMs: integer(env, 'WS_PING_INTERVAL_MS', 100, 600_000, 30_000),
-      maxSubscriptionsPerSocket: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 1, 100_000, 100),
+      maxSubscriptionsPerSocket: integer(env, 'WS_SUBSCRIPTIONS_PER_SOCKET', 1, 100_000, 100),
       maxSubscriptionsPerSocketField: integer(
         env,
-        'WS_MAX_SUBSCRIPTIONS_PER_SOCKET_FIELD',
+        'WS_SUBSCRIPTIONS_PER_SOCKET_FIELD',
         1,
         100_000,
         25,
       ),
-      maxSubscriptionsPerUser: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_USER', 1, 1_000_000, 400),
+      maxSubscriptionsPerUser: integer(env, 'WS_SUBSCRIPTIONS_PER_USER', 1, 1_000_000, 400),
       maxSubscriptionsPerUserField: integer(
         env,
-        'WS_MAX_SUBSCRIPTIONS_PER_USER_FIELD',
+        'WS_SUBSCRIPTIONS_PER_USER_FIELD',
         1,
         1_000_000,
         100,
