@@ -20,6 +20,10 @@ export interface RawSocket {
   closeInfo?: CloseInfo;
   /** WebSocket pings received (counted from the upgrade on, so none is missed). */
   pings: number;
+  /** Messages received of this type. */
+  count(type: string): number;
+  /** Resolves once `condition` holds, checked at each message; rejects on close/deadline. */
+  waitUntil(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
   send(message: unknown): void;
   sendRaw(data: string | Buffer, binary?: boolean): void;
   /** Resolves with the first message (from the start) matching, or rejects on close/deadline. */
@@ -41,6 +45,7 @@ export function openRaw(
 ): Promise<RawSocket> {
   const socket = new WebSocket(url, protocol === undefined ? [] : [protocol], options);
   const messages: ServerMessage[] = [];
+  const counts = new Map<string, number>();
   const listeners = new Set<() => void>();
   const notify = () => listeners.forEach((listener) => listener());
   const closed = new Promise<CloseInfo>((resolve) =>
@@ -53,7 +58,10 @@ export function openRaw(
   socket.on('message', (data) => {
     const text = String(data);
     try {
-      messages.push(JSON.parse(text) as ServerMessage);
+      const message = JSON.parse(text) as ServerMessage;
+      messages.push(message);
+      const type = String(message.type);
+      counts.set(type, (counts.get(type) ?? 0) + 1);
     } catch {
       messages.push({ raw: text });
     }
@@ -66,6 +74,29 @@ export function openRaw(
     pings: 0,
     messages,
     closed,
+    count: (type) => counts.get(type) ?? 0,
+    waitUntil: (condition, what, timeoutMs = WAIT_MS) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (condition()) {
+            finish();
+            resolve();
+          } else if (raw.closeInfo) {
+            finish();
+            reject(new Error(`socket closed (${raw.closeInfo.code}) waiting for ${what}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`timed out waiting for ${what}`));
+        }, timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      }),
     send: (message) => socket.send(JSON.stringify(message)),
     sendRaw: (data, binary = false) => socket.send(data, { binary }),
     waitFor: (predicate, timeoutMs = WAIT_MS) =>
