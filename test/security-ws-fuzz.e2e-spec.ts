@@ -209,20 +209,64 @@ describeChild('graphql-ws fuzz at the WebSocket edge, both endpoints (e2e)', () 
     { type: types, id: ids, payload: payloads },
     { requiredKeys: ['type'] },
   );
-  const frame = fc.oneof(
-    { weight: 6, arbitrary: message.map((m) => ({ text: JSON.stringify(m), binary: false })) },
-    { weight: 2, arbitrary: fc.json().map((text) => ({ text, binary: false })) },
+  /** Messages of the right shape (the gate's deeper paths): subscribe/complete on few ids. */
+  const smallIds = fc.constantFrom('1', '2', '3', 'x');
+  const wellFormed = fc.oneof(
+    {
+      weight: 5,
+      arbitrary: fc.record(
+        {
+          id: smallIds,
+          type: fc.constant('subscribe'),
+          payload: fc.record(
+            {
+              query: documents,
+              variables: fc.constantFrom(
+                undefined,
+                { i: [{ segment: 'IDX_I', securityId: '13' }], x: true },
+                { i: 'x' },
+              ),
+              operationName: fc.constantFrom(undefined, 'A', 'B', 'T'),
+            },
+            { requiredKeys: ['query'] },
+          ),
+        },
+        { noNullPrototype: true },
+      ),
+    },
+    { weight: 3, arbitrary: fc.record({ id: smallIds, type: fc.constant('complete') }) },
+    { weight: 1, arbitrary: fc.constantFrom({ type: 'ping' }, { type: 'pong' }) },
     {
       weight: 1,
-      arbitrary: fc.string({ maxLength: 100 }).map((text) => ({ text, binary: false })),
+      arbitrary: fc.constant({
+        type: 'connection_init',
+        payload: { authorization: 'Bearer not-a-token' },
+      }),
     },
-    { weight: 1, arbitrary: fc.string({ maxLength: 100 }).map((text) => ({ text, binary: true })) },
+  );
+  const text = (value: unknown) => ({ text: JSON.stringify(value), binary: false });
+  const frame = fc.oneof(
+    { weight: 8, arbitrary: wellFormed.map(text) },
+    { weight: 3, arbitrary: message.map(text) },
+    { weight: 1, arbitrary: fc.json().map((json) => ({ text: json, binary: false })) },
+    {
+      weight: 1,
+      arbitrary: fc.string({ maxLength: 100 }).map((t) => ({ text: t, binary: false })),
+    },
+    { weight: 1, arbitrary: fc.string({ maxLength: 100 }).map((t) => ({ text: t, binary: true })) },
   );
   const session = fc.record({
     admin: fc.boolean(),
-    init: fc.boolean(),
+    init: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(true) },
+      { weight: 1, arbitrary: fc.constant(false) },
+    ),
     frames: fc.array(frame, { minLength: 1, maxLength: 8 }),
   });
+
+  /** What the fuzz reached, so that it is known to exercise the gate's paths. */
+  const seenCloses = new Set<number>();
+  const seenCodes = new Set<string>();
 
   it('answers any frames with protocol messages or protocol close codes; never INTERNAL, never a crash, memory bounded', async () => {
     const before = server.rss();
@@ -240,6 +284,12 @@ describeChild('graphql-ws fuzz at the WebSocket edge, both endpoints (e2e)', () 
           const closed = await raw.closed;
           expect(PROTOCOL_CLOSES.has(closed.code)).toBe(true);
           expectProtocolMessages(raw.messages);
+          seenCloses.add(closed.code);
+          for (const m of raw.messages) {
+            if (m.type === 'error') {
+              for (const e of m.payload as Errors) seenCodes.add(String(e.extensions?.code));
+            }
+          }
         } finally {
           raw.terminate();
         }
@@ -247,6 +297,9 @@ describeChild('graphql-ws fuzz at the WebSocket edge, both endpoints (e2e)', () 
       { seed: 17, numRuns: 300, endOnFailure: true },
     );
     expect(server.alive()).toBe(true);
+    // The sessions reached refusals and every protocol close.
+    expect(seenCodes.has('BAD_USER_INPUT')).toBe(true);
+    for (const code of [1000, 4400, 4401, 4403, 4409, 4429]) expect(seenCloses).toContain(code);
 
     // A fresh, normal client still works on both endpoints.
     const fresh = await openRaw(server.websocketUrl);

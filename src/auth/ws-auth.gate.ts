@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
   getOperationAST,
@@ -217,6 +217,7 @@ export class WsAuthGate implements OnModuleDestroy {
   };
   private production = true;
   private heartbeat?: NodeJS.Timeout;
+  private readonly logger = new Logger('WsAuthGate');
 
   constructor(private readonly auth: AuthService) {}
 
@@ -322,15 +323,26 @@ export class WsAuthGate implements OnModuleDestroy {
       ...args
     ) => {
       if (event !== 'message') return emit(event, ...args);
-      const forward = this.screen(conn, args[0] as RawData, (token) => {
-        clearTimeout(initTimer);
-        return this.authorize(conn, token, (principal) => {
-          expiryTimer = setTimeout(
-            () => this.close(conn, WsCloseCode.Forbidden, 'Access token expired'),
-            Math.max(0, principal.expiresAt * 1000 - Date.now()),
-          );
+      let forward: string | undefined;
+      try {
+        forward = this.screen(conn, args[0] as RawData, (token) => {
+          clearTimeout(initTimer);
+          return this.authorize(conn, token, (principal) => {
+            expiryTimer = setTimeout(
+              () => this.close(conn, WsCloseCode.Forbidden, 'Access token expired'),
+              Math.max(0, principal.expiresAt * 1000 - Date.now()),
+            );
+          });
         });
-      });
+      } catch (error) {
+        // A fault of ours must not escape into ws' frame parser (it would end the process).
+        this.logger.error(
+          `WebSocket frame handling failed: ${String(error)}`,
+          error instanceof Error ? error.stack : undefined,
+        );
+        this.close(conn, WsCloseCode.InternalServerError, 'Internal server error');
+        return false;
+      }
       if (forward === undefined) return false;
       return emit('message', Buffer.from(forward), false);
     };
@@ -437,7 +449,14 @@ export class WsAuthGate implements OnModuleDestroy {
     } catch (error) {
       return refuse([error instanceof GraphQLError ? error : badInput('Syntax error')]);
     }
-    const errors = validate(endpoint.schema, document, [...specifiedRules, ...endpoint.rules]);
+    let errors: readonly GraphQLError[];
+    try {
+      errors = validate(endpoint.schema, document, [...specifiedRules, ...endpoint.rules]);
+    } catch (error) {
+      // graphql-js 16's SingleFieldSubscriptionsRule throws for `@skip(if: $var)` on a root
+      // field (it evaluates the directive without variables): a request error all the same.
+      return refuse([error instanceof GraphQLError ? error : badInput('Invalid document')]);
+    }
     if (errors.length > 0) return refuse(errors);
     const operation = getOperationAST(document, payload.operationName);
     if (!operation) {

@@ -19,6 +19,7 @@ export const WsCloseCode = {
   ConnectionInitialisationTimeout: 4408,
   SubscriberAlreadyExists: 4409,
   TooManyInitialisationRequests: 4429,
+  InternalServerError: 4500,
 } as const;
 
 /** The only subprotocol the gate speaks (Mercurius also accepts the deprecated `graphql-ws`). */
