@@ -119,6 +119,8 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
         production: config.server.production,
         connectionToken: tokenFromConnectionParams,
         authenticateConnection: (token, target) => gate.authorizeConnection(token, target),
+        registerSubscriptions: (schema, rules, depthLimit) =>
+          gate.registerSchema(endpoint, { schema, rules, depthLimit }),
         countOperation: (name, type, result) => metrics.countGraphqlOperation(name, type, result),
         logError: (error, message) => logger.error({ msg: message, err: error }),
         identifyCaller: async (authorization) => {
@@ -141,7 +143,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         CommonModule,
-        EventEmitterModule.forRoot({ wildcard: false }),
+        // Every orderUpdates/positionUpdates subscription is a listener: as many as the
+        // WebSocket gate admits, so no "possible leak" warning at the 11th.
+        EventEmitterModule.forRoot({ wildcard: false, maxListeners: 0 }),
         ScheduleModule.forRoot(),
         DatabaseModule,
         HealthModule,

@@ -113,6 +113,9 @@ export async function createApp(
   app.get(WsAuthGate).attach(fastify.websocketServer, {
     adminPath: GRAPHQL_PATHS.admin,
     initTimeoutMs: WS_INIT_TIMEOUT_MS,
+    pingIntervalMs: config.websocket.pingIntervalMs,
+    limits: config.websocket,
+    production: config.server.production,
   });
   app.get(AdminSocketRefusals).attach(fastify.websocketServer, GRAPHQL_PATHS.admin);
 

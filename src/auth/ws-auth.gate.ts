@@ -1,8 +1,25 @@
 import type { IncomingMessage } from 'node:http';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import type { WebSocket, WebSocketServer } from 'ws';
+import {
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLFieldResolver,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { DomainError, BadUserInputError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { toPublicError } from '../common/errors/public-error';
 import type { GraphQLEndpoint, Principal } from '../common/graphql/graphql-context';
+import type { WebSocketConfig } from '../config/app-config';
 import {
   SESSION_REVOKED,
   SessionRevokedEvent,
@@ -12,42 +29,84 @@ import {
 import { AuthService } from './auth.service';
 import { bearerToken } from './auth.guard';
 import { Role } from './role.enum';
+import {
+  closeReason,
+  documentDepth,
+  GRAPHQL_TRANSPORT_WS,
+  parseClientMessage,
+  subscribedField,
+  WsCloseCode,
+  type ClientMessage,
+  type JsonObject,
+} from './ws-protocol';
 
 /** graphql-ws close codes. */
-export const WS_CLOSE_FORBIDDEN = 4403;
-export const WS_CLOSE_INIT_TIMEOUT = 4408;
+export const WS_CLOSE_FORBIDDEN = WsCloseCode.Forbidden;
+export const WS_CLOSE_INIT_TIMEOUT = WsCloseCode.ConnectionInitialisationTimeout;
+
+/** Subscription documents are small; longer ones are refused before they are parsed. */
+export const SUBSCRIPTION_MAX_QUERY_LENGTH = 16_384;
+/** Parser token limit for subscription documents (graphql `maxTokens`). */
+export const SUBSCRIPTION_MAX_TOKENS = 2_000;
+
+export type SubscriptionLimits = Pick<
+  WebSocketConfig,
+  | 'maxSubscriptionsPerSocket'
+  | 'maxSubscriptionsPerSocketField'
+  | 'maxSubscriptionsPerUser'
+  | 'maxSubscriptionsPerUserField'
+>;
 
 export interface WsGateOptions {
   /** Path of the admin endpoint: its sockets need an ADMIN user. */
   adminPath: string;
   /** Time a socket may stay open without a connection_init. */
   initTimeoutMs: number;
+  /** WebSocket ping interval; a socket that did not pong since the previous ping is dropped. */
+  pingIntervalMs: number;
+  limits: SubscriptionLimits;
+  /** Production: error messages as the HTTP edge shows them there. */
+  production: boolean;
 }
 
-interface OpenSocket {
+/** What an endpoint's schema contributes: validation of subscription documents. */
+export interface SubscriptionSchema {
+  schema: GraphQLSchema;
+  /** Rules beyond graphql's specified rules (the HTTP edge's own: cost, introspection). */
+  rules: readonly ValidationRule[];
+  depthLimit: number;
+}
+
+interface SubscriptionSlot {
+  field: string;
+  /** The resolver returned its stream (a later complete is Mercurius' to handle). */
+  established: boolean;
+  /** The client completed it before the stream was established. */
+  cancelled: boolean;
+}
+
+interface Connection {
   socket: WebSocket;
   endpoint: GraphQLEndpoint;
-  userId: string;
-  sessionId: string;
+  initReceived: boolean;
+  /** Set once connection_init passed: the socket is acknowledged. */
+  user?: { id: string; sessionId: string };
+  /** The gate closed (or is closing) it: later frames are dropped. */
+  closing: boolean;
+  closed: boolean;
+  /** Answered the last ping. */
+  alive: boolean;
+  slots: Map<string, SubscriptionSlot>;
+  perField: Map<string, number>;
+}
+
+interface Usage {
+  total: number;
+  perField: Map<string, number>;
 }
 
 /** How long a connection_init verdict stays available to Mercurius' onConnect. */
 const VERDICT_TTL_MS = 5_000;
-
-function connectionInitToken(data: unknown): string | undefined {
-  let message: unknown;
-  try {
-    message = JSON.parse(String(data));
-  } catch {
-    return undefined;
-  }
-  if (typeof message !== 'object' || message === null) return undefined;
-  const { type, payload } = message as { type?: unknown; payload?: unknown };
-  if (type !== 'connection_init' || typeof payload !== 'object' || payload === null) {
-    return undefined;
-  }
-  return tokenFromConnectionParams(payload as Record<string, unknown>);
-}
 
 /** `{ authorization: "Bearer ..." }`, also accepted as `Authorization` or inside `headers`. */
 export function tokenFromConnectionParams(params: Record<string, unknown>): string | undefined {
@@ -55,19 +114,116 @@ export function tokenFromConnectionParams(params: Record<string, unknown>): stri
   return bearerToken(params.authorization ?? params.Authorization ?? headers.authorization);
 }
 
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+function increment(map: Map<string, number>, key: string, by: number): void {
+  const next = (map.get(key) ?? 0) + by;
+  if (next <= 0) map.delete(key);
+  else map.set(key, next);
+}
+
+function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { next?: unknown }).next === 'function' &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
+}
+
+function finished(): AsyncIterableIterator<never> {
+  const done = (): Promise<IteratorResult<never>> =>
+    Promise.resolve({ value: undefined, done: true });
+  return {
+    next: done,
+    return: done,
+    throw: (error: unknown) => Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** A stream whose end (done, return, throw) runs `release` once. */
+function releasing(
+  source: AsyncIterator<unknown>,
+  release: () => void,
+): AsyncIterableIterator<unknown> {
+  return {
+    async next() {
+      try {
+        const result = await source.next();
+        if (result.done) release();
+        return result;
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+    async return(value?: unknown) {
+      release();
+      return source.return ? source.return(value) : { value: undefined, done: true };
+    },
+    async throw(error?: unknown) {
+      release();
+      if (source.throw) return source.throw(error);
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+class CapacityExceededError extends DomainError {
+  constructor(message: string, quota: string, limit: number) {
+    super(ErrorCode.CAPACITY_EXCEEDED, message, { quota, limit });
+  }
+}
+
+const WRAPPED = Symbol('ws-gate:wrapped');
+
 /**
- * Authentication of GraphQL WebSockets, for both endpoints. It watches every socket beside
- * Mercurius: the first message must be a connection_init whose token and user pass (else close
- * 4403 before Mercurius answers), the socket is closed with 4403 when that token expires, and
- * with 4408 when no connection_init arrives in time. Mercurius' onConnect reuses the verdict
- * (authorizeConnection), so both always agree and the close always comes first.
+ * The graphql-ws edge of both endpoints. It sees every frame of every GraphQL socket before
+ * Mercurius (which implements the protocol itself) and lets through only what the protocol
+ * allows, closing with graphql-ws' codes otherwise: 4400 for a malformed or unexpected
+ * message, 4401 for subscribe before the connection is acknowledged, 4403 for a refused
+ * connection_init (token, user, role) or when the token expires or the user/session is
+ * revoked, 4408 when no connection_init arrives in time, 4409 for an id already in use, 4429
+ * for a second connection_init. A subscribe is validated against the endpoint's schema and
+ * charged to the socket's and the user's subscription caps (per field and in total) before
+ * Mercurius starts it; refusals are `error` messages with a typed code. The slot is released
+ * when the stream ends (complete from either side, error, socket close): every subscription
+ * field's resolver is wrapped once so that the end of its stream is seen, whatever the order
+ * in which Mercurius processes a subscribe and its complete. WebSocket pings drop a peer that
+ * stops answering within two intervals.
  */
 @Injectable()
-export class WsAuthGate {
+export class WsAuthGate implements OnModuleDestroy {
   private readonly verdicts = new Map<string, Promise<Principal | undefined>>();
-  private readonly open = new Set<OpenSocket>();
+  private readonly connections = new Set<Connection>();
+  private readonly bySocket = new WeakMap<WebSocket, Connection>();
+  private readonly usage = new Map<string, Usage>();
+  private readonly schemas = new Map<GraphQLEndpoint, SubscriptionSchema>();
+  private limits: SubscriptionLimits = {
+    maxSubscriptionsPerSocket: 100,
+    maxSubscriptionsPerSocketField: 25,
+    maxSubscriptionsPerUser: 400,
+    maxSubscriptionsPerUserField: 100,
+  };
+  private production = true;
+  private heartbeat?: NodeJS.Timeout;
+  private readonly logger = new Logger('WsAuthGate');
 
   constructor(private readonly auth: AuthService) {}
+
+  onModuleDestroy(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
 
   async authorizeConnection(
     token: string | undefined,
@@ -77,57 +233,468 @@ export class WsAuthGate {
     return this.verdicts.get(`${endpoint}:${token}`) ?? this.check(token, endpoint);
   }
 
+  /** Active subscriptions the gate accounts for (tests and metrics). */
+  activeSubscriptions(userId?: string): number {
+    if (userId !== undefined) return this.usage.get(userId)?.total ?? 0;
+    let total = 0;
+    for (const entry of this.usage.values()) total += entry.total;
+    return total;
+  }
+
+  /**
+   * Called once per endpoint with its schema: subscribe documents are validated against it,
+   * and each subscription field's resolver is wrapped to report the end of its stream.
+   */
+  registerSchema(endpoint: GraphQLEndpoint, subscriptions: SubscriptionSchema): void {
+    this.schemas.set(endpoint, subscriptions);
+    const type = subscriptions.schema.getSubscriptionType();
+    for (const field of Object.values(type?.getFields() ?? {})) {
+      const original = field.subscribe;
+      if (!original || (original as { [WRAPPED]?: boolean })[WRAPPED]) continue;
+      const wrapped: GraphQLFieldResolver<unknown, unknown> = (source, args, context, info) =>
+        this.start(original, source, args, context, info);
+      (wrapped as { [WRAPPED]?: boolean })[WRAPPED] = true;
+      field.subscribe = wrapped;
+    }
+  }
+
   attach(server: WebSocketServer, options: WsGateOptions): void {
-    server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
-      const endpoint: GraphQLEndpoint =
-        (request.url ?? '').split('?')[0] === options.adminPath ? 'admin' : 'user';
-      let expiryTimer: NodeJS.Timeout | undefined;
-      const initTimer = setTimeout(
-        () => socket.close(WS_CLOSE_INIT_TIMEOUT, 'Connection initialisation timeout'),
-        options.initTimeoutMs,
-      );
-      let tracked: OpenSocket | undefined;
-      socket.once('close', () => {
-        clearTimeout(initTimer);
-        if (expiryTimer) clearTimeout(expiryTimer);
-        if (tracked) this.open.delete(tracked);
-      });
-      socket.once('message', (data) => {
-        clearTimeout(initTimer);
-        const token = connectionInitToken(data);
-        if (token === undefined) {
-          socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
-          return;
-        }
-        const key = `${endpoint}:${token}`;
-        const verdict = this.check(token, endpoint).then((principal) => {
-          if (!principal) {
-            socket.close(WS_CLOSE_FORBIDDEN, 'Forbidden');
-          } else if (socket.readyState === socket.OPEN) {
-            tracked = { socket, endpoint, userId: principal.id, sessionId: principal.sessionId };
-            this.open.add(tracked);
+    this.limits = options.limits;
+    this.production = options.production;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => this.beat(), options.pingIntervalMs);
+    this.heartbeat.unref();
+    server.on('close', () => {
+      if (this.heartbeat) clearInterval(this.heartbeat);
+    });
+    server.on('connection', (socket: WebSocket, request: IncomingMessage) =>
+      this.watch(socket, request, options),
+    );
+  }
+
+  private watch(socket: WebSocket, request: IncomingMessage, options: WsGateOptions): void {
+    const endpoint: GraphQLEndpoint =
+      (request.url ?? '').split('?')[0] === options.adminPath ? 'admin' : 'user';
+    const conn: Connection = {
+      socket,
+      endpoint,
+      initReceived: false,
+      closing: false,
+      closed: false,
+      alive: true,
+      slots: new Map(),
+      perField: new Map(),
+    };
+    this.connections.add(conn);
+    this.bySocket.set(socket, conn);
+    socket.on('pong', () => {
+      conn.alive = true;
+    });
+
+    // Mercurius would also accept the deprecated subscriptions-transport-ws protocol, whose
+    // messages the gate does not screen: the gate closes such a socket first.
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS) {
+      this.close(conn, WsCloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+    }
+
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const initTimer = setTimeout(
+      () =>
+        this.close(
+          conn,
+          WsCloseCode.ConnectionInitialisationTimeout,
+          'Connection initialisation timeout',
+        ),
+      options.initTimeoutMs,
+    );
+    socket.once('close', () => {
+      clearTimeout(initTimer);
+      if (expiryTimer) clearTimeout(expiryTimer);
+      this.forget(conn);
+    });
+
+    // Every frame passes the gate first; only what it returns reaches Mercurius' listener.
+    const emit = socket.emit.bind(socket) as (
+      event: string | symbol,
+      ...args: unknown[]
+    ) => boolean;
+    (socket as { emit: (event: string | symbol, ...args: unknown[]) => boolean }).emit = (
+      event,
+      ...args
+    ) => {
+      if (event !== 'message') return emit(event, ...args);
+      let forward: string | undefined;
+      try {
+        forward = this.screen(conn, args[0] as RawData, (token) => {
+          clearTimeout(initTimer);
+          return this.authorize(conn, token, (principal) => {
             expiryTimer = setTimeout(
-              () => socket.close(WS_CLOSE_FORBIDDEN, 'Access token expired'),
+              () => this.close(conn, WsCloseCode.Forbidden, 'Access token expired'),
               Math.max(0, principal.expiresAt * 1000 - Date.now()),
             );
-          }
-          return principal;
+          });
         });
-        this.verdicts.set(key, verdict);
-        setTimeout(() => {
-          if (this.verdicts.get(key) === verdict) this.verdicts.delete(key);
-        }, VERDICT_TTL_MS).unref();
-      });
+      } catch (error) {
+        // A fault of ours must not escape into ws' frame parser (it would end the process).
+        this.logger.error(
+          `WebSocket frame handling failed: ${String(error)}`,
+          error instanceof Error ? error.stack : undefined,
+        );
+        this.close(conn, WsCloseCode.InternalServerError, 'Internal server error');
+        return false;
+      }
+      if (forward === undefined) return false;
+      return emit('message', Buffer.from(forward), false);
+    };
+
+    // Mercurius answers a failed start with an `error` message; the slot of a subscription
+    // whose stream was never established is released then.
+    const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+    (socket as { send: (...args: unknown[]) => void }).send = (data, ...rest) => {
+      if (typeof data === 'string' && data.startsWith('{"type":"error"'))
+        this.onErrorSent(conn, data);
+      send(data, ...rest);
+    };
+  }
+
+  /**
+   * Decides what one frame becomes: the text handed to Mercurius, or nothing (dropped, refused
+   * with an `error` message, or the socket closed).
+   */
+  private screen(
+    conn: Connection,
+    data: RawData,
+    onInit: (token: string | undefined) => void,
+  ): string | undefined {
+    if (conn.closing) return undefined;
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(textOf(data));
+    } catch {
+      this.close(conn, WsCloseCode.BadRequest, 'Invalid message received');
+      return undefined;
+    }
+    switch (message.type) {
+      case 'connection_init': {
+        if (conn.initReceived) {
+          this.close(
+            conn,
+            WsCloseCode.TooManyInitialisationRequests,
+            'Too many initialisation requests',
+          );
+          return undefined;
+        }
+        conn.initReceived = true;
+        const token = message.payload ? tokenFromConnectionParams(message.payload) : undefined;
+        onInit(token);
+        if (conn.closing) return undefined;
+        // Only the token goes on: Mercurius keeps connection params for the socket's life.
+        return JSON.stringify({
+          type: 'connection_init',
+          payload: { authorization: `Bearer ${token}` },
+        });
+      }
+      case 'ping':
+      case 'pong':
+        return JSON.stringify({ type: message.type });
+      case 'subscribe': {
+        if (!conn.user) {
+          this.close(conn, WsCloseCode.Unauthorized, 'Unauthorized');
+          return undefined;
+        }
+        if (conn.slots.has(message.id)) {
+          this.close(
+            conn,
+            WsCloseCode.SubscriberAlreadyExists,
+            closeReason(`Subscriber for ${message.id} already exists`, 'Subscriber already exists'),
+          );
+          return undefined;
+        }
+        return this.admit(conn, conn.user.id, message);
+      }
+      case 'complete': {
+        const slot = conn.slots.get(message.id);
+        if (!slot) return undefined;
+        if (!slot.established) slot.cancelled = true;
+        return JSON.stringify({ type: 'complete', id: message.id });
+      }
+    }
+  }
+
+  /** Checks a subscribe against the schema and the caps; charges its slot when admitted. */
+  private admit(
+    conn: Connection,
+    userId: string,
+    message: Extract<ClientMessage, { type: 'subscribe' }>,
+  ): string | undefined {
+    const { id, payload } = message;
+    const refuse = (errors: readonly GraphQLError[]) => {
+      this.sendErrors(conn, id, errors);
+      return undefined;
+    };
+    const endpoint = this.schemas.get(conn.endpoint);
+    if (!endpoint?.schema.getSubscriptionType()) {
+      return refuse([badInput('This endpoint has no subscriptions')]);
+    }
+    if (payload.query.length > SUBSCRIPTION_MAX_QUERY_LENGTH) {
+      return refuse([
+        badInput(
+          `A subscription document may have at most ${SUBSCRIPTION_MAX_QUERY_LENGTH} characters`,
+        ),
+      ]);
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, { maxTokens: SUBSCRIPTION_MAX_TOKENS });
+    } catch (error) {
+      return refuse([error instanceof GraphQLError ? error : badInput('Syntax error')]);
+    }
+    let errors: readonly GraphQLError[];
+    try {
+      errors = validate(endpoint.schema, document, [...specifiedRules, ...endpoint.rules]);
+    } catch (error) {
+      // graphql-js 16's SingleFieldSubscriptionsRule throws for `@skip(if: $var)` on a root
+      // field (it evaluates the directive without variables): a request error all the same.
+      return refuse([error instanceof GraphQLError ? error : badInput('Invalid document')]);
+    }
+    if (errors.length > 0) return refuse(errors);
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) {
+      return refuse([
+        badInput(
+          payload.operationName === undefined
+            ? 'The document must contain exactly one operation, or name one with operationName'
+            : `Unknown operation named "${payload.operationName}"`,
+        ),
+      ]);
+    }
+    if (operation.operation !== 'subscription') {
+      return refuse([
+        badInput('Only subscriptions run over the WebSocket; send queries and mutations over HTTP'),
+      ]);
+    }
+    const depth = documentDepth(document);
+    if (depth > endpoint.depthLimit) {
+      return refuse([
+        badInput(`The document is ${depth} levels deep; the limit is ${endpoint.depthLimit}`),
+      ]);
+    }
+    const coerced = getVariableValues(
+      endpoint.schema,
+      operation.variableDefinitions ?? [],
+      payload.variables ?? {},
+      { maxErrors: 10 },
+    );
+    if (coerced.errors) return refuse(coerced.errors);
+    const field = subscribedField(document, operation, coerced.coerced);
+    if (field === undefined) return refuse([badInput('The subscription selects no field')]);
+
+    const refusal = this.quotaRefusal(conn, userId, field);
+    if (refusal) return refuse([new GraphQLError(refusal.message, { originalError: refusal })]);
+    this.charge(conn, userId, field, 1);
+    conn.slots.set(id, { field, established: false, cancelled: false });
+
+    // Only declared variables go on: Mercurius keeps the payload for the stream's life.
+    const declared = new Set(
+      (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value),
+    );
+    const variables: JsonObject = {};
+    for (const [name, value] of Object.entries(payload.variables ?? {})) {
+      if (declared.has(name)) variables[name] = value;
+    }
+    return JSON.stringify({
+      id,
+      type: 'subscribe',
+      payload: { query: payload.query, variables, operationName: payload.operationName },
     });
+  }
+
+  private quotaRefusal(
+    conn: Connection,
+    userId: string,
+    field: string,
+  ): CapacityExceededError | undefined {
+    const limits = this.limits;
+    const usage = this.usage.get(userId);
+    if (conn.slots.size >= limits.maxSubscriptionsPerSocket) {
+      return new CapacityExceededError(
+        `Too many subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocket}, WS_SUBSCRIPTIONS_PER_SOCKET)`,
+        'WS_SUBSCRIPTIONS_PER_SOCKET',
+        limits.maxSubscriptionsPerSocket,
+      );
+    }
+    if ((conn.perField.get(field) ?? 0) >= limits.maxSubscriptionsPerSocketField) {
+      return new CapacityExceededError(
+        `Too many ${field} subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocketField}, WS_SUBSCRIPTIONS_PER_SOCKET_FIELD)`,
+        'WS_SUBSCRIPTIONS_PER_SOCKET_FIELD',
+        limits.maxSubscriptionsPerSocketField,
+      );
+    }
+    if ((usage?.total ?? 0) >= limits.maxSubscriptionsPerUser) {
+      return new CapacityExceededError(
+        `Too many subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUser}, WS_SUBSCRIPTIONS_PER_USER)`,
+        'WS_SUBSCRIPTIONS_PER_USER',
+        limits.maxSubscriptionsPerUser,
+      );
+    }
+    if ((usage?.perField.get(field) ?? 0) >= limits.maxSubscriptionsPerUserField) {
+      return new CapacityExceededError(
+        `Too many ${field} subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUserField}, WS_SUBSCRIPTIONS_PER_USER_FIELD)`,
+        'WS_SUBSCRIPTIONS_PER_USER_FIELD',
+        limits.maxSubscriptionsPerUserField,
+      );
+    }
+    return undefined;
+  }
+
+  private charge(conn: Connection, userId: string, field: string, by: 1 | -1): void {
+    increment(conn.perField, field, by);
+    let usage = this.usage.get(userId);
+    if (!usage) {
+      usage = { total: 0, perField: new Map() };
+      this.usage.set(userId, usage);
+    }
+    usage.total += by;
+    increment(usage.perField, field, by);
+    if (usage.total <= 0) this.usage.delete(userId);
+  }
+
+  private release(conn: Connection, id: string, slot: SubscriptionSlot): void {
+    if (conn.slots.get(id) !== slot) return;
+    conn.slots.delete(id);
+    if (conn.user) this.charge(conn, conn.user.id, slot.field, -1);
+  }
+
+  /** The wrapped `subscribe` of every subscription field: sees its stream start and end. */
+  private async start(
+    original: GraphQLFieldResolver<unknown, unknown>,
+    source: unknown,
+    args: Record<string, unknown>,
+    context: unknown,
+    info: Parameters<GraphQLFieldResolver<unknown, unknown>>[3],
+  ): Promise<unknown> {
+    const { socket, id } = (context ?? {}) as { socket?: WebSocket; id?: unknown };
+    const conn = socket ? this.bySocket.get(socket) : undefined;
+    const key = String(id);
+    const slot = conn?.slots.get(key);
+    // Not admitted by the gate (or already ended): nothing may start.
+    if (!conn || !slot || slot.cancelled || conn.closed) {
+      if (conn && slot) this.release(conn, key, slot);
+      return finished();
+    }
+    if (slot.field !== info.fieldName && conn.user) {
+      this.charge(conn, conn.user.id, slot.field, -1);
+      slot.field = info.fieldName;
+      this.charge(conn, conn.user.id, slot.field, 1);
+    }
+    let stream: unknown;
+    try {
+      stream = await original(source, args, context, info);
+    } catch (error) {
+      this.release(conn, key, slot);
+      throw error;
+    }
+    if (!isAsyncIterator(stream)) {
+      this.release(conn, key, slot);
+      return stream;
+    }
+    if (slot.cancelled || conn.closed || conn.slots.get(key) !== slot) {
+      this.release(conn, key, slot);
+      await stream.return?.();
+      return finished();
+    }
+    slot.established = true;
+    return releasing(stream, () => this.release(conn, key, slot));
+  }
+
+  private onErrorSent(conn: Connection, data: string): void {
+    let id: unknown;
+    try {
+      id = (JSON.parse(data) as { id?: unknown }).id;
+    } catch {
+      return;
+    }
+    if (typeof id !== 'string') return;
+    const slot = conn.slots.get(id);
+    if (slot && !slot.established) this.release(conn, id, slot);
+  }
+
+  private sendErrors(conn: Connection, id: string, errors: readonly GraphQLError[]): void {
+    const payload: GraphQLFormattedError[] = errors.map((error) =>
+      toPublicError(error, this.production),
+    );
+    if (conn.socket.readyState === conn.socket.OPEN) {
+      conn.socket.send(JSON.stringify({ id, type: 'error', payload }));
+    }
+  }
+
+  private authorize(
+    conn: Connection,
+    token: string | undefined,
+    onAccepted: (principal: Principal) => void,
+  ): void {
+    if (token === undefined) {
+      this.close(conn, WsCloseCode.Forbidden, 'Forbidden');
+      return;
+    }
+    const key = `${conn.endpoint}:${token}`;
+    const verdict = this.check(token, conn.endpoint).then((principal) => {
+      if (!principal) {
+        this.close(conn, WsCloseCode.Forbidden, 'Forbidden');
+      } else if (!conn.closing && conn.socket.readyState === conn.socket.OPEN) {
+        conn.user = { id: principal.id, sessionId: principal.sessionId };
+        onAccepted(principal);
+      }
+      return principal;
+    });
+    this.verdicts.set(key, verdict);
+    setTimeout(() => {
+      if (this.verdicts.get(key) === verdict) this.verdicts.delete(key);
+    }, VERDICT_TTL_MS).unref();
+  }
+
+  private close(conn: Connection, code: number, reason: string): void {
+    conn.closing = true;
+    if (
+      conn.socket.readyState === conn.socket.OPEN ||
+      conn.socket.readyState === conn.socket.CONNECTING
+    ) {
+      conn.socket.close(code, reason);
+    }
+  }
+
+  /** Socket closed: every slot it held is released (Mercurius ends the streams). */
+  private forget(conn: Connection): void {
+    conn.closing = true;
+    conn.closed = true;
+    this.connections.delete(conn);
+    for (const [id, slot] of [...conn.slots]) this.release(conn, id, slot);
+  }
+
+  /** Pings every socket; one that did not pong since the previous ping is terminated. */
+  private beat(): void {
+    for (const conn of this.connections) {
+      if (!conn.alive) {
+        conn.closing = true;
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      try {
+        conn.socket.ping();
+      } catch {
+        // Not open (yet or any more): its close handler forgets it.
+      }
+    }
   }
 
   /** A disabled user loses every stream at once; a demoted one loses the admin endpoint. */
   @OnEvent(USER_CHANGED)
   onUserChanged(event: UserChangedEvent): void {
-    for (const entry of this.open) {
-      if (entry.userId !== event.userId) continue;
-      if (event.disabled || (entry.endpoint === 'admin' && event.role !== Role.ADMIN)) {
-        entry.socket.close(WS_CLOSE_FORBIDDEN, 'Access revoked');
+    for (const conn of this.connections) {
+      if (conn.user?.id !== event.userId) continue;
+      if (event.disabled || (conn.endpoint === 'admin' && event.role !== Role.ADMIN)) {
+        this.close(conn, WsCloseCode.Forbidden, 'Access revoked');
       }
     }
   }
@@ -135,9 +702,9 @@ export class WsAuthGate {
   /** Logout or refresh-token reuse ends the streams of that session too. */
   @OnEvent(SESSION_REVOKED)
   onSessionRevoked(event: SessionRevokedEvent): void {
-    for (const entry of this.open) {
-      if (entry.sessionId === event.sessionId) {
-        entry.socket.close(WS_CLOSE_FORBIDDEN, 'Session ended');
+    for (const conn of this.connections) {
+      if (conn.user?.sessionId === event.sessionId) {
+        this.close(conn, WsCloseCode.Forbidden, 'Session ended');
       }
     }
   }
@@ -150,4 +717,8 @@ export class WsAuthGate {
       return undefined;
     }
   }
+}
+
+function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { originalError: new BadUserInputError(message) });
 }

@@ -78,6 +78,20 @@ export interface RequestLimitsConfig {
   executionBudgetMs: number;
 }
 
+/** GraphQL WebSockets (both endpoints): keep-alive and subscription caps. */
+export interface WebSocketConfig {
+  /** WebSocket-level ping interval; a peer that did not answer the previous ping is dropped. */
+  pingIntervalMs: number;
+  /** Active subscriptions on one socket, all fields together. */
+  maxSubscriptionsPerSocket: number;
+  /** Active subscriptions of one field on one socket. */
+  maxSubscriptionsPerSocketField: number;
+  /** Active subscriptions of one user across all their sockets, all fields together. */
+  maxSubscriptionsPerUser: number;
+  /** Active subscriptions of one field of one user across all their sockets. */
+  maxSubscriptionsPerUserField: number;
+}
+
 export interface AppConfig {
   server: ServerConfig;
   requestLimits: RequestLimitsConfig;
@@ -87,6 +101,7 @@ export interface AppConfig {
   execution: ExecutionConfig;
   auth: AuthConfig;
   feedQuotas: FeedQuotaConfig;
+  websocket: WebSocketConfig;
   /**
    * Embedded default: no DhanHQ credentials, SQLite, no Redis. The server then runs
    * self-contained: built-in simulator, generated JWT secret, generated first admin.

@@ -384,3 +384,45 @@ describe('validateConfig', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 });
+
+describe('WebSocket limits (WS_*)', () => {
+  it('default to a ping every 30 s and caps a real UI never reaches', () => {
+    expect(validateConfig({}, cwd).websocket).toEqual({
+      pingIntervalMs: 30_000,
+      maxSubscriptionsPerSocket: 100,
+      maxSubscriptionsPerSocketField: 25,
+      maxSubscriptionsPerUser: 400,
+      maxSubscriptionsPerUserField: 100,
+    });
+  });
+
+  it('reads each variable', () => {
+    const config = validateConfig(
+      {
+        WS_PING_INTERVAL_MS: '500',
+        WS_SUBSCRIPTIONS_PER_SOCKET: '10',
+        WS_SUBSCRIPTIONS_PER_SOCKET_FIELD: '3',
+        WS_SUBSCRIPTIONS_PER_USER: '20',
+        WS_SUBSCRIPTIONS_PER_USER_FIELD: '6',
+      },
+      cwd,
+    );
+    expect(config.websocket).toEqual({
+      pingIntervalMs: 500,
+      maxSubscriptionsPerSocket: 10,
+      maxSubscriptionsPerSocketField: 3,
+      maxSubscriptionsPerUser: 20,
+      maxSubscriptionsPerUserField: 6,
+    });
+  });
+
+  it.each([
+    ['WS_PING_INTERVAL_MS', '50'],
+    ['WS_SUBSCRIPTIONS_PER_SOCKET', '0'],
+    ['WS_SUBSCRIPTIONS_PER_USER_FIELD', 'many'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(messageOf({ [name]: value })).toMatch(
+      new RegExp(`^Invalid configuration: ${name} must be an integer from`),
+    );
+  });
+});

@@ -348,6 +348,25 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
         DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
       ),
     },
+    websocket: {
+      pingIntervalMs: integer(env, 'WS_PING_INTERVAL_MS', 100, 600_000, 30_000),
+      maxSubscriptionsPerSocket: integer(env, 'WS_SUBSCRIPTIONS_PER_SOCKET', 1, 100_000, 100),
+      maxSubscriptionsPerSocketField: integer(
+        env,
+        'WS_SUBSCRIPTIONS_PER_SOCKET_FIELD',
+        1,
+        100_000,
+        25,
+      ),
+      maxSubscriptionsPerUser: integer(env, 'WS_SUBSCRIPTIONS_PER_USER', 1, 1_000_000, 400),
+      maxSubscriptionsPerUserField: integer(
+        env,
+        'WS_SUBSCRIPTIONS_PER_USER_FIELD',
+        1,
+        1_000_000,
+        100,
+      ),
+    },
     embedded,
     dataDir,
   };

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import * as fs from 'node:fs';
@@ -16,6 +17,9 @@ export interface ChildServer {
   baseUrl: string;
   graphqlUrl: string;
   adminUrl: string;
+  websocketUrl: string;
+  adminWebsocketUrl: string;
+  /** The admin created at first boot (ADMIN_USERNAME / ADMIN_PASSWORD). */
   admin: { username: string; password: string };
   /** Everything the child wrote (banner, logs). */
   output(): string;
@@ -49,6 +53,7 @@ export async function startChildServer(
   nodeArgs: string[] = [],
 ): Promise<ChildServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'terminal-child-'));
+  const admin = { username: 'root-admin', password: randomBytes(12).toString('hex') };
   const child = spawn(
     process.execPath,
     [
@@ -65,6 +70,8 @@ export async function startChildServer(
         PORT: '0',
         LOG_LEVEL: 'warn',
         DATABASE_URL: `sqlite:${path.join(dir, 'data/terminal.sqlite')}`,
+        ADMIN_USERNAME: admin.username,
+        ADMIN_PASSWORD: admin.password,
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,19 +89,21 @@ export async function startChildServer(
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      if (/password: \S+\n/.test(output)) resolve();
+      // The banner is written at once: its WebSocket line means the URLs above it are there.
+      if (output.includes('WebSocket:')) resolve();
     });
     void exit.then(() => reject(new Error(`the server exited before its banner:\n${output}`)));
   });
   const graphqlUrl = /GraphQL \(user\): +(\S+)/.exec(output)![1];
   const adminUrl = /GraphQL \(admin\): +(\S+)/.exec(output)![1];
-  const password = /password: (\S+)/.exec(output)![1];
   return {
     child,
     baseUrl: graphqlUrl.replace(/\/graphql$/, ''),
     graphqlUrl,
     adminUrl,
-    admin: { username: 'admin', password },
+    websocketUrl: graphqlUrl.replace(/^http/, 'ws'),
+    adminWebsocketUrl: adminUrl.replace(/^http/, 'ws'),
+    admin,
     output: () => output,
     rssMb: () => rssOf(child.pid!),
     alive: () => !exited,

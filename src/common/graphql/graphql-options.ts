@@ -73,6 +73,15 @@ export interface GraphqlEndpointOptions {
   ) => Promise<Principal | undefined>;
   /** Reads the bearer token of connection_init params. */
   connectionToken: (params: Record<string, unknown>) => string | undefined;
+  /**
+   * Receives the endpoint's schema once Mercurius has it, with the validation the HTTP edge
+   * applies, so the WebSocket gate validates and accounts subscriptions before they start.
+   */
+  registerSubscriptions: (
+    schema: GraphQLSchema,
+    rules: readonly ValidationRule[],
+    depthLimit: number,
+  ) => void;
   countOperation: (
     endpoint: string,
     operationType: string,
@@ -335,6 +344,15 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     throw new RequestRefusedError(code, message, statusCode);
   };
 
+  /** Rules beyond graphql's own, shared by HTTP operations and WebSocket subscriptions. */
+  const validationRules: ValidationRule[] = [
+    costLimitRule(GRAPHQL_LIMITS.maxFields, {
+      maxCost: GRAPHQL_LIMITS.maxCost,
+      sizeOfVariableLimit: GRAPHQL_LIMITS.sizeOfVariableLimit,
+    }),
+    ...(production ? [NoSchemaIntrospectionCustomRule] : []),
+  ];
+
   return {
     path: options.path,
     include: options.include,
@@ -352,14 +370,7 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     graphiql: !production,
     queryDepth: GRAPHQL_LIMITS.queryDepth,
     allowBatchedQueries: false,
-    validationRules: [
-      markRefused(refused),
-      costLimitRule(GRAPHQL_LIMITS.maxFields, {
-        maxCost: GRAPHQL_LIMITS.maxCost,
-        sizeOfVariableLimit: GRAPHQL_LIMITS.sizeOfVariableLimit,
-      }),
-      ...(production ? [NoSchemaIntrospectionCustomRule] : []),
-    ],
+    validationRules: [markRefused(refused), ...validationRules],
     errorFormatter: errorFormatter as unknown as MercuriusDriverConfig['errorFormatter'],
     context: (request: FastifyRequest, reply: FastifyReply): GraphQLRequestContext => ({
       endpoint,
@@ -367,8 +378,9 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
       reply,
     }),
     subscription: {
-      // Server pings keep idle sockets alive through proxies and reveal dead peers.
-      keepAlive: 30_000,
+      // No graphql-ws `ping` messages from Mercurius: the WebSocket gate sends WebSocket
+      // pings, which also keep idle sockets alive through proxies and reveal dead peers.
+      keepAlive: false,
       // The raw socket lets fast-path subscriptions (market-data `ticks`) write pre-serialised
       // graphql-ws frames without running graphql-js per event; Mercurius adds `id` per start.
       context: (socket: unknown): Partial<GraphQLRequestContext> & { socket: unknown } => ({
@@ -386,6 +398,18 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
         return { endpoint, user, accessToken: token } satisfies GraphQLRequestContext;
       },
     },
+    // Runs inside the endpoint's Fastify scope, after Mercurius: hands its schema to the gate.
+    plugins: [
+      {
+        plugin: async (scope: { graphql: { schema: GraphQLSchema } }) => {
+          options.registerSubscriptions(
+            scope.graphql.schema,
+            validationRules,
+            GRAPHQL_LIMITS.queryDepth,
+          );
+        },
+      },
+    ],
     hooks: {
       preParsing: [
         async (_schema: unknown, source: string, context: CountingContext) => {
