@@ -61,7 +61,7 @@ describeEmbedded('bounded memory per GraphQL request (server in a child process)
       token,
     );
     expect(me.errors).toBeUndefined();
-    expect(me.data?.me.username).toBe('admin');
+    expect(me.data?.me.username).toBe(server.admin.username);
   }
 
   /** One pass of every variant of the attack, with each answer checked. */
