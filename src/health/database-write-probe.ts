@@ -6,6 +6,13 @@ const PROBE_CACHE_MS = 1_000;
 /** How long the probe waits for the write lock before calling the database down. */
 const PROBE_LOCK_WAIT_MS = 250;
 const PROBE_STATEMENT_MS = 1_500;
+/**
+ * A probe queued behind a long write of the application's own (SQLite runs one transaction at a
+ * time) is slowness, not a fault: while the last write went through this recently, a probe that
+ * has not finished within the patience counts as up. A failed write is reported at once.
+ */
+const RECENT_SUCCESS_MS = 10_000;
+const PATIENCE_MS = 1_000;
 
 /**
  * Proves the database takes writes, not just reads: rewrites one row of `health_probe` in a
@@ -37,6 +44,14 @@ export class DatabaseWriteProbe {
         this.inFlight = undefined;
         return ok;
       });
+    const last = this.last;
+    if (last?.ok && Date.now() - last.at < RECENT_SUCCESS_MS) {
+      let timer: NodeJS.Timeout | undefined;
+      const patience = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), PATIENCE_MS);
+      });
+      return Promise.race([this.inFlight, patience]).finally(() => clearTimeout(timer));
+    }
     return this.inFlight;
   }
 
