@@ -12,7 +12,7 @@ import { PushStream } from '../common/subscriptions/push-stream';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { InstrumentsService } from '../instruments/instruments.service';
-import { FeedPool, type FeedConnectionStatus } from './feed-pool.service';
+import { FeedPool, type FeedConnectionStatus } from './feed/feed-pool.service';
 import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
 import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
 import {
@@ -23,12 +23,12 @@ import {
   type RegistryEntryView,
   type ReleaseResult,
   type SubscriptionReference,
-} from './subscription-registry';
-import { FanoutCloseReason, TickFanout } from './tick-fanout';
-import { TickShapes, type SelectedField } from './tick-selection';
-import { TickQuota } from './tick-quota';
-import { TickStore, type TickRecord } from './tick-store';
-import { atmIndex, spotOf } from './tier-b';
+} from './feed/subscription-registry';
+import { FanoutCloseReason, TickFanout } from './ticks/tick-fanout';
+import { TickShapes, type SelectedField } from './ticks/tick-selection';
+import { TickQuota } from './ticks/tick-quota';
+import { TickStore, type TickRecord } from './ticks/tick-store';
+import { atmIndex, spotOf } from './chains/tier-b';
 
 /** Event on the Nest EventEmitter2 when the registry evicts an instrument. */
 export const MARKET_DATA_EVICTED = 'market-data.evicted';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 import { TickSerializer } from './tick-serializer';
 import { TickRecord, TickStore } from './tick-store';
 
