@@ -17,6 +17,7 @@ import { FEED_PORT, REGISTRY_LIMITS, SubscriptionRegistry } from './feed/subscri
 import { TICK_FANOUT_OPTIONS, TickFanout } from './ticks/tick-fanout';
 import { TickSerializer } from './ticks/tick-serializer';
 import { TICK_STORE_OPTIONS, TickStore } from './ticks/tick-store';
+import { TickTransport } from './ticks/tick-transport';
 import { TierBService } from './chains/tier-b.service';
 
 /**
@@ -49,6 +50,7 @@ import { TierBService } from './chains/tier-b.service';
     TickStore,
     TickSerializer,
     TickFanout,
+    TickTransport,
     SubscriptionRegistry,
     FeedPool,
     MarketDataService,

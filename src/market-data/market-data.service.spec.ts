@@ -25,6 +25,7 @@ import {
 import { TickFanout } from './ticks/tick-fanout';
 import { TickSerializer } from './ticks/tick-serializer';
 import { DEFAULT_TICK_CHECKS, TickStore } from './ticks/tick-store';
+import { TickTransport } from './ticks/tick-transport';
 
 const SEG = ExchangeSegment.NSE_FNO;
 const T0 = 1_790_000_000;
@@ -68,6 +69,7 @@ function setup(capacity: number) {
     registry,
     store,
     fanout,
+    new TickTransport(fanout),
     pool,
     instruments,
     events,

@@ -14,6 +14,7 @@ import { TICK_QUOTA_NAME, TickQuota } from './tick-quota';
 import { TickFanout } from './tick-fanout';
 import { TickSerializer } from './tick-serializer';
 import { DEFAULT_TICK_CHECKS, TickStore } from './tick-store';
+import { TickTransport } from './tick-transport';
 
 function caught(fn: () => unknown): unknown {
   try {
@@ -103,6 +104,7 @@ function setup(limit: number) {
     registry,
     store,
     fanout,
+    new TickTransport(fanout),
     pool,
     instruments,
     new EventEmitter2(),
