@@ -29,7 +29,7 @@ import { TickShapes, type SelectedField } from './ticks/tick-selection';
 import { TickQuota } from './ticks/tick-quota';
 import { TickStore, type TickRecord } from './ticks/tick-store';
 import { TickTransport, type OpenedTicks } from './ticks/tick-transport';
-import { atmIndex, spotOf } from './chains/tier-b';
+import { buildOptionChain, type OptionChain } from './chains/option-chain';
 
 /** Event on the Nest EventEmitter2 when the registry evicts an instrument. */
 export const MARKET_DATA_EVICTED = 'market-data.evicted';
@@ -74,19 +74,7 @@ export interface FeedSubscriptionList {
   items: FeedSubscriptionView[];
 }
 
-export interface ChainStrike {
-  strike: number;
-  call: { instrument: Instrument; quote: TickRecord | null } | null;
-  put: { instrument: Instrument; quote: TickRecord | null } | null;
-}
-
-export interface OptionChain {
-  underlying: string;
-  expiry: string;
-  spot: number | null;
-  atmStrike: number | null;
-  strikes: ChainStrike[];
-}
+export type { ChainStrike, OptionChain } from './chains/option-chain';
 
 /** A `ticks` stream: yields nothing (frames go straight to the socket); `return()` ends it. */
 export type TickStream = AsyncIterableIterator<never>;
@@ -210,34 +198,16 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   optionChain(underlying: string, expiry?: string | null): OptionChain {
-    const expiries = this.instruments.expiries(underlying);
-    if (expiries.length === 0) throw new NotFoundError(`No options for underlying ${underlying}`);
-    const chosen = expiry ?? expiries[0];
-    if (!expiries.includes(chosen)) {
-      throw new NotFoundError(`No ${underlying} options expiring ${chosen}`);
-    }
-    const base = this.instruments.underlyingOf(underlying);
-    const baseRec = base ? this.record(base.segment, base.securityId) : undefined;
-    const spot = spotOf(baseRec) ?? null;
-    const byStrike = new Map<number, ChainStrike>();
-    for (const i of this.instruments.chain(underlying, chosen)) {
-      if (i.strike === undefined) continue;
-      const slot = byStrike.get(i.strike) ?? { strike: i.strike, call: null, put: null };
-      const contract = { instrument: i, quote: this.record(i.segment, i.securityId) ?? null };
-      if (i.optionType === 'CE') slot.call ??= contract;
-      else if (i.optionType === 'PE') slot.put ??= contract;
-      byStrike.set(i.strike, slot);
-    }
-    const strikes = [...byStrike.values()].sort((a, b) => a.strike - b.strike);
-    const list = strikes.map((s) => s.strike);
-    const atm = spot === null ? -1 : atmIndex(list, spot);
-    return {
+    return buildOptionChain(
+      {
+        expiries: (u) => this.instruments.expiries(u),
+        underlyingOf: (u) => this.instruments.underlyingOf(u),
+        chain: (u, e) => this.instruments.chain(u, e),
+        record: (segment, securityId) => this.record(segment, securityId),
+      },
       underlying,
-      expiry: chosen,
-      spot,
-      atmStrike: atm >= 0 ? list[atm] : null,
-      strikes,
-    };
+      expiry,
+    );
   }
 
   // ---- ticks streams ----
