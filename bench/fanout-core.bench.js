@@ -27,10 +27,10 @@ if (typeof global.gc !== 'function') {
 const { useBuild, arg, quick: QUICK, percentile } = require('./harness');
 
 const build = useBuild();
-const { TickStore } = build.load('src/market-data/tick-store.js');
-const { TickSerializer } = build.load('src/market-data/tick-serializer.js');
-const { TickFanout } = build.load('src/market-data/tick-fanout.js');
-const { SubscriptionRegistry } = build.load('src/market-data/subscription-registry.js');
+const { TickStore } = build.load('src/market-data/ticks/tick-store.js');
+const { TickSerializer } = build.load('src/market-data/ticks/tick-serializer.js');
+const { TickFanout } = build.load('src/market-data/ticks/tick-fanout.js');
+const { SubscriptionRegistry } = build.load('src/market-data/feed/subscription-registry.js');
 
 const CLIENTS = arg('clients', 1000);
 const PER_CLIENT = arg('per-client', 50);

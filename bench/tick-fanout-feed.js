@@ -13,7 +13,7 @@ const path = require('node:path');
 const { dist } = require('./harness').useBuild();
 
 const { FeedConnection, FeedResponseCode, SEGMENT_CODE, instrumentKey } = require('@app/dhan');
-const { TickStore } = require(path.join(dist, 'src/market-data/tick-store.js'));
+const { TickStore } = require(path.join(dist, 'src/market-data/ticks/tick-store.js'));
 
 function startFeed(env = process.env, name = 'ref') {
   const store = new TickStore();

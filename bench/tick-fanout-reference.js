@@ -11,7 +11,7 @@ const path = require('node:path');
 const { WebSocketServer } = require('ws');
 const { startFeed, dist } = require('./tick-fanout-feed');
 
-const { TickSerializer } = require(path.join(dist, 'src/market-data/tick-serializer.js'));
+const { TickSerializer } = require(path.join(dist, 'src/market-data/ticks/tick-serializer.js'));
 
 const env = process.env;
 const interval = Number(env.TICKS_INTERVAL_MS || 100);

@@ -22,7 +22,7 @@ import {
 import { ExecutionService } from '../src/execution/execution.service';
 import { PortfolioService } from '../src/execution/portfolio.service';
 import { InstrumentsService } from '../src/instruments/instruments.service';
-import { ReferenceKind, SubscriptionRegistry } from '../src/market-data/subscription-registry';
+import { ReferenceKind, SubscriptionRegistry } from '../src/market-data/feed/subscription-registry';
 import { MarketDataService } from '../src/market-data/market-data.service';
 import { adminToken, newTrader } from './orders.helpers';
 import { errorCodes, gql } from './utils/graphql-client';

@@ -5,9 +5,9 @@ import {
   ReferenceKind,
   SubscriptionRegistry,
   type SubscriptionReference,
-} from '../src/market-data/subscription-registry';
-import { TierBSource } from '../src/market-data/tier-b';
-import { TierBService } from '../src/market-data/tier-b.service';
+} from '../src/market-data/feed/subscription-registry';
+import { TierBSource } from '../src/market-data/chains/tier-b';
+import { TierBService } from '../src/market-data/chains/tier-b.service';
 import { errorCodes, gql, login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 

@@ -2,7 +2,7 @@ import { SEGMENT_CODE, type ExchangeSegment } from '@app/dhan';
 import { feedEncoder, type DhanSimulator } from '@app/dhan-simulator';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
-import { TickStore, type TickStoreStats } from '../src/market-data/tick-store';
+import { TickStore, type TickStoreStats } from '../src/market-data/ticks/tick-store';
 import { liquidEquities, until } from './dhan/helpers';
 import { login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';

@@ -12,9 +12,9 @@ import {
 import {
   ReferenceKind,
   type SubscriptionReference,
-} from '../src/market-data/subscription-registry';
-import { TierBSource } from '../src/market-data/tier-b';
-import { TierBService } from '../src/market-data/tier-b.service';
+} from '../src/market-data/feed/subscription-registry';
+import { TierBSource } from '../src/market-data/chains/tier-b';
+import { TierBService } from '../src/market-data/chains/tier-b.service';
 import { createTestApp, type TestApp } from './utils/test-app';
 import { simSubscribed, untilFeedRequest } from './market-data.helpers';
 

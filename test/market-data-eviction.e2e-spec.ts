@@ -6,7 +6,7 @@ import { MarketDataService } from '../src/market-data/market-data.service';
 import {
   ReferenceKind,
   type SubscriptionReference,
-} from '../src/market-data/subscription-registry';
+} from '../src/market-data/feed/subscription-registry';
 import { liquidEquities } from './dhan/helpers';
 import { login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';

@@ -1,19 +1,19 @@
 import type { DhanSimulator } from '@app/dhan-simulator';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
-import { FeedPool } from '../src/market-data/feed-pool.service';
+import { FeedPool } from '../src/market-data/feed/feed-pool.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
 import {
   TIER_B_PINNED,
   TierBService,
   type TierBPinnedEvent,
-} from '../src/market-data/tier-b.service';
+} from '../src/market-data/chains/tier-b.service';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import {
   FanoutCloseReason,
   TickFanout,
   type ClientClosedEvent,
-} from '../src/market-data/tick-fanout';
+} from '../src/market-data/ticks/tick-fanout';
 import { login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 import {

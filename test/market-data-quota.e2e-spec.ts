@@ -1,7 +1,7 @@
 import type { Instrument } from '@app/dhan';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
-import { ReferenceKind } from '../src/market-data/subscription-registry';
+import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
 import { until } from './dhan/helpers';
 import { TICKS, TicksClient, type InstrumentRef } from './market-data.helpers';
 import { gql, login } from './utils/graphql-client';

@@ -3,7 +3,7 @@ import { FeedResponseCode, SEGMENT_CODE, instrumentKey, type FeedPacket } from '
 import type { DhanSimulator } from '@app/dhan-simulator';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { FeedPool } from '../src/market-data/feed-pool.service';
+import { FeedPool } from '../src/market-data/feed/feed-pool.service';
 
 export interface DepthView {
   bidQty: number;

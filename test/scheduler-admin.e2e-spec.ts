@@ -1,7 +1,7 @@
 import { ExchangeSegment } from '@app/dhan';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
-import { ReferenceKind } from '../src/market-data/subscription-registry';
+import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
 import { DayCycleService } from '../src/scheduler/day-cycle.service';
 import { WatchlistTierAListener } from '../src/watchlist/watchlist-tier-a.listener';
 import { errorCodes, gql, login } from './utils/graphql-client';

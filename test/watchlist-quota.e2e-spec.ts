@@ -1,6 +1,6 @@
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
-import { ReferenceKind } from '../src/market-data/subscription-registry';
+import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
 import { gql, login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../database/migrations';
 import type { MarketDataService } from '../market-data/market-data.service';
-import type { TickRecord } from '../market-data/tick-store';
+import type { TickRecord } from '../market-data/ticks/tick-store';
 import { OrderStatus } from '../trading/order-status';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
 import { TradeEntity } from './entities/trade.entity';

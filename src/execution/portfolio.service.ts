@@ -4,7 +4,10 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { ReferenceKind, type SubscriptionReference } from '../market-data/subscription-registry';
+import {
+  ReferenceKind,
+  type SubscriptionReference,
+} from '../market-data/feed/subscription-registry';
 import { MarketDataService } from '../market-data/market-data.service';
 import { PositionBook, type PositionKey, type PositionView } from './domain';
 import { TradeEntity } from './entities/trade.entity';

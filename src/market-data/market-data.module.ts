@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../config/app-config';
 import { HealthModule } from '../health/health.module';
 import { InstrumentsModule } from '../instruments/instruments.module';
 import { CalendarModule } from '../calendar/calendar.module';
-import { FeedPool } from './feed-pool.service';
+import { FeedPool } from './feed/feed-pool.service';
 import { MarketDataAdminResolver } from './market-data-admin.resolver';
 import {
   MARKET_DATA_OPTIONS,
@@ -13,11 +13,12 @@ import {
 } from './market-data.options';
 import { MarketDataResolver } from './market-data.resolver';
 import { MarketDataService } from './market-data.service';
-import { FEED_PORT, REGISTRY_LIMITS, SubscriptionRegistry } from './subscription-registry';
-import { TICK_FANOUT_OPTIONS, TickFanout } from './tick-fanout';
-import { TickSerializer } from './tick-serializer';
-import { TICK_STORE_OPTIONS, TickStore } from './tick-store';
-import { TierBService } from './tier-b.service';
+import { FEED_PORT, REGISTRY_LIMITS, SubscriptionRegistry } from './feed/subscription-registry';
+import { TICK_FANOUT_OPTIONS, TickFanout } from './ticks/tick-fanout';
+import { TickSerializer } from './ticks/tick-serializer';
+import { TICK_STORE_OPTIONS, TickStore } from './ticks/tick-store';
+import { TickTransport } from './ticks/tick-transport';
+import { TierBService } from './chains/tier-b.service';
 
 /**
  * Market data (no resolvers, so modules of either schema can import it): the feed pool, the
@@ -49,6 +50,7 @@ import { TierBService } from './tier-b.service';
     TickStore,
     TickSerializer,
     TickFanout,
+    TickTransport,
     SubscriptionRegistry,
     FeedPool,
     MarketDataService,

@@ -4,10 +4,10 @@ import {
   DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
   DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
 } from '../config/validate-config';
-import { ReferenceKind, type RegistryLimits } from './subscription-registry';
-import type { TickFanoutOptions } from './tick-fanout';
-import { DEFAULT_TICK_CHECKS, type TickChecks } from './tick-store';
-import { DEFAULT_TIER_B_CONFIG, type TierBConfig } from './tier-b';
+import { ReferenceKind, type RegistryLimits } from './feed/subscription-registry';
+import type { TickFanoutOptions } from './ticks/tick-fanout';
+import { DEFAULT_TICK_CHECKS, type TickChecks } from './ticks/tick-store';
+import { DEFAULT_TIER_B_CONFIG, type TierBConfig } from './chains/tier-b';
 
 /** Everything the market-data module can be tuned with (docs/MARKET_DATA.md lists the variables). */
 export interface MarketDataOptions {

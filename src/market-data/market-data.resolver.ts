@@ -15,7 +15,7 @@ import { MarketDataService, type OptionChain, type TickStream } from './market-d
 import { FeedHealthModel } from './models/feed-health.model';
 import { OptionChainModel } from './models/option-chain.model';
 import { marketState, QuoteModel, TickModel } from './models/tick.model';
-import { tickSelection } from './tick-selection';
+import { tickSelection } from './ticks/tick-selection';
 
 interface SubscriptionContext extends GraphQLRequestContext {
   socket?: WebSocket;

@@ -7,7 +7,7 @@ import {
 } from '@app/dhan/types';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { InstrumentsService } from '../instruments/instruments.service';
-import type { FeedPool } from './feed-pool.service';
+import type { FeedPool } from './feed/feed-pool.service';
 import { DEFAULT_MARKET_DATA_OPTIONS } from './market-data.options';
 import {
   MARKET_DATA_EVICTED,
@@ -21,10 +21,11 @@ import {
   type FeedInstrument,
   type FeedPort,
   type SubscriptionReference,
-} from './subscription-registry';
-import { TickFanout } from './tick-fanout';
-import { TickSerializer } from './tick-serializer';
-import { DEFAULT_TICK_CHECKS, TickStore } from './tick-store';
+} from './feed/subscription-registry';
+import { TickFanout } from './ticks/tick-fanout';
+import { TickSerializer } from './ticks/tick-serializer';
+import { DEFAULT_TICK_CHECKS, TickStore } from './ticks/tick-store';
+import { TickTransport } from './ticks/tick-transport';
 
 const SEG = ExchangeSegment.NSE_FNO;
 const T0 = 1_790_000_000;
@@ -68,6 +69,7 @@ function setup(capacity: number) {
     registry,
     store,
     fanout,
+    new TickTransport(fanout),
     pool,
     instruments,
     events,

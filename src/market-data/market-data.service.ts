@@ -12,7 +12,7 @@ import { PushStream } from '../common/subscriptions/push-stream';
 import { DomainError, NotFoundError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { InstrumentsService } from '../instruments/instruments.service';
-import { FeedPool, type FeedConnectionStatus } from './feed-pool.service';
+import { FeedPool, type FeedConnectionStatus } from './feed/feed-pool.service';
 import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
 import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
 import {
@@ -23,12 +23,13 @@ import {
   type RegistryEntryView,
   type ReleaseResult,
   type SubscriptionReference,
-} from './subscription-registry';
-import { FanoutCloseReason, TickFanout } from './tick-fanout';
-import { TickShapes, type SelectedField } from './tick-selection';
-import { TickQuota } from './tick-quota';
-import { TickStore, type TickRecord } from './tick-store';
-import { atmIndex, spotOf } from './tier-b';
+} from './feed/subscription-registry';
+import { TickFanout } from './ticks/tick-fanout';
+import { TickShapes, type SelectedField } from './ticks/tick-selection';
+import { TickQuota } from './ticks/tick-quota';
+import { TickStore, type TickRecord } from './ticks/tick-store';
+import { TickTransport, type OpenedTicks } from './ticks/tick-transport';
+import { buildOptionChain, type OptionChain } from './chains/option-chain';
 
 /** Event on the Nest EventEmitter2 when the registry evicts an instrument. */
 export const MARKET_DATA_EVICTED = 'market-data.evicted';
@@ -36,13 +37,6 @@ export type MarketDataEvictedEvent = EvictionEvent;
 
 /** Holder of the CLIENT references of `ticks` subscribers: one per instrument, shared. */
 export const TICKS_HOLDER = 'ticks';
-
-/** WebSocket close codes of the `ticks` fan-out; the reason string names the cause (docs/MARKET_DATA.md). */
-export const TICKS_CLOSE_CODES: Record<FanoutCloseReason, number> = {
-  [FanoutCloseReason.BACKPRESSURE_HARD_CAP]: 4429,
-  [FanoutCloseReason.BACKPRESSURE_TIMEOUT]: 4429,
-  [FanoutCloseReason.SINK_ERROR]: 4500,
-};
 
 export interface FeedHealth {
   connected: boolean;
@@ -80,28 +74,13 @@ export interface FeedSubscriptionList {
   items: FeedSubscriptionView[];
 }
 
-export interface ChainStrike {
-  strike: number;
-  call: { instrument: Instrument; quote: TickRecord | null } | null;
-  put: { instrument: Instrument; quote: TickRecord | null } | null;
-}
-
-export interface OptionChain {
-  underlying: string;
-  expiry: string;
-  spot: number | null;
-  atmStrike: number | null;
-  strikes: ChainStrike[];
-}
+export type { ChainStrike, OptionChain } from './chains/option-chain';
 
 /** A `ticks` stream: yields nothing (frames go straight to the socket); `return()` ends it. */
 export type TickStream = AsyncIterableIterator<never>;
 
-interface SocketClient {
-  id: string;
-  /** Open `ticks` subscriptions: who opened each and its distinct instruments (the quota). */
-  subscriptions: Map<string, { userId: string; keys: number[] }>;
-}
+/** A socket's open `ticks` subscriptions: who opened each and its distinct instruments (the quota). */
+type ClientSubscriptions = Map<string, { userId: string; keys: number[] }>;
 
 /** Maps registry/fan-out failures to the public error codes. */
 export function toDomainError(e: unknown): unknown {
@@ -131,20 +110,22 @@ function quotaDetails(
 
 /**
  * The market-data facade: quotes and chains from the tick store, references for other modules,
- * `ticks` streams over the fan-out, feed health and status.
+ * `ticks` streams (checked and counted here, written to their sockets by the TickTransport),
+ * feed health and status. It holds no socket and frames nothing.
  */
 @Injectable()
 export class MarketDataService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MarketData');
-  private readonly sockets = new WeakMap<WebSocket, SocketClient>();
+  /** Per transport client (one per socket) with open `ticks` subscriptions: those subscriptions. */
+  private readonly clients = new Map<string, ClientSubscriptions>();
   private readonly shapes = new TickShapes();
   private readonly tickQuota: TickQuota;
-  private nextClient = 0;
 
   constructor(
     private readonly registry: SubscriptionRegistry,
     private readonly store: TickStore,
     private readonly fanout: TickFanout,
+    private readonly transport: TickTransport,
     private readonly pool: FeedPool,
     private readonly instruments: InstrumentsService,
     private readonly events: EventEmitter2,
@@ -164,6 +145,12 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
       this.store.markConnectionStale(this.registry.keysOnConnection(index));
     });
     fanout.onClientClosed((event) => this.releaseKeys(event.noLongerWanted));
+    transport.onSocketClosed((event) => {
+      for (const subscriptionId of [...(this.clients.get(event.clientId)?.keys() ?? [])]) {
+        this.endQuota(event.clientId, subscriptionId);
+      }
+      this.releaseKeys(event.noLongerWanted);
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -211,41 +198,23 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   optionChain(underlying: string, expiry?: string | null): OptionChain {
-    const expiries = this.instruments.expiries(underlying);
-    if (expiries.length === 0) throw new NotFoundError(`No options for underlying ${underlying}`);
-    const chosen = expiry ?? expiries[0];
-    if (!expiries.includes(chosen)) {
-      throw new NotFoundError(`No ${underlying} options expiring ${chosen}`);
-    }
-    const base = this.instruments.underlyingOf(underlying);
-    const baseRec = base ? this.record(base.segment, base.securityId) : undefined;
-    const spot = spotOf(baseRec) ?? null;
-    const byStrike = new Map<number, ChainStrike>();
-    for (const i of this.instruments.chain(underlying, chosen)) {
-      if (i.strike === undefined) continue;
-      const slot = byStrike.get(i.strike) ?? { strike: i.strike, call: null, put: null };
-      const contract = { instrument: i, quote: this.record(i.segment, i.securityId) ?? null };
-      if (i.optionType === 'CE') slot.call ??= contract;
-      else if (i.optionType === 'PE') slot.put ??= contract;
-      byStrike.set(i.strike, slot);
-    }
-    const strikes = [...byStrike.values()].sort((a, b) => a.strike - b.strike);
-    const list = strikes.map((s) => s.strike);
-    const atm = spot === null ? -1 : atmIndex(list, spot);
-    return {
+    return buildOptionChain(
+      {
+        expiries: (u) => this.instruments.expiries(u),
+        underlyingOf: (u) => this.instruments.underlyingOf(u),
+        chain: (u, e) => this.instruments.chain(u, e),
+        record: (segment, securityId) => this.record(segment, securityId),
+      },
       underlying,
-      expiry: chosen,
-      spot,
-      atmStrike: atm >= 0 ? list[atm] : null,
-      strikes,
-    };
+      expiry,
+    );
   }
 
   // ---- ticks streams ----
 
   /**
-   * Starts a `ticks` subscription on a graphql-ws socket: validated once, then pre-serialised
-   * frames `{"id":..,"type":"next","payload":{"data":{"<key>":[...]}}}` go to `socket.send`.
+   * Starts a `ticks` subscription on a graphql-ws socket: validated and counted here once, then
+   * the TickTransport writes its pre-serialised graphql-ws frames to the socket.
    * Throws (nothing held) on unknown instruments, limits, the user's quota
    * (MAX_TICK_INSTRUMENTS_PER_USER, counted across all their sockets) or a full feed.
    */
@@ -271,27 +240,19 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
       this.logger.warn({ msg: 'ticks quota refused a subscription', userId, detail: String(e) });
       throw toDomainError(e);
     }
-    const client = this.clientOf(socket);
-    const framing = {
-      prefix: `{"id":${JSON.stringify(subscriptionId)},"type":"next","payload":{"data":{${JSON.stringify(responseKey)}:`,
-      suffix: '}}}',
-    };
-    const sink = (payload: Buffer) => {
-      if (socket.readyState === socket.OPEN) socket.send(payload, { binary: false });
-    };
-    let newlyWanted: number[];
+    let opened: OpenedTicks;
     try {
-      newlyWanted = this.fanout.subscribe(
-        client.id,
+      opened = this.transport.open(
+        socket,
         subscriptionId,
+        responseKey,
         keys,
-        sink,
-        framing,
         this.shapes.fragmentFor(fields),
       );
     } catch (e) {
       throw toDomainError(e);
     }
+    const { clientId, newlyWanted } = opened;
     // Newly wanted instruments, and any whose shared CLIENT reference was evicted while other
     // subscriptions still wanted it: this subscription puts them back on the feed.
     const needRef = new Set(newlyWanted);
@@ -301,51 +262,33 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     try {
       this.registry.acquire([...needRef].map((key) => this.clientRef(key)));
     } catch (e) {
-      this.fanout.unsubscribe(client.id, subscriptionId);
+      this.transport.close(clientId, subscriptionId);
       throw toDomainError(e);
     }
-    client.subscriptions.set(subscriptionId, { userId, keys: distinct });
+    let subscriptions = this.clients.get(clientId);
+    if (!subscriptions) {
+      subscriptions = new Map();
+      this.clients.set(clientId, subscriptions);
+    }
+    subscriptions.set(subscriptionId, { userId, keys: distinct });
     this.tickQuota.add(userId, distinct);
 
-    // Nothing is ever pushed: the fan-out writes this subscription's frames to the socket.
+    // Nothing is ever pushed: the transport writes this subscription's frames to the socket.
     return new PushStream<never>({
       onEnd: () => {
-        this.endQuota(client, subscriptionId);
-        this.releaseKeys(this.fanout.unsubscribe(client.id, subscriptionId));
+        this.endQuota(clientId, subscriptionId);
+        this.releaseKeys(this.transport.close(clientId, subscriptionId));
       },
     });
-  }
-
-  private clientOf(socket: WebSocket): SocketClient {
-    let client = this.sockets.get(socket);
-    if (client) return client;
-    const id = `ws-${++this.nextClient}`;
-    client = { id, subscriptions: new Map() };
-    this.sockets.set(socket, client);
-    this.fanout.addClient(id, {
-      unsentBytes: () => socket.bufferedAmount,
-      close: (reason, message) => {
-        this.logger.warn({ msg: 'closing a ticks client', client: id, reason, detail: message });
-        socket.close(TICKS_CLOSE_CODES[reason], reason);
-        // A peer that stopped reading may never finish the closing handshake.
-        setTimeout(() => socket.terminate(), 5_000).unref();
-      },
-    });
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      for (const subscriptionId of [...client.subscriptions.keys()]) {
-        this.endQuota(client, subscriptionId);
-      }
-      this.releaseKeys(this.fanout.removeClient(id));
-    });
-    return client;
   }
 
   /** Hands a subscription's instruments back to its user's quota; once per subscription. */
-  private endQuota(client: SocketClient, subscriptionId: string): void {
-    const sub = client.subscriptions.get(subscriptionId);
-    if (!sub) return;
-    client.subscriptions.delete(subscriptionId);
+  private endQuota(clientId: string, subscriptionId: string): void {
+    const subscriptions = this.clients.get(clientId);
+    const sub = subscriptions?.get(subscriptionId);
+    if (!subscriptions || !sub) return;
+    subscriptions.delete(subscriptionId);
+    if (subscriptions.size === 0) this.clients.delete(clientId);
     this.tickQuota.remove(sub.userId, sub.keys);
   }
 

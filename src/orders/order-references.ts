@@ -1,7 +1,10 @@
 import { FeedMode, type ExchangeSegment } from '@app/dhan/types';
 import { Injectable, Logger } from '@nestjs/common';
 import { MarketDataService } from '../market-data/market-data.service';
-import { ReferenceKind, type SubscriptionReference } from '../market-data/subscription-registry';
+import {
+  ReferenceKind,
+  type SubscriptionReference,
+} from '../market-data/feed/subscription-registry';
 import type { OrderEntity } from './entities/order.entity';
 
 /** Keeps a working order's instrument on the feed (an ORDER reference) until the order ends. */

@@ -5,7 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { MarketDataService } from '../market-data/market-data.service';
-import { TierBService } from '../market-data/tier-b.service';
+import { TierBService } from '../market-data/chains/tier-b.service';
 import { WatchlistReferences } from '../watchlist/watchlist-references.service';
 import { Clock } from '../common/clock';
 import { MarketCalendar } from '../calendar/market-calendar';

@@ -4,8 +4,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { MarketDataService, toDomainError } from '../market-data/market-data.service';
-import { ReferenceKind, type SubscriptionReference } from '../market-data/subscription-registry';
-import { atmIndex, spotOf } from '../market-data/tier-b';
+import {
+  ReferenceKind,
+  type SubscriptionReference,
+} from '../market-data/feed/subscription-registry';
+import { atmIndex, spotOf } from '../market-data/chains/tier-b';
 import { WatchlistEntity } from './entities/watchlist.entity';
 import { WatchlistItemEntity } from './entities/watchlist-item.entity';
 import { WATCHLIST_OPTIONS, type WatchlistOptions } from './watchlist.options';

@@ -8,7 +8,7 @@ import {
   SubscriptionRegistry,
   type FeedPort,
   type SubscriptionReference,
-} from '../market-data/subscription-registry';
+} from '../market-data/feed/subscription-registry';
 import { WatchlistReferences } from './watchlist-references.service';
 import { DEFAULT_WATCHLIST_OPTIONS } from './watchlist.options';
 

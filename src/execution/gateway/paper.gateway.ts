@@ -3,7 +3,10 @@ import { FeedMode } from '@app/dhan/types';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { MarketDataService } from '../../market-data/market-data.service';
-import { ReferenceKind, type SubscriptionReference } from '../../market-data/subscription-registry';
+import {
+  ReferenceKind,
+  type SubscriptionReference,
+} from '../../market-data/feed/subscription-registry';
 import { OrderStatus, type BrokerStatus } from '../../trading/order-status';
 import { rupeesToUnits } from '../../trading/price-units';
 import {

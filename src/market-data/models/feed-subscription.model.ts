@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min, ValidateNested } from 'class-validator';
 import { ExchangeSegment } from '../../instruments/models/exchange-segment.enum';
 import { InstrumentModel } from '../../instruments/models/instrument.model';
-import { ReferenceKind } from '../subscription-registry';
+import { ReferenceKind } from '../feed/subscription-registry';
 
 registerEnumType(ReferenceKind, {
   name: 'ReferenceKind',

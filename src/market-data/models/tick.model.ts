@@ -1,6 +1,6 @@
 import { Field, Float, GraphQLISODateTime, Int, ObjectType } from '@nestjs/graphql';
 import { ExchangeSegment } from '../../instruments/models/exchange-segment.enum';
-import { DEPTH_LEVELS, DEPTH_STRIDE, type TickRecord } from '../tick-store';
+import { DEPTH_LEVELS, DEPTH_STRIDE, type TickRecord } from '../ticks/tick-store';
 
 @ObjectType('DepthLevel', { description: 'One level of the five-level market depth, best first.' })
 export class DepthLevelModel {

@@ -23,7 +23,7 @@ import { Clock, SystemClock } from '../../common/clock';
 import { MetricsService } from '../../health/metrics.service';
 import { InstrumentsService } from '../../instruments/instruments.service';
 import { MarketDataService } from '../../market-data/market-data.service';
-import type { SubscriptionReference } from '../../market-data/subscription-registry';
+import type { SubscriptionReference } from '../../market-data/feed/subscription-registry';
 import { RiskEngine } from '../../risk/risk-engine';
 import { RISK_ENTITIES } from '../../risk/risk.module';
 import { RISK_OPTIONS } from '../../risk/risk.options';

@@ -5,7 +5,7 @@ import {
   SEGMENT_CODE,
   instrumentKey,
 } from '@app/dhan/types';
-import { ReferenceKind, SubscriptionReference } from './subscription-registry';
+import { ReferenceKind, SubscriptionReference } from '../feed/subscription-registry';
 
 /** Where an underlying's price comes from. */
 export enum TierBSource {

@@ -1,5 +1,5 @@
 import { ExchangeSegment, FeedMode, Instrument, OptionType } from '@app/dhan/types';
-import { FeedPort, ReferenceKind, SubscriptionRegistry } from './subscription-registry';
+import { FeedPort, ReferenceKind, SubscriptionRegistry } from '../feed/subscription-registry';
 import {
   DEFAULT_TIER_B_CONFIG,
   TierBMissingReason,

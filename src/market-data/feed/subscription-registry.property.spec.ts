@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ExchangeSegment, FeedMode } from '@app/dhan/types';
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 import {
   FeedInstrument,
   FeedPort,

@@ -8,7 +8,7 @@ import {
   type GraphQLResolveInfo,
   type SelectionSetNode,
 } from 'graphql';
-import { InstrumentKeyMap } from './instrument-key-map';
+import { InstrumentKeyMap } from '../feed/instrument-key-map';
 import type { FragmentOf } from './tick-fanout';
 import { DEPTH_LEVELS, DEPTH_STRIDE, type TickRecord } from './tick-store';
 

@@ -7,16 +7,16 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
-import { INSTRUMENTS_RELOADED } from '../instruments/instruments.events';
-import { InstrumentsService } from '../instruments/instruments.service';
-import { MarketCalendar } from '../calendar/market-calendar';
-import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
+import { INSTRUMENTS_RELOADED } from '../../instruments/instruments.events';
+import { InstrumentsService } from '../../instruments/instruments.service';
+import { MarketCalendar } from '../../calendar/market-calendar';
+import { MARKET_DATA_OPTIONS, type MarketDataOptions } from '../market-data.options';
 import {
   ReferenceKind,
   SubscriptionRegistry,
   type SubscriptionReference,
-} from './subscription-registry';
-import { TickStore } from './tick-store';
+} from '../feed/subscription-registry';
+import { TickStore } from '../ticks/tick-store';
 import {
   DEFAULT_TIER_B_CONFIG,
   listedStrikes,

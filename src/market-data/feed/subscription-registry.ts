@@ -9,7 +9,7 @@ import {
   isExchangeSegment,
 } from '@app/dhan/types';
 import { InstrumentKeyMap } from './instrument-key-map';
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 
 /** Why an instrument is streamed. */
 export enum ReferenceKind {

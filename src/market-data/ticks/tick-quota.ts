@@ -1,4 +1,4 @@
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 
 /** The name the quota goes by in errors and in the configuration. */
 export const TICK_QUOTA_NAME = 'MAX_TICK_INSTRUMENTS_PER_USER';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 import { TickSerializer } from './tick-serializer';
 import { TickRecord, TickStore } from './tick-store';
 
@@ -408,7 +408,11 @@ export class TickFanout implements OnModuleDestroy {
     this.counters.lastFlushMs = performance.now() - started;
   }
 
-  /** Records changed since the last look: every phase has something to deliver. */
+  /**
+   * Records changed since the last look: every phase has something to deliver. Only whether
+   * the store's dirty list is empty matters here (each subscription finds its changes by
+   * version); draining it also samples the store's clock.
+   */
   private collectDirty(): void {
     if (this.store.drainDirty().length > 0) this.pending.fill(1);
   }

@@ -2,18 +2,19 @@ import { EventEmitter } from 'node:events';
 import { ExchangeSegment, FeedMode, SEGMENT_CODE, instrumentKey } from '@app/dhan/types';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { WebSocket } from 'ws';
-import { DomainError } from '../common/errors/domain-error';
-import { ErrorCode } from '../common/errors/error-code';
-import type { InstrumentsService } from '../instruments/instruments.service';
-import type { FeedPool } from './feed-pool.service';
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
-import { DEFAULT_MARKET_DATA_OPTIONS } from './market-data.options';
-import { MarketDataService, type TickStream } from './market-data.service';
-import { ReferenceKind, SubscriptionRegistry, type FeedPort } from './subscription-registry';
+import { DomainError } from '../../common/errors/domain-error';
+import { ErrorCode } from '../../common/errors/error-code';
+import type { InstrumentsService } from '../../instruments/instruments.service';
+import type { FeedPool } from '../feed/feed-pool.service';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
+import { DEFAULT_MARKET_DATA_OPTIONS } from '../market-data.options';
+import { MarketDataService, type TickStream } from '../market-data.service';
+import { ReferenceKind, SubscriptionRegistry, type FeedPort } from '../feed/subscription-registry';
 import { TICK_QUOTA_NAME, TickQuota } from './tick-quota';
 import { TickFanout } from './tick-fanout';
 import { TickSerializer } from './tick-serializer';
 import { DEFAULT_TICK_CHECKS, TickStore } from './tick-store';
+import { TickTransport } from './tick-transport';
 
 function caught(fn: () => unknown): unknown {
   try {
@@ -103,6 +104,7 @@ function setup(limit: number) {
     registry,
     store,
     fanout,
+    new TickTransport(fanout),
     pool,
     instruments,
     new EventEmitter2(),

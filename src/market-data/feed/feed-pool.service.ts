@@ -15,17 +15,17 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
-import { MetricsService } from '../health/metrics.service';
-import { ReadinessRegistry } from '../health/readiness.registry';
-import { MarketCalendar } from '../calendar/market-calendar';
-import { MARKET_DATA_OPTIONS, type MarketDataOptions } from './market-data.options';
+import { DHAN_ENDPOINTS, type DhanEndpoints } from '../../dhan/dhan-endpoints';
+import { MetricsService } from '../../health/metrics.service';
+import { ReadinessRegistry } from '../../health/readiness.registry';
+import { MarketCalendar } from '../../calendar/market-calendar';
+import { MARKET_DATA_OPTIONS, type MarketDataOptions } from '../market-data.options';
 import {
   DEFAULT_REGISTRY_LIMITS,
   type FeedInstrument,
   type FeedPort,
 } from './subscription-registry';
-import { TickDropReason, TickStore, type TickStoreStats } from './tick-store';
+import { TickDropReason, TickStore, type TickStoreStats } from '../ticks/tick-store';
 
 export interface FeedConnectionStatus {
   index: number;

@@ -1,5 +1,5 @@
 import { ExchangeSegment, FeedMode, SEGMENT_CODE, instrumentKey } from '@app/dhan/types';
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 import {
   EvictionEvent,
   FeedInstrument,

@@ -2,7 +2,7 @@ import { ExchangeSegment, FeedResponseCode, SEGMENT_CODE, instrumentKey } from '
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory, Query, Resolver } from '@nestjs/graphql';
 import { graphql, parse, type GraphQLSchema, type OperationDefinitionNode, Kind } from 'graphql';
-import { marketState, TickModel } from './models/tick.model';
+import { marketState, TickModel } from '../models/tick.model';
 import { collectSelection, selectionSerializer, TickShapes } from './tick-selection';
 import { serializeTick } from './tick-serializer';
 import { TickRecord, TickStore } from './tick-store';

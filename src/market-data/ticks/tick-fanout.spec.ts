@@ -1,5 +1,5 @@
 import { ExchangeSegment, FeedResponseCode, SEGMENT_CODE, instrumentKey } from '@app/dhan/types';
-import { MarketDataError, MarketDataErrorCode } from './market-data.errors';
+import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 import {
   ClientClosedEvent,
   FanoutClient,

@@ -8,7 +8,7 @@ import {
   securityIdOfKey,
   segmentCodeOfKey,
 } from '@app/dhan/types';
-import { InstrumentKeyMap } from './instrument-key-map';
+import { InstrumentKeyMap } from '../feed/instrument-key-map';
 
 /*
  * Inputs are structural copies of the libs/dhan decoder packets (code, segment, numeric
