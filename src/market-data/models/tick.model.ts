@@ -23,7 +23,7 @@ export class DepthLevelModel {
   askPrice!: number;
 }
 
-/** Fields shared by `Tick` and `Quote` (DESIGN.md section 4). Unknown values are null. */
+/** Fields shared by `Tick` and `Quote` (the public contract). Unknown values are null. */
 @ObjectType({ isAbstract: true })
 export abstract class MarketStateFields {
   @Field(() => ExchangeSegment)

@@ -32,7 +32,7 @@ function lttJson(ltt: number): string {
 }
 
 /**
- * JSON of one instrument in the shape of the GraphQL `Tick` type (DESIGN.md section 4):
+ * JSON of one instrument in the shape of the GraphQL `Tick` type (the public contract):
  * `segment securityId ltp lastTradeTime lastTradeQty avgPrice volume totalBuyQty totalSellQty
  * open high low close prevClose change changePercent oi depth stale`. Unknown values are null;
  * `lastTradeTime` is an ISO-8601 UTC string of the true trade time; `depth` is null until a
