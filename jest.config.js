@@ -40,4 +40,6 @@ if (process.env.TEST_DATABASE_URL) {
 
 // Generous: an e2e hook boots the whole app (26,000-instrument master) and CI machines are shared;
 // a limit is a hang detector here, never a speed claim (speed lives in bench/).
-module.exports = { projects, testTimeout: 120000 };
+// Two workers on the two cores: most e2e time is waiting on sockets and timers, so a second
+// suite in parallel shortens the run by far more than it slows the first.
+module.exports = { projects, testTimeout: 120000, maxWorkers: 2 };
