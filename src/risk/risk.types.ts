@@ -1,4 +1,4 @@
-import { Instrument } from '@app/dhan/types';
+import { ExchangeSegment, Instrument } from '@app/dhan/types';
 import type { OrderSide, OrderType, ProductType, Validity } from '../trading/order-vocabulary';
 import type { FundsLedger } from './funds-ledger';
 import type { RiskLimits } from './risk-limits';
@@ -67,6 +67,12 @@ export interface RiskOrder extends OrderTerms {
   previous?: OrderTerms;
   /** For MODIFY: quantity already filled (the modified quantity is the total, DHAN.md 4.3). */
   filledQuantity?: number;
+}
+
+/** An order as the OMS hands it to RMS: the order under check and where it trades. */
+export interface OrderToCheck extends RiskOrder {
+  segment: ExchangeSegment;
+  securityId: string;
 }
 
 /** Latest market state of the instrument, from the tick store. Prices in rupees. */
