@@ -1,12 +1,13 @@
 import type { ExchangeSegment } from '@app/dhan/types';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { RiskService } from '../risk/risk.service';
 import { OrderStatus } from '../trading/order-status';
 import { OrderReferences } from './order-references';
-import { OrderRiskFacts, riskOrder } from './order-risk-facts';
-import { termsOf } from './order-row';
+import { riskOrder, termsOf } from './order-row';
+import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
+import { ORDERS_OPTIONS, type OrdersOptions } from './orders.options';
 
 /** NEW -> RMS -> REJECTED with a reason code, or IN_FLIGHT with its margin reserved. */
 @Injectable()
@@ -16,7 +17,8 @@ export class OrderAdmissionService {
     private readonly references: OrderReferences,
     private readonly instruments: InstrumentsService,
     private readonly risk: RiskService,
-    private readonly facts: OrderRiskFacts,
+    private readonly scheduler: OrderScheduler,
+    @Inject(ORDERS_OPTIONS) private readonly options: OrdersOptions,
   ) {}
 
   /** Runs on the order's queue; an order past NEW is left alone. */
@@ -26,13 +28,11 @@ export class OrderAdmissionService {
     this.references.hold(row);
     await this.instruments.ready();
     const instrument = this.instruments.get(row.segment as ExchangeSegment, row.securityId);
-    if (row.orderType === 'MARKET' && instrument) {
-      await this.facts.waitForPrice(row.segment as ExchangeSegment, row.securityId);
-    }
-    const verdict = await this.risk.check(
-      riskOrder(row, termsOf(row), 'PLACE'),
-      await this.facts.of(row, instrument),
-    );
+    // RMS gathers its facts; a market order may wait (bounded) for a live price first.
+    const verdict = await this.risk.check(riskOrder(row, termsOf(row), 'PLACE'), instrument, {
+      maxMs: this.options.marketPriceWaitMs,
+      stop: () => this.scheduler.closing,
+    });
     if (!verdict.pass) {
       await this.store.apply(row, { type: 'RISK_DENIED', code: verdict.code }, 'rms', {
         message: verdict.message,

@@ -9,8 +9,7 @@ import { RiskService } from '../risk/risk.service';
 import { isTerminal, type OrderStatus } from '../trading/order-status';
 import { transition } from './domain/order-state';
 import { OrderDispatchService } from './order-dispatch.service';
-import { OrderRiskFacts, riskOrder } from './order-risk-facts';
-import { brokerRefusal, parseState, termsOf, type PendingTerms } from './order-row';
+import { brokerRefusal, parseState, riskOrder, termsOf, type PendingTerms } from './order-row';
 import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
@@ -25,7 +24,6 @@ export class OrderAmendmentService {
     private readonly scheduler: OrderScheduler,
     private readonly instruments: InstrumentsService,
     private readonly risk: RiskService,
-    private readonly facts: OrderRiskFacts,
     private readonly dispatch: OrderDispatchService,
     private readonly clock: Clock,
   ) {}
@@ -74,7 +72,7 @@ export class OrderAmendmentService {
           previous: old,
           filledQuantity: row.filledQuantity,
         },
-        await this.facts.of(row, instrument),
+        instrument,
       );
       if (!verdict.pass) {
         throw new DomainError(

@@ -1,7 +1,8 @@
 import { ConflictError, DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { ExecutionRejectedError } from '../execution/execution.contract';
-import type { OrderTerms } from '../risk/risk.types';
+import type { ExchangeSegment } from '@app/dhan/types';
+import type { OrderTerms, OrderToCheck, RiskAction } from '../risk/risk.types';
 import { OrderStatus } from '../trading/order-status';
 import { type OrderState } from './domain/order-state';
 import type { OrderEntity } from './entities/order.entity';
@@ -83,4 +84,22 @@ export function brokerRefusal(what: string, e: unknown): DomainError {
     ErrorCode.CONFLICT,
     `${what} not confirmed by the broker; the order is unchanged, try again`,
   );
+}
+
+/** An order as RMS checks it: where it trades and the terms under check. */
+export function riskOrder(row: OrderEntity, terms: OrderTerms, action: RiskAction): OrderToCheck {
+  return {
+    orderId: row.id,
+    userId: row.userId,
+    segment: row.segment as ExchangeSegment,
+    securityId: row.securityId,
+    action,
+    side: terms.side,
+    quantity: terms.quantity,
+    orderType: terms.orderType,
+    productType: terms.productType,
+    validity: terms.validity,
+    price: terms.price,
+    triggerPrice: terms.triggerPrice,
+  };
 }

@@ -64,7 +64,10 @@ export class OrderStore implements OnModuleInit {
     return this.dataSource.getRepository(OrderEventEntity);
   }
 
-  /** RMS rebuilds a user's ledger from the margin their working orders still hold. */
+  /**
+   * RMS rebuilds a user's ledger from the margin their working orders still hold, and reads a
+   * user's other working orders when it checks an order.
+   */
   onModuleInit(): void {
     this.risk.useReservationSource(async (userId) => {
       const rows = await this.orders.find({
@@ -73,6 +76,17 @@ export class OrderStore implements OnModuleInit {
       });
       return rows.map((r) => ({ orderId: r.id, amountPaise: r.reservedPaise }));
     });
+    this.risk.useWorkingOrderSource(async (userId, exceptId) =>
+      (await this.workingFacts(userId, exceptId)).map((o) => ({
+        segment: o.segment,
+        securityId: o.securityId,
+        productType: o.productType,
+        side: o.side,
+        quantity: o.quantity,
+        filledQuantity: o.filledQuantity,
+        price: o.price === null ? undefined : Number(o.price),
+      })),
+    );
   }
 
   // ---- reads ----

@@ -1,8 +1,8 @@
 import type { ExchangeSegment, Instrument } from '@app/dhan/types';
-import { BadUserInputError } from '../common/errors/domain-error';
-import { rupeesToUnits, tickSizeToUnits, UNITS_PER_RUPEE } from '../trading/price-units';
-import { SEGMENT_PRODUCTS } from '../risk/risk-checks';
-import { instrumentKind } from '../risk/risk-order-facts';
+import { BadUserInputError, DomainError } from '../common/errors/domain-error';
+import { ErrorCode } from '../common/errors/error-code';
+import { checkTerms } from '../risk/terms-checks';
+import { rupeesToUnits, UNITS_PER_RUPEE } from '../trading/price-units';
 import {
   ORDER_SIDES,
   ORDER_TYPES,
@@ -53,75 +53,42 @@ export function priceText(units: number): string {
 }
 
 /**
- * Checks the terms against the instrument before anything is stored: tradable, quantity a
- * positive lot multiple, prices on the tick, LIMIT/STOP_LOSS with a price, stop-loss (and CO)
- * with a trigger, product offered on the segment, validity allowed. BAD_USER_INPUT otherwise.
- * Bracket orders need target/stop-loss offsets the API does not carry yet: refused.
+ * Reads placeOrder/modifyOrder input: the words of the order vocabulary, then RMS's terms rules
+ * (`checkTerms`, the same rules RMS runs at admission: tradable, quantity a positive lot
+ * multiple, prices given where the order type needs them and only there, positive and on the
+ * tick, product offered on the segment, CO/BO and IOC rules). A failure is BAD_USER_INPUT with
+ * the denial code as `rejectionReason`; nothing is stored. Then converts the prices: rupees to
+ * price units, and the exact decimal text stored with the order.
  */
 export function validateTerms(
   terms: Omit<PlaceOrderCommand, 'clientOrderId' | 'segment' | 'securityId'>,
   instrument: Instrument | undefined,
   today: string,
 ): ValidTerms {
-  if (!instrument) throw new BadUserInputError('Unknown instrument');
-  if (instrumentKind(instrument) === 'INDEX') {
-    throw new BadUserInputError(`${instrument.symbol} is an index and cannot be traded`);
-  }
-  if (instrument.expiry !== undefined && instrument.expiry < today) {
-    throw new BadUserInputError(`${instrument.symbol} expired on ${instrument.expiry}`);
-  }
   if (!ORDER_SIDES.includes(terms.side)) throw new BadUserInputError('side must be BUY or SELL');
   if (!ORDER_TYPES.includes(terms.orderType)) throw new BadUserInputError('Unknown orderType');
   if (!PRODUCT_TYPES.includes(terms.productType))
     throw new BadUserInputError('Unknown productType');
   if (!VALIDITIES.includes(terms.validity)) throw new BadUserInputError('Unknown validity');
-  const { quantity } = terms;
-  if (!Number.isSafeInteger(quantity) || quantity <= 0) {
-    throw new BadUserInputError('quantity must be a whole number above zero');
-  }
-  const lot = instrument.lotSize > 0 ? instrument.lotSize : 1;
-  if (quantity % lot !== 0) {
-    throw new BadUserInputError(`quantity must be a multiple of the lot size ${lot}`);
-  }
-  if (!SEGMENT_PRODUCTS[instrument.segment].includes(terms.productType)) {
-    throw new BadUserInputError(`${terms.productType} is not offered on ${instrument.segment}`);
-  }
-  if (terms.productType === 'BO') {
-    throw new BadUserInputError('Bracket orders (BO) need target and stop-loss offsets');
-  }
-  const stop = terms.orderType === 'STOP_LOSS' || terms.orderType === 'STOP_LOSS_MARKET';
-  if (terms.productType === 'CO' && terms.orderType !== 'LIMIT' && terms.orderType !== 'MARKET') {
-    throw new BadUserInputError('CO orders are LIMIT or MARKET');
-  }
-  if (terms.validity === 'IOC' && (stop || terms.productType === 'CO')) {
-    throw new BadUserInputError(`${stop ? 'Stop-loss' : 'CO'} orders cannot be IOC`);
-  }
-
-  const tick = tickSizeToUnits(instrument.tickSize);
-  const needsPrice = terms.orderType === 'LIMIT' || terms.orderType === 'STOP_LOSS';
-  const needsTrigger = stop || terms.productType === 'CO';
-  const price = onTick('price', terms.price, tick, instrument.tickSize);
-  const trigger = onTick('triggerPrice', terms.triggerPrice, tick, instrument.tickSize);
-  if (needsPrice && price === undefined) {
-    throw new BadUserInputError(`A ${terms.orderType} order needs a price`);
-  }
-  if (!needsPrice && price !== undefined) {
-    throw new BadUserInputError(`A ${terms.orderType} order takes no price`);
-  }
-  if (needsTrigger && trigger === undefined) {
-    throw new BadUserInputError(
-      `A ${terms.orderType} ${terms.productType} order needs a triggerPrice`,
-    );
-  }
-  if (!needsTrigger && trigger !== undefined) {
-    throw new BadUserInputError(`A ${terms.orderType} order takes no triggerPrice`);
-  }
-  return {
+  const asked: OrderTerms = {
     side: terms.side,
-    quantity,
+    quantity: terms.quantity,
     orderType: terms.orderType,
     productType: terms.productType,
     validity: terms.validity,
+    price: given(terms.price),
+    triggerPrice: given(terms.triggerPrice),
+  };
+  const verdict = checkTerms(asked, instrument, today);
+  if (!verdict.pass) {
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, verdict.message, {
+      rejectionReason: verdict.code,
+    });
+  }
+  const price = units(asked.price);
+  const trigger = units(asked.triggerPrice);
+  return {
+    ...asked,
     price: price === undefined ? undefined : price / UNITS_PER_RUPEE,
     triggerPrice: trigger === undefined ? undefined : trigger / UNITS_PER_RUPEE,
     priceText: price === undefined ? null : priceText(price),
@@ -129,20 +96,12 @@ export function validateTerms(
   };
 }
 
-/** Price units of a positive price on the tick; undefined when absent (null, undefined or 0). */
-function onTick(
-  name: string,
-  rupees: number | null | undefined,
-  tick: number,
-  tickSize: number,
-): number | undefined {
-  if (rupees === null || rupees === undefined || rupees === 0) return undefined;
-  const units = rupeesToUnits(rupees);
-  if (units === undefined || units <= 0) {
-    throw new BadUserInputError(`${name} must be a positive price in rupees`);
-  }
-  if (units % tick !== 0) {
-    throw new BadUserInputError(`${name} ${rupees} is not on the tick size ${tickSize}`);
-  }
-  return units;
+/** A price as the API carries it: null, undefined and 0 are no price. */
+function given(rupees: number | null | undefined): number | undefined {
+  return rupees === null || rupees === undefined || rupees === 0 ? undefined : rupees;
+}
+
+/** Price units of a price `checkTerms` passed (so it converts). */
+function units(rupees: number | undefined): number | undefined {
+  return rupees === undefined ? undefined : rupeesToUnits(rupees);
 }

@@ -4,7 +4,6 @@ import { APP_CONFIG } from '../config/app-config';
 import { InstrumentsModule } from '../instruments/instruments.module';
 import { ExecutionModule } from '../execution/execution.module';
 import { ExecutionService } from '../execution/execution.service';
-import { PortfolioService } from '../execution/portfolio.service';
 import { MarketDataModule } from '../market-data/market-data.module';
 import { RiskModule } from '../risk/risk.module';
 import { OrderEventEntity } from './entities/order-event.entity';
@@ -16,19 +15,17 @@ import { OrderDispatchService } from './order-dispatch.service';
 import { OrderPlacementService } from './order-placement.service';
 import { OrderRecoveryService } from './order-recovery.service';
 import { OrderReferences } from './order-references';
-import { OrderRiskFacts } from './order-risk-facts';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
 import { OrdersService } from './orders.service';
 import { OrdersResolver } from './orders.resolver';
-import { EXECUTION_PORT, PORTFOLIO_VIEW } from './orders.tokens';
+import { EXECUTION_PORT } from './orders.tokens';
 
 /** The OMS's parts; OrdersService is the one the rest of the application uses. */
 export const OMS_PROVIDERS = [
   OrderScheduler,
   OrderReferences,
   OrderStore,
-  OrderRiskFacts,
   OrderAdmissionService,
   OrderDispatchService,
   OrderPlacementService,
@@ -49,7 +46,6 @@ export const OMS_PROVIDERS = [
   providers: [
     { provide: ORDERS_OPTIONS, inject: [APP_CONFIG], useFactory: ordersOptions },
     { provide: EXECUTION_PORT, useExisting: ExecutionService },
-    { provide: PORTFOLIO_VIEW, useExisting: PortfolioService },
     ...OMS_PROVIDERS,
   ],
   exports: [OrdersService, RiskModule],

@@ -96,6 +96,26 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     expect(h.updates).toHaveLength(0);
   });
 
+  it('refuses bad terms with the code RMS gives them (one rule set), as rejectionReason', async () => {
+    const refusal = await h.orders
+      .place(USER, aPlaceOrder({ orderType: 'MARKET', price: 1000 }))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(refusal).toBeInstanceOf(DomainError);
+    expect(refusal).toMatchObject({
+      code: ErrorCode.BAD_USER_INPUT,
+      details: { rejectionReason: RiskDenialCode.PRICE_NOT_ALLOWED },
+    });
+    const offTick = await h.orders.place(USER, aPlaceOrder({ price: 1000.03 })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(offTick).toMatchObject({ details: { rejectionReason: RiskDenialCode.PRICE_OFF_TICK } });
+    expect(await h.rows()).toHaveLength(0);
+  });
+
   it('returns the original order for a repeated clientOrderId with the same terms', async () => {
     const input = aPlaceOrder();
     const first = await h.orders.place(USER, input);

@@ -1,5 +1,4 @@
-import { ExchangeSegment } from '@app/dhan/types';
-import { rupeesToUnits, tickSizeToUnits } from '../trading/price-units';
+import { rupeesToUnits } from '../trading/price-units';
 import { RiskOrderFacts } from './risk-order-facts';
 import {
   CheckResult,
@@ -10,7 +9,14 @@ import {
   TradingState,
   deny,
 } from './risk.types';
-import { ProductType } from '../trading/order-vocabulary';
+import {
+  instrumentTradable,
+  lotMultiple,
+  pricesOnTerms,
+  productAndValidity,
+  wholeQuantity,
+  type TermsInput,
+} from './terms-checks';
 
 /** What every check reads. The checks are pure: they only compare, never mutate. */
 export interface CheckInput {
@@ -22,6 +28,11 @@ export interface CheckInput {
 }
 
 export type RiskCheck = (input: CheckInput) => CheckResult;
+
+/** The part of a check's input the terms rules (terms-checks.ts) read. */
+function termsInput({ order, ctx, facts }: CheckInput): TermsInput {
+  return { order, instrument: ctx.instrument, today: ctx.today, facts };
+}
 
 const rupees = (paise: number): string => `Rs ${(paise / 100).toFixed(2)}`;
 
@@ -45,38 +56,19 @@ export const checkTradingState: RiskCheck = ({ order, ctx, facts }) => {
   return PASS;
 };
 
-export const checkInstrumentTradable: RiskCheck = ({ ctx, facts }) => {
-  const instrument = ctx.instrument;
-  if (instrument === undefined) {
-    return deny(Code.INSTRUMENT_NOT_TRADABLE, 'Unknown instrument');
-  }
-  if (facts.kind === 'INDEX') {
-    return deny(Code.INSTRUMENT_NOT_TRADABLE, `${instrument.symbol} is an index`);
-  }
-  if (instrument.expiry !== undefined && instrument.expiry < ctx.today) {
-    return deny(
-      Code.INSTRUMENT_NOT_TRADABLE,
-      `${instrument.symbol} expired on ${instrument.expiry}`,
-    );
-  }
-  if (!(instrument.lotSize > 0)) {
-    return deny(Code.INSTRUMENT_NOT_TRADABLE, `${instrument.symbol} has no lot size`);
-  }
-  return PASS;
-};
+export const checkInstrumentTradable: RiskCheck = (input) => instrumentTradable(termsInput(input));
 
-export const checkQuantity: RiskCheck = ({ order, ctx }) => {
+export const checkQuantity: RiskCheck = (input) => {
+  const { order, ctx } = input;
   const { quantity } = order;
-  if (!Number.isSafeInteger(quantity) || quantity <= 0) {
-    return deny(Code.QTY_INVALID, 'Quantity must be a whole number above zero');
-  }
+  const whole = wholeQuantity(termsInput(input));
+  if (!whole.pass) return whole;
   if (order.action === 'MODIFY' && quantity <= (order.filledQuantity ?? 0)) {
     return deny(Code.QTY_INVALID, 'Quantity must stay above the quantity already filled');
   }
+  const lotRule = lotMultiple(termsInput(input));
+  if (!lotRule.pass) return lotRule;
   const lot = ctx.instrument?.lotSize ?? 1;
-  if (quantity % lot !== 0) {
-    return deny(Code.QTY_NOT_LOT_MULTIPLE, `Quantity must be a multiple of the lot size ${lot}`);
-  }
   if (quantity > ctx.limits.maxQuantityPerOrder) {
     return deny(
       Code.QTY_ABOVE_MAX,
@@ -99,31 +91,7 @@ export const checkQuantity: RiskCheck = ({ order, ctx }) => {
   return PASS;
 };
 
-export const checkPrices: RiskCheck = ({ order, ctx, facts }) => {
-  const needsPrice = order.orderType === 'LIMIT' || order.orderType === 'STOP_LOSS';
-  const needsTrigger =
-    order.orderType === 'STOP_LOSS' ||
-    order.orderType === 'STOP_LOSS_MARKET' ||
-    order.productType === 'CO';
-  if (needsPrice && (order.price === undefined || order.price === 0)) {
-    return deny(Code.PRICE_REQUIRED, `A ${order.orderType} order needs a price`);
-  }
-  if (needsTrigger && (order.triggerPrice === undefined || order.triggerPrice === 0)) {
-    return deny(
-      Code.TRIGGER_REQUIRED,
-      `A ${order.orderType} ${order.productType} order needs a trigger price`,
-    );
-  }
-  const tick = tickSizeToUnits(ctx.instrument?.tickSize ?? 0);
-  const tickText = `the tick size ${ctx.instrument?.tickSize}`;
-  if (needsPrice && (facts.priceUnits === undefined || facts.priceUnits % tick !== 0)) {
-    return deny(Code.PRICE_OFF_TICK, `Price ${order.price} is not on ${tickText}`);
-  }
-  if (needsTrigger && (facts.triggerUnits === undefined || facts.triggerUnits % tick !== 0)) {
-    return deny(Code.PRICE_OFF_TICK, `Trigger price ${order.triggerPrice} is not on ${tickText}`);
-  }
-  return PASS;
-};
+export const checkPrices: RiskCheck = (input) => pricesOnTerms(termsInput(input));
 
 /**
  * Stop-loss entries trigger on the far side of the market: a BUY stop triggers above (its limit
@@ -163,43 +131,7 @@ export const checkTrigger: RiskCheck = ({ order, facts }) => {
   return PASS;
 };
 
-/** Products DhanHQ offers per segment (the OMS validates input against the same table). */
-export const SEGMENT_PRODUCTS: Readonly<Record<ExchangeSegment, readonly ProductType[]>> = {
-  [ExchangeSegment.NSE_EQ]: ['CNC', 'INTRADAY', 'MTF', 'CO', 'BO'],
-  [ExchangeSegment.BSE_EQ]: ['CNC', 'INTRADAY', 'MTF', 'CO', 'BO'],
-  [ExchangeSegment.NSE_FNO]: ['INTRADAY', 'MARGIN', 'CO', 'BO'],
-  [ExchangeSegment.BSE_FNO]: ['INTRADAY', 'MARGIN', 'CO', 'BO'],
-  [ExchangeSegment.NSE_CURRENCY]: ['INTRADAY', 'MARGIN'],
-  [ExchangeSegment.BSE_CURRENCY]: ['INTRADAY', 'MARGIN'],
-  [ExchangeSegment.MCX_COMM]: ['INTRADAY', 'MARGIN'],
-  [ExchangeSegment.IDX_I]: [],
-};
-
-export const checkProductAndValidity: RiskCheck = ({ order, ctx }) => {
-  const segment = ctx.instrument?.segment;
-  if (segment !== undefined && !SEGMENT_PRODUCTS[segment].includes(order.productType)) {
-    return deny(Code.PRODUCT_NOT_ALLOWED, `${order.productType} is not offered on ${segment}`);
-  }
-  const bracket = order.productType === 'CO' || order.productType === 'BO';
-  if (bracket && order.orderType !== 'LIMIT' && order.orderType !== 'MARKET') {
-    return deny(Code.PRODUCT_NOT_ALLOWED, `${order.productType} orders are LIMIT or MARKET`);
-  }
-  if (
-    order.productType === 'BO' &&
-    !((order.boProfitValue ?? 0) > 0 && (order.boStopLossValue ?? 0) > 0)
-  ) {
-    return deny(Code.PRODUCT_NOT_ALLOWED, 'A bracket order needs a target and a stop-loss offset');
-  }
-  if (order.validity === 'IOC') {
-    if (bracket) {
-      return deny(Code.VALIDITY_NOT_ALLOWED, `${order.productType} orders are DAY orders`);
-    }
-    if (order.orderType === 'STOP_LOSS' || order.orderType === 'STOP_LOSS_MARKET') {
-      return deny(Code.VALIDITY_NOT_ALLOWED, 'Stop-loss orders cannot be IOC');
-    }
-  }
-  return PASS;
-};
+export const checkProductAndValidity: RiskCheck = (input) => productAndValidity(termsInput(input));
 
 export const checkFreshPrice: RiskCheck = ({ order, ctx, facts }) => {
   if (order.orderType !== 'MARKET' || facts.freshLtp) return PASS;

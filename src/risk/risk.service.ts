@@ -1,7 +1,6 @@
 import type { Instrument } from '@app/dhan/types';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { DataSource, type Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { BadUserInputError } from '../common/errors/domain-error';
 import { istDate } from '../trading/ist-date';
@@ -10,26 +9,12 @@ import { RiskLimitsEntity } from './entities/risk-limits.entity';
 import { TradingStateEntity } from './entities/trading-state.entity';
 import { FundsLedger, type FundsSnapshot } from './funds-ledger';
 import { RiskEngine, type RiskVerdict } from './risk-engine';
+import { RiskFactsService, type PriceWait, type WorkingOrderSource } from './risk-facts.service';
 import { DEFAULT_RISK_LIMITS, validateRiskLimits, type RiskLimits } from './risk-limits';
 import { RISK_OPTIONS, type RiskOptions } from './risk.options';
-import {
-  TradingState,
-  type AccountSnapshot,
-  type MarketSnapshot,
-  type PositionSnapshot,
-  type RiskOrder,
-} from './risk.types';
+import { TradingState, type OrderToCheck } from './risk.types';
 
 export type TradingScope = 'GLOBAL' | 'USER';
-
-/** The parts of a RiskContext the caller knows (the service adds state, limits and funds). */
-export interface RiskCheckParts {
-  instrument: Instrument | undefined;
-  market: MarketSnapshot;
-  position: PositionSnapshot;
-  account: AccountSnapshot;
-  freezeQuantity?: number;
-}
 
 export interface TradingStateView {
   scope: TradingScope;
@@ -65,32 +50,55 @@ export class RiskService {
 
   constructor(
     private readonly engine: RiskEngine,
-    @InjectRepository(RiskLimitsEntity) private readonly limitRows: Repository<RiskLimitsEntity>,
-    @InjectRepository(TradingStateEntity)
-    private readonly stateRows: Repository<TradingStateEntity>,
-    @InjectRepository(FundsAccountEntity)
-    private readonly fundsRows: Repository<FundsAccountEntity>,
+    private readonly facts: RiskFactsService,
+    private readonly dataSource: DataSource,
     @Inject(RISK_OPTIONS) private readonly options: RiskOptions,
     private readonly clock: Clock,
   ) {}
+
+  private get limitRows(): Repository<RiskLimitsEntity> {
+    return this.dataSource.getRepository(RiskLimitsEntity);
+  }
+
+  private get stateRows(): Repository<TradingStateEntity> {
+    return this.dataSource.getRepository(TradingStateEntity);
+  }
+
+  private get fundsRows(): Repository<FundsAccountEntity> {
+    return this.dataSource.getRepository(FundsAccountEntity);
+  }
 
   /** The OMS tells RMS where working orders' reservations are (called once at module init). */
   useReservationSource(source: ReservationSource): void {
     this.reservationSource = source;
   }
 
+  /** The OMS tells RMS where a user's working orders are (called once at module init). */
+  useWorkingOrderSource(source: WorkingOrderSource): void {
+    this.facts.useWorkingOrderSource(source);
+  }
+
   /**
-   * Runs the ordered checks. Everything async (limits, states, ledger) is loaded first; the
-   * context is then built and checked in one synchronous step, so the funds reservation is
+   * Runs the ordered checks on facts RMS gathers itself (RiskFactsService: tick store,
+   * portfolio, the user's other working orders; a market order may first wait `priceWait` for
+   * a live price). Everything async (working orders, limits, states, ledger) is loaded first;
+   * the context is then built and checked in one synchronous step, so the funds reservation is
    * atomic (see FundsLedger). A FLIP_USER_TO_REDUCING signal is persisted before returning.
    */
-  async check(order: RiskOrder, parts: RiskCheckParts, now = Date.now()): Promise<RiskVerdict> {
-    const [limits, globalState, userState, funds] = await Promise.all([
+  async check(
+    order: OrderToCheck,
+    instrument: Instrument | undefined,
+    priceWait?: PriceWait,
+  ): Promise<RiskVerdict> {
+    await this.facts.waitForPrice(order, instrument, priceWait);
+    const [others, limits, globalState, userState, funds] = await Promise.all([
+      this.facts.working(order),
       this.riskLimits(order.userId),
       this.tradingState('GLOBAL', null),
       this.tradingState('USER', order.userId),
       this.ledger(order.userId),
     ]);
+    const now = Date.now();
     const verdict = this.engine.check(order, {
       now,
       today: istDate(now),
@@ -98,7 +106,7 @@ export class RiskService {
       userState,
       limits,
       funds,
-      ...parts,
+      ...this.facts.parts(order, instrument, others),
     });
     for (const signal of verdict.signals) {
       if (signal.kind !== 'FLIP_USER_TO_REDUCING') continue;

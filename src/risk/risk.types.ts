@@ -1,4 +1,4 @@
-import { Instrument } from '@app/dhan/types';
+import { ExchangeSegment, Instrument } from '@app/dhan/types';
 import type { OrderSide, OrderType, ProductType, Validity } from '../trading/order-vocabulary';
 import type { FundsLedger } from './funds-ledger';
 import type { RiskLimits } from './risk-limits';
@@ -22,8 +22,12 @@ export enum RiskDenialCode {
   QTY_ABOVE_MAX = 'QTY_ABOVE_MAX',
   QTY_ABOVE_FREEZE = 'QTY_ABOVE_FREEZE',
   PRICE_REQUIRED = 'PRICE_REQUIRED',
+  /** A price on an order type that takes none (MARKET, STOP_LOSS_MARKET). */
+  PRICE_NOT_ALLOWED = 'PRICE_NOT_ALLOWED',
   PRICE_OFF_TICK = 'PRICE_OFF_TICK',
   TRIGGER_REQUIRED = 'TRIGGER_REQUIRED',
+  /** A trigger on an order that takes none (LIMIT and MARKET, except cover orders). */
+  TRIGGER_NOT_ALLOWED = 'TRIGGER_NOT_ALLOWED',
   TRIGGER_INVALID = 'TRIGGER_INVALID',
   PRODUCT_NOT_ALLOWED = 'PRODUCT_NOT_ALLOWED',
   VALIDITY_NOT_ALLOWED = 'VALIDITY_NOT_ALLOWED',
@@ -63,6 +67,12 @@ export interface RiskOrder extends OrderTerms {
   previous?: OrderTerms;
   /** For MODIFY: quantity already filled (the modified quantity is the total, DhanHQ v2: modify order). */
   filledQuantity?: number;
+}
+
+/** An order as the OMS hands it to RMS: the order under check and where it trades. */
+export interface OrderToCheck extends RiskOrder {
+  segment: ExchangeSegment;
+  securityId: string;
 }
 
 /** Latest market state of the instrument, from the tick store. Prices in rupees. */

@@ -24,8 +24,12 @@ import { MetricsService } from '../../health/metrics.service';
 import { InstrumentsService } from '../../instruments/instruments.service';
 import { MarketDataService } from '../../market-data/market-data.service';
 import type { SubscriptionReference } from '../../market-data/feed/subscription-registry';
-import { RiskEngine } from '../../risk/risk-engine';
-import { RISK_ENTITIES } from '../../risk/risk.module';
+import {
+  PORTFOLIO_VIEW,
+  type PortfolioView,
+  type RiskAccountSnapshot,
+} from '../../risk/portfolio-view';
+import { RISK_ENTITIES, RISK_PROVIDERS } from '../../risk/risk.module';
 import { RISK_OPTIONS } from '../../risk/risk.options';
 import { RiskService } from '../../risk/risk.service';
 import { OrderStatus } from '../../trading/order-status';
@@ -36,12 +40,7 @@ import { ORDERS_UPDATED, type OrderUpdatedEvent } from '../orders.events';
 import { DEFAULT_ORDERS_OPTIONS, ORDERS_OPTIONS, type OrdersOptions } from '../orders.options';
 import { OMS_PROVIDERS } from '../orders.module';
 import { OrdersService } from '../orders.service';
-import {
-  EXECUTION_PORT,
-  PORTFOLIO_VIEW,
-  type PortfolioView,
-  type RiskAccountSnapshot,
-} from '../orders.tokens';
+import { EXECUTION_PORT } from '../orders.tokens';
 
 export const RELIANCE: Instrument = {
   segment: ExchangeSegment.NSE_EQ,
@@ -247,8 +246,7 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
     providers: [
       MetricsService,
       { provide: Clock, useClass: SystemClock },
-      RiskEngine,
-      RiskService,
+      ...RISK_PROVIDERS,
       ...OMS_PROVIDERS,
       { provide: RISK_OPTIONS, useValue: { paperFundsRupees: 1_000_000 } },
       {

@@ -1,0 +1,131 @@
+import type { Instrument } from '@app/dhan/types';
+import { Inject, Injectable } from '@nestjs/common';
+import { MarketDataService } from '../market-data/market-data.service';
+import type { ProductType } from '../trading/order-vocabulary';
+import { rupeesToUnits } from '../trading/price-units';
+import { PORTFOLIO_VIEW, type PortfolioView } from './portfolio-view';
+import type { AccountSnapshot, MarketSnapshot, OrderToCheck, PositionSnapshot } from './risk.types';
+
+/** A working order of the user, as the OMS reports it (price in rupees, none for market). */
+export interface WorkingOrder {
+  segment: string;
+  securityId: string;
+  productType: string;
+  side: string;
+  quantity: number;
+  filledQuantity: number;
+  price: number | undefined;
+}
+
+/** The user's working orders other than `exceptOrderId` (registered by the OMS at init). */
+export type WorkingOrderSource = (userId: string, exceptOrderId: string) => Promise<WorkingOrder[]>;
+
+/** The parts of a RiskContext gathered from outside RMS (the service adds state, limits, funds). */
+export interface RiskCheckParts {
+  instrument: Instrument | undefined;
+  market: MarketSnapshot;
+  position: PositionSnapshot;
+  account: AccountSnapshot;
+  freezeQuantity?: number;
+}
+
+/** How long RMS may wait for a live price before judging a market order without one. */
+export interface PriceWait {
+  maxMs: number;
+  /** Stops the wait early (the caller is shutting down). */
+  stop?: () => boolean;
+}
+
+/**
+ * The facts RMS checks an order against, gathered by RMS itself: the tick store (through
+ * MarketDataService), positions and P&L (the PORTFOLIO_VIEW port) and the user's other working
+ * orders (a source the OMS registers). `working` is the only read that awaits; `parts` is
+ * synchronous, so RiskService builds the context and checks in one step after every load.
+ */
+@Injectable()
+export class RiskFactsService {
+  private workingSource: WorkingOrderSource = () => Promise.resolve([]);
+
+  constructor(
+    private readonly marketData: MarketDataService,
+    @Inject(PORTFOLIO_VIEW) private readonly portfolio: PortfolioView,
+  ) {}
+
+  useWorkingOrderSource(source: WorkingOrderSource): void {
+    this.workingSource = source;
+  }
+
+  working(order: OrderToCheck): Promise<WorkingOrder[]> {
+    return this.workingSource(order.userId, order.orderId);
+  }
+
+  /** Tick store, portfolio and the user's other working orders, as RMS reads them. */
+  parts(
+    order: OrderToCheck,
+    instrument: Instrument | undefined,
+    others: readonly WorkingOrder[],
+  ): RiskCheckParts {
+    const rec = this.marketData.record(order.segment, order.securityId);
+    const market: MarketSnapshot =
+      rec && rec.hasData
+        ? {
+            ltp: Number.isFinite(rec.ltp) ? rec.ltp : undefined,
+            lastTickAt: rec.updatedAt,
+            stale: rec.stale,
+          }
+        : {};
+    let openBuy = 0;
+    let openSell = 0;
+    let workingValuePaise = 0;
+    for (const o of others) {
+      const remaining = o.quantity - o.filledQuantity;
+      if (o.segment === order.segment && o.securityId === order.securityId) {
+        if (o.productType === order.productType) {
+          if (o.side === 'BUY') openBuy += remaining;
+          else openSell += remaining;
+        }
+      }
+      const units = o.price === undefined ? undefined : rupeesToUnits(o.price);
+      if (units !== undefined) workingValuePaise += Math.ceil((remaining * units) / 100);
+    }
+    const snapshot = this.portfolio.riskSnapshot(
+      order.userId,
+      order.segment,
+      order.securityId,
+      order.productType as ProductType,
+    );
+    return {
+      instrument,
+      market,
+      position: {
+        netQuantity: snapshot.netQuantity,
+        openBuyQuantity: openBuy,
+        openSellQuantity: openSell,
+      },
+      account: {
+        openOrderCount: others.length,
+        grossExposurePaise: snapshot.grossExposurePaise + workingValuePaise,
+        dayPnlPaise: snapshot.dayPnlPaise,
+      },
+    };
+  }
+
+  /**
+   * A market order of a known instrument waits (bounded) for a fresh tick of an instrument that
+   * has just been subscribed; other orders do not wait.
+   */
+  async waitForPrice(
+    order: OrderToCheck,
+    instrument: Instrument | undefined,
+    wait: PriceWait | undefined,
+  ): Promise<void> {
+    if (order.orderType !== 'MARKET' || !instrument || !wait || wait.maxMs <= 0) return;
+    const deadline = Date.now() + wait.maxMs;
+    for (;;) {
+      const rec = this.marketData.record(order.segment, order.securityId);
+      const live = rec !== undefined && !rec.stale && Number.isFinite(rec.ltp) && rec.ltp > 0;
+      if (live || Date.now() >= deadline || wait.stop?.() === true) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
