@@ -1,25 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import {
-  getOperationAST,
-  getVariableValues,
-  GraphQLError,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type GraphQLFieldResolver,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-  type ValidationRule,
-} from 'graphql';
+import { GraphQLError, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
-import { DomainError, BadUserInputError } from '../common/errors/domain-error';
-import { ErrorCode } from '../common/errors/error-code';
 import { toPublicError } from '../common/errors/public-error';
 import type { GraphQLEndpoint, Principal } from '../common/graphql/graphql-context';
-import type { WebSocketConfig } from '../config/app-config';
 import {
   SESSION_REVOKED,
   SessionRevokedEvent,
@@ -31,31 +16,25 @@ import { bearerToken } from './auth.guard';
 import { Role } from './role.enum';
 import {
   closeReason,
-  documentDepth,
   GRAPHQL_TRANSPORT_WS,
   parseClientMessage,
-  subscribedField,
   WsCloseCode,
   type ClientMessage,
-  type JsonObject,
 } from './ws-protocol';
+import {
+  checkSubscribe,
+  type SubscribeMessage,
+  type SubscriptionSchema,
+} from './ws-subscribe-check';
+import {
+  SubscriptionCaps,
+  type SocketUsage,
+  type SubscriptionLimits,
+} from './ws-subscription-caps';
 
 /** graphql-ws close codes. */
 export const WS_CLOSE_FORBIDDEN = WsCloseCode.Forbidden;
 export const WS_CLOSE_INIT_TIMEOUT = WsCloseCode.ConnectionInitialisationTimeout;
-
-/** Subscription documents are small; longer ones are refused before they are parsed. */
-export const SUBSCRIPTION_MAX_QUERY_LENGTH = 16_384;
-/** Parser token limit for subscription documents (graphql `maxTokens`). */
-export const SUBSCRIPTION_MAX_TOKENS = 2_000;
-
-export type SubscriptionLimits = Pick<
-  WebSocketConfig,
-  | 'maxSubscriptionsPerSocket'
-  | 'maxSubscriptionsPerSocketField'
-  | 'maxSubscriptionsPerUser'
-  | 'maxSubscriptionsPerUserField'
->;
 
 export interface WsGateOptions {
   /** Path of the admin endpoint: its sockets need an ADMIN user. */
@@ -67,14 +46,6 @@ export interface WsGateOptions {
   limits: SubscriptionLimits;
   /** Production: error messages as the HTTP edge shows them there. */
   production: boolean;
-}
-
-/** What an endpoint's schema contributes: validation of subscription documents. */
-export interface SubscriptionSchema {
-  schema: GraphQLSchema;
-  /** Rules beyond graphql's specified rules (the HTTP edge's own: cost, introspection). */
-  rules: readonly ValidationRule[];
-  depthLimit: number;
 }
 
 interface SubscriptionSlot {
@@ -97,12 +68,8 @@ interface Connection {
   /** Answered the last ping. */
   alive: boolean;
   slots: Map<string, SubscriptionSlot>;
-  perField: Map<string, number>;
-}
-
-interface Usage {
-  total: number;
-  perField: Map<string, number>;
+  /** This socket's count for the caps (its slots, per root field). */
+  usage: SocketUsage;
 }
 
 /** How long a connection_init verdict stays available to Mercurius' onConnect. */
@@ -118,12 +85,6 @@ function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
   return data.toString('utf8');
-}
-
-function increment(map: Map<string, number>, key: string, by: number): void {
-  const next = (map.get(key) ?? 0) + by;
-  if (next <= 0) map.delete(key);
-  else map.set(key, next);
 }
 
 function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
@@ -179,12 +140,6 @@ function releasing(
   };
 }
 
-class CapacityExceededError extends DomainError {
-  constructor(message: string, quota: string, limit: number) {
-    super(ErrorCode.CAPACITY_EXCEEDED, message, { quota, limit });
-  }
-}
-
 const WRAPPED = Symbol('ws-gate:wrapped');
 
 /**
@@ -207,14 +162,8 @@ export class WsAuthGate implements OnModuleDestroy {
   private readonly verdicts = new Map<string, Promise<Principal | undefined>>();
   private readonly connections = new Set<Connection>();
   private readonly bySocket = new WeakMap<WebSocket, Connection>();
-  private readonly usage = new Map<string, Usage>();
+  private readonly caps = new SubscriptionCaps();
   private readonly schemas = new Map<GraphQLEndpoint, SubscriptionSchema>();
-  private limits: SubscriptionLimits = {
-    maxSubscriptionsPerSocket: 100,
-    maxSubscriptionsPerSocketField: 25,
-    maxSubscriptionsPerUser: 400,
-    maxSubscriptionsPerUserField: 100,
-  };
   private production = true;
   private heartbeat?: NodeJS.Timeout;
   private readonly logger = new Logger('WsAuthGate');
@@ -235,10 +184,7 @@ export class WsAuthGate implements OnModuleDestroy {
 
   /** Active subscriptions the gate accounts for (tests and metrics). */
   activeSubscriptions(userId?: string): number {
-    if (userId !== undefined) return this.usage.get(userId)?.total ?? 0;
-    let total = 0;
-    for (const entry of this.usage.values()) total += entry.total;
-    return total;
+    return this.caps.active(userId);
   }
 
   /**
@@ -259,7 +205,7 @@ export class WsAuthGate implements OnModuleDestroy {
   }
 
   attach(server: WebSocketServer, options: WsGateOptions): void {
-    this.limits = options.limits;
+    this.caps.limits = options.limits;
     this.production = options.production;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = setInterval(() => this.beat(), options.pingIntervalMs);
@@ -275,6 +221,7 @@ export class WsAuthGate implements OnModuleDestroy {
   private watch(socket: WebSocket, request: IncomingMessage, options: WsGateOptions): void {
     const endpoint: GraphQLEndpoint =
       (request.url ?? '').split('?')[0] === options.adminPath ? 'admin' : 'user';
+    const slots = new Map<string, SubscriptionSlot>();
     const conn: Connection = {
       socket,
       endpoint,
@@ -282,8 +229,8 @@ export class WsAuthGate implements OnModuleDestroy {
       closing: false,
       closed: false,
       alive: true,
-      slots: new Map(),
-      perField: new Map(),
+      slots,
+      usage: { total: () => slots.size, perField: new Map() },
     };
     this.connections.add(conn);
     this.bySocket.set(socket, conn);
@@ -422,147 +369,28 @@ export class WsAuthGate implements OnModuleDestroy {
   }
 
   /** Checks a subscribe against the schema and the caps; charges its slot when admitted. */
-  private admit(
-    conn: Connection,
-    userId: string,
-    message: Extract<ClientMessage, { type: 'subscribe' }>,
-  ): string | undefined {
-    const { id, payload } = message;
-    const refuse = (errors: readonly GraphQLError[]) => {
-      this.sendErrors(conn, id, errors);
+  private admit(conn: Connection, userId: string, message: SubscribeMessage): string | undefined {
+    const checked = checkSubscribe(this.schemas.get(conn.endpoint), message);
+    if (!('field' in checked)) {
+      this.sendErrors(conn, message.id, checked);
       return undefined;
-    };
-    const endpoint = this.schemas.get(conn.endpoint);
-    if (!endpoint?.schema.getSubscriptionType()) {
-      return refuse([badInput('This endpoint has no subscriptions')]);
     }
-    if (payload.query.length > SUBSCRIPTION_MAX_QUERY_LENGTH) {
-      return refuse([
-        badInput(
-          `A subscription document may have at most ${SUBSCRIPTION_MAX_QUERY_LENGTH} characters`,
-        ),
+    const refusal = this.caps.refusal(conn.usage, userId, checked.field);
+    if (refusal) {
+      this.sendErrors(conn, message.id, [
+        new GraphQLError(refusal.message, { originalError: refusal }),
       ]);
+      return undefined;
     }
-    let document: DocumentNode;
-    try {
-      document = parse(payload.query, { maxTokens: SUBSCRIPTION_MAX_TOKENS });
-    } catch (error) {
-      return refuse([error instanceof GraphQLError ? error : badInput('Syntax error')]);
-    }
-    let errors: readonly GraphQLError[];
-    try {
-      errors = validate(endpoint.schema, document, [...specifiedRules, ...endpoint.rules]);
-    } catch (error) {
-      // graphql-js 16's SingleFieldSubscriptionsRule throws for `@skip(if: $var)` on a root
-      // field (it evaluates the directive without variables): a request error all the same.
-      return refuse([error instanceof GraphQLError ? error : badInput('Invalid document')]);
-    }
-    if (errors.length > 0) return refuse(errors);
-    const operation = getOperationAST(document, payload.operationName);
-    if (!operation) {
-      return refuse([
-        badInput(
-          payload.operationName === undefined
-            ? 'The document must contain exactly one operation, or name one with operationName'
-            : `Unknown operation named "${payload.operationName}"`,
-        ),
-      ]);
-    }
-    if (operation.operation !== 'subscription') {
-      return refuse([
-        badInput('Only subscriptions run over the WebSocket; send queries and mutations over HTTP'),
-      ]);
-    }
-    const depth = documentDepth(document);
-    if (depth > endpoint.depthLimit) {
-      return refuse([
-        badInput(`The document is ${depth} levels deep; the limit is ${endpoint.depthLimit}`),
-      ]);
-    }
-    const coerced = getVariableValues(
-      endpoint.schema,
-      operation.variableDefinitions ?? [],
-      payload.variables ?? {},
-      { maxErrors: 10 },
-    );
-    if (coerced.errors) return refuse(coerced.errors);
-    const field = subscribedField(document, operation, coerced.coerced);
-    if (field === undefined) return refuse([badInput('The subscription selects no field')]);
-
-    const refusal = this.quotaRefusal(conn, userId, field);
-    if (refusal) return refuse([new GraphQLError(refusal.message, { originalError: refusal })]);
-    this.charge(conn, userId, field, 1);
-    conn.slots.set(id, { field, established: false, cancelled: false });
-
-    // Only declared variables go on: Mercurius keeps the payload for the stream's life.
-    const declared = new Set(
-      (operation.variableDefinitions ?? []).map((definition) => definition.variable.name.value),
-    );
-    const variables: JsonObject = {};
-    for (const [name, value] of Object.entries(payload.variables ?? {})) {
-      if (declared.has(name)) variables[name] = value;
-    }
-    return JSON.stringify({
-      id,
-      type: 'subscribe',
-      payload: { query: payload.query, variables, operationName: payload.operationName },
-    });
-  }
-
-  private quotaRefusal(
-    conn: Connection,
-    userId: string,
-    field: string,
-  ): CapacityExceededError | undefined {
-    const limits = this.limits;
-    const usage = this.usage.get(userId);
-    if (conn.slots.size >= limits.maxSubscriptionsPerSocket) {
-      return new CapacityExceededError(
-        `Too many subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocket}, WS_SUBSCRIPTIONS_PER_SOCKET)`,
-        'WS_SUBSCRIPTIONS_PER_SOCKET',
-        limits.maxSubscriptionsPerSocket,
-      );
-    }
-    if ((conn.perField.get(field) ?? 0) >= limits.maxSubscriptionsPerSocketField) {
-      return new CapacityExceededError(
-        `Too many ${field} subscriptions on this connection (at most ${limits.maxSubscriptionsPerSocketField}, WS_SUBSCRIPTIONS_PER_SOCKET_FIELD)`,
-        'WS_SUBSCRIPTIONS_PER_SOCKET_FIELD',
-        limits.maxSubscriptionsPerSocketField,
-      );
-    }
-    if ((usage?.total ?? 0) >= limits.maxSubscriptionsPerUser) {
-      return new CapacityExceededError(
-        `Too many subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUser}, WS_SUBSCRIPTIONS_PER_USER)`,
-        'WS_SUBSCRIPTIONS_PER_USER',
-        limits.maxSubscriptionsPerUser,
-      );
-    }
-    if ((usage?.perField.get(field) ?? 0) >= limits.maxSubscriptionsPerUserField) {
-      return new CapacityExceededError(
-        `Too many ${field} subscriptions for this user across connections (at most ${limits.maxSubscriptionsPerUserField}, WS_SUBSCRIPTIONS_PER_USER_FIELD)`,
-        'WS_SUBSCRIPTIONS_PER_USER_FIELD',
-        limits.maxSubscriptionsPerUserField,
-      );
-    }
-    return undefined;
-  }
-
-  private charge(conn: Connection, userId: string, field: string, by: 1 | -1): void {
-    increment(conn.perField, field, by);
-    let usage = this.usage.get(userId);
-    if (!usage) {
-      usage = { total: 0, perField: new Map() };
-      this.usage.set(userId, usage);
-    }
-    usage.total += by;
-    increment(usage.perField, field, by);
-    if (usage.total <= 0) this.usage.delete(userId);
+    this.caps.charge(conn.usage, userId, checked.field, 1);
+    conn.slots.set(message.id, { field: checked.field, established: false, cancelled: false });
+    return checked.forward;
   }
 
   private release(conn: Connection, id: string, slot: SubscriptionSlot): void {
     if (conn.slots.get(id) !== slot) return;
     conn.slots.delete(id);
-    if (conn.user) this.charge(conn, conn.user.id, slot.field, -1);
+    if (conn.user) this.caps.charge(conn.usage, conn.user.id, slot.field, -1);
   }
 
   /** The wrapped `subscribe` of every subscription field: sees its stream start and end. */
@@ -583,9 +411,9 @@ export class WsAuthGate implements OnModuleDestroy {
       return finished();
     }
     if (slot.field !== info.fieldName && conn.user) {
-      this.charge(conn, conn.user.id, slot.field, -1);
+      this.caps.charge(conn.usage, conn.user.id, slot.field, -1);
       slot.field = info.fieldName;
-      this.charge(conn, conn.user.id, slot.field, 1);
+      this.caps.charge(conn.usage, conn.user.id, slot.field, 1);
     }
     let stream: unknown;
     try {
@@ -717,8 +545,4 @@ export class WsAuthGate implements OnModuleDestroy {
       return undefined;
     }
   }
-}
-
-function badInput(message: string): GraphQLError {
-  return new GraphQLError(message, { originalError: new BadUserInputError(message) });
 }
