@@ -13,7 +13,12 @@ import {
 } from '../src/dhan/dhan-endpoints';
 import { ExecutionService } from '../src/execution/execution.service';
 import { OrderStatus } from '../src/trading/order-status';
-import { ORDERS_UPDATED, type OrderUpdatedEvent } from '../src/orders/orders.events';
+import {
+  ORDER_TRANSITION,
+  ORDERS_UPDATED,
+  type OrderTransitionEvent,
+  type OrderUpdatedEvent,
+} from '../src/orders/orders.events';
 import { OrdersService } from '../src/orders/orders.service';
 import { until } from './dhan/helpers';
 import {
@@ -36,15 +41,26 @@ function track(t: TestApp) {
   const emitter = t.app.get(EventEmitter2);
   const latest = new Map<string, OrderUpdatedEvent['order']>();
   const seen: OrderUpdatedEvent['order'][] = [];
+  const transitions: OrderTransitionEvent[] = [];
   emitter.on(ORDERS_UPDATED, (e: OrderUpdatedEvent) => {
     latest.set(e.order.id, e.order);
     seen.push(e.order);
   });
+  emitter.on(ORDER_TRANSITION, (e: OrderTransitionEvent) => transitions.push(e));
   return {
     latest,
     seen,
+    transitions,
     until: (label: string, condition: () => boolean) =>
-      until(condition, label, [[emitter, ORDERS_UPDATED]], 20_000),
+      until(
+        condition,
+        label,
+        [
+          [emitter, ORDERS_UPDATED],
+          [emitter, ORDER_TRANSITION],
+        ],
+        20_000,
+      ),
   };
 }
 
@@ -159,9 +175,8 @@ describe('restart between SENT and the broker s answer (e2e, one SQLite file, tw
         .get(OrdersService)
         .place(trader.id, limitBuy(sim1, equity))
         .catch(() => undefined);
-      await tracker1.until(
-        'SENT written ahead',
-        () => tracker1.seen.filter((o) => o.status === OrderStatus.IN_FLIGHT).length >= 2,
+      await tracker1.until('SENT written ahead', () =>
+        tracker1.transitions.some((e) => e.type === 'SENT'),
       );
       const orderId = tracker1.seen[0].id;
       // The crash: the broker side goes first (the delayed request is cut before it is
@@ -236,9 +251,8 @@ describe('restart after the broker took the order but before its answer (e2e, on
         .get(OrdersService)
         .place(trader.id, limitBuy(broker, equity))
         .catch(() => undefined);
-      await tracker1.until(
-        'SENT written ahead',
-        () => tracker1.seen.filter((o) => o.status === OrderStatus.IN_FLIGHT).length >= 2,
+      await tracker1.until('SENT written ahead', () =>
+        tracker1.transitions.some((e) => e.type === 'SENT'),
       );
       const orderId = tracker1.seen[0].id;
       await until(() => brokerOrdersFor(broker, orderId).length === 1, 'the broker has it');

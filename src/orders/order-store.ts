@@ -16,7 +16,12 @@ import { OrderEntity } from './entities/order.entity';
 import { OrderReferences } from './order-references';
 import { averageText, creationTerms, parseState, WORKING_STATUSES } from './order-row';
 import { toOrderView } from './order-view';
-import { ORDERS_UPDATED, type OrderUpdatedEvent } from './orders.events';
+import {
+  ORDER_TRANSITION,
+  ORDERS_UPDATED,
+  type OrderTransitionEvent,
+  type OrderUpdatedEvent,
+} from './orders.events';
 
 export interface Applied {
   row: OrderEntity;
@@ -279,7 +284,16 @@ export class OrderStore implements OnModuleInit {
       });
     });
     if (isTerminal(next.status) && !isTerminal(before.status)) this.references.drop(updated);
-    this.publish(updated);
+    const transitioned: OrderTransitionEvent = {
+      orderId: updated.id,
+      userId: updated.userId,
+      type: event.type,
+      from: result.from,
+      to: result.to,
+    };
+    this.emitter.emit(ORDER_TRANSITION, transitioned);
+    // One orderUpdates message per change a client can see (SENT, for one, changes nothing shown).
+    if (visibleChange(row, updated)) this.publish(updated);
     return { row: updated, applied: true };
   }
 
@@ -298,4 +312,10 @@ export class OrderStore implements OnModuleInit {
     this.txQueue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Whether the order as the API shows it differs (its update time aside). */
+function visibleChange(before: OrderEntity, after: OrderEntity): boolean {
+  const shown = (row: OrderEntity) => JSON.stringify({ ...toOrderView(row), updatedAt: 0 });
+  return shown(before) !== shown(after);
 }

@@ -49,12 +49,8 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
       [3, 'SENT', 'IN_FLIGHT', 'IN_FLIGHT'],
       [4, 'ACKNOWLEDGED', 'IN_FLIGHT', 'TRANSIT'],
     ]);
-    expect(h.updates.map((u) => u.order.status)).toEqual([
-      'NEW',
-      'IN_FLIGHT',
-      'IN_FLIGHT',
-      'TRANSIT',
-    ]);
+    // One update per change a client can see: SENT changes nothing shown, so it sends none.
+    expect(h.updates.map((u) => u.order.status)).toEqual(['NEW', 'IN_FLIGHT', 'TRANSIT']);
     // Margin of 10 x Rs 1,000 (CNC: 100%) is held, and the instrument is streamed.
     expect((await h.risk.funds(USER)).reservedPaise).toBe(1_000_000);
     expect(h.marketData.held.map((r) => r.holderId)).toEqual([order.id]);
@@ -222,6 +218,26 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     const funds = await h.risk.funds(USER);
     expect(funds).toMatchObject({ reservedPaise: 0, usedPaise: 1_000_000 });
     expect(h.marketData.held).toHaveLength(0);
+  });
+
+  it('sends one orderUpdates message per visible change through a modify and a cancel', async () => {
+    const order = await h.orders.place(USER, aPlaceOrder());
+    const send = (event: Parameters<Harness['emitBroker']>[0]['event']) =>
+      h.emitBroker({ orderId: order.id, userId: USER, source: 'socket', event });
+    send({ type: 'BROKER_UPDATE', status: OrderStatus.PENDING, brokerOrderId: 'B1' });
+    send({ type: 'BROKER_UPDATE', status: OrderStatus.PENDING, brokerOrderId: 'B1' });
+    await h.orders.settled(order.id);
+    await h.orders.modify(USER, order.id, { price: 999 });
+    send({ type: 'BROKER_UPDATE', status: OrderStatus.PENDING, brokerOrderId: 'B1' });
+    await h.orders.settled(order.id);
+    await h.orders.cancel(USER, order.id);
+    await h.orders.settled(order.id);
+    const shown = h.updates
+      .filter((u) => u.order.id === order.id)
+      .map((u) => JSON.stringify({ ...u.order, updatedAt: 0 }));
+    expect(shown.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < shown.length; i++) expect(shown[i]).not.toBe(shown[i - 1]);
+    expect(h.updates.at(-1)!.order.status).toBe(OrderStatus.CANCELLED);
   });
 
   it('ignores a broker event for another user s order', async () => {
