@@ -166,7 +166,7 @@ export class WsAuthGate implements OnModuleDestroy {
   private readonly schemas = new Map<GraphQLEndpoint, SubscriptionSchema>();
   private production = true;
   private heartbeat?: NodeJS.Timeout;
-  private readonly logger = new Logger('WsAuthGate');
+  private readonly logger = new Logger(WsAuthGate.name);
 
   constructor(private readonly auth: AuthService) {}
 

@@ -115,7 +115,7 @@ function quotaDetails(
  */
 @Injectable()
 export class MarketDataService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('MarketData');
+  private readonly logger = new Logger(MarketDataService.name);
   /** Per transport client (one per socket) with open `ticks` subscriptions: those subscriptions. */
   private readonly clients = new Map<string, ClientSubscriptions>();
   private readonly shapes = new TickShapes();

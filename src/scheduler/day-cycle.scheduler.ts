@@ -20,7 +20,7 @@ const MCX_LATE_CLOSE = 23 * 60 + 55;
 /** Thin cron handlers: each only calls DayCycleService and logs what it did or why it failed. */
 @Injectable()
 export class DayCycleScheduler {
-  private readonly logger = new Logger('DayCycleScheduler');
+  private readonly logger = new Logger(DayCycleScheduler.name);
 
   constructor(
     private readonly dayCycle: DayCycleService,

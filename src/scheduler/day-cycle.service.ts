@@ -71,7 +71,7 @@ export interface RunOptions {
  */
 @Injectable()
 export class DayCycleService {
-  private readonly logger = new Logger('DayCycleService');
+  private readonly logger = new Logger(DayCycleService.name);
   /** One run at a time: EOD and SOD both reshape the reference set. */
   private chain: Promise<unknown> = Promise.resolve();
 

@@ -80,7 +80,7 @@ export function tradeOfBook(trade: DhanTrade, now: Date): BrokerTrade | undefine
  */
 export class DhanGateway implements BrokerGateway {
   readonly kind = 'dhan' as const;
-  private readonly logger = new Logger('DhanGateway');
+  private readonly logger = new Logger(DhanGateway.name);
   private readonly rest: DhanRestClient;
   private readonly socket: OrderUpdateConnection;
   private connectedOnce = false;

@@ -47,7 +47,7 @@ export interface TierBPinnedEvent {
  */
 @Injectable()
 export class TierBService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('TierB');
+  private readonly logger = new Logger(TierBService.name);
   private readonly config: TierBConfig;
   private selection: TierBSelection | null = null;
   private pinned: SubscriptionReference[] = [];

@@ -56,7 +56,7 @@ const DROP_COUNTERS: ReadonlyArray<[TickDropReason, keyof TickStoreStats]> = [
  */
 @Injectable()
 export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('FeedPool');
+  private readonly logger = new Logger(FeedPool.name);
   readonly connections: FeedConnection[];
   private readonly disconnectListeners: Array<(index: number, info: FeedDisconnectInfo) => void> =
     [];

@@ -32,7 +32,7 @@ export interface TicksSocketClosed {
  */
 @Injectable()
 export class TickTransport {
-  private readonly logger = new Logger('MarketData');
+  private readonly logger = new Logger(TickTransport.name);
   private readonly clients = new WeakMap<WebSocket, string>();
   private readonly closedListeners: Array<(event: TicksSocketClosed) => void> = [];
   private nextClient = 0;
