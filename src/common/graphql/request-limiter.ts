@@ -62,6 +62,11 @@ export class RequestLimiter {
     };
   }
 
+  /** Operations of `caller` being served now. */
+  running(caller: string): number {
+    return this.inFlight.get(caller) ?? 0;
+  }
+
   private tooManyAtOnce(): RequestRefusedError {
     return new RequestRefusedError(
       ErrorCode.RATE_LIMITED,
