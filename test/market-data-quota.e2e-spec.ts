@@ -4,14 +4,11 @@ import { MarketDataService } from '../src/market-data/market-data.service';
 import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
 import { until } from './dhan/helpers';
 import { TICKS, TicksClient, type InstrumentRef } from './market-data.helpers';
-import { gql, login } from './utils/graphql-client';
+import { gql, login, createUser } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 const QUOTA = 300;
 const FEED_STATUS = 'query { feedStatus { instruments byTier { name instruments references } } }';
-const CREATE_USER = `mutation Create($input: CreateUserInput!) {
-  createUser(input: $input) { id }
-}`;
 
 type GqlErrors = Array<{ message: string; extensions?: Record<string, unknown> }>;
 
@@ -53,15 +50,7 @@ describe('ticks quota per user (e2e, real graphql-ws sockets)', () => {
     adminToken = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
     const password = 'quota-user-password-1';
     for (const username of ['hog', 'other']) {
-      const created = await gql<{ createUser: { id: string } }>(
-        t.adminUrl,
-        CREATE_USER,
-        { input: { username, password, role: 'USER' } },
-        adminToken,
-      );
-      expect(created.errors).toBeUndefined();
-      const token = (await login(t.graphqlUrl, username, password)).accessToken;
-      users[username] = { id: created.data!.createUser.id, token };
+      users[username] = await createUser(t, adminToken, username, password);
     }
     pool = t.app.get(InstrumentsService).all().slice(0, 400).map(ref);
     expect(pool).toHaveLength(400);

@@ -1,5 +1,5 @@
 import { createTestApp, type TestApp } from './utils/test-app';
-import { errorCodes, gql, login, postGraphql, subscribe } from './utils/graphql-client';
+import { errorCodes, gql, login, postGraphql, subscribe, createUser } from './utils/graphql-client';
 
 interface AuditEntry {
   actorId: string | null;
@@ -9,7 +9,6 @@ interface AuditEntry {
 }
 
 const AUDIT_LOG = `query Audit { auditLog(limit: 500) { actorId actorUsername action payload } }`;
-const CREATE_USER = `mutation Create($input: CreateUserInput!) { createUser(input: $input) { id } }`;
 const REFUSED = 'adminAccessRefused';
 
 describe('security: refused admin attempts are audited, with a bound (e2e)', () => {
@@ -44,15 +43,7 @@ describe('security: refused admin attempts are audited, with a bound (e2e)', () 
     t = await createTestApp({ GRAPHQL_RATE_LIMIT: '1000000' });
     adminToken = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
     const password = 'correct horse battery staple';
-    const created = await gql<{ createUser: { id: string } }>(
-      t.adminUrl,
-      CREATE_USER,
-      { input: { username: 'curious-user', password, role: 'USER' } },
-      adminToken,
-    );
-    expect(created.errors).toBeUndefined();
-    userId = created.data!.createUser.id;
-    userToken = (await login(t.graphqlUrl, 'curious-user', password)).accessToken;
+    ({ id: userId, token: userToken } = await createUser(t, adminToken, 'curious-user', password));
   });
 
   afterAll(async () => {

@@ -2,13 +2,9 @@ import * as http from 'node:http';
 import { DataSource } from 'typeorm';
 import { WatchlistEntity } from '../src/watchlist/entities/watchlist.entity';
 import { rawRequest, type RawAnswer } from './utils/child-server';
-import { errorCodes, gql, login, type GraphqlResponse } from './utils/graphql-client';
+import { errorCodes, gql, login, type GraphqlResponse, createUser } from './utils/graphql-client';
 import { RequestLimiter } from '../src/common/graphql/request-limiter';
 import { createTestApp, type TestApp } from './utils/test-app';
-
-const CREATE_USER = `mutation Create($input: CreateUserInput!) {
-  createUser(input: $input) { id }
-}`;
 
 function codesOf(answer: RawAnswer): (string | undefined)[] {
   return (answer.json?.errors ?? []).map((error) => error.extensions?.code);
@@ -24,15 +20,8 @@ function postJson(url: string, body: string, token?: string, contentType = 'appl
   });
 }
 
-async function createUser(t: TestApp, adminToken: string, username: string, password: string) {
-  const created = await gql(
-    t.adminUrl,
-    CREATE_USER,
-    { input: { username, password, role: 'USER' } },
-    adminToken,
-  );
-  expect(created.errors).toBeUndefined();
-  return (await login(t.graphqlUrl, username, password)).accessToken;
+async function newUserToken(t: TestApp, adminToken: string, username: string, password: string) {
+  return (await createUser(t, adminToken, username, password)).token;
 }
 
 async function watchlistNames(url: string, token: string): Promise<string[]> {
@@ -57,7 +46,7 @@ describe('GraphQL over HTTP: client mistakes, introspection, suggestions, cost (
   beforeAll(async () => {
     t = await createTestApp({}, { logLines });
     adminToken = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
-    userToken = await createUser(t, adminToken, 'edge-user', PASSWORD);
+    userToken = await newUserToken(t, adminToken, 'edge-user', PASSWORD);
   });
 
   afterAll(async () => {
@@ -389,7 +378,7 @@ describe('GraphQL over HTTP: client mistakes, introspection, suggestions, cost (
     }
 
     it('refuses a caller more operations at once than the cap, and serves the others', async () => {
-      const holder = await createUser(t, adminToken, 'edge-holder', PASSWORD);
+      const holder = await newUserToken(t, adminToken, 'edge-holder', PASSWORD);
       const me = await gql<{ me: { id: string } }>(t.graphqlUrl, '{ me { id } }', {}, holder);
       const caller = `user:${me.data!.me.id}`;
       const limiter = t.app.get(RequestLimiter);
@@ -443,8 +432,8 @@ describe('GraphQL over HTTP: request rate per caller (e2e)', () => {
 
   it('refuses a user over the rate with RATE_LIMITED and changes nothing; others go on', async () => {
     // Admin: 2 of 5. Address: 3 of 5 after the two logins.
-    const alice = await createUser(t, adminToken, 'rate-alice', PASSWORD);
-    const bob = await createUser(t, adminToken, 'rate-bob', PASSWORD);
+    const alice = await newUserToken(t, adminToken, 'rate-alice', PASSWORD);
+    const bob = await newUserToken(t, adminToken, 'rate-bob', PASSWORD);
 
     for (let i = 0; i < 5; i++) {
       const served = await gql(t.graphqlUrl, '{ me { id } }', {}, alice);

@@ -1,13 +1,12 @@
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
 import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
-import { gql, login } from './utils/graphql-client';
+import { gql, login, createUser } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 const QUOTA = 150;
 const NIFTY = { segment: 'IDX_I', securityId: '13' };
 const BANKNIFTY = { segment: 'IDX_I', securityId: '25' };
-const CREATE_USER = `mutation U($input: CreateUserInput!) { createUser(input: $input) { id } }`;
 const CREATE = `mutation C($name: String!) { createWatchlist(name: $name) { id } }`;
 const DELETE = `mutation D($id: ID!) { deleteWatchlist(id: $id) }`;
 const ADD = `mutation A($watchlistId: ID!, $instrument: InstrumentInput!, $chain: Boolean) {
@@ -48,15 +47,7 @@ describe('watchlist quota per user (e2e)', () => {
     marketData = t.app.get(MarketDataService);
     const admin = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
     for (const username of ['lister', 'other']) {
-      const created = await gql<{ createUser: { id: string } }>(
-        t.adminUrl,
-        CREATE_USER,
-        { input: { username, password: PASSWORD, role: 'USER' } },
-        admin,
-      );
-      expect(created.errors).toBeUndefined();
-      const token = (await login(t.graphqlUrl, username, PASSWORD)).accessToken;
-      users[username] = { id: created.data!.createUser.id, token };
+      users[username] = await createUser(t, admin, username, PASSWORD);
     }
   }, 120_000);
 

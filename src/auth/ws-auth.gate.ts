@@ -4,6 +4,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { GraphQLError, type GraphQLFieldResolver, type GraphQLFormattedError } from 'graphql';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { toPublicError } from '../common/errors/public-error';
+import { PushStream } from '../common/subscriptions/push-stream';
 import type { GraphQLEndpoint, Principal } from '../common/graphql/graphql-context';
 import {
   SESSION_REVOKED,
@@ -96,17 +97,11 @@ function isAsyncIterator(value: unknown): value is AsyncIterator<unknown> {
   );
 }
 
+/** A stream that has already ended: what a subscription the gate did not admit returns. */
 function finished(): AsyncIterableIterator<never> {
-  const done = (): Promise<IteratorResult<never>> =>
-    Promise.resolve({ value: undefined, done: true });
-  return {
-    next: done,
-    return: done,
-    throw: (error: unknown) => Promise.reject(error),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  const stream = new PushStream<never>();
+  stream.end();
+  return stream;
 }
 
 /** A stream whose end (done, return, throw) runs `release` once. */

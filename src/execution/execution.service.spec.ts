@@ -488,7 +488,8 @@ describe('PaperGateway behind ExecutionService (fixed tick store, real SQLite)',
 });
 
 describe('PortfolioService publishing (conflation) and risk snapshot', () => {
-  it('publishes a position once per change of quantity or P&L, and marks it to the LTP', async () => {
+  /** A paper account long 10 at the ask 100.05, with every position update recorded. */
+  async function aLongPosition() {
     const market = new FixedMarket();
     market.set('2885', 100, 99.95, 100.05);
     const gateway = new PaperGateway(market as unknown as MarketDataService, {
@@ -500,6 +501,11 @@ describe('PortfolioService publishing (conflation) and risk snapshot', () => {
     const buy = anOrder({ quantity: 10 });
     await service.place(buy);
     await until(() => portfolio.positions(buy.userId)[0]?.view.netQuantity === 10);
+    return { market, db, service, portfolio, published, buy };
+  }
+
+  it('publishes a position once per change of quantity or P&L, and marks it to the LTP', async () => {
+    const { market, db, service, portfolio, published, buy } = await aLongPosition();
 
     expect(portfolio.publishChanges()).toBe(1);
     expect(portfolio.publishChanges()).toBe(0);
@@ -520,17 +526,7 @@ describe('PortfolioService publishing (conflation) and risk snapshot', () => {
   });
 
   it('publishes a position that went flat once, then not again while only the price moves', async () => {
-    const market = new FixedMarket();
-    market.set('2885', 100, 99.95, 100.05);
-    const gateway = new PaperGateway(market as unknown as MarketDataService, {
-      matchIntervalMs: 60_000,
-    });
-    const { db, events, service, portfolio } = await setUp(gateway, market);
-    const published: PositionsUpdatedPayload[] = [];
-    events.on(POSITIONS_UPDATED, (p: PositionsUpdatedPayload) => published.push(p));
-    const buy = anOrder({ quantity: 10 });
-    await service.place(buy);
-    await until(() => portfolio.positions(buy.userId)[0]?.view.netQuantity === 10);
+    const { market, db, service, portfolio, published, buy } = await aLongPosition();
     expect(portfolio.publishChanges()).toBe(1);
     const sell = anOrder({ userId: buy.userId, side: 'SELL', quantity: 10 });
     await service.place(sell);

@@ -64,6 +64,28 @@ export async function login(url: string, username: string, password: string) {
   return response.data.login;
 }
 
+const CREATE_USER = `mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { id } }`;
+
+/** Creates a USER through the admin schema (as `adminToken`) and logs it in. */
+export async function createUser(
+  urls: { adminUrl: string; graphqlUrl: string },
+  adminToken: string,
+  username: string,
+  password: string,
+): Promise<{ id: string; token: string }> {
+  const created = await gql<{ createUser: { id: string } }>(
+    urls.adminUrl,
+    CREATE_USER,
+    { input: { username, password, role: 'USER' } },
+    adminToken,
+  );
+  if (!created.data?.createUser) {
+    throw new Error(`createUser failed: ${JSON.stringify(created.errors)}`);
+  }
+  const { accessToken } = await login(urls.graphqlUrl, username, password);
+  return { id: created.data.createUser.id, token: accessToken };
+}
+
 export interface CloseInfo {
   code: number;
   reason: string;
