@@ -1,4 +1,4 @@
-import { render } from 'preact';
+import { Component, render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiError } from './api';
 import { fmtPercent, fmtPrice, fmtQty, fmtSigned, fmtTime, reasonText, signClass } from './format';
@@ -22,14 +22,13 @@ import './styles.css';
 const errorText = (error: unknown): string =>
   error instanceof ApiError ? error.display : String(error);
 
-/** The live price of one instrument: flashes green or red on every change, dims when stale. */
+/** The live price of one instrument: lit green or red for a moment on every change, dim when stale. */
 function Ltp({ tick, fallback }: { tick: TickView | undefined; fallback?: Quote | null }) {
   const ltp = tick?.ltp ?? fallback?.ltp ?? null;
   const stale = tick?.stale ?? fallback?.stale ?? false;
-  const flash = tick && tick.seq > 0 && tick.dir ? ` flash-${tick.dir}` : '';
-  // A new key per change remounts the span, which restarts the flash animation.
+  const flash = tick?.flash ? ` flash-${tick.flash}` : '';
   return (
-    <span key={tick?.seq ?? 0} class={`ltp${flash}${stale ? ' stale' : ''}`} data-testid="ltp">
+    <span class={`ltp${flash}${stale ? ' stale' : ''}`} data-testid="ltp">
       {fmtPrice(ltp)}
     </span>
   );
@@ -306,6 +305,69 @@ function useWatchlists(api: Api) {
 
 type Watchlists = ReturnType<typeof useWatchlists>;
 
+interface WatchRowProps {
+  instrument: Instrument;
+  quote: Quote | null;
+  tick: TickView | undefined;
+  actions: Actions;
+  remove(instrument: Instrument): void;
+}
+
+/**
+ * One watchlist row. It renders again only when its own tick (a new object per change) or
+ * instrument changed: a frame with a few changed prices among hundreds of rows costs a few rows.
+ * Handlers read the props at click time, so they are never stale.
+ */
+class WatchRow extends Component<WatchRowProps> {
+  override shouldComponentUpdate(next: WatchRowProps): boolean {
+    return (
+      next.tick !== this.props.tick ||
+      next.quote !== this.props.quote ||
+      next.instrument !== this.props.instrument
+    );
+  }
+
+  override render({ instrument, quote, tick }: WatchRowProps) {
+    const change = tick?.change ?? quote?.change ?? null;
+    const stale = tick?.stale ?? quote?.stale ?? false;
+    const chain = chainNameOf(instrument);
+    return (
+      <tr class={stale ? 'stale' : ''} data-testid="watch-row" data-symbol={instrument.symbol}>
+        <td class="sym" title={instrument.displayName}>
+          {instrument.symbol}
+          {stale && <span class="badge bad">stale</span>}
+        </td>
+        <td class="num">
+          <Ltp tick={tick} fallback={quote} />
+        </td>
+        <td class={`num ${signClass(change)}`}>{fmtSigned(change)}</td>
+        <td class={`num ${signClass(change)}`}>
+          {fmtPercent(tick?.changePercent ?? quote?.changePercent)}
+        </td>
+        <td class="actions">
+          {instrument.instrumentType !== 'INDEX' && (
+            <button type="button" onClick={() => this.props.actions.trade(this.props.instrument)}>
+              Trade
+            </button>
+          )}
+          {chain && (
+            <button type="button" onClick={() => this.props.actions.chain(chain)}>
+              Chain
+            </button>
+          )}
+          <button
+            type="button"
+            aria-label={`Remove ${instrument.symbol}`}
+            onClick={() => this.props.remove(this.props.instrument)}
+          >
+            ×
+          </button>
+        </td>
+      </tr>
+    );
+  }
+}
+
 function WatchlistPanel({
   api,
   store,
@@ -367,51 +429,16 @@ function WatchlistPanel({
               </td>
             </tr>
           )}
-          {items.map(({ instrument, quote }) => {
-            const tick = store.get(instrument);
-            const change = tick?.change ?? quote?.change ?? null;
-            const stale = tick?.stale ?? quote?.stale ?? false;
-            const chain = chainNameOf(instrument);
-            return (
-              <tr
-                key={keyOf(instrument)}
-                class={stale ? 'stale' : ''}
-                data-testid="watch-row"
-                data-symbol={instrument.symbol}
-              >
-                <td class="sym" title={instrument.displayName}>
-                  {instrument.symbol}
-                  {stale && <span class="badge bad">stale</span>}
-                </td>
-                <td class="num">
-                  <Ltp tick={tick} fallback={quote} />
-                </td>
-                <td class={`num ${signClass(change)}`}>{fmtSigned(change)}</td>
-                <td class={`num ${signClass(change)}`}>
-                  {fmtPercent(tick?.changePercent ?? quote?.changePercent)}
-                </td>
-                <td class="actions">
-                  {instrument.instrumentType !== 'INDEX' && (
-                    <button type="button" onClick={() => actions.trade(instrument)}>
-                      Trade
-                    </button>
-                  )}
-                  {chain && (
-                    <button type="button" onClick={() => actions.chain(chain)}>
-                      Chain
-                    </button>
-                  )}
-                  <button
-                    type="button"
-                    aria-label={`Remove ${instrument.symbol}`}
-                    onClick={() => void watchlists.remove(instrument)}
-                  >
-                    ×
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
+          {items.map(({ instrument, quote }) => (
+            <WatchRow
+              key={keyOf(instrument)}
+              instrument={instrument}
+              quote={quote}
+              tick={store.get(instrument)}
+              actions={actions}
+              remove={watchlists.remove}
+            />
+          ))}
         </tbody>
       </table>
     </section>

@@ -16,11 +16,17 @@ export interface Tick extends InstrumentRef {
   stale: boolean;
 }
 
-/** A tick as shown: `seq` counts LTP changes (a new seq restarts the flash), `dir` the last move. */
+/**
+ * A tick as shown: `seq` counts LTP changes, `dir` is the last move and `flash` is set for
+ * FLASH_MS after a change (then cleared by the store: two repaints per change, no animation).
+ */
 export interface TickView extends Tick {
   seq: number;
   dir: 'up' | 'down' | null;
+  flash: 'up' | 'down' | null;
 }
+
+export const FLASH_MS = 400;
 
 export const keyOf = (instrument: InstrumentRef): string =>
   `${instrument.segment}:${instrument.securityId}`;
@@ -39,6 +45,9 @@ export class TickStore {
   private pending = new Map<string, Tick>();
   private readonly listeners = new Set<() => void>();
   private frame = 0;
+  /** Keys shown flashing, with the time their flash ends. */
+  private readonly flashing = new Map<string, number>();
+  private flashTimer: number | undefined;
   /** Frames rendered and ticks applied: shown in the page footer. */
   frames = 0;
   applied = 0;
@@ -59,21 +68,48 @@ export class TickStore {
 
   private readonly flush = (): void => {
     this.frame = 0;
+    const now = performance.now();
     const batch = this.pending;
     this.pending = new Map();
     for (const [key, tick] of batch) {
       const before = this.latest.get(key);
       const moved = before && before.ltp !== null && tick.ltp !== null && tick.ltp !== before.ltp;
+      const dir = moved ? (tick.ltp! > before.ltp! ? 'up' : 'down') : (before?.dir ?? null);
+      if (moved) this.flashing.set(key, now + FLASH_MS);
       this.latest.set(key, {
         ...tick,
         seq: (before?.seq ?? 0) + (moved ? 1 : 0),
-        dir: moved ? (tick.ltp! > before.ltp! ? 'up' : 'down') : (before?.dir ?? null),
+        dir,
+        flash: moved ? dir : (before?.flash ?? null),
       });
     }
+    let changed = batch.size > 0;
+    for (const [key, until] of this.flashing) {
+      if (until > now) continue;
+      this.flashing.delete(key);
+      const view = this.latest.get(key);
+      if (view) this.latest.set(key, { ...view, flash: null });
+      changed = true;
+    }
+    this.scheduleFlashEnd(now);
+    if (!changed) return;
     this.frames += 1;
     this.applied += batch.size;
     for (const listener of this.listeners) listener();
   };
+
+  /** A frame when the next flash is due to end, even if no tick comes by then. */
+  private scheduleFlashEnd(now: number): void {
+    window.clearTimeout(this.flashTimer);
+    if (this.flashing.size === 0) return;
+    const next = Math.min(...this.flashing.values());
+    this.flashTimer = window.setTimeout(
+      () => {
+        if (!this.frame) this.frame = requestAnimationFrame(this.flush);
+      },
+      Math.max(0, next - now),
+    );
+  }
 }
 
 /** Re-renders the calling component once per frame in which ticks were applied. */
