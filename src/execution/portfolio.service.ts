@@ -11,7 +11,11 @@ import {
 import { MarketDataService } from '../market-data/market-data.service';
 import { PositionBook, type PositionKey, type PositionView } from './domain';
 import { TradeEntity } from './entities/trade.entity';
-import { POSITIONS_UPDATED, type PositionsUpdatedPayload } from './execution.events';
+import {
+  POSITIONS_UPDATED,
+  type PositionsUpdatedPayload,
+  type TradeRecord,
+} from './execution.events';
 
 /** What RMS needs of a user's book for one order (money in integer paise). */
 export interface RiskSnapshot {
@@ -128,6 +132,26 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
+  /** Every stored trade of the user in the order positions apply them (the ledger's rebuild). */
+  async tradesOf(userId: string): Promise<TradeRecord[]> {
+    const rows = await this.tradeRows.find({
+      where: { userId },
+      order: { tradedAt: 'ASC', createdAt: 'ASC' },
+    });
+    return rows.map(toTradeRecord);
+  }
+
+  /** Unrealised P&L of the user's open positions at the live LTP (0 for those without one). */
+  unrealizedPnlPaise(userId: string): number {
+    let total = 0n;
+    for (const p of this.book.all()) {
+      if (p.key.userId !== userId || p.netQuantity === 0) continue;
+      const ltp = this.ltpOf(p.key);
+      if (ltp !== undefined) total += p.unrealizedPnlPaise(ltp) ?? 0n;
+    }
+    return Number(total);
+  }
+
   riskSnapshot(
     userId: string,
     segment: ExchangeSegment,
@@ -240,4 +264,19 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
       });
     }
   }
+}
+
+export function toTradeRecord(row: TradeEntity): TradeRecord {
+  return {
+    userId: row.userId,
+    orderId: row.orderId,
+    segment: row.segment,
+    securityId: row.securityId,
+    productType: row.productType,
+    side: row.side === 'SELL' ? 'SELL' : 'BUY',
+    quantity: row.quantity,
+    exchangeTradeId: row.exchangeTradeId,
+    priceUnits: row.priceUnits,
+    tradedAt: row.tradedAt,
+  };
 }
