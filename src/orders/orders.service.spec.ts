@@ -197,7 +197,7 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     expect(metric).toMatch(/oms_illegal_transitions_total\{event="FILL",from="TRANSIT"\} 1/);
   });
 
-  it('applies broker updates and fills: PENDING, PART_TRADED, TRADED; funds move to used', async () => {
+  it('applies broker updates and fills: PENDING, PART_TRADED, TRADED; the reservation is freed as it fills', async () => {
     const order = await h.orders.place(USER, aPlaceOrder());
     const send = (event: Parameters<Harness['emitBroker']>[0]['event']) =>
       h.emitBroker({ orderId: order.id, userId: USER, source: 'socket', event });
@@ -205,6 +205,8 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     send({ type: 'FILL', tradeId: 'T1', quantity: 4, price: 999.95 });
     send({ type: 'FILL', tradeId: 'T1', quantity: 4, price: 999.95 }); // duplicate: ignored
     await h.orders.settled(order.id);
+    const held = h.risk.reservationOf(USER, order.id);
+    expect(held).toBeGreaterThan(0);
     expect(await h.orders.get(USER, order.id)).toMatchObject({
       status: OrderStatus.PART_TRADED,
       filledQuantity: 4,
@@ -215,8 +217,10 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     const done = await h.orders.get(USER, order.id);
     expect(done).toMatchObject({ status: OrderStatus.TRADED, filledQuantity: 10 });
     expect(done.averagePrice).toBeCloseTo(999.98, 10);
+    // Margin of what traded is held by the position once its trades settle (FundsService,
+    // from execution's stored trades; this harness's portfolio stores none).
     const funds = await h.risk.funds(USER);
-    expect(funds).toMatchObject({ reservedPaise: 0, usedPaise: 1_000_000 });
+    expect(funds).toMatchObject({ reservedPaise: 0, usedPaise: 0 });
     expect(h.marketData.held).toHaveLength(0);
   });
 
