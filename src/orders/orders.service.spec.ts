@@ -293,6 +293,40 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     expect((await h.risk.funds(USER)).reservedPaise).toBe(0);
   });
 
+  it('cancel of an order the broker no longer knows (DH-906) ends it, funds released, instead of CONFLICT', async () => {
+    const order = await h.orders.place(USER, aPlaceOrder());
+    h.emitBroker({
+      orderId: order.id,
+      userId: USER,
+      source: 'socket',
+      event: { type: 'BROKER_UPDATE', status: OrderStatus.PENDING },
+    });
+    await h.orders.settled(order.id);
+    expect((await h.risk.funds(USER)).reservedPaise).toBe(1_000_000);
+    h.port.book.delete(order.id); // the broker's books were reset
+    h.port.onCancel = () =>
+      Promise.reject(new ExecutionRejectedError('DH-906: order unknown to the broker', 'DH-906'));
+    const cancelled = await h.orders.cancel(USER, order.id);
+    expect(cancelled).toMatchObject({ status: OrderStatus.CANCELLED, tag: 'BROKER_LOST' });
+    expect(h.port.lookups).toContain(order.id);
+    expect((await h.risk.funds(USER)).reservedPaise).toBe(0);
+  });
+
+  it('a refused cancel of an order the broker still holds stays CONFLICT and keeps the order', async () => {
+    const order = await h.orders.place(USER, aPlaceOrder());
+    h.emitBroker({
+      orderId: order.id,
+      userId: USER,
+      source: 'socket',
+      event: { type: 'BROKER_UPDATE', status: OrderStatus.PENDING },
+    });
+    await h.orders.settled(order.id);
+    h.port.onCancel = () => Promise.reject(new ExecutionRejectedError('DH-905: not now', 'DH-905'));
+    expect(await codeOf(h.orders.cancel(USER, order.id))).toBe(ErrorCode.CONFLICT);
+    expect(await h.orders.get(USER, order.id)).toMatchObject({ status: OrderStatus.PENDING });
+    expect((await h.risk.funds(USER)).reservedPaise).toBe(1_000_000);
+  });
+
   it('a refused modification leaves terms and reservation as they were', async () => {
     const order = await h.orders.place(USER, aPlaceOrder());
     h.emitBroker({

@@ -24,7 +24,12 @@ export interface SettlementEntry {
 /** What settlement needs from its caller: the margin of an open position, a trade's charges. */
 export interface SettlementRules {
   /** Margin of `|net|` units whose open cost is `openCostPaise`, long when `side` is BUY. */
-  marginOf(trade: SettlementTrade, side: 'BUY' | 'SELL', quantity: number, openCostPaise: number): number;
+  marginOf(
+    trade: SettlementTrade,
+    side: 'BUY' | 'SELL',
+    quantity: number,
+    openCostPaise: number,
+  ): number;
   chargesOf(trade: SettlementTrade, valuePaise: number): number;
 }
 
