@@ -16,6 +16,12 @@ import { OrderStore } from './order-store';
 import { validateTerms, type ModifyOrderCommand } from './order-terms';
 import { toOrderView, type OrderView } from './order-view';
 
+/** Who cancels when it is not the user: the day cycle (cause and the tag the order shows). */
+export interface CancelOrigin {
+  cause: string;
+  tag: string;
+}
+
 /** modifyOrder and cancelOrder, each on the order's queue. */
 @Injectable()
 export class OrderAmendmentService {
@@ -140,7 +146,7 @@ export class OrderAmendmentService {
    * Cancels a working order (RMS never blocks a cancel). An order the broker no longer knows is
    * ended (BROKER_LOST) rather than refused. CONFLICT when it cannot be cancelled.
    */
-  cancel(userId: string, id: string): Promise<OrderView> {
+  cancel(userId: string, id: string, origin?: CancelOrigin): Promise<OrderView> {
     return this.scheduler.serial(id, async () => {
       let row = await this.store.owned(userId, id);
       // Already ended because the broker lost it: the cancel has nothing left to do.
@@ -150,7 +156,15 @@ export class OrderAmendmentService {
         throw new ConflictError(`Cannot cancel: ${check.illegal.reason}`);
       }
       if (check.kind === 'IGNORED') return toOrderView(row);
-      row = (await this.store.apply(row, { type: 'CANCEL_REQUESTED' }, 'user')).row;
+      row = (
+        await this.store.apply(
+          row,
+          { type: 'CANCEL_REQUESTED' },
+          origin?.cause ?? 'user',
+          undefined,
+          origin ? { tag: origin.tag } : {},
+        )
+      ).row;
       if (isTerminal(row.status as OrderStatus)) return toOrderView(row); // NEW: cancelled here
       try {
         await this.dispatch.cancel(id);
