@@ -1,4 +1,5 @@
 import { ErrorCode } from '../common/errors/error-code';
+import { FundsService } from '../risk/funds.service';
 import { DomainError } from '../common/errors/domain-error';
 import { RiskDenialCode } from '../risk/risk.types';
 import {
@@ -325,6 +326,27 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     expect(await codeOf(h.orders.cancel(USER, order.id))).toBe(ErrorCode.CONFLICT);
     expect(await h.orders.get(USER, order.id)).toMatchObject({ status: OrderStatus.PENDING });
     expect((await h.risk.funds(USER)).reservedPaise).toBe(1_000_000);
+  });
+
+  it('funds adjust (for the audited admin credit/debit): moves the balance, refuses a bad amount or an over-debit', async () => {
+    const funds = h.module.get(FundsService);
+    await expect(funds.adjust(USER, 50_000, 'pay-in')).resolves.toMatchObject({
+      balancePaise: 100_050_000,
+      adjustmentsPaise: 50_000,
+    });
+    await expect(funds.adjust(USER, -20_000, 'pay-out')).resolves.toMatchObject({
+      balancePaise: 100_030_000,
+      adjustmentsPaise: 30_000,
+    });
+    for (const [amount, reason] of [
+      [0, 'zero'],
+      [1.5, 'fraction'],
+      [-100_030_001, 'more than available'],
+      [100, ' '],
+    ] as const) {
+      expect(await codeOf(funds.adjust(USER, amount, reason))).toBe(ErrorCode.BAD_USER_INPUT);
+    }
+    expect((await h.risk.funds(USER)).balancePaise).toBe(100_030_000);
   });
 
   it('a refused modification leaves terms and reservation as they were', async () => {
