@@ -44,6 +44,10 @@ export interface DhanConfig {
 
 export interface ExecutionConfig {
   mode: ExecutionMode;
+  /** Brokerage, STT, fees, GST and stamp duty deducted from the balance per trade (FUNDS_CHARGES). */
+  charges: boolean;
+  /** INTRADAY positions are squared off this many minutes before each exchange's close. */
+  squareOffMinutesBeforeClose: number;
 }
 
 export interface AuthConfig {

@@ -321,7 +321,11 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
     database,
     redis: { url: redisUrl },
     dhan,
-    execution: { mode },
+    execution: {
+      mode,
+      charges: oneOf(env, 'FUNDS_CHARGES', ['on', 'off'] as const, 'off') === 'on',
+      squareOffMinutesBeforeClose: integer(env, 'INTRADAY_SQUARE_OFF_MINUTES', 1, 120, 15),
+    },
     auth: {
       jwtSecret,
       jwtIssuer: 'broking-terminal-server',

@@ -76,6 +76,7 @@ export class ExecutionResolver {
   }
 
   private toPosition(key: PositionKey, view: PositionView): PositionModel {
+    const day = this.portfolio.dayOf(key);
     return {
       instrument: this.instrument(key.segment, key.securityId),
       productType: key.productType as PositionModel['productType'],
@@ -87,6 +88,9 @@ export class ExecutionResolver {
       realizedPnl: rupees(view.realizedPnlPaise),
       unrealizedPnl: view.unrealizedPnlPaise === undefined ? null : rupees(view.unrealizedPnlPaise),
       ltp: view.ltp ?? null,
+      carriedQuantity: day.carriedQuantity,
+      referencePrice: day.referencePrice,
+      dayPnl: day.dayPnlPaise === undefined ? null : rupees(day.dayPnlPaise),
     };
   }
 }

@@ -16,6 +16,7 @@ import { rupeesToUnits } from '../trading/price-units';
 import { correlationIdFor } from './domain';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
 import { TradeEntity } from './entities/trade.entity';
+import { TRADE_STORED, type TradeStoredPayload } from './execution.events';
 import {
   EXECUTION_ORDER_EVENT,
   EXECUTION_RECONCILED,
@@ -36,7 +37,7 @@ import {
   type GatewayListener,
   type GatewayUpdateSource,
 } from './gateway/broker-gateway';
-import { PortfolioService } from './portfolio.service';
+import { PortfolioService, toTradeRecord } from './portfolio.service';
 
 type EventSource = ExecutionOrderEventPayload['source'];
 
@@ -425,6 +426,12 @@ export class ExecutionService
     this.stats.tradesAdded++;
     this.tradedQty.set(route.orderId, (this.tradedQty.get(route.orderId) ?? 0) + trade.quantity);
     this.portfolio.applyTrade(row);
+    try {
+      const stored: TradeStoredPayload = { trade: toTradeRecord(row) };
+      this.events.emit(TRADE_STORED, stored);
+    } catch (error) {
+      this.logger.error({ msg: 'trade listener failed', orderId: route.orderId, error });
+    }
     this.emit(route, source, {
       type: 'FILL',
       tradeId: trade.exchangeTradeId,

@@ -11,7 +11,11 @@ import {
 import { MarketDataService } from '../market-data/market-data.service';
 import { PositionBook, type PositionKey, type PositionView } from './domain';
 import { TradeEntity } from './entities/trade.entity';
-import { POSITIONS_UPDATED, type PositionsUpdatedPayload } from './execution.events';
+import {
+  POSITIONS_UPDATED,
+  type PositionsUpdatedPayload,
+  type TradeRecord,
+} from './execution.events';
 
 /** What RMS needs of a user's book for one order (money in integer paise). */
 export interface RiskSnapshot {
@@ -26,6 +30,19 @@ export interface PositionSnapshot {
   key: PositionKey;
   view: PositionView;
 }
+
+/** A position's day: what was carried into it and its P&L since the day's start. */
+export interface PositionDay {
+  /** Net quantity carried forward at the start of the day (0 when none). */
+  carriedQuantity: number;
+  /** Price the carried quantity is valued from today (the previous close), rupees. */
+  referencePrice: number | null;
+  /** P&L since the start of the day, paise; undefined without a live price. */
+  dayPnlPaise: bigint | undefined;
+}
+
+/** Products whose positions carry forward to the next day (INTRADAY, CO, BO are squared off). */
+export const CARRIED_PRODUCTS: ReadonlySet<string> = new Set(['CNC', 'MARGIN', 'MTF']);
 
 /** Prices and references, the part of MarketDataService positions use. */
 export type PortfolioMarketData = Pick<MarketDataService, 'record' | 'acquire' | 'release'>;
@@ -68,6 +85,8 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
   private dayBook = new PositionBook();
   private day = istDay(new Date());
   private readonly held = new Set<string>();
+  /** Positions carried into the current day, with their reference price. */
+  private carried = new Map<string, { quantity: number; referencePrice: number }>();
   private readonly published = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -93,8 +112,18 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
     const rows = await this.tradeRows.find({ order: { tradedAt: 'ASC', createdAt: 'ASC' } });
     this.book = new PositionBook();
     this.dayBook = new PositionBook();
-    this.day = istDay(new Date());
-    for (const row of rows) this.applyToBooks(row);
+    const today = istDay(new Date());
+    this.day = today;
+    // Positions as they stood when today began carry forward; today's trades then count.
+    let carried = false;
+    for (const row of rows) {
+      if (!carried && istDay(row.tradedAt) >= today) {
+        this.carryForward(today);
+        carried = true;
+      }
+      this.applyToBooks(row);
+    }
+    if (!carried) this.carryForward(today);
     for (const position of this.book.all()) this.syncReference(position.key);
     this.logger.log({ msg: 'positions rebuilt from trades', trades: rows.length });
     return rows.length;
@@ -126,6 +155,73 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
       order: { tradedAt: 'DESC', createdAt: 'DESC' },
       take: limit,
     });
+  }
+
+  /** Every open position of every user (the intraday square-off). */
+  openPositions(): PositionSnapshot[] {
+    return this.book
+      .all()
+      .filter((p) => p.netQuantity !== 0)
+      .map((p) => ({ key: p.key, view: p.view(this.ltpOf(p.key)) }));
+  }
+
+  /**
+   * Start of a trading day: open CNC/MARGIN/MTF positions carry forward with the previous close
+   * as their reference (the feed's last close, else its previous close, else the LTP, else the
+   * open average); the day's P&L restarts from there. Returns the positions carried.
+   */
+  carryForward(tradingDate: string): number {
+    this.day = tradingDate;
+    this.dayBook = new PositionBook();
+    this.carried = new Map();
+    for (const p of this.book.all()) {
+      if (p.netQuantity === 0 || !CARRIED_PRODUCTS.has(p.key.productType)) continue;
+      const referencePrice = this.previousClose(p.key) ?? p.view().openAverage;
+      const id = PositionBook.keyOf(p.key);
+      this.dayBook.applyTrade(p.key, {
+        tradeId: `carry:${tradingDate}:${id}`,
+        side: p.netQuantity > 0 ? 'BUY' : 'SELL',
+        quantity: Math.abs(p.netQuantity),
+        price: referencePrice,
+      });
+      this.carried.set(id, { quantity: p.netQuantity, referencePrice });
+    }
+    this.published.clear();
+    this.logger.log({ msg: 'positions carried forward', tradingDate, carried: this.carried.size });
+    return this.carried.size;
+  }
+
+  /** The position's day (carried quantity, reference price, day P&L). */
+  dayOf(key: PositionKey): PositionDay {
+    const id = PositionBook.keyOf(key);
+    const carried = this.carried.get(id);
+    const day = this.dayBook.get(key);
+    const ltp = this.ltpOf(key);
+    return {
+      carriedQuantity: carried?.quantity ?? 0,
+      referencePrice: carried?.referencePrice ?? null,
+      dayPnlPaise: day === undefined ? 0n : ltp === undefined ? undefined : day.totalPnlPaise(ltp),
+    };
+  }
+
+  /** Every stored trade of the user in the order positions apply them (the ledger's rebuild). */
+  async tradesOf(userId: string): Promise<TradeRecord[]> {
+    const rows = await this.tradeRows.find({
+      where: { userId },
+      order: { tradedAt: 'ASC', createdAt: 'ASC' },
+    });
+    return rows.map(toTradeRecord);
+  }
+
+  /** Unrealised P&L of the user's open positions at the live LTP (0 for those without one). */
+  unrealizedPnlPaise(userId: string): number {
+    let total = 0n;
+    for (const p of this.book.all()) {
+      if (p.key.userId !== userId || p.netQuantity === 0) continue;
+      const ltp = this.ltpOf(p.key);
+      if (ltp !== undefined) total += p.unrealizedPnlPaise(ltp) ?? 0n;
+    }
+    return Number(total);
   }
 
   riskSnapshot(
@@ -190,12 +286,18 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
     return true;
   }
 
+  /** A new IST day since the last one seen (never back: start of day may have set a later one). */
   private rollDay(): void {
     const today = istDay(new Date());
-    if (today !== this.day) {
-      this.day = today;
-      this.dayBook = new PositionBook();
+    if (today > this.day) this.carryForward(today);
+  }
+
+  private previousClose(key: PositionKey): number | undefined {
+    const r = this.marketData.record(key.segment, key.securityId);
+    for (const price of [r?.close, r?.prevClose, r?.ltp]) {
+      if (price !== undefined && Number.isFinite(price) && price > 0) return price;
     }
+    return undefined;
   }
 
   private keyOf(row: TradeEntity): PositionKey {
@@ -240,4 +342,19 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
       });
     }
   }
+}
+
+export function toTradeRecord(row: TradeEntity): TradeRecord {
+  return {
+    userId: row.userId,
+    orderId: row.orderId,
+    segment: row.segment,
+    securityId: row.securityId,
+    productType: row.productType,
+    side: row.side === 'SELL' ? 'SELL' : 'BUY',
+    quantity: row.quantity,
+    exchangeTradeId: row.exchangeTradeId,
+    priceUnits: row.priceUnits,
+    tradedAt: row.tradedAt,
+  };
 }

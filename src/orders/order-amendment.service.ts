@@ -1,5 +1,5 @@
 import type { ExchangeSegment } from '@app/dhan/types';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { ConflictError, DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
@@ -8,7 +8,7 @@ import { InstrumentsService } from '../instruments/instruments.service';
 import { RiskService } from '../risk/risk.service';
 import { isTerminal, type OrderStatus } from '../trading/order-status';
 import { transition } from './domain/order-state';
-import { OrderDispatchService } from './order-dispatch.service';
+import { BROKER_LOST, OrderDispatchService } from './order-dispatch.service';
 import { brokerRefusal, parseState, riskOrder, termsOf, type PendingTerms } from './order-row';
 import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
@@ -16,9 +16,17 @@ import { OrderStore } from './order-store';
 import { validateTerms, type ModifyOrderCommand } from './order-terms';
 import { toOrderView, type OrderView } from './order-view';
 
+/** Who cancels when it is not the user: the day cycle (cause and the tag the order shows). */
+export interface CancelOrigin {
+  cause: string;
+  tag: string;
+}
+
 /** modifyOrder and cancelOrder, each on the order's queue. */
 @Injectable()
 export class OrderAmendmentService {
+  private readonly logger = new Logger(OrderAmendmentService.name);
+
   constructor(
     private readonly store: OrderStore,
     private readonly scheduler: OrderScheduler,
@@ -134,21 +142,36 @@ export class OrderAmendmentService {
     });
   }
 
-  /** Cancels a working order (RMS never blocks a cancel). CONFLICT when it cannot be cancelled. */
-  cancel(userId: string, id: string): Promise<OrderView> {
+  /**
+   * Cancels a working order (RMS never blocks a cancel). An order the broker no longer knows is
+   * ended (BROKER_LOST) rather than refused. CONFLICT when it cannot be cancelled.
+   */
+  cancel(userId: string, id: string, origin?: CancelOrigin): Promise<OrderView> {
     return this.scheduler.serial(id, async () => {
       let row = await this.store.owned(userId, id);
+      // Already ended because the broker lost it: the cancel has nothing left to do.
+      if (row.tag === BROKER_LOST && isTerminal(row.status as OrderStatus)) return toOrderView(row);
       const check = transition(parseState(row), { type: 'CANCEL_REQUESTED' });
       if (check.kind === 'ILLEGAL') {
         throw new ConflictError(`Cannot cancel: ${check.illegal.reason}`);
       }
       if (check.kind === 'IGNORED') return toOrderView(row);
-      row = (await this.store.apply(row, { type: 'CANCEL_REQUESTED' }, 'user')).row;
+      row = (
+        await this.store.apply(
+          row,
+          { type: 'CANCEL_REQUESTED' },
+          origin?.cause ?? 'user',
+          undefined,
+          origin ? { tag: origin.tag } : {},
+        )
+      ).row;
       if (isTerminal(row.status as OrderStatus)) return toOrderView(row); // NEW: cancelled here
       try {
         await this.dispatch.cancel(id);
       } catch (e) {
         if (e instanceof ExecutionRejectedError) {
+          // An order the broker no longer knows (books reset, a past day's order) ends here.
+          if (await this.endedAsLost(id)) return toOrderView(await this.store.load(id));
           await this.store.apply(
             row,
             { type: 'CANCEL_REJECTED', reason: e.reason.slice(0, 200) },
@@ -163,5 +186,18 @@ export class OrderAmendmentService {
       row = await this.store.load(id);
       return toOrderView((await this.store.apply(row, { type: 'CANCEL_ACKED' }, 'broker')).row);
     });
+  }
+
+  private async endedAsLost(id: string): Promise<boolean> {
+    try {
+      return await this.dispatch.endIfLost(id);
+    } catch (e) {
+      this.logger.warn({
+        msg: 'lookup after a refused cancel failed',
+        orderId: id,
+        err: String(e),
+      });
+      return false;
+    }
   }
 }

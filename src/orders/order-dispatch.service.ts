@@ -72,6 +72,60 @@ export class OrderDispatchService {
     this.scheduler.later(delay, orderId, () => this.resolveOnce(orderId, attempt, since));
   }
 
+  /**
+   * Looks up an acknowledged working order; one the broker no longer knows (its books restarted,
+   * as the embedded simulator's do, or the order belonged to a past trading day) is ended
+   * CANCELLED with the tag BROKER_LOST, releasing its funds; one the broker reports final takes
+   * that status. True when the order is final afterwards. A failed lookup throws.
+   */
+  async endIfLost(orderId: string): Promise<boolean> {
+    let row = await this.store.load(orderId);
+    if (isTerminal(row.status as OrderStatus)) return true;
+    if (!ACKNOWLEDGED.has(row.status as OrderStatus)) return false;
+    const found = await this.port.lookup(orderId);
+    row = await this.store.load(orderId);
+    if (isTerminal(row.status as OrderStatus)) return true;
+    if (found.found) {
+      if (!isTerminal(found.status)) return false;
+      await this.store.apply(
+        row,
+        {
+          type: 'BROKER_UPDATE',
+          status: found.status,
+          quantity: found.quantity,
+          filledQuantity: found.filledQuantity,
+          averagePrice: found.averagePrice,
+          reason: found.reason,
+        },
+        'lookup',
+      );
+      return true;
+    }
+    const ended = await this.store.apply(
+      row,
+      { type: 'BROKER_UPDATE', status: OrderStatus.CANCELLED, reason: LOST_REASON },
+      'lookup',
+      { lost: true },
+      { tag: BROKER_LOST },
+    );
+    if (ended.applied) this.logger.warn({ msg: 'order unknown to the broker ended', orderId });
+    return isTerminal(ended.row.status as OrderStatus);
+  }
+
+  /** endIfLost on the order's queue, retried with backoff while the broker cannot be asked. */
+  endIfLostLater(orderId: string, attempt = 0): void {
+    const delay =
+      attempt === 0 ? 0 : backoffMs(attempt, this.options.lookupBaseMs, this.options.lookupCapMs);
+    this.scheduler.later(delay, orderId, async () => {
+      try {
+        await this.endIfLost(orderId);
+      } catch (e) {
+        this.logger.warn({ msg: 'lost-order lookup failed, retried', orderId, err: String(e) });
+        this.endIfLostLater(orderId, attempt + 1);
+      }
+    });
+  }
+
   /** A cancel whose outcome is unknown: the broker's final status, or the cancel refused. */
   settleCancelLater(orderId: string, attempt = 0): void {
     const delay = backoffMs(attempt, this.options.lookupBaseMs, this.options.lookupCapMs);
@@ -188,6 +242,17 @@ export class OrderDispatchService {
     await this.send(orderId);
   }
 }
+
+/** Statuses of an order the broker acknowledged and may still hold. */
+const ACKNOWLEDGED: ReadonlySet<OrderStatus> = new Set([
+  OrderStatus.TRANSIT,
+  OrderStatus.PENDING,
+  OrderStatus.PART_TRADED,
+]);
+
+/** Tag of an order ended because the broker no longer knew it. */
+export const BROKER_LOST = 'BROKER_LOST';
+const LOST_REASON = 'Unknown to the broker (its books were reset or the trading day ended)';
 
 function executionOrder(row: OrderEntity): ExecutionOrder {
   const state = parseState(row);

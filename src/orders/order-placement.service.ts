@@ -96,6 +96,7 @@ export class OrderPlacementService {
       averagePrice: null,
       brokerOrderId: null,
       rejectionReason: null,
+      tag: input.tag ?? null,
       modificationCount: 0,
       sendAttempts: 0,
       reservedPaise: 0,

@@ -11,7 +11,9 @@ import { OrderStore } from './order-store';
 /**
  * At boot, every order a crash may have left mid-way is taken up again: NEW orders run RMS
  * again, IN_FLIGHT orders never sent are sent, IN_FLIGHT orders that were sent and UNKNOWN
- * orders are resolved by lookup (never resent blindly). Working orders get their references back.
+ * orders are resolved by lookup (never resent blindly); acknowledged orders the broker no longer
+ * knows are ended (BROKER_LOST) and their funds released. Working orders get their references
+ * back.
  */
 @Injectable()
 export class OrderRecoveryService {
@@ -31,6 +33,7 @@ export class OrderRecoveryService {
     if (rows.length === 0) return;
     await this.instruments.ready();
     this.logger.log({ msg: 'recovering working orders', count: rows.length });
+    const acknowledged: Array<Promise<void>> = [];
     for (const row of rows) {
       this.references.hold(row);
       const state = parseState(row);
@@ -61,8 +64,18 @@ export class OrderRecoveryService {
           this.dispatch.resolveLater(row.id);
           break;
         default:
+          // Acknowledged before the restart: the broker may have lost it (the embedded
+          // simulator's books start empty; a past day's order is gone). Ended if so.
+          acknowledged.push(
+            this.scheduler
+              .serial(row.id, async () => {
+                await this.dispatch.endIfLost(row.id);
+              })
+              .catch(() => this.dispatch.endIfLostLater(row.id, 1)),
+          );
           break;
       }
     }
+    await Promise.all(acknowledged);
   }
 }

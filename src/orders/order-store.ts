@@ -232,7 +232,7 @@ export class OrderStore implements OnModuleInit {
     // Funds first (synchronous on a loaded ledger), so the row records what is held.
     const filledNow = next.filledQuantity - before.filledQuantity;
     if (filledNow > 0) {
-      await this.risk.consumeFill(
+      await this.risk.releaseFilled(
         row.userId,
         row.id,
         filledNow,

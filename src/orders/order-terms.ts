@@ -30,6 +30,8 @@ export interface PlaceOrderCommand {
   validity: Validity;
   price?: number | null;
   triggerPrice?: number | null;
+  /** Set by the server on orders it places itself (never from the API). */
+  tag?: string;
 }
 
 /** What modifyOrder may change; absent fields keep their value. */

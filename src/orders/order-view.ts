@@ -22,6 +22,7 @@ export interface OrderView {
   validity: Validity;
   status: OrderStatus;
   rejectionReason: string | null;
+  tag: string | null;
   modificationCount: number;
   createdAt: Date;
   updatedAt: Date;
@@ -48,6 +49,7 @@ export function toOrderView(row: OrderEntity): OrderView {
     validity: row.validity as Validity,
     status: row.status as OrderStatus,
     rejectionReason: row.rejectionReason,
+    tag: row.tag ?? null,
     modificationCount: row.modificationCount,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -77,6 +77,9 @@ export class OrdersResolver {
       used: rupees(f.usedPaise),
       reserved: rupees(f.reservedPaise),
       balance: rupees(f.balancePaise),
+      realizedPnl: rupees(f.realizedPnlPaise),
+      unrealizedPnl: rupees(f.unrealizedPnlPaise),
+      charges: rupees(f.chargesPaise),
     };
   }
 
@@ -116,6 +119,7 @@ export class OrdersResolver {
       validity: order.validity as OrderModel['validity'],
       status: order.status,
       rejectionReason: order.rejectionReason,
+      tag: order.tag,
       createdAt: order.createdAt,
       updatedAt: order.updatedAt,
     };

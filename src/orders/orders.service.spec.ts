@@ -1,4 +1,5 @@
 import { ErrorCode } from '../common/errors/error-code';
+import { FundsService } from '../risk/funds.service';
 import { DomainError } from '../common/errors/domain-error';
 import { RiskDenialCode } from '../risk/risk.types';
 import {
@@ -197,7 +198,7 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     expect(metric).toMatch(/oms_illegal_transitions_total\{event="FILL",from="TRANSIT"\} 1/);
   });
 
-  it('applies broker updates and fills: PENDING, PART_TRADED, TRADED; funds move to used', async () => {
+  it('applies broker updates and fills: PENDING, PART_TRADED, TRADED; the reservation is freed as it fills', async () => {
     const order = await h.orders.place(USER, aPlaceOrder());
     const send = (event: Parameters<Harness['emitBroker']>[0]['event']) =>
       h.emitBroker({ orderId: order.id, userId: USER, source: 'socket', event });
@@ -205,6 +206,8 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     send({ type: 'FILL', tradeId: 'T1', quantity: 4, price: 999.95 });
     send({ type: 'FILL', tradeId: 'T1', quantity: 4, price: 999.95 }); // duplicate: ignored
     await h.orders.settled(order.id);
+    const held = h.risk.reservationOf(USER, order.id);
+    expect(held).toBeGreaterThan(0);
     expect(await h.orders.get(USER, order.id)).toMatchObject({
       status: OrderStatus.PART_TRADED,
       filledQuantity: 4,
@@ -215,8 +218,10 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     const done = await h.orders.get(USER, order.id);
     expect(done).toMatchObject({ status: OrderStatus.TRADED, filledQuantity: 10 });
     expect(done.averagePrice).toBeCloseTo(999.98, 10);
+    // Margin of what traded is held by the position once its trades settle (FundsService,
+    // from execution's stored trades; this harness's portfolio stores none).
     const funds = await h.risk.funds(USER);
-    expect(funds).toMatchObject({ reservedPaise: 0, usedPaise: 1_000_000 });
+    expect(funds).toMatchObject({ reservedPaise: 0, usedPaise: 0 });
     expect(h.marketData.held).toHaveLength(0);
   });
 
@@ -287,6 +292,61 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     expect(cancelled.status).toBe(OrderStatus.CANCELLED);
     expect(h.port.cancelled).toEqual([order.id]);
     expect((await h.risk.funds(USER)).reservedPaise).toBe(0);
+  });
+
+  it('cancel of an order the broker no longer knows (DH-906) ends it, funds released, instead of CONFLICT', async () => {
+    const order = await h.orders.place(USER, aPlaceOrder());
+    h.emitBroker({
+      orderId: order.id,
+      userId: USER,
+      source: 'socket',
+      event: { type: 'BROKER_UPDATE', status: OrderStatus.PENDING },
+    });
+    await h.orders.settled(order.id);
+    expect((await h.risk.funds(USER)).reservedPaise).toBe(1_000_000);
+    h.port.book.delete(order.id); // the broker's books were reset
+    h.port.onCancel = () =>
+      Promise.reject(new ExecutionRejectedError('DH-906: order unknown to the broker', 'DH-906'));
+    const cancelled = await h.orders.cancel(USER, order.id);
+    expect(cancelled).toMatchObject({ status: OrderStatus.CANCELLED, tag: 'BROKER_LOST' });
+    expect(h.port.lookups).toContain(order.id);
+    expect((await h.risk.funds(USER)).reservedPaise).toBe(0);
+  });
+
+  it('a refused cancel of an order the broker still holds stays CONFLICT and keeps the order', async () => {
+    const order = await h.orders.place(USER, aPlaceOrder());
+    h.emitBroker({
+      orderId: order.id,
+      userId: USER,
+      source: 'socket',
+      event: { type: 'BROKER_UPDATE', status: OrderStatus.PENDING },
+    });
+    await h.orders.settled(order.id);
+    h.port.onCancel = () => Promise.reject(new ExecutionRejectedError('DH-905: not now', 'DH-905'));
+    expect(await codeOf(h.orders.cancel(USER, order.id))).toBe(ErrorCode.CONFLICT);
+    expect(await h.orders.get(USER, order.id)).toMatchObject({ status: OrderStatus.PENDING });
+    expect((await h.risk.funds(USER)).reservedPaise).toBe(1_000_000);
+  });
+
+  it('funds adjust (for the audited admin credit/debit): moves the balance, refuses a bad amount or an over-debit', async () => {
+    const funds = h.module.get(FundsService);
+    await expect(funds.adjust(USER, 50_000, 'pay-in')).resolves.toMatchObject({
+      balancePaise: 100_050_000,
+      adjustmentsPaise: 50_000,
+    });
+    await expect(funds.adjust(USER, -20_000, 'pay-out')).resolves.toMatchObject({
+      balancePaise: 100_030_000,
+      adjustmentsPaise: 30_000,
+    });
+    for (const [amount, reason] of [
+      [0, 'zero'],
+      [1.5, 'fraction'],
+      [-100_030_001, 'more than available'],
+      [100, ' '],
+    ] as const) {
+      expect(await codeOf(funds.adjust(USER, amount, reason))).toBe(ErrorCode.BAD_USER_INPUT);
+    }
+    expect((await h.risk.funds(USER)).balancePaise).toBe(100_030_000);
   });
 
   it('a refused modification leaves terms and reservation as they were', async () => {

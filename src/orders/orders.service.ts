@@ -1,4 +1,5 @@
-import type { Instrument } from '@app/dhan/types';
+import type { ExchangeSegment, Instrument } from '@app/dhan/types';
+import type { ProductType } from '../trading/order-vocabulary';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
@@ -7,13 +8,35 @@ import {
 } from '../execution/execution.contract';
 import { InstrumentsService } from '../instruments/instruments.service';
 import type { OrderEventEntity } from './entities/order-event.entity';
-import { OrderAmendmentService } from './order-amendment.service';
+import { OrderAmendmentService, type CancelOrigin } from './order-amendment.service';
+import { BROKER_LOST } from './order-dispatch.service';
 import { OrderPlacementService } from './order-placement.service';
 import { OrderRecoveryService } from './order-recovery.service';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
 import type { ModifyOrderCommand, PlaceOrderCommand } from './order-terms';
 import { toOrderView, type OrderView } from './order-view';
+
+/** Tag of a DAY order ended at the close. */
+export const DAY_END = 'DAY_END';
+/** Tag of orders the intraday square-off places or cancels. */
+export const INTRADAY_SQUARE_OFF = 'INTRADAY_SQUARE_OFF';
+
+/** What the close did to working orders: cancelled at the broker, ended as lost, left working. */
+export interface DayEndReport {
+  cancelled: number;
+  ended: number;
+  left: number;
+}
+
+/** An open position to close. */
+export interface SquareOffPosition {
+  userId: string;
+  segment: ExchangeSegment;
+  securityId: string;
+  productType: ProductType;
+  netQuantity: number;
+}
 
 /**
  * The OMS as the rest of the application sees it. The work is done by its parts: placement
@@ -78,6 +101,72 @@ export class OrdersService implements OnApplicationBootstrap {
 
   cancel(userId: string, id: string): Promise<OrderView> {
     return this.amendment.cancel(userId, id);
+  }
+
+  // ---- the day boundary (called by the day cycle) ----
+
+  /**
+   * The close of `segments`: every DAY order still working there is cancelled at the broker
+   * (tag DAY_END; the broker's update then ends it) or, when the broker no longer knows it,
+   * ended (BROKER_LOST). Orders not yet acknowledged are left to their own resolution.
+   */
+  async endDayOrders(segments: readonly string[]): Promise<DayEndReport> {
+    const report: DayEndReport = { cancelled: 0, ended: 0, left: 0 };
+    const rows = (await this.store.working()).filter(
+      (o) => o.validity === 'DAY' && segments.includes(o.segment),
+    );
+    for (const row of rows) {
+      report[await this.endOne(row, { cause: 'day-end', tag: DAY_END })]++;
+    }
+    if (rows.length > 0) this.logger.log({ msg: 'DAY orders ended at the close', ...report });
+    return report;
+  }
+
+  /** Cancels working orders of `productTypes` on `segments` (before an intraday square-off). */
+  async cancelWorking(
+    segments: readonly string[],
+    productTypes: ReadonlySet<string>,
+    origin: CancelOrigin,
+  ): Promise<DayEndReport> {
+    const report: DayEndReport = { cancelled: 0, ended: 0, left: 0 };
+    const rows = (await this.store.working()).filter(
+      (o) => segments.includes(o.segment) && productTypes.has(o.productType),
+    );
+    for (const row of rows) report[await this.endOne(row, origin)]++;
+    return report;
+  }
+
+  /**
+   * Closes an open position with an ordinary MARKET order tagged `tag`; its clientOrderId is
+   * derived from the trading date and the position, so a second call the same day places
+   * nothing new.
+   */
+  squareOff(position: SquareOffPosition, tradingDate: string, tag: string): Promise<OrderView> {
+    return this.placement.place(position.userId, {
+      clientOrderId: `SQ-${tradingDate}-${position.segment}-${position.securityId}-${position.productType}`,
+      segment: position.segment,
+      securityId: position.securityId,
+      side: position.netQuantity > 0 ? 'SELL' : 'BUY',
+      quantity: Math.abs(position.netQuantity),
+      orderType: 'MARKET',
+      productType: position.productType,
+      validity: 'DAY',
+      tag,
+    });
+  }
+
+  private async endOne(
+    row: { id: string; userId: string; status: string },
+    origin: CancelOrigin,
+  ): Promise<keyof DayEndReport> {
+    try {
+      const after = await this.amendment.cancel(row.userId, row.id, origin);
+      if (after.tag === BROKER_LOST) return 'ended';
+      return 'cancelled';
+    } catch (e) {
+      this.logger.warn({ msg: 'order not ended at the close', orderId: row.id, err: String(e) });
+      return 'left';
+    }
   }
 
   /** The broker's word on one of our orders (order-update socket, reconciliation, paper fills). */

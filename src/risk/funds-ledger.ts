@@ -1,9 +1,16 @@
-/** What a user's paper account holds, in paise. `available = balance - used - reserved`. */
+/**
+ * What a user's account holds, in paise. `available = balance - used - reserved` and
+ * `balance = opening + realisedPnl - charges + adjustments` (the ledger's invariant).
+ */
 export interface FundsSnapshot {
   balancePaise: number;
   usedPaise: number;
   reservedPaise: number;
   availablePaise: number;
+  openingPaise: number;
+  realizedPnlPaise: number;
+  chargesPaise: number;
+  adjustmentsPaise: number;
 }
 
 export type ReserveResult =
@@ -11,7 +18,9 @@ export type ReserveResult =
   | { ok: false; shortfallPaise: number; availablePaise: number };
 
 /**
- * Funds of one user with per-order margin reservations.
+ * Funds of one user: the balance (opening, realised P&L, charges, adjustments), margin used by
+ * open positions (one figure per position, set as the position changes) and per-order margin
+ * reservations of working orders.
  *
  * Why `reserve` is atomic: it is synchronous. Node runs JavaScript on one thread and never
  * interleaves two synchronous functions, so between reading `available` and recording the
@@ -26,14 +35,22 @@ export type ReserveResult =
  * and "exactly one row updated" means success (or SELECT ... FOR UPDATE in a transaction).
  */
 export class FundsLedger {
-  private balance: number;
+  private readonly opening: number;
+  private realized = 0;
+  private charges = 0;
+  private adjustments = 0;
   private used = 0;
   private reserved = 0;
   private readonly reservations = new Map<string, number>();
+  private readonly margins = new Map<string, number>();
 
-  constructor(balancePaise: number) {
-    assertPaise(balancePaise);
-    this.balance = balancePaise;
+  constructor(openingPaise: number) {
+    assertPaise(openingPaise);
+    this.opening = openingPaise;
+  }
+
+  get balance(): number {
+    return this.opening + this.realized - this.charges + this.adjustments;
   }
 
   snapshot(): FundsSnapshot {
@@ -42,6 +59,10 @@ export class FundsLedger {
       usedPaise: this.used,
       reservedPaise: this.reserved,
       availablePaise: this.available(),
+      openingPaise: this.opening,
+      realizedPnlPaise: this.realized,
+      chargesPaise: this.charges,
+      adjustmentsPaise: this.adjustments,
     };
   }
 
@@ -80,32 +101,48 @@ export class FundsLedger {
   }
 
   /**
-   * A fill turns margin into used margin: `amountPaise` moves from the order's reservation to
-   * `used` (any excess over the reservation is taken from available, which may go negative:
-   * the fill has happened and cannot be refused).
+   * Part of an order filled: `amountPaise` of its reservation is no longer held (the margin of
+   * what traded is counted in `used` through the position, at the traded value).
    */
-  consume(orderId: string, amountPaise: number): void {
+  releaseFilled(orderId: string, amountPaise: number): void {
     assertPaise(amountPaise);
     const current = this.reservations.get(orderId) ?? 0;
-    const fromReservation = Math.min(current, amountPaise);
-    const left = current - fromReservation;
+    const freed = Math.min(current, amountPaise);
+    const left = current - freed;
     if (left === 0) this.reservations.delete(orderId);
     else this.reservations.set(orderId, left);
-    this.reserved -= fromReservation;
-    this.used += amountPaise;
+    this.reserved -= freed;
   }
 
-  /** Margin freed when a position is reduced or closed. */
-  releaseUsed(amountPaise: number): void {
-    assertPaise(amountPaise);
-    this.used = Math.max(0, this.used - amountPaise);
+  marginOf(positionKey: string): number {
+    return this.margins.get(positionKey) ?? 0;
   }
 
-  /** Realised P&L, charges, pay-in and pay-out move the balance (negative debits). */
-  adjustBalance(deltaPaise: number): void {
-    if (!Number.isSafeInteger(deltaPaise)) throw new RangeError('paise must be a safe integer');
-    this.balance += deltaPaise;
+  /** The margin a position now holds (0 when flat): `used` follows. */
+  setMargin(positionKey: string, marginPaise: number): void {
+    assertPaise(marginPaise);
+    this.used += marginPaise - this.marginOf(positionKey);
+    if (marginPaise === 0) this.margins.delete(positionKey);
+    else this.margins.set(positionKey, marginPaise);
   }
+
+  /** A trade's realised P&L (negative a loss) and its charges go to the balance. */
+  settle(realizedPaise: number, chargesPaise: number): void {
+    assertInteger(realizedPaise);
+    assertPaise(chargesPaise);
+    this.realized += realizedPaise;
+    this.charges += chargesPaise;
+  }
+
+  /** A credit (positive) or debit (negative) of the balance: pay-in, pay-out, correction. */
+  adjust(deltaPaise: number): void {
+    assertInteger(deltaPaise);
+    this.adjustments += deltaPaise;
+  }
+}
+
+function assertInteger(value: number): void {
+  if (!Number.isSafeInteger(value)) throw new RangeError('paise must be a safe integer');
 }
 
 function assertPaise(value: number): void {

@@ -1,4 +1,5 @@
 import type { ExchangeSegment } from '@app/dhan/types';
+import type { TradeRecord } from '../execution/execution.events';
 import type { ProductType } from '../trading/order-vocabulary';
 
 /** What RMS needs to know of a user's account, from the execution module's portfolio. */
@@ -22,6 +23,10 @@ export interface PortfolioView {
     securityId: string,
     productType: ProductType,
   ): RiskAccountSnapshot;
+  /** Every stored trade of the user, in the order positions applied them. */
+  tradesOf(userId: string): Promise<TradeRecord[]>;
+  /** Unrealised P&L of the user's open positions, in paise. */
+  unrealizedPnlPaise(userId: string): number;
 }
 
 export const PORTFOLIO_VIEW = Symbol('PORTFOLIO_VIEW');
@@ -29,4 +34,6 @@ export const PORTFOLIO_VIEW = Symbol('PORTFOLIO_VIEW');
 /** No positions and no P&L. */
 export const FLAT_PORTFOLIO: PortfolioView = {
   riskSnapshot: () => ({ netQuantity: 0, grossExposurePaise: 0, dayPnlPaise: 0 }),
+  tradesOf: () => Promise.resolve([]),
+  unrealizedPnlPaise: () => 0,
 };

@@ -1,17 +1,16 @@
 import type { Instrument } from '@app/dhan/types';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, type Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { BadUserInputError } from '../common/errors/domain-error';
 import { istDate } from '../trading/ist-date';
-import { FundsAccountEntity } from './entities/funds-account.entity';
 import { RiskLimitsEntity } from './entities/risk-limits.entity';
 import { TradingStateEntity } from './entities/trading-state.entity';
-import { FundsLedger, type FundsSnapshot } from './funds-ledger';
+import type { FundsLedger } from './funds-ledger';
+import { FundsService, type FundsView, type ReservationSource } from './funds.service';
 import { RiskEngine, type RiskVerdict } from './risk-engine';
 import { RiskFactsService, type PriceWait, type WorkingOrderSource } from './risk-facts.service';
 import { DEFAULT_RISK_LIMITS, validateRiskLimits, type RiskLimits } from './risk-limits';
-import { RISK_OPTIONS, type RiskOptions } from './risk.options';
 import { TradingState, type OrderToCheck } from './risk.types';
 
 export type TradingScope = 'GLOBAL' | 'USER';
@@ -24,18 +23,13 @@ export interface TradingStateView {
   updatedAt: Date;
 }
 
-/** Margin still held by a user's working orders, to rebuild the ledger after a restart. */
-export type ReservationSource = (
-  userId: string,
-) => Promise<Array<{ orderId: string; amountPaise: number }>>;
-
 const GLOBAL_ID = 'GLOBAL';
 const DEFAULT_LIMITS_ID = 'DEFAULT';
 
 /**
  * RMS around the pure RiskEngine: per-user limits and trading states (database, cached here),
- * one FundsLedger per user (built on first use from funds_accounts plus the reservations of
- * working orders), and the daily-loss flip to REDUCING. Single instance: the caches are the
+ * funds through FundsService (one ledger per user, see there), and the daily-loss flip to
+ * REDUCING. Single instance: the caches are the
  * truth between writes, and every write goes to the database first.
  */
 @Injectable()
@@ -44,17 +38,16 @@ export class RiskService {
   private readonly limits = new Map<string, RiskLimits>();
   private defaultLimits: RiskLimits | undefined;
   private readonly states = new Map<string, TradingState>();
-  private readonly ledgers = new Map<string, FundsLedger>();
-  private readonly ledgerLoads = new Map<string, Promise<FundsLedger>>();
-  private reservationSource: ReservationSource = () => Promise.resolve([]);
 
   constructor(
     private readonly engine: RiskEngine,
     private readonly facts: RiskFactsService,
     private readonly dataSource: DataSource,
-    @Inject(RISK_OPTIONS) private readonly options: RiskOptions,
     private readonly clock: Clock,
-  ) {}
+    private readonly fundsLedger: FundsService,
+  ) {
+    this.fundsLedger.useMarginRules(async (userId) => (await this.riskLimits(userId)).margin);
+  }
 
   private get limitRows(): Repository<RiskLimitsEntity> {
     return this.dataSource.getRepository(RiskLimitsEntity);
@@ -64,13 +57,9 @@ export class RiskService {
     return this.dataSource.getRepository(TradingStateEntity);
   }
 
-  private get fundsRows(): Repository<FundsAccountEntity> {
-    return this.dataSource.getRepository(FundsAccountEntity);
-  }
-
   /** The OMS tells RMS where working orders' reservations are (called once at module init). */
   useReservationSource(source: ReservationSource): void {
-    this.reservationSource = source;
+    this.fundsLedger.useReservationSource(source);
   }
 
   /** The OMS tells RMS where a user's working orders are (called once at module init). */
@@ -127,82 +116,38 @@ export class RiskService {
     return verdict;
   }
 
-  // ---- funds ----
+  // ---- funds (FundsService) ----
 
-  /** The user's ledger, built once: balance and used from funds_accounts, working reservations. */
   ledger(userId: string): Promise<FundsLedger> {
-    const ready = this.ledgers.get(userId);
-    if (ready) return Promise.resolve(ready);
-    let loading = this.ledgerLoads.get(userId);
-    if (!loading) {
-      loading = this.buildLedger(userId).finally(() => this.ledgerLoads.delete(userId));
-      this.ledgerLoads.set(userId, loading);
-    }
-    return loading;
+    return this.fundsLedger.ledger(userId);
   }
 
-  async funds(userId: string): Promise<FundsSnapshot> {
-    return (await this.ledger(userId)).snapshot();
+  funds(userId: string): Promise<FundsView> {
+    return this.fundsLedger.funds(userId);
   }
 
   reservationOf(userId: string, orderId: string): number {
-    return this.ledgers.get(userId)?.reservationOf(orderId) ?? 0;
+    return this.fundsLedger.reservationOf(userId, orderId);
   }
 
   /** Sets an order's reservation back (a refused modification); lowering always succeeds. */
-  async restoreReservation(userId: string, orderId: string, amountPaise: number): Promise<void> {
-    (await this.ledger(userId)).reserve(orderId, amountPaise);
+  restoreReservation(userId: string, orderId: string, amountPaise: number): Promise<void> {
+    return this.fundsLedger.restoreReservation(userId, orderId, amountPaise);
   }
 
   /** The order ended (cancelled, rejected, expired, traded): drop what it still holds. */
-  async release(userId: string, orderId: string): Promise<number> {
-    return (await this.ledger(userId)).release(orderId);
+  release(userId: string, orderId: string): Promise<number> {
+    return this.fundsLedger.release(userId, orderId);
   }
 
-  /**
-   * `filled` of the `remainingBefore` unfilled units traded: that share of the order's
-   * reservation becomes used margin (all of it when the rest is filled), persisted.
-   */
-  async consumeFill(
+  /** Part of an order filled: that share of its reservation is no longer held. */
+  releaseFilled(
     userId: string,
     orderId: string,
     filled: number,
     remainingBefore: number,
   ): Promise<void> {
-    if (filled <= 0) return;
-    const ledger = await this.ledger(userId);
-    const held = ledger.reservationOf(orderId);
-    const amount = filled >= remainingBefore ? held : Math.floor((held * filled) / remainingBefore);
-    if (amount <= 0) return;
-    ledger.consume(orderId, amount);
-    await this.fundsRows.update(
-      { userId },
-      { usedPaise: ledger.snapshot().usedPaise, updatedAt: this.clock.now() },
-    );
-  }
-
-  private async buildLedger(userId: string): Promise<FundsLedger> {
-    let row = await this.fundsRows.findOne({ where: { userId } });
-    if (!row) {
-      const opening = this.options.paperFundsRupees * 100;
-      await this.fundsRows
-        .createQueryBuilder()
-        .insert()
-        .values({ userId, balancePaise: opening, usedPaise: 0, updatedAt: this.clock.now() })
-        .orIgnore()
-        .execute();
-      row = await this.fundsRows.findOneOrFail({ where: { userId } });
-    }
-    const ledger = new FundsLedger(row.balancePaise);
-    if (row.usedPaise > 0) ledger.consume('opening-used', row.usedPaise);
-    for (const { orderId, amountPaise } of await this.reservationSource(userId)) {
-      if (amountPaise > 0) ledger.reserve(orderId, amountPaise);
-    }
-    // A concurrent caller may have built it between our awaits: keep the first one.
-    const existing = this.ledgers.get(userId);
-    if (existing) return existing;
-    this.ledgers.set(userId, ledger);
-    return ledger;
+    return this.fundsLedger.releaseFilled(userId, orderId, filled, remainingBefore);
   }
 
   // ---- trading state ----

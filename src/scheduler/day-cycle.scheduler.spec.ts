@@ -1,3 +1,4 @@
+import type { ResolvedAppConfig } from '../config/app-config';
 import { ExchangeSegment } from '@app/dhan';
 import { aCalendar, ist } from '../calendar/__tests__/calendar.factory';
 import { DAY_CYCLE_CRON, DayCycleScheduler } from './day-cycle.scheduler';
@@ -11,13 +12,20 @@ function fakeService() {
   return {
     runEndOfDay: jest.fn(async () => report),
     runStartOfDay: jest.fn(async () => report),
+    runSquareOff: jest.fn(async () => ({ ...report, placed: 0 })),
   };
 }
 
-function aScheduler(now: Date) {
+function aScheduler(now: Date, squareOffMinutesBeforeClose = 15) {
   const { calendar, clock } = aCalendar({ now });
   const service = fakeService();
-  const scheduler = new DayCycleScheduler(service as unknown as DayCycleService, calendar, clock);
+  const config = { execution: { squareOffMinutesBeforeClose } } as ResolvedAppConfig;
+  const scheduler = new DayCycleScheduler(
+    service as unknown as DayCycleService,
+    calendar,
+    clock,
+    config,
+  );
   return { scheduler, service, calendar, clock };
 }
 
@@ -28,6 +36,7 @@ describe('DayCycleScheduler (handlers called directly, not by cron)', () => {
       mcxEndOfDayEarly: '0 30 23 * * 1-5',
       mcxEndOfDayLate: '0 55 23 * * 1-5',
       startOfDay: '0 45 8 * * 1-5',
+      squareOff: '0 * * * * 1-5',
     });
   });
 
@@ -37,6 +46,7 @@ describe('DayCycleScheduler (handlers called directly, not by cron)', () => {
       mcxEndOfDayEarly: DAY_CYCLE_CRON.mcxEndOfDayEarly,
       mcxEndOfDayLate: DAY_CYCLE_CRON.mcxEndOfDayLate,
       startOfDay: DAY_CYCLE_CRON.startOfDay,
+      squareOffTick: DAY_CYCLE_CRON.squareOff,
     } as const;
     for (const [method, cronTime] of Object.entries(handlers)) {
       const handler = DayCycleScheduler.prototype[method as keyof typeof handlers];
@@ -78,6 +88,30 @@ describe('DayCycleScheduler (handlers called directly, not by cron)', () => {
     expect(service.runEndOfDay).not.toHaveBeenCalled();
     await scheduler.mcxEndOfDayEarly();
     expect(service.runEndOfDay).toHaveBeenCalledWith('MCX');
+  });
+
+  it('squares off NSE/BSE at 15:15 and MCX at its close minus 15 minutes, and at no other minute', async () => {
+    const nse = aScheduler(ist('2026-11-17T15:15'));
+    await nse.scheduler.squareOffTick();
+    expect(nse.service.runSquareOff.mock.calls).toEqual([['NSE_BSE']]);
+    const before = aScheduler(ist('2026-11-17T15:14'));
+    await before.scheduler.squareOffTick();
+    expect(before.service.runSquareOff).not.toHaveBeenCalled();
+    // Winter: MCX closes 23:55, squared off at 23:40; summer: 23:30 close, 23:15.
+    const winter = aScheduler(ist('2026-11-17T23:40'));
+    await winter.scheduler.squareOffTick();
+    expect(winter.service.runSquareOff.mock.calls).toEqual([['MCX']]);
+    const summer = aScheduler(ist('2026-07-15T23:15'));
+    await summer.scheduler.squareOffTick();
+    expect(summer.service.runSquareOff.mock.calls).toEqual([['MCX']]);
+    // A configured lead of 30 minutes: 15:00.
+    const early = aScheduler(ist('2026-11-17T15:00'), 30);
+    await early.scheduler.squareOffTick();
+    expect(early.service.runSquareOff.mock.calls).toEqual([['NSE_BSE']]);
+    // A weekend has no close.
+    const weekend = aScheduler(ist('2026-11-21T15:15'));
+    await weekend.scheduler.squareOffTick();
+    expect(weekend.service.runSquareOff).not.toHaveBeenCalled();
   });
 
   it('a failing run is caught and logged, never thrown out of the handler', async () => {

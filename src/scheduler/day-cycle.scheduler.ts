@@ -1,5 +1,6 @@
 import { ExchangeSegment } from '@app/dhan';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { Cron } from '@nestjs/schedule';
 import { Clock } from '../common/clock';
 import { IST_ZONE, MarketCalendar } from '../calendar/market-calendar';
@@ -11,7 +12,15 @@ export const DAY_CYCLE_CRON = {
   mcxEndOfDayEarly: '0 30 23 * * 1-5',
   mcxEndOfDayLate: '0 55 23 * * 1-5',
   startOfDay: '0 45 8 * * 1-5',
+  /** Every minute on weekdays: acts at each group's close minus INTRADAY_SQUARE_OFF_MINUTES. */
+  squareOff: '0 * * * * 1-5',
 } as const;
+
+/** A segment per group whose session gives the group's close (NSE/BSE equity, MCX). */
+const CLOSE_SEGMENT: Readonly<Record<ExchangeGroup, ExchangeSegment>> = {
+  NSE_BSE: ExchangeSegment.NSE_EQ,
+  MCX: ExchangeSegment.MCX_COMM,
+};
 
 /** Minutes after IST midnight of the two MCX closes (US daylight saving or not). */
 const MCX_EARLY_CLOSE = 23 * 60 + 30;
@@ -26,7 +35,31 @@ export class DayCycleScheduler {
     private readonly dayCycle: DayCycleService,
     private readonly calendar: MarketCalendar,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
   ) {}
+
+  @Cron(DAY_CYCLE_CRON.squareOff, { name: 'intraday-square-off', timeZone: 'Asia/Kolkata' })
+  async squareOffTick(): Promise<void> {
+    const now = this.clock.now();
+    for (const group of ['NSE_BSE', 'MCX'] as const) {
+      if (!this.isSquareOffMinute(group, now)) continue;
+      try {
+        const r = await this.dayCycle.runSquareOff(group);
+        this.logger.log({ msg: 'square-off run', group, outcome: r.outcome, placed: r.placed });
+      } catch (e) {
+        this.logger.error({ msg: 'square-off failed', group, err: e });
+      }
+    }
+  }
+
+  /** Whether `at` is the group's close today minus the configured lead, to the minute. */
+  isSquareOffMinute(group: ExchangeGroup, at: Date): boolean {
+    const today = this.calendar.tradingDate(at);
+    const close = this.calendar.closeTime(CLOSE_SEGMENT[group], today);
+    if (close === null) return false;
+    const lead = this.config.execution.squareOffMinutesBeforeClose;
+    return istMinute(close) - lead === istMinute(at);
+  }
 
   @Cron(DAY_CYCLE_CRON.nseBseEndOfDay, { name: 'eod-nse-bse', timeZone: 'Asia/Kolkata' })
   nseBseEndOfDay(): Promise<void> {

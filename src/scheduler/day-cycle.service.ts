@@ -11,9 +11,12 @@ import { Clock } from '../common/clock';
 import { MarketCalendar } from '../calendar/market-calendar';
 import { Exchange } from '../calendar/market-calendar.types';
 import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
+import { PortfolioService } from '../execution/portfolio.service';
+import { INTRADAY_SQUARE_OFF, OrdersService, type DayEndReport } from '../orders/orders.service';
+import type { ProductType } from '../trading/order-vocabulary';
 
 export type ExchangeGroup = 'NSE_BSE' | 'MCX';
-export type DayCycleKind = 'EOD' | 'SOD';
+export type DayCycleKind = 'EOD' | 'SOD' | 'SQOFF';
 export type DayCycleOutcome = 'DONE' | 'SKIPPED' | 'NOOP';
 
 /** Segments whose watchlist (Tier A) references end of day releases, per exchange group. */
@@ -50,11 +53,26 @@ export interface DayCycleReport {
   before: ReferenceCounts;
   after: ReferenceCounts;
   durationMs: number;
+  /** End of day: working DAY orders cancelled at the broker, ended as lost, left working. */
+  orders?: DayEndReport;
 }
+
+export interface SquareOffReport extends DayCycleReport {
+  /** Working INTRADAY/CO/BO orders cancelled first. */
+  cancelled: DayEndReport;
+  /** Square-off orders placed (one per open position), and those refused. */
+  placed: number;
+  failed: number;
+}
+
+/** Products squared off before the close. */
+export const INTRADAY_PRODUCTS: ReadonlySet<string> = new Set(['INTRADAY', 'CO', 'BO']);
 
 export interface StartOfDayReport extends DayCycleReport {
   instruments: { accepted: boolean; count: number; reason?: string | null };
   restored: { items: number; references: number; failed: number };
+  /** CNC/MARGIN positions carried forward with the previous close as reference. */
+  carried: number;
 }
 
 export interface RunOptions {
@@ -65,9 +83,12 @@ export interface RunOptions {
 }
 
 /**
- * End of day releases the watchlist references of a closed exchange group so the feed carries
- * only what still trades; start of day refreshes the master and restores them. Tier B and
- * position/order references are never touched here.
+ * The day boundary. Before the close (INTRADAY_SQUARE_OFF_MINUTES) intraday positions are
+ * squared off through ordinary orders; at the close DAY orders still working are cancelled at
+ * the broker and the group's watchlist references are released so the feed carries only what
+ * still trades; start of day refreshes the master, restores them and carries CNC/MARGIN
+ * positions forward with the previous close as reference. Tier B and position/order references
+ * are never touched here.
  */
 @Injectable()
 export class DayCycleService {
@@ -82,6 +103,8 @@ export class DayCycleService {
     private readonly watchlists: WatchlistReferences,
     private readonly instruments: InstrumentsService,
     private readonly tierB: TierBService,
+    private readonly orders: OrdersService,
+    private readonly portfolio: PortfolioService,
     @InjectRepository(DayCycleRunEntity) private readonly runs: Repository<DayCycleRunEntity>,
   ) {}
 
@@ -97,6 +120,14 @@ export class DayCycleService {
 
   runEndOfDay(group: ExchangeGroup, options: RunOptions = {}): Promise<DayCycleReport> {
     return this.serial(() => this.endOfDay(group, options));
+  }
+
+  /**
+   * Before the close: working INTRADAY/CO/BO orders of the group are cancelled, then each open
+   * INTRADAY/CO/BO position is closed by an ordinary MARKET order tagged INTRADAY_SQUARE_OFF.
+   */
+  runSquareOff(group: ExchangeGroup, options: RunOptions = {}): Promise<SquareOffReport> {
+    return this.serial(() => this.squareOff(group, options));
   }
 
   runStartOfDay(options: RunOptions = {}): Promise<StartOfDayReport> {
@@ -125,9 +156,63 @@ export class DayCycleService {
     if (!options.force && (await this.alreadyDone('EOD', group, tradingDate))) {
       return this.record(base, started, 'NOOP', 'already ran for this trading date');
     }
+    const orders = await this.orders.endDayOrders(EOD_SEGMENTS[group]);
     const released = this.watchlists.releaseSegments(EOD_SEGMENTS[group]);
-    this.logger.log({ msg: 'end of day', group, tradingDate, released });
-    return this.record({ ...base, released }, started, 'DONE');
+    this.logger.log({ msg: 'end of day', group, tradingDate, released, orders });
+    return { ...(await this.record({ ...base, released }, started, 'DONE')), orders };
+  }
+
+  private async squareOff(group: ExchangeGroup, options: RunOptions): Promise<SquareOffReport> {
+    const started = this.clock.now();
+    const tradingDate = this.calendar.tradingDate(options.at ?? started);
+    const before = this.referenceCounts();
+    const base = { kind: 'SQOFF' as const, group, tradingDate, before, released: 0 };
+    const none = { cancelled: { cancelled: 0, ended: 0, left: 0 }, placed: 0, failed: 0 };
+    if (!options.force && !this.isTradingDay(group, tradingDate)) {
+      return { ...(await this.record(base, started, 'SKIPPED', 'not a trading day')), ...none };
+    }
+    if (!options.force && (await this.alreadyDone('SQOFF', group, tradingDate))) {
+      return {
+        ...(await this.record(base, started, 'NOOP', 'already ran for this trading date')),
+        ...none,
+      };
+    }
+    const segments = EOD_SEGMENTS[group];
+    const cancelled = await this.orders.cancelWorking(segments, INTRADAY_PRODUCTS, {
+      cause: 'square-off',
+      tag: INTRADAY_SQUARE_OFF,
+    });
+    let placed = 0;
+    let failed = 0;
+    for (const { key, view } of this.portfolio.openPositions()) {
+      if (!segments.includes(key.segment) || !INTRADAY_PRODUCTS.has(key.productType)) continue;
+      try {
+        const order = await this.orders.squareOff(
+          {
+            userId: key.userId,
+            segment: key.segment,
+            securityId: key.securityId,
+            productType: key.productType as ProductType,
+            netQuantity: view.netQuantity,
+          },
+          tradingDate,
+          INTRADAY_SQUARE_OFF,
+        );
+        if (order.status === 'REJECTED') {
+          failed++;
+          this.logger.error({
+            msg: 'square-off order refused',
+            orderId: order.id,
+            reason: order.rejectionReason,
+          });
+        } else placed++;
+      } catch (e) {
+        failed++;
+        this.logger.error({ msg: 'square-off order failed', userId: key.userId, err: e });
+      }
+    }
+    this.logger.log({ msg: 'intraday square-off', group, tradingDate, cancelled, placed, failed });
+    return { ...(await this.record(base, started, 'DONE')), cancelled, placed, failed };
   }
 
   private async startOfDay(options: RunOptions): Promise<StartOfDayReport> {
@@ -138,6 +223,7 @@ export class DayCycleService {
     const none = {
       instruments: { accepted: false, count: 0, reason: null },
       restored: { items: 0, references: 0, failed: 0 },
+      carried: 0,
     };
     const anyTrading =
       this.isTradingDay('NSE_BSE', tradingDate) || this.isTradingDay('MCX', tradingDate);
@@ -155,12 +241,20 @@ export class DayCycleService {
     // (only when Tier B is active: it has a selection once enabled and started).
     if (this.tierB.current() !== null) await this.tierB.schedule();
     const restored = await this.watchlists.restoreAll();
-    this.logger.log({ msg: 'start of day', tradingDate, accepted: reload.accepted, restored });
+    const carried = this.portfolio.carryForward(tradingDate);
+    this.logger.log({
+      msg: 'start of day',
+      tradingDate,
+      accepted: reload.accepted,
+      restored,
+      carried,
+    });
     const report = await this.record(base, started, 'DONE');
     return {
       ...report,
       instruments: { accepted: reload.accepted, count: reload.count, reason: reload.reason },
       restored,
+      carried,
     };
   }
 

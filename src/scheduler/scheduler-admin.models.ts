@@ -50,7 +50,7 @@ export class DayCycleReportModel {
   @Field()
   id!: string;
 
-  @Field({ description: 'EOD or SOD.' })
+  @Field({ description: 'EOD, SOD or SQOFF (intraday square-off).' })
   kind!: string;
 
   @Field({ description: 'NSE_BSE, MCX, or ALL for start of day.' })

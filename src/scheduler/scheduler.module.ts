@@ -4,6 +4,8 @@ import { InstrumentsModule } from '../instruments/instruments.module';
 import { MarketDataModule } from '../market-data/market-data.module';
 import { WatchlistModule } from '../watchlist/watchlist.module';
 import { CalendarModule } from '../calendar/calendar.module';
+import { ExecutionModule } from '../execution/execution.module';
+import { OrdersModule } from '../orders/orders.module';
 import { DayCycleScheduler } from './day-cycle.scheduler';
 import { DayCycleService } from './day-cycle.service';
 import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
@@ -16,6 +18,8 @@ import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
     InstrumentsModule,
     MarketDataModule,
     WatchlistModule,
+    OrdersModule,
+    ExecutionModule,
   ],
   providers: [DayCycleService, DayCycleScheduler],
   exports: [DayCycleService],

@@ -78,6 +78,11 @@ export class Position {
     return this.net;
   }
 
+  /** Cost of the open quantity in price units (positive for longs and shorts; 0 when flat). */
+  get openCostUnits(): bigint {
+    return this.openCost;
+  }
+
   hasTrade(tradeId: string): boolean {
     return this.seen.has(tradeId);
   }

@@ -71,4 +71,23 @@ export class PositionModel {
 
   @Field(() => Float, { nullable: true, description: 'Last traded price used, rupees.' })
   ltp!: number | null;
+
+  @Field(() => Int, {
+    description: 'Net quantity carried forward at the start of the day (CNC/MARGIN); 0 if none.',
+  })
+  carriedQuantity!: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Previous close the carried quantity is valued from today, rupees.',
+  })
+  referencePrice!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "P&L since the day's start (carried quantity from referencePrice, plus today's trades), " +
+      'rupees; null while no live price is known.',
+  })
+  dayPnl!: number | null;
 }

@@ -1,3 +1,4 @@
+import type { TradeRecord } from '../../execution/execution.events';
 import { ExchangeSegment, type Instrument } from '@app/dhan/types';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -140,6 +141,14 @@ export class FakePortfolio implements PortfolioView {
   readonly positions = new Map<string, number>();
   dayPnlPaise = 0;
 
+  tradesOf(): Promise<TradeRecord[]> {
+    return Promise.resolve([]);
+  }
+
+  unrealizedPnlPaise(): number {
+    return 0;
+  }
+
   riskSnapshot(userId: string, _segment: string, securityId: string): RiskAccountSnapshot {
     return {
       netQuantity: this.positions.get(`${userId}:${securityId}`) ?? 0,
@@ -248,7 +257,7 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
       { provide: Clock, useClass: SystemClock },
       ...RISK_PROVIDERS,
       ...OMS_PROVIDERS,
-      { provide: RISK_OPTIONS, useValue: { paperFundsRupees: 1_000_000 } },
+      { provide: RISK_OPTIONS, useValue: { paperFundsRupees: 1_000_000, charges: false } },
       {
         provide: ORDERS_OPTIONS,
         useValue: {

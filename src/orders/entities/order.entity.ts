@@ -77,6 +77,10 @@ export class OrderEntity {
   @Column({ name: 'pending_terms', type: 'text', nullable: true })
   pendingTerms!: string | null;
 
+  /** Set on orders the server places itself (INTRADAY_SQUARE_OFF); null for the user's own. */
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  tag!: string | null;
+
   /** JSON of OrderState. */
   @Column({ type: 'text' })
   state!: string;

@@ -66,6 +66,15 @@ export class OrderModel {
   })
   rejectionReason!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why the server placed or ended this order itself: INTRADAY_SQUARE_OFF (placed before the ' +
+      'close), DAY_END (a DAY order ended at the close), BROKER_LOST (unknown to the broker ' +
+      'after a restart). Null for an order the user placed and the broker ended.',
+  })
+  tag!: string | null;
+
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
@@ -78,12 +87,27 @@ export class FundsModel {
   @Field(() => Float, { description: 'balance - used - reserved.' })
   available!: number;
 
-  @Field(() => Float, { description: 'Margin held by filled orders.' })
+  @Field(() => Float, {
+    description: 'Margin held by open positions, at their traded prices; 0 when all are flat.',
+  })
   used!: number;
 
   @Field(() => Float, { description: 'Margin held by working orders.' })
   reserved!: number;
 
-  @Field(() => Float)
+  @Field(() => Float, {
+    description: 'Opening balance + realizedPnl - charges + adjustments (admin credits/debits).',
+  })
   balance!: number;
+
+  @Field(() => Float, { description: 'Realised P&L of every trade so far (negative a loss).' })
+  realizedPnl!: number;
+
+  @Field(() => Float, { description: 'P&L of open positions marked to the last price.' })
+  unrealizedPnl!: number;
+
+  @Field(() => Float, {
+    description: 'Charges deducted so far (brokerage, STT, fees, GST, stamp duty); 0 when off.',
+  })
+  charges!: number;
 }

@@ -1,7 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { BIGINT_NUMBER } from './bigint-number.transformer';
 
-/** A user's paper funds (paise): the balance and the margin used by filled orders. */
+/**
+ * A user's account (paise): `balancePaise` is the opening balance; everything after it is in
+ * funds_entries. `usedPaise` is no longer written (used margin is rebuilt from the positions).
+ */
 @Entity({ name: 'funds_accounts' })
 export class FundsAccountEntity {
   @PrimaryColumn({ name: 'user_id', type: 'varchar', length: 36 })

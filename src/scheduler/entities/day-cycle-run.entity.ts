@@ -6,7 +6,7 @@ export class DayCycleRunEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  /** EOD or SOD. */
+  /** EOD, SOD or SQOFF (intraday square-off). */
   @Column({ type: 'varchar', length: 8 })
   kind!: string;
 
