@@ -15,7 +15,7 @@ const CONTRACT = `instrument { securityId } quote { ltp } analytics { ${ANALYTIC
 const CHAIN_FIELDS = `underlying expiry expiresAt yearsToExpiry spot forward forwardSource atmStrike atmIv
   pcrOi pcrVolume maxPain ivSkew totalCallOi totalPutOi
   strikes { strike call { ${CONTRACT} } put { ${CONTRACT} } }`;
-const UPDATES = `subscription U($underlying: String!, $expiry: LocalDate, $strikes: Int) {
+const UPDATES = `subscription U($underlying: String!, $expiry: Date, $strikes: Int) {
   optionChainUpdates(underlying: $underlying, expiry: $expiry, strikes: $strikes) { snapshot ${CHAIN_FIELDS} }
 }`;
 
