@@ -245,12 +245,16 @@ export function greeksAt(out: OptionAnalytics, o: OptionInput, vol: number): Opt
   return out;
 }
 
+/** Iterations of the last `solveTotalVol` call (for tests and the benchmark). */
+export let lastIterations = 0;
+
 /**
  * Implied total volatility s = sigma sqrt(T) of an out-of-the-money option's undiscounted
- * value `v` on forward f, strike k (f, k > 0, 0 < v < the model's bound). Halley steps on a
- * bracket that shrinks every iteration, started at Corrado-Miller's estimate (or the
- * inflection point, from which Newton converges monotonically); a step that leaves the bracket
- * is replaced by bisection. Returns -1 when the bound `sMax` is reached (ABOVE_MAXIMUM).
+ * value `v` on forward f, strike k (f, k > 0, 0 < v). Halley steps on the logarithm of the
+ * price (nearly linear in s even for far out-of-the-money prices, as in Jaeckel's "By
+ * Implication"), started at Corrado-Miller's estimate (near the money) or the inflection point
+ * s = sqrt(2 |ln(F/K)|), inside a bracket that shrinks every iteration; a step that leaves the
+ * bracket is replaced by bisection. Returns -1 when no s up to `sMax` fits (ABOVE_MAXIMUM).
  */
 export function solveTotalVol(
   isCall: boolean,
@@ -259,44 +263,55 @@ export function solveTotalVol(
   k: number,
   sMax: number,
 ): number {
+  // An out-of-the-money call is worth less than F, a put less than K, whatever the volatility.
+  if (v >= (isCall ? f : k)) return -1;
   const x = Math.log(f) - Math.log(k);
-  // Price at the bound: anything at or above it has no volatility within the bound.
-  if (v >= blackUndiscounted(isCall, f, k, sMax)) return -1;
+  const lnV = Math.log(v);
   let lo = 0;
   let hi = sMax;
   // Corrado-Miller (1996), on the forward.
   const half = v - (isCall ? f - k : k - f) / 2;
   const disc = half * half - ((f - k) * (f - k)) / Math.PI;
-  let s = (SQRT_2PI / (f + k)) * (half + (disc > 0 ? Math.sqrt(disc) : 0));
-  if (!(s > 0 && s < sMax)) s = Math.min(Math.sqrt(2 * Math.abs(x)) || 0.1, sMax / 2);
-  const tol = Math.max(1e-14 * v, 1e-15 * (f > k ? f : k));
-  for (let i = 0; i < 100; i++) {
+  let s = disc > 0 ? (SQRT_2PI / (f + k)) * (half + Math.sqrt(disc)) : 0;
+  if (!(s > 0 && s < sMax)) {
+    // Far from the money: ln(v / sqrt(FK)) ~ -x^2 / (2 s^2), a start below the root, from
+    // which Newton on the (concave) log price climbs without overshooting.
+    const beta = lnV - 0.5 * (Math.log(f) + Math.log(k));
+    s = beta < -1 ? Math.abs(x) / Math.sqrt(-2 * beta) : Math.sqrt(2 * Math.abs(x)) || 0.1;
+    if (!(s < sMax)) s = 0.5 * sMax;
+  }
+  let i = 0;
+  for (; i < 100; i++) {
     const d1 = x / s + 0.5 * s;
     const d2 = d1 - s;
     const nd1 = normCdf(isCall ? d1 : -d1);
     const pdf1 = lastGauss * INV_SQRT_2PI;
     const nd2 = normCdf(isCall ? d2 : -d2);
     const value = isCall ? f * nd1 - k * nd2 : k * nd2 - f * nd1;
-    const diff = value - v;
-    if (diff > 0) hi = s;
+    if (value > v) hi = s;
     else lo = s;
-    if (Math.abs(diff) <= tol) return s;
-    const vega = f * pdf1;
     let next: number;
-    if (vega > 1e-300) {
-      const newton = diff / vega;
-      // Halley: volga / vega = d1 d2 / s.
-      const denom = 1 - 0.5 * newton * ((d1 * d2) / s);
-      next = s - (denom > 0.5 ? newton / denom : newton);
+    if (value > 0) {
+      // g = ln(value) - ln(v); g' = vega / value; g'' / g' = volga / vega - g'.
+      const g = Math.log(value) - lnV;
+      if (Math.abs(g) <= 1e-11) break;
+      const g1 = (f * pdf1) / value;
+      const newton = g / g1;
+      const denom = 1 - 0.5 * newton * ((d1 * d2) / s - g1);
+      next = s - (denom > 0.5 && denom < 2 ? newton / denom : newton);
     } else {
       next = NaN;
     }
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (Math.abs(next - s) <= 1e-15 * s) return next;
+    if (Math.abs(next - s) <= 1e-14 * s) {
+      s = next;
+      break;
+    }
     s = next;
-    if (hi - lo <= 1e-15 * hi) return s;
+    if (hi - lo <= 1e-15 * hi) break;
   }
-  return s;
+  lastIterations = i + 1;
+  return s >= sMax * (1 - 1e-9) ? -1 : s;
 }
 
 /**
