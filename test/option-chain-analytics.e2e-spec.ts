@@ -1,4 +1,4 @@
-import { ExchangeSegment } from '@app/dhan';
+import { ExchangeSegment, FeedMode } from '@app/dhan';
 import type { DhanSimulator } from '@app/dhan-simulator';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
@@ -61,9 +61,7 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
   let t: TestApp;
   let token: string;
   let sim: DhanSimulator;
-  let tierBInstruments: number;
   const clients: TicksClient[] = [];
-  const CAPACITY = 40; // room above Tier B for a small window, not for a 50-strike one
 
   const open = (variables: Record<string, unknown>) => {
     const c = new TicksClient(t.graphqlUrl, token, UPDATES, variables, 'optionChainUpdates');
@@ -75,25 +73,14 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
     (await c.batchWhere((b) => where(b as unknown as ChainUpdate), from)) as unknown as ChainUpdate;
 
   beforeAll(async () => {
-    // Tier B is counted first, then the registry is sized to leave a little room above it.
-    const probe = await createTestApp(
-      {},
-      {
-        configure: (config) => ({ ...config, marketData: { tierB: { spotWaitMs: 20_000 } } }),
-      },
-    );
-    await probe.app.get(TierBService).whenPinned();
-    tierBInstruments = probe.app.get(MarketDataService).feedStatus().instruments;
-    await probe.close();
     t = await createTestApp(
       {},
       {
         configure: (config) => ({
           ...config,
-          marketData: {
-            registry: { total: tierBInstruments + CAPACITY },
-            tierB: { spotWaitMs: 20_000 },
-          },
+          // Room for Tier B (about 430 instruments) and the small windows below; the capacity
+          // test fills the rest first.
+          marketData: { registry: { total: 1_000 }, tierB: { spotWaitMs: 20_000 } },
         }),
       },
     );
@@ -229,12 +216,35 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
 
   it('a window the feed has no room for: CAPACITY_EXCEEDED, nothing held', async () => {
     const marketData = t.app.get(MarketDataService);
-    const before = marketData.feedStatus().instruments;
-    const expiry = t.app.get(InstrumentsService).expiries('NIFTY')[4];
-    const c = open({ underlying: 'NIFTY', expiry, strikes: 50 });
-    const error = (await c.failed()) as Array<{ extensions?: { code?: string } }>;
-    expect(error[0].extensions?.code).toBe('CAPACITY_EXCEEDED');
-    expect(marketData.feedStatus().instruments).toBe(before);
+    // Fill the feed with CLIENT references on equities (same priority: nothing to evict) until
+    // fewer than a 50-strike window (203 instruments) fit.
+    const FILLER = 'option-chain-e2e-filler';
+    const status = marketData.feedStatus();
+    const fillers = t.app
+      .get(InstrumentsService)
+      .all()
+      .filter((i) => i.segment === ExchangeSegment.NSE_EQ)
+      .slice(0, status.capacity - status.instruments - 20);
+    marketData.acquire(
+      fillers.map((i) => ({
+        segment: i.segment,
+        securityId: i.securityId,
+        kind: ReferenceKind.CLIENT,
+        holderId: FILLER,
+        mode: FeedMode.TICKER,
+      })),
+    );
+    try {
+      const before = marketData.feedStatus();
+      expect(before.capacity - before.instruments).toBeLessThan(203);
+      const expiry = t.app.get(InstrumentsService).expiries('NIFTY')[4];
+      const c = open({ underlying: 'NIFTY', expiry, strikes: 50 });
+      const error = (await c.failed()) as Array<{ extensions?: { code?: string } }>;
+      expect(error[0].extensions?.code).toBe('CAPACITY_EXCEEDED');
+      expect(marketData.feedStatus().instruments).toBe(before.instruments);
+    } finally {
+      marketData.releaseHolder(ReferenceKind.CLIENT, FILLER);
+    }
     const bad = open({ underlying: 'NIFTY', strikes: -1 });
     const refused = (await bad.failed()) as Array<{ extensions?: { code?: string } }>;
     expect(refused[0].extensions?.code).toBe('BAD_USER_INPUT');
