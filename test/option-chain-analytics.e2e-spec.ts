@@ -216,14 +216,22 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
 
   it('a window the feed has no room for: CAPACITY_EXCEEDED, nothing held', async () => {
     const marketData = t.app.get(MarketDataService);
-    // Fill the feed with CLIENT references on equities (same priority: nothing to evict) until
-    // fewer than a 50-strike window (203 instruments) fit.
+    // Fill the feed with CLIENT references (same priority: nothing to evict) on instruments not
+    // on it and not NIFTY's, until fewer than a 50-strike window (203 instruments) fit.
     const FILLER = 'option-chain-e2e-filler';
     const status = marketData.feedStatus();
+    const onFeed = new Set(
+      marketData.subscriptions({}, 5_000).items.map((i) => `${i.segment}:${i.securityId}`),
+    );
     const fillers = t.app
       .get(InstrumentsService)
       .all()
-      .filter((i) => i.segment === ExchangeSegment.NSE_EQ)
+      .filter(
+        (i) =>
+          i.segment !== ExchangeSegment.IDX_I &&
+          i.underlying !== 'NIFTY' &&
+          !onFeed.has(`${i.segment}:${i.securityId}`),
+      )
       .slice(0, status.capacity - status.instruments - 20);
     marketData.acquire(
       fillers.map((i) => ({

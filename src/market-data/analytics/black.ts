@@ -198,12 +198,29 @@ function fail(out: OptionAnalytics, status: IvStatus): OptionAnalytics {
  * calendar day, vega per vol point, rho per rate point.
  */
 export function greeksAt(out: OptionAnalytics, o: OptionInput, vol: number): OptionAnalytics {
+  return greeksWith(
+    out,
+    o,
+    vol,
+    Math.sqrt(o.years),
+    Math.exp(-o.rate * o.years),
+    Math.log(o.forward) - Math.log(o.strike),
+  );
+}
+
+/** `greeksAt` with sqrt(T), the discount factor and ln(F/K) already known (the solver's). */
+function greeksWith(
+  out: OptionAnalytics,
+  o: OptionInput,
+  vol: number,
+  sqrtT: number,
+  df: number,
+  x: number,
+): OptionAnalytics {
   const { isCall, forward: f, strike: k, years: t, rate: r, spot } = o;
-  const sqrtT = Math.sqrt(t);
   const sd = vol * sqrtT;
-  const d1 = (Math.log(f) - Math.log(k)) / sd + 0.5 * sd;
+  const d1 = x / sd + 0.5 * sd;
   const d2 = d1 - sd;
-  const df = Math.exp(-r * t);
   const nd1 = normCdf(d1);
   const pdf1 = lastGauss * INV_SQRT_2PI;
   const nd2 = normCdf(d2);
@@ -247,6 +264,8 @@ export function greeksAt(out: OptionAnalytics, o: OptionInput, vol: number): Opt
 
 /** Iterations of the last `solveTotalVol` call (for tests and the benchmark). */
 export let lastIterations = 0;
+/** ln(F/K) of the last `solveTotalVol` call: the greeks reuse it. */
+let lastLogMoneyness = 0;
 
 /**
  * Implied total volatility s = sigma sqrt(T) of an out-of-the-money option's undiscounted
@@ -266,6 +285,7 @@ export function solveTotalVol(
   // An out-of-the-money call is worth less than F, a put less than K, whatever the volatility.
   if (v >= (isCall ? f : k)) return -1;
   const x = Math.log(f) - Math.log(k);
+  lastLogMoneyness = x;
   const lnV = Math.log(v);
   let lo = 0;
   let hi = sMax;
@@ -291,10 +311,10 @@ export function solveTotalVol(
     if (value > v) hi = s;
     else lo = s;
     let next: number;
+    if (Math.abs(value - v) <= 1e-11 * v) break;
     if (value > 0) {
       // g = ln(value) - ln(v); g' = vega / value; g'' / g' = volga / vega - g'.
       const g = Math.log(value) - lnV;
-      if (Math.abs(g) <= 1e-11) break;
       const g1 = (f * pdf1) / value;
       const newton = g / g1;
       const denom = 1 - 0.5 * newton * ((d1 * d2) / s - g1);
@@ -336,9 +356,10 @@ export function analyseOption(out: OptionAnalytics, o: OptionInput): OptionAnaly
   const intrinsic = isCall ? f - k : k - f;
   const timeValue = intrinsic > 0 ? v - intrinsic : v;
   if (!(timeValue > 1e-12 * (f > k ? f : k))) return fail(out, IvStatus.BELOW_INTRINSIC);
-  const s = solveTotalVol(k >= f, timeValue, f, k, MAX_VOL * Math.sqrt(t));
+  const sqrtT = Math.sqrt(t);
+  const s = solveTotalVol(k >= f, timeValue, f, k, MAX_VOL * sqrtT);
   if (s < 0) return fail(out, IvStatus.ABOVE_MAXIMUM);
-  const vol = s / Math.sqrt(t);
+  const vol = s / sqrtT;
   if (!(vol > 0) || !Number.isFinite(vol)) return fail(out, IvStatus.BELOW_INTRINSIC);
-  return greeksAt(out, o, vol);
+  return greeksWith(out, o, vol, sqrtT, df, lastLogMoneyness);
 }
