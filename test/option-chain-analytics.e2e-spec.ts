@@ -2,13 +2,12 @@ import { ExchangeSegment, FeedMode } from '@app/dhan';
 import type { DhanSimulator } from '@app/dhan-simulator';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
-import { TierBService } from '../src/market-data/chains/tier-b.service';
 import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
 import { MarketDataService } from '../src/market-data/market-data.service';
 import { until } from './dhan/helpers';
 import { errorCodes, gql, login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
-import { TicksClient } from './market-data.helpers';
+import { TicksClient, tierBCentred } from './market-data.helpers';
 
 const ANALYTICS = 'status iv delta gamma theta vega rho';
 const CONTRACT = `instrument { securityId } quote { ltp } analytics { ${ANALYTICS} } priceSource oiChange`;
@@ -85,7 +84,8 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
       },
     );
     await t.app.get(InstrumentsService).ready();
-    await t.app.get(TierBService).whenPinned();
+    // Windows are centred on the spot: wait until Tier B saw the prices.
+    await tierBCentred(t.app);
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
     token = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
   });
