@@ -64,6 +64,17 @@ export interface AuthConfig {
 }
 
 /** Per-user shares of the firm's market-data feed (its 25,000 instruments are shared by all). */
+/** Assumptions of the option analytics (implied volatility and greeks). */
+export interface OptionAnalyticsConfig {
+  /** Continuously compounded risk-free rate, a fraction (OPTION_RISK_FREE_RATE_PERCENT / 100). */
+  riskFreeRate: number;
+  /**
+   * Dividend yield of a spot underlying, a fraction; used only when a chain has no put-call
+   * parity forward (OPTION_DIVIDEND_YIELD_PERCENT / 100).
+   */
+  dividendYield: number;
+}
+
 export interface FeedQuotaConfig {
   /** Distinct instruments one user may stream through `ticks`, across all their sockets. */
   maxTickInstrumentsPerUser: number;
@@ -105,6 +116,7 @@ export interface AppConfig {
   execution: ExecutionConfig;
   auth: AuthConfig;
   feedQuotas: FeedQuotaConfig;
+  optionAnalytics: OptionAnalyticsConfig;
   websocket: WebSocketConfig;
   /**
    * Embedded default: no DhanHQ credentials, SQLite, no Redis. The server then runs

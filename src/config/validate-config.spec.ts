@@ -370,6 +370,22 @@ describe('validateConfig', () => {
     });
   });
 
+  it('OPTION_RISK_FREE_RATE_PERCENT and OPTION_DIVIDEND_YIELD_PERCENT: percentages, as fractions', () => {
+    expect(validateConfig({}, cwd).optionAnalytics).toEqual({
+      riskFreeRate: 0.065,
+      dividendYield: 0,
+    });
+    const env = { OPTION_RISK_FREE_RATE_PERCENT: '7.25', OPTION_DIVIDEND_YIELD_PERCENT: '1.5' };
+    expect(validateConfig(env, cwd).optionAnalytics.riskFreeRate).toBeCloseTo(0.0725, 12);
+    expect(validateConfig(env, cwd).optionAnalytics.dividendYield).toBeCloseTo(0.015, 12);
+    expect(messageOf({ OPTION_RISK_FREE_RATE_PERCENT: '31' })).toMatch(
+      /OPTION_RISK_FREE_RATE_PERCENT must be a number from 0 to 30/,
+    );
+    expect(messageOf({ OPTION_DIVIDEND_YIELD_PERCENT: 'high' })).toMatch(
+      /OPTION_DIVIDEND_YIELD_PERCENT must be a number/,
+    );
+  });
+
   it('MAX_WATCHLIST_INSTRUMENTS_PER_USER defaults to 2,000 and reads a positive integer', () => {
     expect(validateConfig({}, cwd).feedQuotas.maxWatchlistInstrumentsPerUser).toBe(2_000);
     const env = { MAX_WATCHLIST_INSTRUMENTS_PER_USER: '500' };

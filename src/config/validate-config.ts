@@ -79,6 +79,17 @@ function integer(env: Env, name: string, min: number, max: number, fallback: num
   return parsed;
 }
 
+/** A decimal number (e.g. a percentage) within [min, max]. */
+function decimal(env: Env, name: string, min: number, max: number, fallback: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  const parsed = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+    throw new ConfigValidationError(name, `must be a number from ${min} to ${max}`, value);
+  }
+  return parsed;
+}
+
 /** Hides credentials in a URL before it is echoed in an error message. */
 function redactUrl(value: string): string {
   return value.replace(/\/\/[^@/]*@/, '//***@');
@@ -351,6 +362,10 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
         100_000,
         DEFAULT_MAX_WATCHLIST_INSTRUMENTS_PER_USER,
       ),
+    },
+    optionAnalytics: {
+      riskFreeRate: decimal(env, 'OPTION_RISK_FREE_RATE_PERCENT', 0, 30, 6.5) / 100,
+      dividendYield: decimal(env, 'OPTION_DIVIDEND_YIELD_PERCENT', 0, 30, 0) / 100,
     },
     websocket: {
       pingIntervalMs: integer(env, 'WS_PING_INTERVAL_MS', 100, 600_000, 30_000),

@@ -19,6 +19,7 @@ import { TickSerializer } from './ticks/tick-serializer';
 import { TICK_STORE_OPTIONS, TickStore } from './ticks/tick-store';
 import { TickTransport } from './ticks/tick-transport';
 import { TierBService } from './chains/tier-b.service';
+import { ChainAnalyticsService } from './chains/chain-analytics.service';
 
 /**
  * Market data (no resolvers, so modules of either schema can import it): the feed pool, the
@@ -55,12 +56,13 @@ import { TierBService } from './chains/tier-b.service';
     FeedPool,
     MarketDataService,
     TierBService,
+    ChainAnalyticsService,
   ],
-  exports: [MarketDataService, TierBService],
+  exports: [MarketDataService, TierBService, ChainAnalyticsService],
 })
 export class MarketDataModule {}
 
-/** User schema: quote, optionChain, ticks, feedHealth. */
+/** User schema: quote, optionChain, optionChainUpdates, ticks, feedHealth. */
 @Module({
   imports: [MarketDataModule],
   providers: [MarketDataResolver],

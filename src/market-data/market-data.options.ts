@@ -25,6 +25,8 @@ export interface MarketDataOptions {
   feedHealthIntervalMs: number;
   /** Plausibility checks of trade packets (RELIABILITY F8); `enabled: false` turns them off. */
   tickChecks: TickChecks & { enabled: boolean };
+  /** Rate and dividend yield of the option analytics (OPTION_*_PERCENT, as fractions). */
+  optionAnalytics: { riskFreeRate: number; dividendYield: number };
   tierB: {
     enabled: boolean;
     config: Partial<TierBConfig>;
@@ -44,6 +46,7 @@ export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
   maxTickInstrumentsPerUser: DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
   feedHealthIntervalMs: 5_000,
   tickChecks: { enabled: true, ...DEFAULT_TICK_CHECKS },
+  optionAnalytics: { riskFreeRate: 0.065, dividendYield: 0 },
   tierB: {
     enabled: true,
     config: {},
@@ -133,6 +136,11 @@ export function marketDataOptions(
         jumpFloor: floorPaise === undefined ? undefined : floorPaise / 100,
       }),
       ...o.tickChecks,
+    },
+    optionAnalytics: {
+      ...d.optionAnalytics,
+      ...(config as Partial<ResolvedAppConfig>).optionAnalytics,
+      ...o.optionAnalytics,
     },
     tierB: {
       enabled: o.tierB?.enabled ?? (tierBEnv === undefined ? true : tierBEnv !== 'false'),

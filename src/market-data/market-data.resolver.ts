@@ -1,4 +1,4 @@
-import { Args, Context, Info, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, Info, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { WebSocket } from 'ws';
 import {
@@ -11,9 +11,21 @@ import { GraphQLLocalDate } from '../common/scalars';
 import { InstrumentArgs } from '../instruments/dto/instrument.args';
 import { InstrumentInput, SECURITY_ID_PATTERN } from '../instruments/dto/instrument.input';
 import { ExchangeSegment } from '../instruments/models/exchange-segment.enum';
-import { MarketDataService, type OptionChain, type TickStream } from './market-data.service';
+import { IvStatus } from './analytics/black';
+import { MAX_CHAIN_STRIKES_EACH_SIDE } from './chains/chain-analytics.service';
+import {
+  MarketDataService,
+  type ChainContractView,
+  type ChainUpdateView,
+  type ChainView,
+  type TickStream,
+} from './market-data.service';
 import { FeedHealthModel } from './models/feed-health.model';
-import { OptionChainModel } from './models/option-chain.model';
+import {
+  OptionChainModel,
+  OptionChainUpdateModel,
+  type OptionContractModel,
+} from './models/option-chain.model';
 import { marketState, QuoteModel, TickModel } from './models/tick.model';
 import { tickSelection } from './ticks/tick-selection';
 
@@ -32,22 +44,51 @@ function asGraphQLError(e: unknown): unknown {
   return e;
 }
 
-export function toChainModel(chain: OptionChain): OptionChainModel {
+const percent = (x: number): number | null => (Number.isFinite(x) ? x * 100 : null);
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+function contractModel(c: ChainContractView | null): OptionContractModel | null {
+  if (!c) return null;
+  const a = c.analytics;
+  const ok = a.status === IvStatus.OK;
+  return {
+    instrument: c.instrument,
+    quote: c.quote ? marketState(c.quote) : null,
+    analytics: {
+      status: a.status,
+      iv: ok ? percent(a.iv) : null,
+      delta: ok ? finite(a.delta) : null,
+      gamma: ok ? finite(a.gamma) : null,
+      theta: ok ? finite(a.theta) : null,
+      vega: ok ? finite(a.vega) : null,
+      rho: ok ? finite(a.rho) : null,
+    },
+    priceSource: c.priceSource,
+    oiChange: c.oiChange,
+  };
+}
+
+export function toChainModel(chain: ChainView): OptionChainModel {
   return {
     underlying: chain.underlying,
     expiry: chain.expiry,
+    expiresAt: chain.expiresAt,
+    yearsToExpiry: chain.yearsToExpiry,
     spot: chain.spot,
+    forward: chain.forward,
+    forwardSource: chain.forwardSource,
     atmStrike: chain.atmStrike,
+    atmIv: percent(chain.stats.atmIv),
+    pcrOi: finite(chain.stats.pcrOi),
+    pcrVolume: finite(chain.stats.pcrVolume),
+    maxPain: finite(chain.stats.maxPain),
+    ivSkew: percent(chain.stats.ivSkew),
+    totalCallOi: chain.stats.totalCallOi,
+    totalPutOi: chain.stats.totalPutOi,
     strikes: chain.strikes.map((s) => ({
       strike: s.strike,
-      call: s.call && {
-        instrument: s.call.instrument,
-        quote: s.call.quote ? marketState(s.call.quote) : null,
-      },
-      put: s.put && {
-        instrument: s.put.instrument,
-        quote: s.put.quote ? marketState(s.put.quote) : null,
-      },
+      call: contractModel(s.call),
+      put: contractModel(s.put),
     })),
   };
 }
@@ -65,13 +106,38 @@ export class MarketDataResolver {
   }
 
   @Query(() => OptionChainModel, {
-    description: 'Strikes ascending, CE and PE with live quotes; nearest expiry when omitted.',
+    description:
+      'Strikes ascending, CE and PE with live quotes, implied volatility and greeks; nearest ' +
+      'expiry when omitted; `strikes` each side of ATM (every listed strike when omitted).',
   })
   optionChain(
     @Args('underlying') underlying: string,
     @Args('expiry', { type: () => GraphQLLocalDate, nullable: true }) expiry?: string | null,
+    @Args('strikes', { type: () => Int, nullable: true }) strikes?: number | null,
   ): OptionChainModel {
-    return toChainModel(this.marketData.optionChain(underlying, expiry));
+    return toChainModel(this.marketData.optionChain(underlying, expiry, strikes));
+  }
+
+  @Subscription(() => OptionChainUpdateModel, {
+    description:
+      'The chain of `strikes` each side of ATM (chosen at subscribe, default 10, at most ' +
+      `${MAX_CHAIN_STRIKES_EACH_SIDE}) with analytics, then the strikes that changed, at most ` +
+      'once per tick interval. An expiry off the feed is put on it (CAPACITY_EXCEEDED when full).',
+    resolve: (payload: ChainUpdateView) => ({
+      ...toChainModel(payload),
+      snapshot: payload.snapshot,
+    }),
+  })
+  optionChainUpdates(
+    @Args('underlying') underlying: string,
+    @Args('expiry', { type: () => GraphQLLocalDate, nullable: true }) expiry?: string | null,
+    @Args('strikes', { type: () => Int, nullable: true }) strikes?: number | null,
+  ): AsyncIterableIterator<ChainUpdateView> {
+    try {
+      return this.marketData.openOptionChain(underlying, expiry, strikes ?? 10);
+    } catch (e) {
+      throw asGraphQLError(e);
+    }
   }
 
   @Subscription(() => [TickModel], {

@@ -1,3 +1,4 @@
+import type { ChainAnalyticsService } from './chains/chain-analytics.service';
 import {
   ExchangeSegment,
   FeedMode,
@@ -74,6 +75,7 @@ function setup(capacity: number) {
     instruments,
     events,
     DEFAULT_MARKET_DATA_OPTIONS,
+    {} as ChainAnalyticsService, // chains are not exercised here
   );
   let ltt = T0;
   const tick = (id: number, ltp = 100) =>

@@ -29,7 +29,11 @@ import { TickShapes, type SelectedField } from './ticks/tick-selection';
 import { TickQuota } from './ticks/tick-quota';
 import { TickStore, type TickRecord } from './ticks/tick-store';
 import { TickTransport, type OpenedTicks } from './ticks/tick-transport';
-import { buildOptionChain, type OptionChain } from './chains/option-chain';
+import {
+  ChainAnalyticsService,
+  type ChainUpdateView,
+  type ChainView,
+} from './chains/chain-analytics.service';
 
 /** Event on the Nest EventEmitter2 when the registry evicts an instrument. */
 export const MARKET_DATA_EVICTED = 'market-data.evicted';
@@ -74,7 +78,12 @@ export interface FeedSubscriptionList {
   items: FeedSubscriptionView[];
 }
 
-export type { ChainStrike, OptionChain } from './chains/option-chain';
+export type {
+  ChainContractView,
+  ChainStrikeView,
+  ChainUpdateView,
+  ChainView,
+} from './chains/chain-analytics.service';
 
 /** A `ticks` stream: yields nothing (frames go straight to the socket); `return()` ends it. */
 export type TickStream = AsyncIterableIterator<never>;
@@ -130,6 +139,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     private readonly instruments: InstrumentsService,
     private readonly events: EventEmitter2,
     @Inject(MARKET_DATA_OPTIONS) private readonly options: MarketDataOptions,
+    private readonly chains: ChainAnalyticsService,
   ) {
     this.tickQuota = new TickQuota(options.maxTickInstrumentsPerUser);
     registry.onEviction((event) => {
@@ -197,17 +207,25 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     return this.store.get(this.instrumentKeyOf(segment, securityId));
   }
 
-  optionChain(underlying: string, expiry?: string | null): OptionChain {
-    return buildOptionChain(
-      {
-        expiries: (u) => this.instruments.expiries(u),
-        underlyingOf: (u) => this.instruments.underlyingOf(u),
-        chain: (u, e) => this.instruments.chain(u, e),
-        record: (segment, securityId) => this.record(segment, securityId),
-      },
-      underlying,
-      expiry,
-    );
+  /**
+   * One expiry's chain (the nearest when `expiry` is not given) with option analytics,
+   * `strikesEachSide` strikes around ATM (every listed strike when null).
+   */
+  optionChain(
+    underlying: string,
+    expiry?: string | null,
+    strikesEachSide?: number | null,
+  ): ChainView {
+    return this.chains.chain(underlying, expiry, strikesEachSide);
+  }
+
+  /** `optionChainUpdates`: the window's chain, then its changed strikes (see ChainAnalyticsService). */
+  openOptionChain(
+    underlying: string,
+    expiry: string | null | undefined,
+    strikesEachSide: number,
+  ): AsyncIterableIterator<ChainUpdateView> {
+    return this.chains.subscribe(underlying, expiry, strikesEachSide);
   }
 
   // ---- ticks streams ----

@@ -1,3 +1,4 @@
+import type { ChainAnalyticsService } from '../chains/chain-analytics.service';
 import { EventEmitter } from 'node:events';
 import { ExchangeSegment, FeedMode, SEGMENT_CODE, instrumentKey } from '@app/dhan/types';
 import { EventEmitter2 } from '@nestjs/event-emitter';
@@ -112,6 +113,7 @@ function setup(limit: number) {
       ...DEFAULT_MARKET_DATA_OPTIONS,
       maxTickInstrumentsPerUser: limit,
     },
+    {} as ChainAnalyticsService, // chains are not exercised here
   );
   const client = () => registry.stats().byKind[ReferenceKind.CLIENT].instruments;
   let next = 0;
