@@ -6,6 +6,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AdminModule } from './admin/admin.module';
+import { DeskAdminModule } from './admin/desk/desk-admin.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { AuthModule } from './auth/auth.module';
 import { bearerToken } from './auth/auth.guard';
@@ -59,6 +60,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   SchedulerAdminModule,
   RiskAdminModule,
   ExecutionAdminModule,
+  DeskAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -82,6 +84,7 @@ export const FEATURE_MODULES: Type[] = [
   OrdersModule,
   OrdersGraphqlModule,
   RiskAdminModule,
+  DeskAdminModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

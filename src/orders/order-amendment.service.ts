@@ -16,6 +16,14 @@ import { OrderStore } from './order-store';
 import { validateTerms, type ModifyOrderCommand } from './order-terms';
 import { toOrderView, type OrderView } from './order-view';
 
+/** A cancel the risk desk asks for on the dealer's behalf: who, why, and what the dealer sees. */
+export interface DeskAction {
+  actor: string;
+  reason: string;
+  /** Shown to the dealer on the order (`deskNote`). */
+  note: string;
+}
+
 /** modifyOrder and cancelOrder, each on the order's queue. */
 @Injectable()
 export class OrderAmendmentService {
@@ -135,7 +143,7 @@ export class OrderAmendmentService {
   }
 
   /** Cancels a working order (RMS never blocks a cancel). CONFLICT when it cannot be cancelled. */
-  cancel(userId: string, id: string): Promise<OrderView> {
+  cancel(userId: string, id: string, byDesk?: DeskAction): Promise<OrderView> {
     return this.scheduler.serial(id, async () => {
       let row = await this.store.owned(userId, id);
       const check = transition(parseState(row), { type: 'CANCEL_REQUESTED' });
@@ -143,7 +151,17 @@ export class OrderAmendmentService {
         throw new ConflictError(`Cannot cancel: ${check.illegal.reason}`);
       }
       if (check.kind === 'IGNORED') return toOrderView(row);
-      row = (await this.store.apply(row, { type: 'CANCEL_REQUESTED' }, 'user')).row;
+      row = byDesk
+        ? (
+            await this.store.apply(
+              row,
+              { type: 'CANCEL_REQUESTED' },
+              'desk',
+              { by: byDesk.actor, reason: byDesk.reason },
+              { deskNote: byDesk.note },
+            )
+          ).row
+        : (await this.store.apply(row, { type: 'CANCEL_REQUESTED' }, 'user')).row;
       if (isTerminal(row.status as OrderStatus)) return toOrderView(row); // NEW: cancelled here
       try {
         await this.dispatch.cancel(id);

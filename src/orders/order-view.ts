@@ -22,6 +22,8 @@ export interface OrderView {
   validity: Validity;
   status: OrderStatus;
   rejectionReason: string | null;
+  /** Why the risk desk acted on this order, when it did. */
+  deskNote: string | null;
   modificationCount: number;
   createdAt: Date;
   updatedAt: Date;
@@ -48,6 +50,7 @@ export function toOrderView(row: OrderEntity): OrderView {
     validity: row.validity as Validity,
     status: row.status as OrderStatus,
     rejectionReason: row.rejectionReason,
+    deskNote: row.deskNote ?? null,
     modificationCount: row.modificationCount,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -116,6 +116,7 @@ export class OrdersResolver {
       validity: order.validity as OrderModel['validity'],
       status: order.status,
       rejectionReason: order.rejectionReason,
+      deskNote: order.deskNote,
       createdAt: order.createdAt,
       updatedAt: order.updatedAt,
     };

@@ -181,6 +181,32 @@ export class RiskService {
     );
   }
 
+  /**
+   * Credits (positive) or debits (negative) a user's paper balance, persisted; a debit larger
+   * than what is available is BAD_USER_INPUT and changes nothing. Returns the funds before and
+   * after. The one place the risk desk moves funds.
+   */
+  async adjustFunds(
+    userId: string,
+    deltaPaise: number,
+  ): Promise<{ before: FundsSnapshot; after: FundsSnapshot }> {
+    if (!Number.isSafeInteger(deltaPaise) || deltaPaise === 0) {
+      throw new BadUserInputError('The amount must be a non-zero number of paise');
+    }
+    const ledger = await this.ledger(userId);
+    const before = ledger.snapshot();
+    if (deltaPaise < 0 && before.availablePaise + deltaPaise < 0) {
+      throw new BadUserInputError('A debit cannot exceed the available funds');
+    }
+    ledger.adjustBalance(deltaPaise);
+    const after = ledger.snapshot();
+    await this.fundsRows.update(
+      { userId },
+      { balancePaise: after.balancePaise, updatedAt: this.clock.now() },
+    );
+    return { before, after };
+  }
+
   private async buildLedger(userId: string): Promise<FundsLedger> {
     let row = await this.fundsRows.findOne({ where: { userId } });
     if (!row) {

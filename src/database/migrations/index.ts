@@ -6,6 +6,7 @@ import { CreateExecution1795900000100 } from './1795900000100-create-execution';
 import { CreateOrdersAndRisk1795900000200 } from './1795900000200-create-orders-and-risk';
 import { AddSessionLifetime1796100000100 } from './1796100000100-add-session-lifetime';
 import { CreateHealthProbe1796100000200 } from './1796100000200-create-health-probe';
+import { AddOrderDeskNote1796200000700 } from './1796200000700-add-order-desk-note';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   CreateOrdersAndRisk1795900000200,
   AddSessionLifetime1796100000100,
   CreateHealthProbe1796100000200,
+  AddOrderDeskNote1796200000700,
 ];
