@@ -29,6 +29,7 @@ import {
 } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
+import { OperationsMetricsModule } from './health/operations-metrics.module';
 import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
 import { InstrumentsGraphqlModule } from './instruments/instruments-graphql.module';
 import { InstrumentsModule } from './instruments/instruments.module';
@@ -85,6 +86,7 @@ export const FEATURE_MODULES: Type[] = [
   OrdersGraphqlModule,
   RiskAdminModule,
   DeskAdminModule,
+  OperationsMetricsModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

@@ -409,6 +409,49 @@ describe('admin desk: every dealer s book, summary, actions on their behalf (e2e
     expect(names.filter((n) => /audit/i.test(n))).toEqual([]);
   });
 
+  it('a global HALTED reaches the broker s kill switch and shows it; a dealer HALTED does not', async () => {
+    const SET = `mutation T($scope: TradingScope!, $state: TradingState!, $userId: ID) {
+      setTradingState(scope: $scope, state: $state, userId: $userId, reason: "desk test") {
+        state brokerKillSwitch
+      }
+    }`;
+    const sim: DhanSimulator = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
+    const state = async () =>
+      (await ok<{ brokerKillSwitch: string }>('query { brokerKillSwitch }')).brokerKillSwitch;
+    expect(await state()).toBe('INACTIVE');
+    const dealer = await ok<{ setTradingState: { brokerKillSwitch: string | null } }>(SET, {
+      scope: 'USER',
+      state: 'HALTED',
+      userId: bob.id,
+    });
+    expect(dealer.setTradingState.brokerKillSwitch).toBeNull();
+    expect(await state()).toBe('INACTIVE');
+
+    const halted = await ok<{ setTradingState: { brokerKillSwitch: string } }>(SET, {
+      scope: 'GLOBAL',
+      state: 'HALTED',
+    });
+    expect(halted.setTradingState.brokerKillSwitch).toBe('ACTIVE');
+    expect(await state()).toBe('ACTIVE');
+    expect(sim.orders.killSwitchActive(sim.credentials.clientId)).toBe(true);
+    expect(JSON.parse((await auditOf('setTradingState')).payload)).toMatchObject({
+      scope: 'GLOBAL',
+      state: 'HALTED',
+      before: 'ACTIVE',
+      brokerKillSwitch: 'ACTIVE',
+    });
+
+    const resumed = await ok<{ setTradingState: { brokerKillSwitch: string } }>(SET, {
+      scope: 'GLOBAL',
+      state: 'ACTIVE',
+    });
+    expect(resumed.setTradingState.brokerKillSwitch).toBe('INACTIVE');
+    await ok(SET, { scope: 'USER', state: 'ACTIVE', userId: bob.id });
+    expect(errorCodes(await as('query { brokerKillSwitch }', {}, bob.token))).toEqual([
+      'FORBIDDEN',
+    ]);
+  });
+
   it('USER tokens are FORBIDDEN on every new admin operation', async () => {
     const operations: [string, Record<string, unknown>][] = [
       [Q_ORDERS, {}],

@@ -3,13 +3,7 @@ import { FeedMode } from '@app/dhan/types';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import {
-  And,
-  LessThan,
-  MoreThanOrEqual,
-  type FindOptionsWhere,
-  type Repository,
-} from 'typeorm';
+import { And, LessThan, MoreThanOrEqual, type FindOptionsWhere, type Repository } from 'typeorm';
 import {
   ReferenceKind,
   type SubscriptionReference,
@@ -159,7 +153,8 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
     if (filter.segment !== undefined) where.segment = filter.segment;
     if (filter.securityId !== undefined) where.securityId = filter.securityId;
     if (filter.productType !== undefined) where.productType = filter.productType;
-    if (filter.from && filter.to) where.tradedAt = And(MoreThanOrEqual(filter.from), LessThan(filter.to));
+    if (filter.from && filter.to)
+      where.tradedAt = And(MoreThanOrEqual(filter.from), LessThan(filter.to));
     else if (filter.from) where.tradedAt = MoreThanOrEqual(filter.from);
     else if (filter.to) where.tradedAt = LessThan(filter.to);
     const [rows, total] = await this.tradeRows.findAndCount({

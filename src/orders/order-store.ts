@@ -225,6 +225,14 @@ export class OrderStore implements OnModuleInit {
       if (winner === undefined) throw e;
       return { id: winner, created: false };
     }
+    const created: OrderTransitionEvent = {
+      orderId: row.id,
+      userId: row.userId,
+      type: 'CREATED',
+      from: null,
+      to: OrderStatus.NEW,
+    };
+    this.emitter.emit(ORDER_TRANSITION, created);
     this.publish(row);
     return { id: row.id, created: true };
   }
@@ -319,6 +327,7 @@ export class OrderStore implements OnModuleInit {
       type: event.type,
       from: result.from,
       to: result.to,
+      ...(event.type === 'RISK_DENIED' ? { reason: event.code } : {}),
     };
     this.emitter.emit(ORDER_TRANSITION, transitioned);
     // One orderUpdates message per change a client can see (SENT, for one, changes nothing shown).

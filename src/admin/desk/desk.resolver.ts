@@ -5,6 +5,7 @@ import { Roles } from '../../common/decorators/roles.decorator';
 import type { Principal } from '../../common/graphql/graphql-context';
 import { PushStream } from '../../common/subscriptions/push-stream';
 import { intervalStream } from '../../common/subscriptions/topic-stream';
+import { ExecutionService } from '../../execution/execution.service';
 import { feedStatusModel } from '../../market-data/market-data-admin.resolver';
 import { MarketDataService } from '../../market-data/market-data.service';
 import { FeedStatusModel } from '../../market-data/models/feed-health.model';
@@ -36,7 +37,17 @@ export class DeskResolver {
   constructor(
     private readonly desk: DeskService,
     private readonly marketData: MarketDataService,
+    private readonly execution: ExecutionService,
   ) {}
+
+  @Query(() => String, {
+    description:
+      'The broker s own kill switch now: ACTIVE, INACTIVE, or NOT_APPLICABLE on the paper ' +
+      'gateway. A global HALTED activates it; per-dealer HALTED stays ours.',
+  })
+  brokerKillSwitch(): Promise<string> {
+    return this.execution.brokerKillSwitch();
+  }
 
   @Query(() => DeskOrderPageModel, {
     description: 'Every dealer s orders, newest first, filtered and paged.',

@@ -7,7 +7,6 @@ import { Clock } from '../../common/clock';
 import { NotFoundError } from '../../common/errors/domain-error';
 import type { Principal } from '../../common/graphql/graphql-context';
 import type { PositionKey, PositionView } from '../../execution/domain';
-import type { TradeEntity } from '../../execution/entities/trade.entity';
 import { PortfolioService, type PositionSnapshot } from '../../execution/portfolio.service';
 import { InstrumentsService } from '../../instruments/instruments.service';
 import type { InstrumentModel } from '../../instruments/models/instrument.model';
@@ -27,6 +26,9 @@ import type {
   DeskTradeModel,
   FundsAdjustmentModel,
 } from './desk.models';
+
+/** A stored trade as PortfolioService returns it. */
+type TradeRow = Awaited<ReturnType<PortfolioService['searchTrades']>>['rows'][number];
 
 const rupees = (paise: number | bigint): number => Number(paise) / 100;
 const round2 = (n: number): number => Math.round(n * 100) / 100;
@@ -329,7 +331,7 @@ export class DeskService {
     };
   }
 
-  private tradeModel(t: TradeEntity, names: Map<string, string>): DeskTradeModel {
+  private tradeModel(t: TradeRow, names: Map<string, string>): DeskTradeModel {
     return {
       id: t.id,
       dealerId: t.userId,
