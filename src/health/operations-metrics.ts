@@ -8,6 +8,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { WsAuthGate } from '../auth/ws-auth.gate';
 import { MARKET_DATA_EVICTED, MarketDataService } from '../market-data/market-data.service';
+import { DayCycleService } from '../scheduler/day-cycle.service';
 import { ORDER_TRANSITION, type OrderTransitionEvent } from '../orders/orders.events';
 import { MetricsService } from './metrics.service';
 
@@ -62,6 +63,7 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
     private readonly metrics: MetricsService,
     private readonly marketData: MarketDataService,
     private readonly gate: WsAuthGate,
+    private readonly dayCycle: DayCycleService,
   ) {
     const registers = [metrics.registry];
     this.placed = new Counter({
@@ -238,6 +240,24 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
         loop.reset();
       },
     );
+    const dayCycle = this.dayCycle;
+    new Gauge({
+      name: 'day_cycle_last_run_timestamp_seconds',
+      help: 'When the latest day-cycle run of each kind, group and outcome started (Unix time).',
+      labelNames: ['kind', 'group', 'outcome'],
+      registers: [metrics.registry],
+      async collect() {
+        this.reset();
+        const seen = new Set<string>();
+        for (const run of await dayCycle.history(200)) {
+          const key = `${run.kind}|${run.group}|${run.outcome}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const labels = { kind: run.kind, group: run.group, outcome: run.outcome };
+          this.set(labels, run.startedAt.getTime() / 1000);
+        }
+      },
+    });
     this.gcObserver = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
         const detail = (entry as { detail?: { kind?: number } }).detail;
