@@ -121,7 +121,7 @@ describe('/metrics for operating the desk (e2e, embedded simulator)', () => {
     equity = await anEquity(t);
     admin = await adminToken(t);
     dealer = await newTrader(t, admin, 'metrics-dealer');
-  }, 90_000);
+  }, 180_000); // Boot and the Tier B pin are slow on a loaded machine; no assertion depends on it.
 
   afterAll(async () => {
     for (const c of clients) await c.dispose();
