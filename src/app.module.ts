@@ -6,6 +6,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AdminModule } from './admin/admin.module';
+import { DeskAdminModule } from './admin/desk/desk-admin.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { AuthModule } from './auth/auth.module';
 import { bearerToken } from './auth/auth.guard';
@@ -28,6 +29,7 @@ import {
 } from './execution/execution.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
+import { OperationsMetricsModule } from './health/operations-metrics.module';
 import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
 import { InstrumentsGraphqlModule } from './instruments/instruments-graphql.module';
 import { InstrumentsModule } from './instruments/instruments.module';
@@ -60,6 +62,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   SchedulerAdminModule,
   RiskAdminModule,
   ExecutionAdminModule,
+  DeskAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -83,6 +86,8 @@ export const FEATURE_MODULES: Type[] = [
   OrdersModule,
   OrdersGraphqlModule,
   RiskAdminModule,
+  DeskAdminModule,
+  OperationsMetricsModule,
 ];
 
 export const GRAPHQL_PATHS = { user: '/graphql', admin: '/admin/graphql' } as const;

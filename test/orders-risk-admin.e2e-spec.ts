@@ -6,7 +6,6 @@ import { ExecutionService } from '../src/execution/execution.service';
 import { ORDERS_UPDATED, type OrderUpdatedEvent } from '../src/orders/orders.events';
 import { until } from './dhan/helpers';
 import {
-  CANCEL,
   adminToken,
   anEquity,
   codes,
@@ -109,7 +108,7 @@ describe('admin risk controls (e2e: riskLimits, setRiskLimits, setTradingState)'
     });
   });
 
-  it('GLOBAL HALTED denies new orders; the user can still cancel; ACTIVE again lets them through', async () => {
+  it('GLOBAL HALTED denies new orders and the broker s kill switch cancels working ones; ACTIVE again lets them through', async () => {
     const working = await alice.place(order());
     await until(() => latest.get(working.id) === 'PENDING', 'PENDING', [[emitter, ORDERS_UPDATED]]);
     const halted = await asAdmin(SET_TRADING_STATE, {
@@ -127,10 +126,10 @@ describe('admin risk controls (e2e: riskLimits, setRiskLimits, setTradingState)'
       status: 'REJECTED',
       rejectionReason: 'TRADING_HALTED',
     });
-    const cancelled = await alice.ok<{ cancelOrder: { status: string } }>(CANCEL, {
-      id: working.id,
-    });
-    expect(cancelled.cancelOrder.status).toBe('CANCELLED');
+    // The global halt reached the broker's kill switch, which cancels the working orders there.
+    await until(() => latest.get(working.id) === 'CANCELLED', 'CANCELLED by the kill switch', [
+      [emitter, ORDERS_UPDATED],
+    ]);
     await asAdmin(SET_TRADING_STATE, { scope: 'GLOBAL', state: 'ACTIVE' });
     expect((await alice.place(order())).status).not.toBe('REJECTED');
     const audit = (await asAdmin(AUDIT)).data?.auditLog as Array<{

@@ -70,8 +70,14 @@ export class AdminUsersResolver {
     );
   }
 
-  @Query(() => [AuditLogEntryModel])
-  auditLog(@Args() { limit }: AuditLogArgs): Promise<AuditLogEntryModel[]> {
-    return this.audit.latest(limit);
+  @Query(() => [AuditLogEntryModel], {
+    description:
+      'Newest first, filtered by actor, action, target and time, paged by limit and offset. ' +
+      'Rows are written by the audited operations only; no API changes or deletes them.',
+  })
+  auditLog(
+    @Args() { limit, offset, actor, action, target, from, to }: AuditLogArgs,
+  ): Promise<AuditLogEntryModel[]> {
+    return this.audit.search({ actor, action, target, from, to }, { limit, offset });
   }
 }

@@ -177,6 +177,13 @@ export class WsAuthGate implements OnModuleDestroy {
     return this.verdicts.get(`${endpoint}:${token}`) ?? this.check(token, endpoint);
   }
 
+  /** Open sockets by endpoint (metrics). */
+  connectionsByEndpoint(): Record<GraphQLEndpoint, number> {
+    const counts: Record<GraphQLEndpoint, number> = { user: 0, admin: 0 };
+    for (const conn of this.connections) if (!conn.closed) counts[conn.endpoint]++;
+    return counts;
+  }
+
   /** Active subscriptions the gate accounts for (tests and metrics). */
   activeSubscriptions(userId?: string): number {
     return this.caps.active(userId);

@@ -123,6 +123,20 @@ export class ExecutionService
     return this.gateway.kind;
   }
 
+  /**
+   * The broker's kill switch: 'ACTIVE' / 'INACTIVE', or 'NOT_APPLICABLE' on the paper gateway
+   * (no broker account to stop). A refused or unanswered call throws the contract errors.
+   */
+  async setBrokerKillSwitch(active: boolean): Promise<BrokerKillSwitch> {
+    if (!this.gateway.setKillSwitch) return 'NOT_APPLICABLE';
+    return (await this.gateway.setKillSwitch(active)) ? 'ACTIVE' : 'INACTIVE';
+  }
+
+  async brokerKillSwitch(): Promise<BrokerKillSwitch> {
+    if (!this.gateway.killSwitchActive) return 'NOT_APPLICABLE';
+    return (await this.gateway.killSwitchActive()) ? 'ACTIVE' : 'INACTIVE';
+  }
+
   /** True while the gateway's order-update stream is connected. */
   get streaming(): boolean {
     return this.gateway.streaming;
@@ -617,3 +631,5 @@ export class ExecutionService
     return this.routes.get(orderId);
   }
 }
+
+export type BrokerKillSwitch = 'ACTIVE' | 'INACTIVE' | 'NOT_APPLICABLE';

@@ -3,7 +3,7 @@ import { FeedMode } from '@app/dhan/types';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { And, LessThan, MoreThanOrEqual, type FindOptionsWhere, type Repository } from 'typeorm';
 import {
   ReferenceKind,
   type SubscriptionReference,
@@ -24,6 +24,16 @@ export interface RiskSnapshot {
   grossExposurePaise: number;
   /** Realised + unrealised P&L of the user's trades of the current IST day. */
   dayPnlPaise: number;
+}
+
+/** What the risk desk filters trades by (every field optional; `to` exclusive). */
+export interface TradeSearch {
+  userId?: string;
+  segment?: string;
+  securityId?: string;
+  productType?: string;
+  from?: Date;
+  to?: Date;
 }
 
 export interface PositionSnapshot {
@@ -222,6 +232,34 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
       if (ltp !== undefined) total += p.unrealizedPnlPaise(ltp) ?? 0n;
     }
     return Number(total);
+  }
+
+  /** Every user's positions (the risk desk), unrealised P&L at the live LTP. */
+  allPositions(): PositionSnapshot[] {
+    return this.book.all().map((p) => ({ key: p.key, view: p.view(this.ltpOf(p.key)) }));
+  }
+
+  /** Trades of every user matching `filter`, newest first, one page (the risk desk). */
+  async searchTrades(
+    filter: TradeSearch,
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; rows: TradeEntity[] }> {
+    const where: FindOptionsWhere<TradeEntity> = {};
+    if (filter.userId !== undefined) where.userId = filter.userId;
+    if (filter.segment !== undefined) where.segment = filter.segment;
+    if (filter.securityId !== undefined) where.securityId = filter.securityId;
+    if (filter.productType !== undefined) where.productType = filter.productType;
+    if (filter.from && filter.to)
+      where.tradedAt = And(MoreThanOrEqual(filter.from), LessThan(filter.to));
+    else if (filter.from) where.tradedAt = MoreThanOrEqual(filter.from);
+    else if (filter.to) where.tradedAt = LessThan(filter.to);
+    const [rows, total] = await this.tradeRows.findAndCount({
+      where,
+      order: { tradedAt: 'DESC', createdAt: 'DESC' },
+      take: page.limit,
+      skip: page.offset,
+    });
+    return { total, rows };
   }
 
   riskSnapshot(

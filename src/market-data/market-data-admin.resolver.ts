@@ -13,6 +13,21 @@ import {
   type FeedReferencesModel,
 } from './models/feed-subscription.model';
 
+/** The feed's state as the admin schema shows it (feedStatus, feedStatusUpdates). */
+export function feedStatusModel(
+  marketData: Pick<MarketDataService, 'feedStatus'>,
+): FeedStatusModel {
+  const s = marketData.feedStatus();
+  return {
+    ...s,
+    connections: s.connections.map((c) => ({
+      ...c,
+      lastMessageAt: c.lastMessageAt > 0 ? new Date(c.lastMessageAt) : null,
+    })),
+    byUnderlying: s.byUnderlying.map((u) => ({ ...u, references: null })),
+  };
+}
+
 @Roles(Role.ADMIN)
 @Resolver()
 export class MarketDataAdminResolver {
@@ -25,15 +40,7 @@ export class MarketDataAdminResolver {
     description: 'Feed connections, instruments by tier and by Tier B underlying, capacity.',
   })
   feedStatus(): FeedStatusModel {
-    const s = this.marketData.feedStatus();
-    return {
-      ...s,
-      connections: s.connections.map((c) => ({
-        ...c,
-        lastMessageAt: c.lastMessageAt > 0 ? new Date(c.lastMessageAt) : null,
-      })),
-      byUnderlying: s.byUnderlying.map((u) => ({ ...u, references: null })),
-    };
+    return feedStatusModel(this.marketData);
   }
 
   @Query(() => FeedSubscriptionListModel, {

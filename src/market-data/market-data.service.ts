@@ -21,10 +21,11 @@ import {
   type AcquireResult,
   type EvictionEvent,
   type RegistryEntryView,
+  type RegistryStats,
   type ReleaseResult,
   type SubscriptionReference,
 } from './feed/subscription-registry';
-import { TickFanout } from './ticks/tick-fanout';
+import { TickFanout, type TickFanoutStats } from './ticks/tick-fanout';
 import { TickShapes, type SelectedField } from './ticks/tick-selection';
 import { TickQuota } from './ticks/tick-quota';
 import { TickStore, type TickRecord } from './ticks/tick-store';
@@ -382,6 +383,16 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     });
     check();
     return stream;
+  }
+
+  /** Fan-out counters (clients, subscriptions, batches, updates, held and closed clients). */
+  fanoutStats(): TickFanoutStats {
+    return this.fanout.stats();
+  }
+
+  /** Registry counters (instruments by connection, mode and reference kind, capacity). */
+  registryStats(): RegistryStats {
+    return this.registry.stats();
   }
 
   feedStatus(): FeedStatus {

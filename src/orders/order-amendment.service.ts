@@ -22,6 +22,14 @@ export interface CancelOrigin {
   tag: string;
 }
 
+/** A cancel the risk desk asks for on the dealer's behalf: who, why, and what the dealer sees. */
+export interface DeskAction {
+  actor: string;
+  reason: string;
+  /** Shown to the dealer on the order (`deskNote`). */
+  note: string;
+}
+
 /** modifyOrder and cancelOrder, each on the order's queue. */
 @Injectable()
 export class OrderAmendmentService {
@@ -146,7 +154,12 @@ export class OrderAmendmentService {
    * Cancels a working order (RMS never blocks a cancel). An order the broker no longer knows is
    * ended (BROKER_LOST) rather than refused. CONFLICT when it cannot be cancelled.
    */
-  cancel(userId: string, id: string, origin?: CancelOrigin): Promise<OrderView> {
+  cancel(
+    userId: string,
+    id: string,
+    origin?: CancelOrigin,
+    byDesk?: DeskAction,
+  ): Promise<OrderView> {
     return this.scheduler.serial(id, async () => {
       let row = await this.store.owned(userId, id);
       // Already ended because the broker lost it: the cancel has nothing left to do.
@@ -156,15 +169,25 @@ export class OrderAmendmentService {
         throw new ConflictError(`Cannot cancel: ${check.illegal.reason}`);
       }
       if (check.kind === 'IGNORED') return toOrderView(row);
-      row = (
-        await this.store.apply(
-          row,
-          { type: 'CANCEL_REQUESTED' },
-          origin?.cause ?? 'user',
-          undefined,
-          origin ? { tag: origin.tag } : {},
-        )
-      ).row;
+      row = byDesk
+        ? (
+            await this.store.apply(
+              row,
+              { type: 'CANCEL_REQUESTED' },
+              'desk',
+              { by: byDesk.actor, reason: byDesk.reason },
+              { deskNote: byDesk.note },
+            )
+          ).row
+        : (
+            await this.store.apply(
+              row,
+              { type: 'CANCEL_REQUESTED' },
+              origin?.cause ?? 'user',
+              undefined,
+              origin ? { tag: origin.tag } : {},
+            )
+          ).row;
       if (isTerminal(row.status as OrderStatus)) return toOrderView(row); // NEW: cancelled here
       try {
         await this.dispatch.cancel(id);

@@ -41,7 +41,7 @@ export class OrderPlacementService {
    * and a repeat returns the original order, or CONFLICT when its terms differ. Returns after
    * the first send attempt has an outcome (or the order was rejected).
    */
-  async place(userId: string, input: PlaceOrderCommand): Promise<OrderView> {
+  async place(userId: string, input: PlaceOrderCommand, deskNote?: string): Promise<OrderView> {
     if (
       typeof input.clientOrderId !== 'string' ||
       !CLIENT_ORDER_ID_PATTERN.test(input.clientOrderId)
@@ -55,7 +55,7 @@ export class OrderPlacementService {
     let run = this.placing.get(key);
     const first = run === undefined;
     if (run === undefined) {
-      const started = this.createAndAdmit(userId, input, terms);
+      const started = this.createAndAdmit(userId, input, terms, deskNote);
       this.placing.set(key, started);
       void started
         .catch(() => undefined)
@@ -73,6 +73,8 @@ export class OrderPlacementService {
     userId: string,
     input: PlaceOrderCommand,
     terms: ValidTerms,
+    /** Set when the risk desk places it on the dealer's behalf (a square-off). */
+    deskNote?: string,
   ): Promise<{ id: string; created: boolean }> {
     const existing = await this.store.idOfClientOrder(userId, input.clientOrderId);
     if (existing !== undefined) return { id: existing, created: false };
@@ -97,6 +99,7 @@ export class OrderPlacementService {
       brokerOrderId: null,
       rejectionReason: null,
       tag: input.tag ?? null,
+      deskNote: deskNote ?? null,
       modificationCount: 0,
       sendAttempts: 0,
       reservedPaise: 0,

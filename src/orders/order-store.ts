@@ -2,7 +2,17 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
-import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
+import {
+  And,
+  DataSource,
+  In,
+  LessThan,
+  MoreThanOrEqual,
+  type EntityManager,
+  type FindOperator,
+  type FindOptionsWhere,
+  type Repository,
+} from 'typeorm';
 import { Clock } from '../common/clock';
 import { NotFoundError } from '../common/errors/domain-error';
 import { isUniqueViolation } from '../database/unique-violation';
@@ -125,6 +135,25 @@ export class OrderStore implements OnModuleInit {
     });
   }
 
+  /** Orders of every user matching `filter`, newest first, one page of them (the risk desk). */
+  async search(filter: OrderSearch, page: { limit: number; offset: number }) {
+    const where: FindOptionsWhere<OrderEntity> = {};
+    if (filter.userId !== undefined) where.userId = filter.userId;
+    if (filter.segment !== undefined) where.segment = filter.segment;
+    if (filter.securityId !== undefined) where.securityId = filter.securityId;
+    if (filter.productType !== undefined) where.productType = filter.productType;
+    if (filter.statuses !== undefined) where.status = In(filter.statuses);
+    const range = instantRange(filter.from, filter.to);
+    if (range) where.createdAt = range;
+    const [rows, total] = await this.orders.findAndCount({
+      where,
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: page.limit,
+      skip: page.offset,
+    });
+    return { rows, total };
+  }
+
   /** The audit trail of one of the user's orders, oldest first. */
   async history(userId: string, id: string): Promise<OrderEventEntity[]> {
     await this.owned(userId, id);
@@ -196,6 +225,14 @@ export class OrderStore implements OnModuleInit {
       if (winner === undefined) throw e;
       return { id: winner, created: false };
     }
+    const created: OrderTransitionEvent = {
+      orderId: row.id,
+      userId: row.userId,
+      type: 'CREATED',
+      from: null,
+      to: OrderStatus.NEW,
+    };
+    this.emitter.emit(ORDER_TRANSITION, created);
     this.publish(row);
     return { id: row.id, created: true };
   }
@@ -290,6 +327,7 @@ export class OrderStore implements OnModuleInit {
       type: event.type,
       from: result.from,
       to: result.to,
+      ...(event.type === 'RISK_DENIED' ? { reason: event.code } : {}),
     };
     this.emitter.emit(ORDER_TRANSITION, transitioned);
     // One orderUpdates message per change a client can see (SENT, for one, changes nothing shown).
@@ -318,4 +356,23 @@ export class OrderStore implements OnModuleInit {
 function visibleChange(before: OrderEntity, after: OrderEntity): boolean {
   const shown = (row: OrderEntity) => JSON.stringify({ ...toOrderView(row), updatedAt: 0 });
   return shown(before) !== shown(after);
+}
+
+/** What the risk desk filters orders by (every field optional). */
+export interface OrderSearch {
+  userId?: string;
+  segment?: string;
+  securityId?: string;
+  productType?: string;
+  statuses?: string[];
+  from?: Date;
+  to?: Date;
+}
+
+/** `from` inclusive, `to` exclusive; undefined when neither is given. */
+export function instantRange(from?: Date, to?: Date): FindOperator<Date> | undefined {
+  if (from && to) return And(MoreThanOrEqual(from), LessThan(to));
+  if (from) return MoreThanOrEqual(from);
+  if (to) return LessThan(to);
+  return undefined;
 }

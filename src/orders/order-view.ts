@@ -23,6 +23,8 @@ export interface OrderView {
   status: OrderStatus;
   rejectionReason: string | null;
   tag: string | null;
+  /** Why the risk desk acted on this order, when it did. */
+  deskNote: string | null;
   modificationCount: number;
   createdAt: Date;
   updatedAt: Date;
@@ -50,6 +52,7 @@ export function toOrderView(row: OrderEntity): OrderView {
     status: row.status as OrderStatus,
     rejectionReason: row.rejectionReason,
     tag: row.tag ?? null,
+    deskNote: row.deskNote ?? null,
     modificationCount: row.modificationCount,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -16,4 +16,6 @@ export interface OrderTransitionEvent {
   type: string;
   from: string | null;
   to: string;
+  /** RISK_DENIED: the denial code. */
+  reason?: string;
 }

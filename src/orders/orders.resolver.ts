@@ -120,6 +120,7 @@ export class OrdersResolver {
       status: order.status,
       rejectionReason: order.rejectionReason,
       tag: order.tag,
+      deskNote: order.deskNote,
       createdAt: order.createdAt,
       updatedAt: order.updatedAt,
     };

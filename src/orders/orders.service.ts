@@ -8,12 +8,16 @@ import {
 } from '../execution/execution.contract';
 import { InstrumentsService } from '../instruments/instruments.service';
 import type { OrderEventEntity } from './entities/order-event.entity';
-import { OrderAmendmentService, type CancelOrigin } from './order-amendment.service';
+import {
+  OrderAmendmentService,
+  type CancelOrigin,
+  type DeskAction,
+} from './order-amendment.service';
 import { BROKER_LOST } from './order-dispatch.service';
 import { OrderPlacementService } from './order-placement.service';
 import { OrderRecoveryService } from './order-recovery.service';
 import { OrderScheduler } from './order-scheduler';
-import { OrderStore } from './order-store';
+import { OrderStore, type OrderSearch } from './order-store';
 import type { ModifyOrderCommand, PlaceOrderCommand } from './order-terms';
 import { toOrderView, type OrderView } from './order-view';
 
@@ -169,6 +173,33 @@ export class OrdersService implements OnApplicationBootstrap {
     }
   }
 
+  // ---- the risk desk (admin schema): every dealer's orders, acting on a dealer's behalf ----
+
+  /** Orders of every dealer matching `filter`, newest first, one page. */
+  async search(
+    filter: OrderSearch,
+    page: { limit: number; offset: number },
+  ): Promise<{ total: number; items: OrderView[] }> {
+    const { rows, total } = await this.store.search(filter, page);
+    return { total, items: rows.map(toOrderView) };
+  }
+
+  /** Any dealer's order by id (NOT_FOUND when there is none). */
+  async find(id: string): Promise<OrderView> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return this.get('', id);
+    return toOrderView(await this.store.load(id));
+  }
+
+  /** Cancels a dealer's order for the desk; the dealer's orderUpdates carry `deskNote`. */
+  cancelForDesk(userId: string, id: string, action: DeskAction): Promise<OrderView> {
+    return this.amendment.cancel(userId, id, undefined, action);
+  }
+
+  /** Places an order for a dealer on the desk's word (a square-off), noted on the order. */
+  placeForDesk(userId: string, input: PlaceOrderCommand, note: string): Promise<OrderView> {
+    return this.placement.place(userId, input, note);
+  }
+
   /** The broker's word on one of our orders (order-update socket, reconciliation, paper fills). */
   @OnEvent(EXECUTION_ORDER_EVENT)
   onExecutionEvent(payload: ExecutionOrderEventPayload): void {
@@ -190,3 +221,6 @@ export class OrdersService implements OnApplicationBootstrap {
       );
   }
 }
+
+export type { DeskAction } from './order-amendment.service';
+export type { OrderSearch } from './order-store';

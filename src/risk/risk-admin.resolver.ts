@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { ExecutionService } from '../execution/execution.service';
 import { AuditLogService } from '../admin/audit-log.service';
 import { Role } from '../auth/role.enum';
 import { UsersService } from '../auth/users.service';
@@ -9,6 +11,7 @@ import type { Principal } from '../common/graphql/graphql-context';
 import { RiskLimitsArgs, SetRiskLimitsArgs, SetTradingStateArgs } from './dto/risk-admin.inputs';
 import { RiskLimitsModel, TradingScope, TradingStateModel } from './models/risk-admin.model';
 import type { RiskLimits } from './risk-limits';
+import { TradingState } from './risk.types';
 import { RiskService } from './risk.service';
 
 function toModel(userId: string | null, limits: RiskLimits): RiskLimitsModel {
@@ -24,7 +27,10 @@ export class RiskAdminResolver {
     private readonly risk: RiskService,
     private readonly users: UsersService,
     private readonly audit: AuditLogService,
+    private readonly execution: ExecutionService,
   ) {}
+
+  private readonly logger = new Logger(RiskAdminResolver.name);
 
   @Query(() => RiskLimitsModel, {
     description: 'A user s effective limits, or the default when userId is omitted.',
@@ -65,13 +71,35 @@ export class RiskAdminResolver {
     } else if (userId) {
       throw new BadUserInputError('scope GLOBAL takes no userId');
     }
+    const before = await this.risk.tradingState(scope, userId ?? null);
     const view = await this.risk.setTradingState(scope, userId ?? null, state, reason ?? null);
+    // A global halt also reaches the broker's own kill switch (ours stays per dealer).
+    const brokerKillSwitch =
+      scope === TradingScope.GLOBAL ? await this.brokerKillSwitch(before, state) : null;
     await this.audit.record(actor, 'setTradingState', userId ?? 'GLOBAL', {
       scope,
       state,
       reason: reason ?? null,
+      before,
+      brokerKillSwitch,
     });
-    return { ...view, scope };
+    return { ...view, scope, brokerKillSwitch };
+  }
+
+  /**
+   * ACTIVATE on a global HALTED, DEACTIVATE when the desk leaves HALTED; otherwise the broker's
+   * current state. A broker that refuses or does not answer leaves our HALTED in force and is
+   * reported as FAILED (logged), never as success.
+   */
+  private async brokerKillSwitch(before: TradingState, state: TradingState): Promise<string> {
+    try {
+      if (state === TradingState.HALTED) return await this.execution.setBrokerKillSwitch(true);
+      if (before === TradingState.HALTED) return await this.execution.setBrokerKillSwitch(false);
+      return await this.execution.brokerKillSwitch();
+    } catch (error) {
+      this.logger.error({ msg: 'broker kill switch call failed', state, err: error });
+      return 'FAILED';
+    }
   }
 
   private async assertUser(userId: string): Promise<void> {

@@ -53,7 +53,7 @@ export class RiskModule {}
 
 /** Admin schema: riskLimits, setRiskLimits, setTradingState (audited). */
 @Module({
-  imports: [RiskModule, AdminModule, AuthCoreModule],
+  imports: [RiskModule, ExecutionModule, AdminModule, AuthCoreModule],
   providers: [RiskAdminResolver],
 })
 export class RiskAdminModule {}

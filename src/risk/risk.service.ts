@@ -150,6 +150,21 @@ export class RiskService {
     return this.fundsLedger.releaseFilled(userId, orderId, filled, remainingBefore);
   }
 
+  /**
+   * Credits (positive) or debits (negative) a user's balance through the funds ledger (an
+   * ADJUSTMENT entry, see FundsService.adjust). Returns the funds before and after. The one place
+   * the risk desk moves funds; the caller audits it.
+   */
+  async adjustFunds(
+    userId: string,
+    deltaPaise: number,
+    reason: string,
+  ): Promise<{ before: FundsView; after: FundsView }> {
+    const before = await this.fundsLedger.funds(userId);
+    await this.fundsLedger.adjust(userId, deltaPaise, reason);
+    return { before, after: await this.fundsLedger.funds(userId) };
+  }
+
   // ---- trading state ----
 
   async tradingState(scope: TradingScope, userId: string | null): Promise<TradingState> {

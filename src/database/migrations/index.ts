@@ -7,6 +7,7 @@ import { CreateOrdersAndRisk1795900000200 } from './1795900000200-create-orders-
 import { AddSessionLifetime1796100000100 } from './1796100000100-add-session-lifetime';
 import { CreateHealthProbe1796100000200 } from './1796100000200-create-health-probe';
 import { CreateFundsEntries1796200000300 } from './1796200000300-create-funds-entries';
+import { AddOrderDeskNote1796200000700 } from './1796200000700-add-order-desk-note';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   AddSessionLifetime1796100000100,
   CreateHealthProbe1796100000200,
   CreateFundsEntries1796200000300,
+  AddOrderDeskNote1796200000700,
 ];

@@ -64,4 +64,10 @@ export interface BrokerGateway {
   book(): Promise<{ orders: BrokerOrderState[]; trades: BrokerTrade[] }>;
   /** True while the order-update stream is connected (paper: always). */
   readonly streaming: boolean;
+  /**
+   * The broker's own kill switch (DhanHQ: trading disabled for the rest of the day); paper has
+   * none. Returns whether it is active afterwards / now.
+   */
+  setKillSwitch?(active: boolean): Promise<boolean>;
+  killSwitchActive?(): Promise<boolean>;
 }

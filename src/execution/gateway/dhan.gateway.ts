@@ -189,6 +189,24 @@ export class DhanGateway implements BrokerGateway {
     }
   }
 
+  async setKillSwitch(active: boolean): Promise<boolean> {
+    try {
+      await this.rest.setKillSwitch(active ? 'ACTIVATE' : 'DEACTIVATE');
+    } catch (error) {
+      throw mapDhanError(error, true);
+    }
+    return this.killSwitchActive();
+  }
+
+  async killSwitchActive(): Promise<boolean> {
+    try {
+      const answer = await this.rest.getKillSwitch();
+      return /^activ/i.test(answer.killSwitchStatus);
+    } catch (error) {
+      throw mapDhanError(error, false);
+    }
+  }
+
   async cancel(brokerOrderId: string): Promise<void> {
     try {
       await this.rest.cancelOrder(brokerOrderId);

@@ -63,6 +63,10 @@ export class OrderEntity {
   @Column({ name: 'rejection_reason', type: 'varchar', length: 200, nullable: true })
   rejectionReason!: string | null;
 
+  /** Why the risk desk acted on this order (a cancel or square-off on the dealer's behalf). */
+  @Column({ name: 'desk_note', type: 'varchar', length: 200, nullable: true })
+  deskNote!: string | null;
+
   @Column({ name: 'modification_count', type: 'integer' })
   modificationCount!: number;
 

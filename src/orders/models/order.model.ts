@@ -75,6 +75,13 @@ export class OrderModel {
   })
   tag!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why the risk desk acted on this order: a cancel or square-off on the dealer s behalf.',
+  })
+  deskNote!: string | null;
+
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 

@@ -73,4 +73,12 @@ export class TradingStateModel {
 
   @Field(() => GraphQLDateTime)
   updatedAt!: Date;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'GLOBAL only: the broker s own kill switch after this change (ACTIVE, INACTIVE, ' +
+      'NOT_APPLICABLE on paper, FAILED when the broker refused or did not answer).',
+  })
+  brokerKillSwitch?: string | null;
 }
