@@ -20,6 +20,7 @@ import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DhanAdminModule } from './dhan/broker-token-admin.resolver';
 import { DhanModule } from './dhan/dhan.module';
 import {
   ExecutionAdminModule,
@@ -59,6 +60,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   SchedulerAdminModule,
   RiskAdminModule,
   ExecutionAdminModule,
+  DhanAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -66,6 +68,7 @@ export const FEATURE_MODULES: Type[] = [
   AuthModule,
   AdminModule,
   DhanModule,
+  DhanAdminModule,
   InstrumentsModule,
   InstrumentsGraphqlModule,
   InstrumentsAdminModule,

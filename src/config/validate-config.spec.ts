@@ -45,6 +45,8 @@ describe('validateConfig', () => {
         ...DHAN_DEFAULTS,
         clientId: undefined,
         accessToken: undefined,
+        tokenRenewBeforeMs: 3_600_000,
+        tokenRetryMs: 60_000,
         live: false,
       });
       expect(config.execution.mode).toBe('paper');

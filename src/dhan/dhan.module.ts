@@ -3,6 +3,7 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_DEFAULTS } from '../config/validate-config';
 import { ReadinessRegistry } from '../health/readiness.registry';
+import { BrokerToken, type BrokerTokenSource } from './broker-token';
 import {
   DHAN_ENDPOINTS,
   dhanRuntimeConfig,
@@ -30,8 +31,46 @@ export async function createDhanEndpoints(
   logger = new Logger('Dhan'),
 ): Promise<DhanEndpoints> {
   const dhan = dhanRuntimeConfig(config);
+  const tokenLogger = new Logger('BrokerToken');
+  const holder = (
+    token: string,
+    source: BrokerTokenSource,
+    clientId: string,
+    apiUrl: string,
+    authUrl: string,
+  ) => {
+    const brokerToken = new BrokerToken({
+      token,
+      source,
+      clientId,
+      apiUrl,
+      authUrl,
+      ...(dhan.pin !== undefined && dhan.totpSecret !== undefined
+        ? { pin: dhan.pin, totpSecret: dhan.totpSecret }
+        : {}),
+      renewBeforeMs: dhan.tokenRenewBeforeMs,
+      retryMs: dhan.tokenRetryMs,
+      logger: {
+        log: (fields) => tokenLogger.log(fields),
+        warn: (fields) => tokenLogger.warn(fields),
+        error: (fields) => tokenLogger.error(fields),
+      },
+    });
+    readiness?.register('broker-token', async () => {
+      const s = brokerToken.status();
+      return s.state === 'VALID'
+        ? { up: true }
+        : {
+            up: false,
+            reason: `DhanHQ refused the access token: ${s.refusedReason ?? 'unknown'}`,
+            ...(s.refusedSince !== undefined ? { since: s.refusedSince } : {}),
+          };
+    });
+    brokerToken.start();
+    return brokerToken;
+  };
   if (dhan.live && dhan.clientId !== undefined && dhan.accessToken !== undefined) {
-    const accessToken = dhan.accessToken;
+    const token = holder(dhan.accessToken, 'environment', dhan.clientId, dhan.apiUrl, dhan.authUrl);
     return {
       mode: 'live',
       feedUrl: dhan.feedUrl,
@@ -39,7 +78,8 @@ export async function createDhanEndpoints(
       orderUpdateUrl: dhan.orderUpdateUrl,
       instrumentsUrl: dhan.instrumentsUrl,
       clientId: dhan.clientId,
-      accessToken: () => accessToken,
+      accessToken: () => token.current(),
+      token,
     };
   }
   const simulator = new DhanSimulator({
@@ -52,16 +92,24 @@ export async function createDhanEndpoints(
   const pick = (configured: string, byDefault: string, simulated: string) =>
     configured !== byDefault ? configured : simulated;
   const { clientId } = simulator.credentials;
+  const apiUrl = pick(dhan.apiUrl, DHAN_DEFAULTS.apiUrl, urls.apiUrl);
+  const token = holder(
+    simulator.credentials.accessToken,
+    'simulator',
+    clientId,
+    apiUrl,
+    pick(dhan.authUrl, DHAN_DEFAULTS.authUrl, urls.apiUrl.replace(/\/v2$/, '')),
+  );
   const endpoints: DhanEndpoints = {
     mode: 'simulator',
     feedUrl: pick(dhan.feedUrl, DHAN_DEFAULTS.feedUrl, urls.feedUrl),
-    apiUrl: pick(dhan.apiUrl, DHAN_DEFAULTS.apiUrl, urls.apiUrl),
+    apiUrl,
     orderUpdateUrl: pick(dhan.orderUpdateUrl, DHAN_DEFAULTS.orderUpdateUrl, urls.orderUpdateUrl),
     instrumentsUrl: pick(dhan.instrumentsUrl, DHAN_DEFAULTS.instrumentsUrl, urls.instrumentsUrl),
     clientId,
-    // Renewed tokens (simulator.accounts.renewToken) are picked up on the next connect.
-    accessToken: () =>
-      simulator.accounts.get(clientId)?.accessToken ?? simulator.credentials.accessToken,
+    // The simulator's tokens expire like DhanHQ's: the holder renews them over RenewToken.
+    accessToken: () => token.current(),
+    token,
     simulator,
   };
   readiness?.register('dhan-simulator', async () => {
@@ -91,6 +139,7 @@ export class DhanModule implements OnApplicationShutdown {
 
   /** Last phase of shutdown: consumers have closed their sockets in earlier phases. */
   async onApplicationShutdown(): Promise<void> {
+    this.endpoints.token.stop();
     await this.endpoints.simulator?.stop();
   }
 }

@@ -33,6 +33,7 @@ export class MarketDataAdminResolver {
         lastMessageAt: c.lastMessageAt > 0 ? new Date(c.lastMessageAt) : null,
       })),
       byUnderlying: s.byUnderlying.map((u) => ({ ...u, references: null })),
+      pausedSince: s.pausedSince !== null ? new Date(s.pausedSince) : null,
     };
   }
 

@@ -55,6 +55,10 @@ export interface FeedStatus {
   byUnderlying: Array<{ name: string; instruments: number }>;
   staleInstruments: number;
   packetsReceived: number;
+  /** Paused because DhanHQ refused the access token: why and since when (epoch ms). */
+  paused: boolean;
+  pausedReason: string | null;
+  pausedSince: number | null;
 }
 
 export interface SubscriptionFilter {
@@ -384,6 +388,9 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
         .sort((a, b) => a.name.localeCompare(b.name)),
       staleInstruments: this.staleInstruments(),
       packetsReceived: this.pool.ticksReceived,
+      ...((p) => ({ paused: p.paused, pausedReason: p.reason, pausedSince: p.since }))(
+        this.pool.pauseState(),
+      ),
     };
   }
 
