@@ -9,7 +9,7 @@ import {
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { WebSocket } from 'ws';
 import { PushStream } from '../common/subscriptions/push-stream';
-import { DomainError, NotFoundError } from '../common/errors/domain-error';
+import { DomainError, NotFoundError, UnavailableError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { FeedPool, type FeedConnectionStatus } from './feed/feed-pool.service';
@@ -37,6 +37,9 @@ export type MarketDataEvictedEvent = EvictionEvent;
 
 /** Holder of the CLIENT references of `ticks` subscribers: one per instrument, shared. */
 export const TICKS_HOLDER = 'ticks';
+
+/** How long a `ticks` subscription opened during warm-up waits for the instrument master. */
+export const TICKS_WARMUP_WAIT_MS = 15_000;
 
 export interface FeedHealth {
   connected: boolean;
@@ -190,6 +193,9 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
 
   /** Latest state (null fields before any data); NOT_FOUND for an unknown instrument. */
   quote(segment: ExchangeSegment, securityId: string): TickRecord {
+    if (!this.instruments.loaded) {
+      throw new UnavailableError('The instrument master is still loading; retry shortly');
+    }
     if (!this.instruments.get(segment, securityId)) {
       throw new NotFoundError(`Unknown instrument ${segment} ${securityId}`);
     }
@@ -222,6 +228,22 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
    * Throws (nothing held) on unknown instruments, limits, the user's quota
    * (MAX_TICK_INSTRUMENTS_PER_USER, counted across all their sockets) or a full feed.
    */
+  /**
+   * `openTicks` once the instrument master is loaded: a subscription opened during warm-up
+   * waits for it (at most `warmupWaitMs`), then UNAVAILABLE (retryable), never NOT_FOUND.
+   */
+  async openTicksWhenLoaded(
+    socket: WebSocket,
+    userId: string,
+    subscriptionId: string,
+    instruments: ReadonlyArray<{ segment: ExchangeSegment; securityId: string }>,
+    fields: readonly SelectedField[],
+    responseKey: string,
+  ): Promise<TickStream> {
+    await this.instruments.whenLoaded(TICKS_WARMUP_WAIT_MS);
+    return this.openTicks(socket, userId, subscriptionId, instruments, fields, responseKey);
+  }
+
   openTicks(
     socket: WebSocket,
     userId: string,

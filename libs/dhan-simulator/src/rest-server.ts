@@ -49,6 +49,8 @@ export interface RestServerOptions {
   correlationLookup?: 'object' | 'array';
   holdings?: HoldingSeed[];
   logger?: SimulatorLogger;
+  /** The scrip master answers after this long (a slow download: warm-up tests). Default 0. */
+  scripMasterDelayMs?: number;
 }
 
 /** Which requests a fault applies to: `METHOD /path` tested against a RegExp or a prefix. */
@@ -113,7 +115,12 @@ export class RestServer {
   private readonly limiter: RateLimiter;
   private readonly faults: ActiveFault[] = [];
   private readonly logger: SimulatorLogger;
-  private readonly opts: { host: string; port: number; correlationLookup: 'object' | 'array' };
+  private readonly opts: {
+    host: string;
+    port: number;
+    correlationLookup: 'object' | 'array';
+    scripMasterDelayMs: number;
+  };
   private readonly holdings: HoldingSeed[];
   readonly stats = {
     requests: 0,
@@ -137,6 +144,7 @@ export class RestServer {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       correlationLookup: options.correlationLookup ?? 'object',
+      scripMasterDelayMs: options.scripMasterDelayMs ?? 0,
     };
     this.limiter = new RateLimiter(options.rateLimits ?? {});
     this.logger = options.logger ?? silentLogger;
@@ -235,6 +243,9 @@ export class RestServer {
     if (res.destroyed) return;
 
     if (method === 'GET' && path === SCRIP_MASTER_PATH) {
+      const wait = this.opts.scripMasterDelayMs;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (res.destroyed) return;
       res.writeHead(200, { 'content-type': 'text/csv' }).end(this.universe.toCsv());
       return;
     }
