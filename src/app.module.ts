@@ -20,6 +20,7 @@ import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { MarketStatusGraphqlModule } from './calendar/market-status.resolver';
 import { DhanAdminModule } from './dhan/broker-token-admin.resolver';
 import { DhanModule } from './dhan/dhan.module';
 import {
@@ -51,6 +52,7 @@ export const USER_GRAPHQL_MODULES: Type[] = [
   WatchlistGraphqlModule,
   OrdersGraphqlModule,
   ExecutionGraphqlModule,
+  MarketStatusGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -84,6 +86,7 @@ export const FEATURE_MODULES: Type[] = [
   ExecutionAdminModule,
   OrdersModule,
   OrdersGraphqlModule,
+  MarketStatusGraphqlModule,
   RiskAdminModule,
 ];
 
