@@ -47,6 +47,8 @@ export interface DhanConfig {
   tokenRenewBeforeMs: number;
   /** Wait between tries after a failed renewal or generation. */
   tokenRetryMs: number;
+  /** The embedded simulator ticks around the clock (`always`) or by the market calendar. */
+  simulatorMarketHours: 'always' | 'calendar';
   /** True when both credentials are set: live DhanHQ market data instead of the simulator. */
   live: boolean;
 }

@@ -47,6 +47,7 @@ describe('validateConfig', () => {
         accessToken: undefined,
         tokenRenewBeforeMs: 3_600_000,
         tokenRetryMs: 60_000,
+        simulatorMarketHours: 'always',
         live: false,
       });
       expect(config.execution.mode).toBe('paper');

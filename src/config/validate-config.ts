@@ -261,6 +261,7 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
     ...(pin !== undefined && totpSecret !== undefined ? { pin, totpSecret } : {}),
     tokenRenewBeforeMs: integer(env, 'DHAN_TOKEN_RENEW_BEFORE_SECONDS', 60, 43_200, 3_600) * 1000,
     tokenRetryMs: integer(env, 'DHAN_TOKEN_RETRY_SECONDS', 5, 3_600, 60) * 1000,
+    simulatorMarketHours: oneOf(env, 'SIMULATOR_MARKET_HOURS', ['always', 'calendar'], 'always'),
     live,
   };
 

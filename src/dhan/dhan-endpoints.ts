@@ -18,6 +18,8 @@ export interface DhanEndpoints {
   accessToken: () => string;
   /** The process's one DhanHQ token: renewal, refusal (pause) and replacement (resume). */
   token: BrokerToken;
+  /** `always`: the simulator ticks around the clock; `calendar`: by market hours (live too). */
+  marketHours: 'always' | 'calendar';
   /** The in-process simulator of the embedded default. */
   simulator?: DhanSimulator;
 }

@@ -3,6 +3,9 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nes
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_DEFAULTS } from '../config/validate-config';
 import { ReadinessRegistry } from '../health/readiness.registry';
+import { CalendarModule } from '../calendar/calendar.module';
+import { MarketCalendar } from '../calendar/market-calendar';
+import { Exchange } from '../calendar/market-calendar.types';
 import { BrokerToken, type BrokerTokenSource } from './broker-token';
 import {
   DHAN_ENDPOINTS,
@@ -19,6 +22,19 @@ function simulatorLogger(logger: Logger): SimulatorLogger {
   };
 }
 
+/** Listed holidays of this year and the next two, per exchange (the simulator's expiries). */
+function holidayDates(calendar: MarketCalendar): Record<Exchange, string[]> {
+  const year = Number(calendar.tradingDate().slice(0, 4));
+  const out = { NSE: [], BSE: [], MCX: [] } as Record<Exchange, string[]>;
+  for (const exchange of Object.values(Exchange)) {
+    for (const y of [year, year + 1, year + 2]) {
+      // MCX too: expiries are in the day session, closed on every listed holiday.
+      for (const h of calendar.holidayYear(exchange, y)?.holidays ?? []) out[exchange].push(h.date);
+    }
+  }
+  return out;
+}
+
 /**
  * The embedded default runs the DhanHQ simulator in-process on loopback (random ports, fixed
  * seed, system clock); with credentials the configured DhanHQ endpoints are used. In the
@@ -29,6 +45,7 @@ export async function createDhanEndpoints(
   config: ResolvedAppConfig,
   readiness?: ReadinessRegistry,
   logger = new Logger('Dhan'),
+  calendar?: MarketCalendar,
 ): Promise<DhanEndpoints> {
   const dhan = dhanRuntimeConfig(config);
   const tokenLogger = new Logger('BrokerToken');
@@ -80,12 +97,34 @@ export async function createDhanEndpoints(
       clientId: dhan.clientId,
       accessToken: () => token.current(),
       token,
+      marketHours: 'calendar',
     };
   }
+  const followCalendar = dhan.simulatorMarketHours === 'calendar' && calendar !== undefined;
   const simulator = new DhanSimulator({
     seed: EMBEDDED_SIMULATOR_SEED,
     logger: simulatorLogger(logger),
     ...dhan.simulatorOptions,
+    // Expiries on exchange holidays move to the trading day before, as on the exchanges.
+    ...(calendar
+      ? {
+          universe: {
+            holidays: holidayDates(calendar),
+            ...dhan.simulatorOptions?.universe,
+          },
+        }
+      : {}),
+    ...(followCalendar
+      ? {
+          feed: {
+            marketHours: (segment, epochMs) => {
+              const phase = calendar.phase(segment, new Date(epochMs));
+              return phase === 'OPEN' || phase === 'PRE_OPEN' ? phase : 'CLOSED';
+            },
+            ...dhan.simulatorOptions?.feed,
+          },
+        }
+      : {}),
     host: '127.0.0.1',
   });
   const urls = await simulator.start();
@@ -110,6 +149,7 @@ export async function createDhanEndpoints(
     // The simulator's tokens expire like DhanHQ's: the holder renews them over RenewToken.
     accessToken: () => token.current(),
     token,
+    marketHours: followCalendar ? 'calendar' : 'always',
     simulator,
   };
   readiness?.register('dhan-simulator', async () => {
@@ -124,12 +164,16 @@ export async function createDhanEndpoints(
 /** DhanHQ connectivity: where the feed, REST, order-update and scrip-master endpoints are. */
 @Global()
 @Module({
+  imports: [CalendarModule],
   providers: [
     {
       provide: DHAN_ENDPOINTS,
-      inject: [APP_CONFIG, ReadinessRegistry],
-      useFactory: (config: ResolvedAppConfig, readiness: ReadinessRegistry) =>
-        createDhanEndpoints(config, readiness),
+      inject: [APP_CONFIG, ReadinessRegistry, MarketCalendar],
+      useFactory: (
+        config: ResolvedAppConfig,
+        readiness: ReadinessRegistry,
+        calendar: MarketCalendar,
+      ) => createDhanEndpoints(config, readiness, undefined, calendar),
     },
   ],
   exports: [DHAN_ENDPOINTS],

@@ -84,9 +84,9 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
     @Inject(MARKET_DATA_OPTIONS) options: MarketDataOptions,
   ) {
     const count = options.registry.connections ?? DEFAULT_REGISTRY_LIMITS.connections;
-    const simulated = endpoints.mode === 'simulator';
-    // The simulator ticks around the clock; the live feed is quiet outside market hours.
-    const isMarketOpen = simulated ? () => true : () => this.marketHours();
+    // The always-on simulator ticks around the clock; the live feed (and the simulator following
+    // the calendar) is quiet outside market hours.
+    const isMarketOpen = endpoints.marketHours === 'always' ? () => true : () => this.marketHours();
     this.connections = Array.from({ length: count }, (_, index) => {
       const conn = new FeedConnection({
         url: endpoints.feedUrl,
