@@ -500,7 +500,8 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
   private trading(segment: ExchangeSegment, now: number): boolean {
     const hours = this.marketHours;
     if (!hours) return true;
-    const second = Math.floor(now / 1000);
+    // Re-read once a second of real time (the simulator's clock may stand still in tests).
+    const second = Math.floor(performance.now() / 1000);
     const cached = this.openCache.get(segment);
     if (cached && cached.second === second) return cached.open;
     const open = hours(segment, now) === 'OPEN';
