@@ -85,9 +85,13 @@ describe('broker token lifecycle (e2e): refusal pauses, a new token resumes', ()
         sim.orderUpdates.sessionCount(clientId) === 1
       );
     });
+    // Every instrument the registry placed has reached the simulator.
+    const onFeed = () => pool.status().reduce((n, c) => n + c.instruments, 0);
+    const atSimulator = () => feedSets(sim, clientId).join(',').split(',').filter(Boolean).length;
+    await until('the subscriptions at the simulator', () => atSimulator() === onFeed());
     const before = feedSets(sim, clientId);
     expect(before).toHaveLength(5);
-    expect(before.join(',').split(',').length).toBeGreaterThan(100);
+    expect(atSimulator()).toBeGreaterThan(100);
 
     sim.expireToken();
     await until(
@@ -190,6 +194,7 @@ describe('broker token renewal (e2e): RenewToken ahead of expiry, TOTP when refu
   let sim: DhanSimulator;
   let endpoints: DhanEndpoints;
   let pool: FeedPool;
+  let refusals = 0;
   const totpSecret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
 
   beforeAll(async () => {
@@ -210,6 +215,7 @@ describe('broker token renewal (e2e): RenewToken ahead of expiry, TOTP when refu
     endpoints = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS);
     sim = endpoints.simulator!;
     pool = t.app.get(FeedPool);
+    endpoints.token.on('refused', () => refusals++);
   });
 
   afterAll(async () => {
@@ -230,8 +236,9 @@ describe('broker token renewal (e2e): RenewToken ahead of expiry, TOTP when refu
     expect(sim.accounts.get(endpoints.clientId)?.accessToken).toBe(endpoints.accessToken());
     expect(sim.accounts.authenticate(endpoints.clientId, first, false).ok).toBe(false);
     await until('the feed connected', () => pool.connected());
+    // Never paused: a connect racing a renewal (809 on the old token) retries with the new one.
     expect(pool.pauseState().paused).toBe(false);
-    expect(sim.feed.stats.authFailures).toBe(0);
+    expect(refusals).toBe(0);
   });
 
   it('a refused token is replaced through generateAccessToken (PIN + TOTP) and the feed resumes', async () => {
