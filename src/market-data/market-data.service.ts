@@ -38,9 +38,6 @@ export type MarketDataEvictedEvent = EvictionEvent;
 /** Holder of the CLIENT references of `ticks` subscribers: one per instrument, shared. */
 export const TICKS_HOLDER = 'ticks';
 
-/** How long a `ticks` subscription opened during warm-up waits for the instrument master. */
-export const TICKS_WARMUP_WAIT_MS = 15_000;
-
 export interface FeedHealth {
   connected: boolean;
   connections: number;
@@ -230,7 +227,8 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
    */
   /**
    * `openTicks` once the instrument master is loaded: a subscription opened during warm-up
-   * waits for it (at most `warmupWaitMs`), then UNAVAILABLE (retryable), never NOT_FOUND.
+   * waits for it (at most `warmupWaitMs`, default 15 s), then UNAVAILABLE (retryable), never
+   * NOT_FOUND.
    */
   async openTicksWhenLoaded(
     socket: WebSocket,
@@ -240,7 +238,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     fields: readonly SelectedField[],
     responseKey: string,
   ): Promise<TickStream> {
-    await this.instruments.whenLoaded(TICKS_WARMUP_WAIT_MS);
+    await this.instruments.whenLoaded(this.options.warmupWaitMs);
     return this.openTicks(socket, userId, subscriptionId, instruments, fields, responseKey);
   }
 
