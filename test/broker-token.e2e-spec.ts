@@ -221,12 +221,12 @@ describe('broker token renewal (e2e): RenewToken ahead of expiry, TOTP when refu
     t = await createTestApp(
       {},
       {
-        // Tokens live 30 s and are renewed 27 s ahead: a renewal about every 3 s, with a wide
-        // margin before expiry for a loaded machine.
-        simulatorOptions: { tokenTtlMs: 30_000, pin: '123456', totpSecret },
+        // Tokens live 120 s and are renewed 115 s ahead: a renewal about every 5 s, with a wide
+        // margin before expiry (a loaded machine can stall the boot for many seconds).
+        simulatorOptions: { tokenTtlMs: 120_000, pin: '123456', totpSecret },
         configure: (config) => ({
           ...config,
-          dhan: { ...config.dhan, tokenRenewBeforeMs: 27_000, pin: '123456', totpSecret },
+          dhan: { ...config.dhan, tokenRenewBeforeMs: 115_000, pin: '123456', totpSecret },
           marketData: { feedBackoff: { baseMs: 20, capMs: 100 } },
         }),
       },
