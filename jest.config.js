@@ -26,7 +26,12 @@ const projects = [
       '<rootDir>/eslint/**/*.spec.ts',
     ],
   },
-  { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  {
+    ...base,
+    displayName: 'e2e',
+    testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+    globalSetup: '<rootDir>/test/utils/web-bundle-setup.cjs',
+  },
 ];
 
 if (process.env.TEST_DATABASE_URL) {
@@ -34,6 +39,9 @@ if (process.env.TEST_DATABASE_URL) {
     ...base,
     displayName: 'e2e-postgres',
     testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+    // The browser suites test the pages, which behave the same whatever the database: they run
+    // once, on SQLite (the e2e project), not again here.
+    testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/'],
     globals: { __DATABASE_ENGINE__: 'postgres' },
   });
 }

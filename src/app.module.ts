@@ -43,6 +43,7 @@ import { RiskAdminModule } from './risk/risk.module';
 import { SchedulerAdminModule } from './scheduler/scheduler-admin.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { WatchlistGraphqlModule, WatchlistModule } from './watchlist/watchlist.module';
+import { WebModule } from './web/web.module';
 
 /** Feature modules whose resolvers form the user schema (`/graphql`). */
 export const USER_GRAPHQL_MODULES: Type[] = [
@@ -155,6 +156,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         DatabaseModule,
         HealthModule,
+        WebModule,
         ...FEATURE_MODULES,
         graphqlEndpoint('user', USER_GRAPHQL_MODULES),
         graphqlEndpoint('admin', ADMIN_GRAPHQL_MODULES),

@@ -40,6 +40,9 @@ async function main(): Promise<void> {
     `  GraphQL (admin): ${urls.adminUrl}`,
     `  WebSocket:       ${urls.websocketUrl}  (graphql-transport-ws; token in connection_init)`,
   ];
+  // The web terminal (src/web) right under the headline: it is where a person starts.
+  const webUrl = urls.graphqlUrl.replace(/graphql$/, '');
+  lines.splice(2, 0, `  Web terminal:    ${webUrl}  (operator view: ${webUrl}admin)`);
   const generated = app.get(AdminBootstrapService).takeGeneratedCredentials();
   if (generated) {
     lines.push(
