@@ -21,6 +21,8 @@ import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { MarketStatusGraphqlModule } from './calendar/market-status.resolver';
+import { DhanAdminModule } from './dhan/broker-token-admin.resolver';
 import { DhanModule } from './dhan/dhan.module';
 import {
   ExecutionAdminModule,
@@ -53,6 +55,7 @@ export const USER_GRAPHQL_MODULES: Type[] = [
   WatchlistGraphqlModule,
   OrdersGraphqlModule,
   ExecutionGraphqlModule,
+  MarketStatusGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -63,6 +66,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   RiskAdminModule,
   ExecutionAdminModule,
   DeskAdminModule,
+  DhanAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -70,6 +74,7 @@ export const FEATURE_MODULES: Type[] = [
   AuthModule,
   AdminModule,
   DhanModule,
+  DhanAdminModule,
   InstrumentsModule,
   InstrumentsGraphqlModule,
   InstrumentsAdminModule,
@@ -85,6 +90,7 @@ export const FEATURE_MODULES: Type[] = [
   ExecutionAdminModule,
   OrdersModule,
   OrdersGraphqlModule,
+  MarketStatusGraphqlModule,
   RiskAdminModule,
   DeskAdminModule,
   OperationsMetricsModule,
