@@ -123,6 +123,8 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
           gate.registerSchema(endpoint, { schema, rules, depthLimit }),
         countOperation: (name, type, result) => metrics.countGraphqlOperation(name, type, result),
         logError: (error, message) => logger.error({ msg: message, err: error }),
+        logRefusal: ({ code, message, path }) =>
+          logger.log({ msg: 'GraphQL operation refused', code, reason: message, path }),
         identifyCaller: async (authorization) => {
           const token = bearerToken(authorization);
           if (!token) return undefined;
