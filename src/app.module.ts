@@ -26,6 +26,7 @@ import {
   ExecutionGraphqlModule,
   ExecutionModule,
 } from './execution/execution.module';
+import { GraphiqlModule } from './graphiql/graphiql.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
 import { InstrumentsAdminModule } from './instruments/instruments-admin.module';
@@ -154,6 +155,8 @@ export class AppModule {
         ...FEATURE_MODULES,
         graphqlEndpoint('user', USER_GRAPHQL_MODULES),
         graphqlEndpoint('admin', ADMIN_GRAPHQL_MODULES),
+        // GraphiQL and introspection are development tools: neither exists in production.
+        ...(config.server.production ? [] : [GraphiqlModule]),
       ],
     };
   }

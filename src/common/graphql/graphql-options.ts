@@ -329,7 +329,7 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
   /** Identifies the caller and applies its rate and concurrency limits, before the body is read. */
   const scopeSetup = (scope: FastifyInstance) => {
     scope.addHook('onRequest', async (request, reply) => {
-      // Only operations: not the GraphiQL pages, not a WebSocket upgrade (its own limits).
+      // Only operations: not a WebSocket upgrade (its own limits).
       if (request.routeOptions.url !== options.path || (request as { ws?: boolean }).ws === true) {
         return;
       }
