@@ -3,6 +3,10 @@ import { launchBrowser, type TestBrowser } from '../utils/browser';
 import { login } from '../utils/graphql-client';
 import { createTestApp, type TestApp } from '../utils/test-app';
 
+// The page's globals, as the callbacks passed to page.evaluate use them (they run in Chromium).
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+declare const window: object;
+
 interface Watched {
   page: Page;
   refused: string[];
