@@ -11,11 +11,11 @@ import { ErrorCode } from './error-code';
  */
 @Catch(DomainError)
 export class DomainErrorFilter extends BaseExceptionFilter {
-  private static readonly logger = new Logger('ExceptionsHandler');
+  private static readonly errors = new Logger('ExceptionsHandler');
 
   override catch(exception: DomainError, host: ArgumentsHost): unknown {
     if (host.getType<string>() !== 'graphql') return super.catch(exception, host);
-    if (exception.code === ErrorCode.INTERNAL) DomainErrorFilter.logger.error(exception);
+    if (exception.code === ErrorCode.INTERNAL) DomainErrorFilter.errors.error(exception);
     // A resolver that returns an Error is a field error in graphql-js, as if it had thrown.
     return exception;
   }
