@@ -7,7 +7,7 @@ import {
   type SubscriptionReference,
 } from '../src/market-data/feed/subscription-registry';
 import { TierBSource } from '../src/market-data/chains/tier-b';
-import { TierBService } from '../src/market-data/chains/tier-b.service';
+import { tierBCentred } from './market-data.helpers';
 import { errorCodes, gql, login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 
@@ -59,7 +59,7 @@ describe('admin subscriptions(filter:) (e2e)', () => {
       },
     );
     await t.app.get(InstrumentsService).ready();
-    await t.app.get(TierBService).whenPinned();
+    await tierBCentred(t.app);
     marketData = t.app.get(MarketDataService);
     adminToken = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
     // Boot (the instrument master into the database) is slow on a loaded machine.

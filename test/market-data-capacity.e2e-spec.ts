@@ -14,9 +14,8 @@ import {
   type SubscriptionReference,
 } from '../src/market-data/feed/subscription-registry';
 import { TierBSource } from '../src/market-data/chains/tier-b';
-import { TierBService } from '../src/market-data/chains/tier-b.service';
 import { createTestApp, type TestApp } from './utils/test-app';
-import { simSubscribed, untilFeedRequest } from './market-data.helpers';
+import { simSubscribed, tierBCentred, untilFeedRequest } from './market-data.helpers';
 
 const LIMITS = { connections: 5, perConnection: 40, total: 200 };
 
@@ -60,7 +59,7 @@ describe('market data capacity (e2e, limits lowered through config, real feed)',
       },
     );
     await t.app.get(InstrumentsService).ready();
-    await t.app.get(TierBService).whenPinned();
+    await tierBCentred(t.app);
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
     marketData = t.app.get(MarketDataService);
     // Boot (the instrument master into the database) is slow on a loaded machine.

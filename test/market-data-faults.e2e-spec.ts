@@ -22,6 +22,7 @@ import {
   untilFeedRequest,
   type InstrumentRef,
   type TickView,
+  tierBCentred,
 } from './market-data.helpers';
 
 const NIFTY: InstrumentRef = { segment: 'IDX_I', securityId: '13' };
@@ -72,7 +73,7 @@ describe('market data faults (e2e, RELIABILITY F1/F2/F4/F7, S4)', () => {
       },
     );
     await t.app.get(InstrumentsService).ready();
-    await t.app.get(TierBService).whenPinned();
+    await tierBCentred(t.app);
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
     pool = t.app.get(FeedPool);
     token = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;

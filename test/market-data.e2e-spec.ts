@@ -5,7 +5,6 @@ import { InstrumentsService } from '../src/instruments/instruments.service';
 import { FeedPool } from '../src/market-data/feed/feed-pool.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
 import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
-import { TierBService } from '../src/market-data/chains/tier-b.service';
 import { until, type EventSource } from './dhan/helpers';
 import { errorCodes, gql, login, subscribe } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
@@ -19,6 +18,7 @@ import {
   untilFeedRequest,
   type InstrumentRef,
   type TickView,
+  tierBCentred,
 } from './market-data.helpers';
 
 const NIFTY: InstrumentRef = { segment: 'IDX_I', securityId: '13' };
@@ -66,7 +66,7 @@ describe('market data (e2e, embedded simulator, graphql-ws over real sockets)', 
       },
     );
     await t.app.get(InstrumentsService).ready();
-    await t.app.get(TierBService).whenPinned();
+    await tierBCentred(t.app);
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
     tap = new FeedTap(t.app.get(FeedPool));
     marketData = t.app.get(MarketDataService);

@@ -3,6 +3,10 @@ import { FeedResponseCode, SEGMENT_CODE, instrumentKey, type FeedPacket } from '
 import type { DhanSimulator } from '@app/dhan-simulator';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { INestApplication } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { TierBMissingReason } from '../src/market-data/chains/tier-b';
+import { TIER_B_PINNED, TierBService } from '../src/market-data/chains/tier-b.service';
 import { FeedPool } from '../src/market-data/feed/feed-pool.service';
 
 export interface DepthView {
@@ -295,4 +299,26 @@ function sortDepth(depth: DepthView[] | null): DepthView[] | null {
       askPrice: d.askPrice,
     })) ?? null
   );
+}
+
+/**
+ * Resolves once Tier B is pinned with every chain centred on a price. The first pin waits for the
+ * underlyings' prices only for a while (`tierB.spotWaitMs`); on a loaded machine it can go ahead
+ * without some of them, and the re-centre timer completes the chains when the prices arrive.
+ */
+export async function tierBCentred(app: INestApplication): Promise<void> {
+  const tierB = app.get(TierBService);
+  await tierB.whenPinned();
+  const centred = () =>
+    !(tierB.current()?.missing ?? []).some((m) => m.reason === TierBMissingReason.NO_SPOT);
+  if (centred()) return;
+  const events = app.get(EventEmitter2);
+  await new Promise<void>((resolve) => {
+    const listener = () => {
+      if (!centred()) return;
+      events.off(TIER_B_PINNED, listener);
+      resolve();
+    };
+    events.on(TIER_B_PINNED, listener);
+  });
 }

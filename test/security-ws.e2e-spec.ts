@@ -211,7 +211,10 @@ describe('subscription caps per socket and per user (e2e)', () => {
   const sockets: RawSocket[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // Keep-alive far beyond the suite: the floods below keep this process busy for long stretches
+    // on a loaded machine, and a pong answered late would drop a flooder's socket (and its 25
+    // slots) by the ping rule, which the keep-alive suite below tests on its own.
+    t = await createTestApp({ WS_PING_INTERVAL_MS: '600000' });
     gate = t.app.get(WsAuthGate);
     adminToken = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
   });
