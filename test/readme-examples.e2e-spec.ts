@@ -50,7 +50,8 @@ function runNode(file: string, env: Record<string, string>): Promise<RunResult> 
 
 /**
  * README's examples, as written, against the embedded default (only the host and port, the
- * password printed at first boot and the token are filled in, as a reader would).
+ * admin's password printed at first boot and the token are filled in, as a reader would; on
+ * PostgreSQL the admin is a configured one, so its name too).
  */
 describe('README examples run verbatim (e2e)', () => {
   let t: TestApp;
@@ -98,7 +99,10 @@ describe('README examples run verbatim (e2e)', () => {
       if (block.lang === 'sh') {
         // curl ... -d '<json>': the URL and the body as written.
         const url = local(/(http:\/\/\S+?)\s/.exec(block.code)![1]);
-        const body = /-d '([\s\S]*?)'/.exec(block.code)![1].replace('PASSWORD', t.admin.password);
+        const body = /-d '([\s\S]*?)'/
+          .exec(block.code)![1]
+          .replace('PASSWORD', t.admin.password)
+          .replace('username: \\"admin\\"', `username: \\"${t.admin.username}\\"`);
         const usesToken = block.code.includes('Bearer $TOKEN');
         const response = await fetch(url, {
           method: 'POST',
