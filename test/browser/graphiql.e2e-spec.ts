@@ -34,6 +34,8 @@ describe('GraphiQL in headless Chromium (browser)', () => {
 
   async function open(path: string): Promise<Watched> {
     const { context, page, refused } = await b.context(t.baseUrl);
+    // A hang detector, not a speed claim: GraphiQL is 3.5 MB of script on a shared machine.
+    page.setDefaultTimeout(90_000);
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
@@ -108,7 +110,7 @@ describe('GraphiQL in headless Chromium (browser)', () => {
         return w.seenTimes.length >= 3 ? w.seenTimes : false;
       },
       undefined,
-      { timeout: 15_000 },
+      { timeout: 90_000 },
     );
     const times = (await seen.jsonValue()) as string[];
     expect(new Set(times).size).toBeGreaterThanOrEqual(3);
