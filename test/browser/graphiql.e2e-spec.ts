@@ -50,10 +50,17 @@ describe('GraphiQL in headless Chromium (browser)', () => {
     return { page, refused, problems, close: () => context.close() };
   }
 
+  /** Sets the token and waits for GraphiQL to load the schema again with it. */
   async function setToken(page: Page, token: string): Promise<void> {
+    const reloaded = page.waitForResponse(
+      (r) =>
+        r.request().headers().authorization === `Bearer ${token}` &&
+        (r.request().postData() ?? '').includes('IntrospectionQuery'),
+    );
     await page.fill('#token', token);
     await page.locator('#token').dispatchEvent('change');
     await page.getByText('token set').waitFor();
+    await reloaded;
   }
 
   /** Replaces the query editor's text (CodeMirror 5 under GraphiQL 3). */
@@ -88,18 +95,18 @@ describe('GraphiQL in headless Chromium (browser)', () => {
 
     await setToken(page, adminToken);
     await setQuery(page, 'query Me { me { username role } }');
-    await page.locator('.graphiql-execute-button').click();
-    await page.waitForFunction(
-      (username) =>
-        (document.querySelector('.graphiql-response')?.textContent ?? '')
-          .replace(/\u00a0/g, ' ')
-          .includes(`"username": "${username}"`),
-      t.admin.username,
+    const answered = page.waitForResponse((r) =>
+      (r.request().postData() ?? '').includes('query Me'),
     );
+    await page.locator('.graphiql-query-editor .CodeMirror').click();
+    await page.keyboard.press('Control+Enter');
+    const answer = (await (await answered).json()) as { data?: { me?: { username: string } } };
+    expect(answer.data?.me?.username).toBe(t.admin.username);
 
     // A subscription streams into the result pane: three distinct serverTime values at least.
     await setQuery(page, 'subscription Clock { serverTime }');
-    await page.locator('.graphiql-execute-button').click();
+    await page.locator('.graphiql-query-editor .CodeMirror').click();
+    await page.keyboard.press('Control+Enter');
     const seen = await page.waitForFunction(
       () => {
         const text = document.querySelector('.graphiql-response')?.textContent ?? '';
@@ -115,8 +122,8 @@ describe('GraphiQL in headless Chromium (browser)', () => {
     const times = (await seen.jsonValue()) as string[];
     expect(new Set(times).size).toBeGreaterThanOrEqual(3);
     for (const time of times) expect(Number.isNaN(Date.parse(time))).toBe(false);
-    // Stop it (the same button) before leaving.
-    await page.locator('.graphiql-execute-button').click();
+    // Stop it (the same shortcut) before leaving.
+    await page.keyboard.press('Control+Enter');
 
     expect(w.refused).toEqual([]);
     expect(w.problems).toEqual([]);
