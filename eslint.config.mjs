@@ -13,6 +13,8 @@ export default tseslint.config(
       'coverage/**',
       'bench/**/*.js',
       'jest.config.js',
+      // README's subscription example, saved where README says to run it.
+      'watch.mjs',
     ],
   },
   js.configs.recommended,

@@ -29,6 +29,7 @@ import {
   ExecutionGraphqlModule,
   ExecutionModule,
 } from './execution/execution.module';
+import { GraphiqlModule } from './graphiql/graphiql.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
 import { OperationsMetricsModule } from './health/operations-metrics.module';
@@ -135,6 +136,8 @@ function graphqlEndpoint(endpoint: GraphQLEndpoint, include: Type[]): DynamicMod
           gate.registerSchema(endpoint, { schema, rules, depthLimit }),
         countOperation: (name, type, result) => metrics.countGraphqlOperation(name, type, result),
         logError: (error, message) => logger.error({ msg: message, err: error }),
+        logRefusal: ({ code, message, path }) =>
+          logger.log({ msg: 'GraphQL operation refused', code, reason: message, path }),
         identifyCaller: async (authorization) => {
           const token = bearerToken(authorization);
           if (!token) return undefined;
@@ -165,6 +168,8 @@ export class AppModule {
         ...FEATURE_MODULES,
         graphqlEndpoint('user', USER_GRAPHQL_MODULES),
         graphqlEndpoint('admin', ADMIN_GRAPHQL_MODULES),
+        // GraphiQL and introspection are development tools: neither exists in production.
+        ...(config.server.production ? [] : [GraphiqlModule]),
       ],
     };
   }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { ResolvedAppConfig } from './config/app-config';
 import { resolveSecrets } from './config/resolve-secrets';
 import { ConfigValidationError, validateConfig } from './config/validate-config';
+import { marketDataSource } from './dhan/dhan-endpoints';
 
 function loadConfig(): ResolvedAppConfig {
   try {
@@ -15,10 +16,20 @@ function loadConfig(): ResolvedAppConfig {
   }
 }
 
+/** Where market data comes from, as the start-up banner says it. */
+function marketDataLabel(data: ReturnType<typeof marketDataSource>): string {
+  if (data.source === 'DhanHQ') return 'DhanHQ live';
+  if (data.source === 'external stand-in') {
+    return `external simulator at ${data.host} (DHAN_* URLs are not DhanHQ's)`;
+  }
+  return 'built-in simulator';
+}
+
 /** Where orders go, as the start-up banner says it (ExecutionModule's chooseGateway decides). */
-function executionLabel(liveData: boolean, mode: string): string {
-  if (!liveData) return 'orders go to the built-in simulator';
-  return mode === 'live' ? 'LIVE orders to DhanHQ' : 'paper, filled against live prices';
+function executionLabel(data: ReturnType<typeof marketDataSource>, mode: string): string {
+  if (data.source === 'built-in simulator') return 'orders go to the built-in simulator';
+  const broker = data.source === 'DhanHQ' ? 'DhanHQ' : 'the external simulator';
+  return mode === 'live' ? `LIVE orders to ${broker}` : 'paper, filled against live prices';
 }
 
 async function main(): Promise<void> {
@@ -31,11 +42,12 @@ async function main(): Promise<void> {
   await app.listen({ port: config.server.port, host: config.server.host });
 
   const urls = connectionInfo(app);
+  const data = marketDataSource(config.dhan);
   const lines = [
     '',
     `broking-terminal-server is up (${config.embedded ? 'embedded default' : 'configured'}; ` +
-      `market data: ${config.dhan.live ? 'DhanHQ live' : 'built-in simulator'}; ` +
-      `execution: ${executionLabel(config.dhan.live, config.execution.mode)})`,
+      `market data: ${marketDataLabel(data)}; ` +
+      `execution: ${executionLabel(data, config.execution.mode)})`,
     `  GraphQL (user):  ${urls.graphqlUrl}`,
     `  GraphQL (admin): ${urls.adminUrl}`,
     `  WebSocket:       ${urls.websocketUrl}  (graphql-transport-ws; token in connection_init)`,
@@ -43,6 +55,10 @@ async function main(): Promise<void> {
   // The web terminal (src/web) right under the headline: it is where a person starts.
   const webUrl = urls.graphqlUrl.replace(/graphql$/, '');
   lines.splice(2, 0, `  Web terminal:    ${webUrl}  (operator view: ${webUrl}admin)`);
+  if (!config.server.production) {
+    const base = urls.graphqlUrl.replace(/\/graphql$/, '');
+    lines.push(`  GraphiQL:        ${base}/graphiql  (admin schema: ${base}/admin/graphiql)`);
+  }
   const generated = app.get(AdminBootstrapService).takeGeneratedCredentials();
   if (generated) {
     lines.push(

@@ -23,7 +23,9 @@ export interface TestBrowser {
    * A fresh context whose pages may reach only `allowedOrigin` (the server under test): any other
    * request is aborted and recorded, so a page that needs the network beyond the server fails.
    */
-  context(allowedOrigin: string): Promise<{ context: BrowserContext; page: Page; refused: string[] }>;
+  context(
+    allowedOrigin: string,
+  ): Promise<{ context: BrowserContext; page: Page; refused: string[] }>;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,7 @@ import { DomainError, RequestRefusedError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-code';
 import { toPublicError } from '../errors/public-error';
 import { costLimitRule } from './cost-limit.rule';
+import { depthLimitRule } from './depth-limit.rule';
 import { withExecutionBudget, type BudgetContext, EXECUTION_DEADLINE } from './execution-budget';
 import type { GraphQLEndpoint, GraphQLRequestContext, Principal } from './graphql-context';
 
@@ -31,6 +32,13 @@ import type { GraphQLEndpoint, GraphQLRequestContext, Principal } from './graphq
  */
 export const GRAPHQL_LIMITS = {
   queryDepth: 8,
+  /**
+   * Outside production, an introspection field (`__schema`, `__type`) counts one level and its
+   * own subtree is bounded here: the standard IntrospectionQuery is 15 levels deep with three
+   * nested lists (types, fields, args), so GraphiQL, code generators and API tools work.
+   */
+  introspectionDepth: 20,
+  introspectionListNesting: 3,
   /** Fields per operation, aliases and fragment uses included. */
   maxFields: 300,
   /** Estimated cost per operation: a field with a `limit` charges its selection per item. */
@@ -88,6 +96,8 @@ export interface GraphqlEndpointOptions {
     result: 'success' | 'error' | 'rejected',
   ) => void;
   logError: (error: unknown, message: string) => void;
+  /** A client mistake (every code but INTERNAL): logged below error level, without a stack. */
+  logRefusal: (refusal: { code: string; message: string; path?: string }) => void;
   /** The caller of a valid access token in this Authorization header; undefined: anonymous. */
   identifyCaller: (authorization: string | undefined) => Promise<EdgeCaller | undefined>;
   /** Admits one operation of a caller (rate and concurrency) or throws RATE_LIMITED. */
@@ -293,8 +303,15 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
       })
       .map((error) => {
         const formatted = toPublicError(error, production, { hideSuggestions });
-        if (formatted.extensions?.code === ErrorCode.INTERNAL) {
+        const code = formatted.extensions?.code;
+        if (code === ErrorCode.INTERNAL) {
           options.logError(error.originalError ?? error, 'GraphQL operation failed');
+        } else {
+          options.logRefusal({
+            code: String(code),
+            message: formatted.message,
+            ...(formatted.path ? { path: formatted.path.join('.') } : {}),
+          });
         }
         return formatted;
       });
@@ -312,7 +329,7 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
   /** Identifies the caller and applies its rate and concurrency limits, before the body is read. */
   const scopeSetup = (scope: FastifyInstance) => {
     scope.addHook('onRequest', async (request, reply) => {
-      // Only operations: not the GraphiQL pages, not a WebSocket upgrade (its own limits).
+      // Only operations: not a WebSocket upgrade (its own limits).
       if (request.routeOptions.url !== options.path || (request as { ws?: boolean }).ws === true) {
         return;
       }
@@ -352,6 +369,16 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     }),
     ...(production ? [NoSchemaIntrospectionCustomRule] : []),
   ];
+  /** HTTP operations' depth (WebSocket subscriptions are measured by the gate). */
+  const depthRule = depthLimitRule({
+    maxDepth: GRAPHQL_LIMITS.queryDepth,
+    introspection: production
+      ? undefined
+      : {
+          maxDepth: GRAPHQL_LIMITS.introspectionDepth,
+          maxListNesting: GRAPHQL_LIMITS.introspectionListNesting,
+        },
+  });
 
   return {
     path: options.path,
@@ -367,10 +394,12 @@ export function buildGraphqlOptions(options: GraphqlEndpointOptions): MercuriusD
     additionalRouteOptions: { bodyLimit: GRAPHQL_LIMITS.bodyBytes },
     autoSchemaFile: production || options.schemaFile === undefined ? true : options.schemaFile,
     sortSchema: true,
-    graphiql: !production,
-    queryDepth: GRAPHQL_LIMITS.queryDepth,
+    // Mercurius' own GraphiQL loads its scripts from a CDN: the server serves its own page
+    // (src/graphiql) from installed packages instead.
+    graphiql: false,
+    // Depth is the validation rule above (Mercurius' own check cannot set introspection apart).
     allowBatchedQueries: false,
-    validationRules: [markRefused(refused), ...validationRules],
+    validationRules: [markRefused(refused), depthRule, ...validationRules],
     errorFormatter: errorFormatter as unknown as MercuriusDriverConfig['errorFormatter'],
     context: (request: FastifyRequest, reply: FastifyReply): GraphQLRequestContext => ({
       endpoint,
