@@ -21,8 +21,6 @@ import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
-import { MarketStatusGraphqlModule } from './calendar/market-status.resolver';
-import { DhanAdminModule } from './dhan/broker-token-admin.resolver';
 import { DhanModule } from './dhan/dhan.module';
 import {
   ExecutionAdminModule,
@@ -56,7 +54,6 @@ export const USER_GRAPHQL_MODULES: Type[] = [
   WatchlistGraphqlModule,
   OrdersGraphqlModule,
   ExecutionGraphqlModule,
-  MarketStatusGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -67,7 +64,6 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   RiskAdminModule,
   ExecutionAdminModule,
   DeskAdminModule,
-  DhanAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -75,7 +71,6 @@ export const FEATURE_MODULES: Type[] = [
   AuthModule,
   AdminModule,
   DhanModule,
-  DhanAdminModule,
   InstrumentsModule,
   InstrumentsGraphqlModule,
   InstrumentsAdminModule,
@@ -91,7 +86,6 @@ export const FEATURE_MODULES: Type[] = [
   ExecutionAdminModule,
   OrdersModule,
   OrdersGraphqlModule,
-  MarketStatusGraphqlModule,
   RiskAdminModule,
   DeskAdminModule,
   OperationsMetricsModule,

@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { MarketCalendar } from './market-calendar';
-import { MarketStatusService } from './market-status';
 
 /** Provides `MarketCalendar`; time comes from the application's one `Clock` (CommonModule). */
 @Module({
-  providers: [MarketCalendar, MarketStatusService],
-  exports: [MarketCalendar, MarketStatusService],
+  providers: [MarketCalendar],
+  exports: [MarketCalendar],
 })
 export class CalendarModule {}

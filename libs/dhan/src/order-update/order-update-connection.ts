@@ -8,10 +8,6 @@ import {
   parseOrderUpdateMessage,
 } from './order-update.parser';
 
-function isAuthClose(end: SocketEnd): boolean {
-  return end.code >= 4000 && end.code < 5000 && /auth|token/i.test(end.reason ?? '');
-}
-
 export const DHAN_ORDER_UPDATE_URL = 'wss://api-order-update.dhan.co';
 
 export interface OrderUpdateConnectionOptions {
@@ -46,8 +42,7 @@ export type OrderUpdateEvents = {
   disconnected: [{ code: number; cause: string; upForMs: number; httpStatus?: number }];
   update: [OrderUpdate];
   error: [Error];
-  /** `auth`: the token was refused (a handshake 401/403 or a refused login). */
-  fatal: [{ httpStatus: number; message: string; auth: boolean }];
+  fatal: [{ httpStatus: number; message: string }];
 };
 
 /** The DhanHQ order-update socket (DhanHQ v2: order-update socket): login, `order_alert` parsing, reconnects with the feed's backoff. */
@@ -124,22 +119,14 @@ export class OrderUpdateConnection extends ReconnectingSocket<OrderUpdateEvents>
     });
   }
 
-  /**
-   * Auth refusals: a handshake refused with 401/403, or the login answered by a close whose
-   * reason speaks of authentication or the token (DhanHQ documents no login answer; a close in
-   * the 4000s naming the token is how a refused or expired login shows).
-   */
   protected isFatal(end: SocketEnd): boolean {
-    return end.httpStatus === 401 || end.httpStatus === 403 || isAuthClose(end);
+    return end.httpStatus === 401 || end.httpStatus === 403;
   }
 
   protected onFatal(end: SocketEnd): void {
     this.emit('fatal', {
       httpStatus: end.httpStatus ?? 0,
-      auth: true,
-      message: isAuthClose(end)
-        ? `order-update login refused (${end.code} ${end.reason ?? ''})`.trim()
-        : `order-update handshake refused with HTTP ${end.httpStatus}`,
+      message: `order-update handshake refused with HTTP ${end.httpStatus}`,
     });
   }
 
@@ -150,7 +137,6 @@ export class OrderUpdateConnection extends ReconnectingSocket<OrderUpdateEvents>
   protected onCannotOpen(message: string): void {
     this.emit('fatal', {
       httpStatus: 0,
-      auth: false,
       message: `cannot open the order-update socket: ${message}`,
     });
   }
