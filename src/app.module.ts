@@ -21,6 +21,8 @@ import type { GraphQLEndpoint } from './common/graphql/graphql-context';
 import { APP_CONFIG, type ResolvedAppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { MarketStatusGraphqlModule } from './calendar/market-status.resolver';
+import { DhanAdminModule } from './dhan/broker-token-admin.resolver';
 import { DhanModule } from './dhan/dhan.module';
 import {
   ExecutionAdminModule,
@@ -54,6 +56,7 @@ export const USER_GRAPHQL_MODULES: Type[] = [
   WatchlistGraphqlModule,
   OrdersGraphqlModule,
   ExecutionGraphqlModule,
+  MarketStatusGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -64,6 +67,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   RiskAdminModule,
   ExecutionAdminModule,
   DeskAdminModule,
+  DhanAdminModule,
 ];
 /** Every feature module of the application. */
 export const FEATURE_MODULES: Type[] = [
@@ -71,6 +75,7 @@ export const FEATURE_MODULES: Type[] = [
   AuthModule,
   AdminModule,
   DhanModule,
+  DhanAdminModule,
   InstrumentsModule,
   InstrumentsGraphqlModule,
   InstrumentsAdminModule,
@@ -86,6 +91,7 @@ export const FEATURE_MODULES: Type[] = [
   ExecutionAdminModule,
   OrdersModule,
   OrdersGraphqlModule,
+  MarketStatusGraphqlModule,
   RiskAdminModule,
   DeskAdminModule,
   OperationsMetricsModule,

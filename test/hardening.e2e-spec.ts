@@ -96,7 +96,14 @@ describe('GraphQL hardening, health and metrics (e2e)', () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
 
-    const ready = await fetch(`${t.baseUrl}/ready`);
+    // 503 while warming up (instrument master, feed, order updates), then 200.
+    const deadline = Date.now() + 30_000;
+    let ready = await fetch(`${t.baseUrl}/ready`);
+    while (ready.status !== 200 && Date.now() < deadline) {
+      await ready.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ready = await fetch(`${t.baseUrl}/ready`);
+    }
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, checks: { database: 'up' } });
 

@@ -6,6 +6,8 @@ import { InstrumentIndex, SearchRank } from '../src/instruments/instrument-index
 import { InstrumentStore } from '../src/instruments/instrument.store';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { errorCodes, gql, login } from './utils/graphql-client';
+import { MarketCalendar } from '../src/calendar/market-calendar';
+import { Exchange } from '../src/calendar/market-calendar.types';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 interface InstrumentView {
@@ -146,7 +148,7 @@ describe('instruments (e2e, embedded simulator)', () => {
     expect(missing.data!.instrument).toBeNull();
   });
 
-  it('lists NIFTY option expiries ascending, all Tuesdays, none past', async () => {
+  it('lists NIFTY option expiries ascending, Tuesdays (a Tuesday holiday moves it to the trading day before), none past', async () => {
     const response = await gql<{ expiries: string[] }>(
       t.graphqlUrl,
       EXPIRIES,
@@ -159,9 +161,25 @@ describe('instruments (e2e, embedded simulator)', () => {
     expect([...expiries].sort()).toEqual(expiries);
     expect(new Set(expiries).size).toBe(expiries.length);
     const today = IST_DATE.format(new Date());
+    const calendar = t.app.get(MarketCalendar);
     for (const expiry of expiries) {
       expect(expiry >= today).toBe(true);
-      expect(new Date(`${expiry}T00:00:00Z`).getUTCDay()).toBe(2);
+      const weekday = new Date(`${expiry}T00:00:00Z`).getUTCDay();
+      if (weekday !== 2) {
+        // Moved back from a Tuesday holiday to the trading day before it.
+        const tuesday = calendar.nextTradingDay(Exchange.NSE, expiry);
+        const nominal = new Date(`${expiry}T00:00:00Z`);
+        nominal.setUTCDate(nominal.getUTCDate() + ((2 - weekday + 7) % 7));
+        const listedTuesday = nominal.toISOString().slice(0, 10);
+        expect(calendar.holiday(Exchange.NSE, listedTuesday)).not.toBeNull();
+        expect(tuesday > listedTuesday).toBe(true);
+      }
+      expect(calendar.isTradingDay(Exchange.NSE, expiry)).toBe(true);
+    }
+    // 26 Jan 2027 (Republic Day) is a Tuesday: listed on Monday the 25th instead.
+    if (expiries.some((e) => e >= '2027-01-20' && e <= '2027-01-31')) {
+      expect(expiries).not.toContain('2027-01-26');
+      expect(expiries).toContain('2027-01-25');
     }
   });
 

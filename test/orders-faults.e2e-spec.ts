@@ -223,9 +223,11 @@ describe('restart after the broker took the order but before its answer (e2e, on
   (databaseEngine() === 'sqlite' ? it : it.skip)(
     'the next boot finds it by correlationId and never sends it again',
     async () => {
-      // One DhanHQ stand-in outlives both servers (same seed, so the same credentials).
+      // One DhanHQ stand-in outlives both servers (same seed, so the same universe). Its token
+      // is a JWT issued at start: each server is given it, as an operator would configure one.
       broker = new DhanSimulator({ seed: EMBEDDED_SIMULATOR_SEED, host: '127.0.0.1' });
       const urls = await broker.start();
+      const simulatorOptions = { accessToken: broker.credentials.accessToken };
       const env = {
         DATABASE_URL: `sqlite:${path.join(dir, 'data', 'restart.sqlite')}`,
         JWT_SECRET: crypto.randomBytes(32).toString('hex'),
@@ -236,7 +238,7 @@ describe('restart after the broker took the order but before its answer (e2e, on
         DHAN_ORDER_UPDATE_URL: urls.orderUpdateUrl,
         DHAN_INSTRUMENTS_URL: urls.instrumentsUrl,
       };
-      const first = await createTestApp(env, { configure: ordersConfig });
+      const first = await createTestApp(env, { configure: ordersConfig, simulatorOptions });
       opened.push(first);
       const tracker1 = track(first);
       await first.app.get(ExecutionService).whenReady();
@@ -272,7 +274,7 @@ describe('restart after the broker took the order but before its answer (e2e, on
       expect([OrderStatus.IN_FLIGHT, OrderStatus.UNKNOWN]).toContain(left.status);
       broker.orderUpdates.refuseConnections(false);
 
-      const second = await createTestApp(env, { configure: ordersConfig });
+      const second = await createTestApp(env, { configure: ordersConfig, simulatorOptions });
       opened.push(second);
       const service = second.app.get(OrdersService);
       await service.whenRecovered();

@@ -69,7 +69,11 @@ describe('security: data files and database readiness (e2e)', () => {
   sqliteOnly(
     'says the database is down while it cannot write, hides the driver error, and recovers',
     async () => {
-      expect(await ready(t)).toMatchObject({ status: 200, body: { checks: { database: 'up' } } });
+      // Ready once warm-up (instrument master, feed, order updates) is over.
+      expect(await readyUntil(t, (answer) => answer.status === 200)).toMatchObject({
+        status: 200,
+        body: { checks: { database: 'up' } },
+      });
 
       // Another connection holds the write lock: reads still work, every write fails.
       const holder = await new DataSource({
@@ -106,7 +110,11 @@ describe('security: data files and database readiness (e2e)', () => {
   );
 
   postgresOnly('says the database is down while it cannot write, and recovers', async () => {
-    expect(await ready(t)).toMatchObject({ status: 200, body: { checks: { database: 'up' } } });
+    // Ready once warm-up (instrument master, feed, order updates) is over.
+    expect(await readyUntil(t, (answer) => answer.status === 200)).toMatchObject({
+      status: 200,
+      body: { checks: { database: 'up' } },
+    });
     const url = new URL(process.env.TEST_DATABASE_URL!);
     const holder = new Client({ connectionString: url.toString() });
     await holder.connect();

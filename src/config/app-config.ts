@@ -38,6 +38,17 @@ export interface DhanConfig {
   feedUrl: string;
   orderUpdateUrl: string;
   instrumentsUrl: string;
+  /** DhanHQ's login host (generateAccessToken). */
+  authUrl: string;
+  /** With both, a fresh token through generateAccessToken (TOTP computed here). */
+  pin?: string;
+  totpSecret?: string;
+  /** Renew the access token this long before its JWT `exp`. */
+  tokenRenewBeforeMs: number;
+  /** Wait between tries after a failed renewal or generation. */
+  tokenRetryMs: number;
+  /** The embedded simulator ticks around the clock (`always`) or by the market calendar. */
+  simulatorMarketHours: 'always' | 'calendar';
   /** True when both credentials are set: live DhanHQ market data instead of the simulator. */
   live: boolean;
 }

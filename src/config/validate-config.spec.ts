@@ -45,6 +45,9 @@ describe('validateConfig', () => {
         ...DHAN_DEFAULTS,
         clientId: undefined,
         accessToken: undefined,
+        tokenRenewBeforeMs: 3_600_000,
+        tokenRetryMs: 60_000,
+        simulatorMarketHours: 'always',
         live: false,
       });
       expect(config.execution.mode).toBe('paper');

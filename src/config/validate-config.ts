@@ -31,6 +31,7 @@ export const DHAN_DEFAULTS = {
   feedUrl: 'wss://api-feed.dhan.co',
   orderUpdateUrl: 'wss://api-order-update.dhan.co',
   instrumentsUrl: 'https://images.dhan.co/api-data/api-scrip-master-detailed.csv',
+  authUrl: 'https://auth.dhan.co',
 } as const;
 
 /** A tenth of DhanHQ's 25,000 feed instruments: room for a dozen heavy users at once. */
@@ -233,6 +234,23 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
     );
   }
   const live = clientId !== undefined && accessToken !== undefined;
+  const pin = read(env, 'DHAN_PIN');
+  const totpSecret = read(env, 'DHAN_TOTP_SECRET');
+  if ((pin === undefined) !== (totpSecret === undefined)) {
+    throw new ConfigValidationError(
+      pin === undefined ? 'DHAN_PIN' : 'DHAN_TOTP_SECRET',
+      'DHAN_PIN and DHAN_TOTP_SECRET go together',
+    );
+  }
+  if (pin !== undefined && !/^\d{4,8}$/.test(pin)) {
+    throw new ConfigValidationError('DHAN_PIN', 'must be the numeric Dhan PIN');
+  }
+  if (totpSecret !== undefined && !/^[A-Za-z2-7\s=]{16,}$/.test(totpSecret)) {
+    throw new ConfigValidationError(
+      'DHAN_TOTP_SECRET',
+      'must be the base32 TOTP secret (16 or more characters A-Z, 2-7)',
+    );
+  }
   const dhan = {
     clientId,
     accessToken,
@@ -250,6 +268,11 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
       ['http:', 'https:'],
       DHAN_DEFAULTS.instrumentsUrl,
     ) as string,
+    authUrl: url(env, 'DHAN_AUTH_URL', ['http:', 'https:'], DHAN_DEFAULTS.authUrl) as string,
+    ...(pin !== undefined && totpSecret !== undefined ? { pin, totpSecret } : {}),
+    tokenRenewBeforeMs: integer(env, 'DHAN_TOKEN_RENEW_BEFORE_SECONDS', 60, 43_200, 3_600) * 1000,
+    tokenRetryMs: integer(env, 'DHAN_TOKEN_RETRY_SECONDS', 5, 3_600, 60) * 1000,
+    simulatorMarketHours: oneOf(env, 'SIMULATOR_MARKET_HOURS', ['always', 'calendar'], 'always'),
     live,
   };
 

@@ -1,5 +1,6 @@
 import type { DhanSimulator, DhanSimulatorOptions } from '@app/dhan-simulator';
 import type { DhanConfig, ResolvedAppConfig } from '../config/app-config';
+import type { BrokerToken } from './broker-token';
 
 /** DI token of the DhanHQ endpoints every DhanHQ client of the server connects to. */
 export const DHAN_ENDPOINTS = Symbol('DHAN_ENDPOINTS');
@@ -15,6 +16,10 @@ export interface DhanEndpoints {
   clientId: string;
   /** Read it again before every connect: the token may be rotated while the server runs. */
   accessToken: () => string;
+  /** The process's one DhanHQ token: renewal, refusal (pause) and replacement (resume). */
+  token: BrokerToken;
+  /** `always`: the simulator ticks around the clock; `calendar`: by market hours (live too). */
+  marketHours: 'always' | 'calendar';
   /** The in-process simulator of the embedded default. */
   simulator?: DhanSimulator;
 }

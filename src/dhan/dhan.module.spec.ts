@@ -18,6 +18,7 @@ function config(env: Record<string, string> = {}): ResolvedAppConfig {
 describe('createDhanEndpoints', () => {
   const started: DhanEndpoints[] = [];
   afterAll(async () => {
+    for (const e of started) e.token.stop();
     await Promise.all(started.map((e) => e.simulator?.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -53,12 +54,18 @@ describe('createDhanEndpoints', () => {
     await response.body?.cancel();
   });
 
-  it('reads the token again on each call, so a renewed token is used', async () => {
+  it('reads the token holder on each call, so a replaced token is used at once', async () => {
     const endpoints = await createDhanEndpoints(config());
     started.push(endpoints);
     const simulator = endpoints.simulator!;
     expect(endpoints.accessToken()).toBe(simulator.credentials.accessToken);
-    simulator.accounts.renewToken(endpoints.clientId, 'rotated-token');
-    expect(endpoints.accessToken()).toBe('rotated-token');
+    // The simulator's tokens are JWTs with an expiry, as DhanHQ's: the holder reads `exp`.
+    expect(endpoints.token.status().expiresAt).toBe(
+      simulator.accounts.get(endpoints.clientId)?.expiresAt,
+    );
+    const fresh = simulator.issueToken();
+    endpoints.token.set(fresh, 'admin');
+    expect(endpoints.accessToken()).toBe(fresh);
+    expect(endpoints.token.status()).toMatchObject({ state: 'VALID', source: 'admin' });
   });
 });

@@ -4,6 +4,7 @@ import { AdminModule } from '../admin/admin.module';
 import { AuthCoreModule } from '../auth/auth-core.module';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
+import { ReadinessRegistry } from '../health/readiness.registry';
 import { InstrumentsModule } from '../instruments/instruments.module';
 import { MarketDataModule } from '../market-data/market-data.module';
 import { MarketDataService } from '../market-data/market-data.service';
@@ -35,6 +36,7 @@ export function createGateway(
   config: ResolvedAppConfig,
   endpoints: DhanEndpoints,
   marketData: MarketDataService,
+  readiness?: ReadinessRegistry,
 ): BrokerGateway {
   const kind = chooseGateway(config, endpoints);
   new Logger(ExecutionModule.name).log({
@@ -43,7 +45,22 @@ export function createGateway(
     dhan: endpoints.mode,
     executionMode: config.execution.mode,
   });
-  return kind === 'paper' ? new PaperGateway(marketData) : new DhanGateway(endpoints);
+  if (kind === 'paper') return new PaperGateway(marketData);
+  const gateway = new DhanGateway(endpoints);
+  // Orders can reach DhanHQ: readiness waits for the order-update socket too.
+  readiness?.register('order-updates', async () => {
+    if (gateway.streaming) return true;
+    const token = endpoints.token.status();
+    return {
+      up: false,
+      reason:
+        token.state === 'REFUSED'
+          ? `paused: DhanHQ refused the access token (${token.refusedReason ?? ''})`
+          : `order-update socket ${gateway.socketState}`,
+      ...(token.refusedSince !== undefined ? { since: token.refusedSince } : {}),
+    };
+  });
+  return gateway;
 }
 
 /** The EMS: gateways, routing record, order updates, reconciliation, trades and positions. */
@@ -52,7 +69,7 @@ export function createGateway(
   providers: [
     {
       provide: BROKER_GATEWAY,
-      inject: [APP_CONFIG, DHAN_ENDPOINTS, MarketDataService],
+      inject: [APP_CONFIG, DHAN_ENDPOINTS, MarketDataService, ReadinessRegistry],
       useFactory: createGateway,
     },
     PortfolioService,

@@ -3,12 +3,13 @@ import { ReadinessRegistry } from './readiness.registry';
 describe('ReadinessRegistry', () => {
   it('is ready with no checks and when every check passes', async () => {
     const registry = new ReadinessRegistry();
-    expect(await registry.report()).toEqual({ ready: true, checks: {} });
+    expect(await registry.report()).toEqual({ ready: true, checks: {}, details: {} });
     registry.register('database', async () => undefined);
     registry.register('feed', async () => true);
     expect(await registry.report()).toEqual({
       ready: true,
       checks: { database: 'up', feed: 'up' },
+      details: {},
     });
   });
 
@@ -22,6 +23,27 @@ describe('ReadinessRegistry', () => {
     expect(await registry.report()).toEqual({
       ready: false,
       checks: { database: 'up', redis: 'down', feed: 'down' },
+      details: { redis: { reason: 'ECONNREFUSED', since: null } },
+    });
+  });
+
+  it("carries a verdict's reason and since when", async () => {
+    const registry = new ReadinessRegistry();
+    registry.register('broker-token', async () => ({
+      up: false,
+      reason: 'DhanHQ refused the access token: feed disconnect 807',
+      since: Date.UTC(2026, 11, 7, 3, 30),
+    }));
+    registry.register('feed', async () => ({ up: true }));
+    expect(await registry.report()).toEqual({
+      ready: false,
+      checks: { 'broker-token': 'down', feed: 'up' },
+      details: {
+        'broker-token': {
+          reason: 'DhanHQ refused the access token: feed disconnect 807',
+          since: '2026-12-07T03:30:00.000Z',
+        },
+      },
     });
   });
 
@@ -32,7 +54,11 @@ describe('ReadinessRegistry', () => {
       registry.register('stuck', () => new Promise<void>(() => undefined));
       const report = registry.report();
       await jest.advanceTimersByTimeAsync(2_000);
-      expect(await report).toEqual({ ready: false, checks: { stuck: 'down' } });
+      expect(await report).toEqual({
+        ready: false,
+        checks: { stuck: 'down' },
+        details: { stuck: { reason: 'check timed out', since: null } },
+      });
     } finally {
       jest.useRealTimers();
     }

@@ -1,11 +1,20 @@
 import { Injectable } from '@nestjs/common';
 
+/** A check's verdict with the why: what is missing and since when (epoch ms). */
+export interface ReadinessVerdict {
+  up: boolean;
+  reason?: string;
+  since?: number;
+}
+
 /** Resolves when the dependency is usable; rejects (or returns false) when it is not. */
-export type ReadinessCheck = () => Promise<boolean | void>;
+export type ReadinessCheck = () => Promise<boolean | void | ReadinessVerdict>;
 
 export interface ReadinessReport {
   ready: boolean;
   checks: Record<string, 'up' | 'down'>;
+  /** For each part that is down and says why: the reason and, when known, since when. */
+  details: Record<string, { reason: string; since: string | null }>;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -24,19 +33,33 @@ export class ReadinessRegistry {
       [...this.checks].map(async ([name, check]) => [name, await this.run(check)] as const),
     );
     const checks: Record<string, 'up' | 'down'> = {};
-    for (const [name, up] of entries) checks[name] = up ? 'up' : 'down';
-    return { ready: entries.every(([, up]) => up), checks };
+    const details: ReadinessReport['details'] = {};
+    for (const [name, verdict] of entries) {
+      checks[name] = verdict.up ? 'up' : 'down';
+      if (!verdict.up && verdict.reason !== undefined) {
+        details[name] = {
+          reason: verdict.reason,
+          since: verdict.since !== undefined ? new Date(verdict.since).toISOString() : null,
+        };
+      }
+    }
+    return { ready: entries.every(([, v]) => v.up), checks, details };
   }
 
-  private async run(check: ReadinessCheck): Promise<boolean> {
+  private async run(check: ReadinessCheck): Promise<ReadinessVerdict> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+    const timeout = new Promise<ReadinessVerdict>((resolve) => {
+      timer = setTimeout(() => resolve({ up: false, reason: 'check timed out' }), CHECK_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([check().then((result) => result !== false), timeout]);
-    } catch {
-      return false;
+      return await Promise.race([
+        check().then((result) =>
+          typeof result === 'object' && result !== null ? result : { up: result !== false },
+        ),
+        timeout,
+      ]);
+    } catch (err) {
+      return { up: false, reason: err instanceof Error ? err.message : 'check failed' };
     } finally {
       clearTimeout(timer);
     }

@@ -42,13 +42,8 @@ export class InstrumentsResolver {
     return this.instruments.expiries(underlying);
   }
 
-  private async loaded(): Promise<void> {
-    if (this.instruments.version > 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.instruments.ready(),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_LOAD_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
+  /** Waits (bounded) for the first master; UNAVAILABLE (retryable) if it is still loading. */
+  private loaded(): Promise<void> {
+    return this.instruments.whenLoaded(FIRST_LOAD_WAIT_MS);
   }
 }

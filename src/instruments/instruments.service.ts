@@ -12,9 +12,12 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Clock } from '../common/clock';
+import { UnavailableError } from '../common/errors/domain-error';
+import { ReadinessRegistry } from '../health/readiness.registry';
 import { InstrumentLoadOutcome } from './entities/instrument-master-load.entity';
 import { InstrumentIndex } from './instrument-index';
 import { InstrumentStore } from './instrument.store';
@@ -73,8 +76,13 @@ export class InstrumentsService implements OnApplicationBootstrap, BeforeApplica
     private readonly events: EventEmitter2,
     private readonly clock: Clock,
     @Inject(INSTRUMENTS_OPTIONS) private readonly options: InstrumentsOptions,
+    @Optional() readiness?: ReadinessRegistry,
   ) {
     this.firstLoad = new Promise<void>((resolve) => (this.markReady = resolve));
+    const since = Date.now();
+    readiness?.register('instruments', async () =>
+      this.loaded ? true : { up: false, reason: 'instrument master loading', since },
+    );
   }
 
   /** Starts the first load without holding up the boot; consumers await ready(). */
@@ -93,6 +101,28 @@ export class InstrumentsService implements OnApplicationBootstrap, BeforeApplica
   /** Resolves after the first good load (download or stored copy). */
   ready(): Promise<void> {
     return this.firstLoad;
+  }
+
+  /** True once the first instrument master is in memory. */
+  get loaded(): boolean {
+    return this.currentVersion > 0;
+  }
+
+  /**
+   * Waits (at most `ms`) for the first instrument master; UNAVAILABLE (retryable) when it is
+   * still loading then, so callers never answer NOT_FOUND for an instrument not loaded yet.
+   */
+  async whenLoaded(ms: number): Promise<void> {
+    if (this.loaded) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.firstLoad,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
+    if (!this.loaded) {
+      throw new UnavailableError('The instrument master is still loading; retry shortly');
+    }
   }
 
   /** Bumps on every successful swap; 0 until the first load. */

@@ -25,6 +25,7 @@ export function feedStatusModel(
       lastMessageAt: c.lastMessageAt > 0 ? new Date(c.lastMessageAt) : null,
     })),
     byUnderlying: s.byUnderlying.map((u) => ({ ...u, references: null })),
+    pausedSince: s.pausedSince !== null ? new Date(s.pausedSince) : null,
   };
 }
 

@@ -23,6 +23,8 @@ export interface MarketDataOptions {
   maxTickInstrumentsPerUser: number;
   /** Interval of `feedHealth` pushes (also pushed on change). */
   feedHealthIntervalMs: number;
+  /** A `ticks` subscription opened during warm-up waits this long for the instrument master. */
+  warmupWaitMs: number;
   /** Plausibility checks of trade packets (RELIABILITY F8); `enabled: false` turns them off. */
   tickChecks: TickChecks & { enabled: boolean };
   /** Rate and dividend yield of the option analytics (OPTION_*_PERCENT, as fractions). */
@@ -42,6 +44,7 @@ export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
   fanout: {},
   staleAfterMs: 120_000,
   dataStallMs: 90_000,
+  warmupWaitMs: 15_000,
   feedBackoff: {},
   maxTickInstrumentsPerUser: DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
   feedHealthIntervalMs: 5_000,
@@ -119,6 +122,7 @@ export function marketDataOptions(
     },
     staleAfterMs: o.staleAfterMs ?? int(env, 'FEED_STALE_AFTER_MS') ?? d.staleAfterMs,
     dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
+    warmupWaitMs: o.warmupWaitMs ?? d.warmupWaitMs,
     feedBackoff: { ...d.feedBackoff, ...o.feedBackoff },
     maxTickInstrumentsPerUser:
       o.maxTickInstrumentsPerUser ??

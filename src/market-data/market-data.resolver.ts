@@ -99,7 +99,9 @@ export class MarketDataResolver {
 
   @Query(() => QuoteModel, {
     nullable: true,
-    description: 'Latest state; null fields until data came. NOT_FOUND for an unknown instrument.',
+    description:
+      'Latest state; null fields until data came. NOT_FOUND for an unknown instrument, ' +
+      'UNAVAILABLE (retry) while the instrument master loads.',
   })
   quote(@Args() { segment, securityId }: InstrumentArgs): QuoteModel {
     return marketState(this.marketData.quote(segment, securityId));
@@ -145,11 +147,11 @@ export class MarketDataResolver {
       'Batches of the latest state of instruments that changed; the first message is the ' +
       'snapshot of every requested instrument. Served outside graphql-js (pre-serialised).',
   })
-  ticks(
+  async ticks(
     @Args('instruments', { type: () => [InstrumentInput] }) instruments: InstrumentInput[],
     @Context() context: SubscriptionContext,
     @Info() info: GraphQLResolveInfo,
-  ): TickStream {
+  ): Promise<TickStream> {
     try {
       const { socket, id, user } = context;
       if (!socket || id === undefined) {
@@ -163,7 +165,8 @@ export class MarketDataResolver {
       if (instruments.length === 0) throw new BadUserInputError('instruments must not be empty');
       if (!user) throw new UnauthenticatedError();
       const responseKey = info.fieldNodes[0]?.alias?.value ?? info.fieldName;
-      return this.marketData.openTicks(
+      // During warm-up it waits (bounded) for the instrument master, then UNAVAILABLE.
+      return await this.marketData.openTicksWhenLoaded(
         socket,
         user.id,
         String(id),

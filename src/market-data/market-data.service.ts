@@ -9,7 +9,7 @@ import {
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { WebSocket } from 'ws';
 import { PushStream } from '../common/subscriptions/push-stream';
-import { DomainError, NotFoundError } from '../common/errors/domain-error';
+import { DomainError, NotFoundError, UnavailableError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { FeedPool, type FeedConnectionStatus } from './feed/feed-pool.service';
@@ -60,6 +60,10 @@ export interface FeedStatus {
   byUnderlying: Array<{ name: string; instruments: number }>;
   staleInstruments: number;
   packetsReceived: number;
+  /** Paused because DhanHQ refused the access token: why and since when (epoch ms). */
+  paused: boolean;
+  pausedReason: string | null;
+  pausedSince: number | null;
 }
 
 export interface SubscriptionFilter {
@@ -197,6 +201,9 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
 
   /** Latest state (null fields before any data); NOT_FOUND for an unknown instrument. */
   quote(segment: ExchangeSegment, securityId: string): TickRecord {
+    if (!this.instruments.loaded) {
+      throw new UnavailableError('The instrument master is still loading; retry shortly');
+    }
     if (!this.instruments.get(segment, securityId)) {
       throw new NotFoundError(`Unknown instrument ${segment} ${securityId}`);
     }
@@ -237,6 +244,23 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
    * Throws (nothing held) on unknown instruments, limits, the user's quota
    * (MAX_TICK_INSTRUMENTS_PER_USER, counted across all their sockets) or a full feed.
    */
+  /**
+   * `openTicks` once the instrument master is loaded: a subscription opened during warm-up
+   * waits for it (at most `warmupWaitMs`, default 15 s), then UNAVAILABLE (retryable), never
+   * NOT_FOUND.
+   */
+  async openTicksWhenLoaded(
+    socket: WebSocket,
+    userId: string,
+    subscriptionId: string,
+    instruments: ReadonlyArray<{ segment: ExchangeSegment; securityId: string }>,
+    fields: readonly SelectedField[],
+    responseKey: string,
+  ): Promise<TickStream> {
+    await this.instruments.whenLoaded(this.options.warmupWaitMs);
+    return this.openTicks(socket, userId, subscriptionId, instruments, fields, responseKey);
+  }
+
   openTicks(
     socket: WebSocket,
     userId: string,
@@ -413,6 +437,9 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
         .sort((a, b) => a.name.localeCompare(b.name)),
       staleInstruments: this.staleInstruments(),
       packetsReceived: this.pool.ticksReceived,
+      ...((p) => ({ paused: p.paused, pausedReason: p.reason, pausedSince: p.since }))(
+        this.pool.pauseState(),
+      ),
     };
   }
 

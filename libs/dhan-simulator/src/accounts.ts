@@ -1,11 +1,17 @@
+import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { jwtExpiry } from '@app/dhan/auth/token-api';
 import { FeedDisconnectCode } from '@app/dhan/types';
 
 export interface AccountOptions {
   clientId: string;
-  accessToken: string;
+  /** A token to accept as is (a JWT's `exp` is honoured); default: one issued at start. */
+  accessToken?: string;
   /** Data APIs subscribed (feed, quotes, option chain). Default true. */
   dataPlan?: boolean;
+  /** PIN and base32 TOTP secret for `generateAccessToken`; without them that flow is refused. */
+  pin?: string;
+  totpSecret?: string;
 }
 
 export interface Account {
@@ -13,7 +19,24 @@ export interface Account {
   accessToken: string;
   dataPlan: boolean;
   tokenExpired: boolean;
+  /** Epoch ms the token stops being accepted (its JWT `exp`); undefined = never. */
+  expiresAt: number | undefined;
+  pin: string | undefined;
+  totpSecret: string | undefined;
 }
+
+export interface TokenPolicy {
+  /** Lifetime of an issued token, ms. DhanHQ: 24 h. */
+  ttlMs: number;
+  /** Business time of the simulator (token `iat`/`exp`). */
+  now: () => number;
+  /** Signs issued tokens (HS512, like DhanHQ's). */
+  secret: string;
+}
+
+const DEFAULT_POLICY: TokenPolicy = { ttlMs: 86_400_000, now: () => Date.now(), secret: 'sim' };
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 export type AuthOutcome =
   { ok: true; account: Account } | { ok: false; reason: FeedDisconnectCode; account?: Account };
@@ -26,17 +49,93 @@ export interface AccountEvents {
 /** Credentials the simulator accepts, with the switches the fault hooks flip. */
 export class Accounts extends EventEmitter<AccountEvents> {
   private readonly byClientId = new Map<string, Account>();
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly policy: TokenPolicy;
+  private issued = 0;
 
-  constructor(accounts: AccountOptions[]) {
+  constructor(accounts: AccountOptions[], policy: Partial<TokenPolicy> = {}) {
     super();
+    this.policy = { ...DEFAULT_POLICY, ...policy };
     for (const a of accounts) {
-      this.byClientId.set(a.clientId, {
+      const account: Account = {
         clientId: a.clientId,
-        accessToken: a.accessToken,
+        accessToken: '',
         dataPlan: a.dataPlan ?? true,
         tokenExpired: false,
-      });
+        expiresAt: undefined,
+        pin: a.pin,
+        totpSecret: a.totpSecret,
+      };
+      this.byClientId.set(a.clientId, account);
+      if (a.accessToken !== undefined) this.renewToken(a.clientId, a.accessToken);
+      else this.issueToken(a.clientId);
     }
+  }
+
+  /**
+   * A new token for a client, as DhanHQ makes one (a JWT signed HS512 with `iss`, `iat`, `exp`,
+   * `dhanClientId`): it replaces the previous one at once, which is then refused with 809.
+   * Expires by itself at `exp` (live sockets get 807).
+   */
+  issueToken(clientId: string, ttlMs: number = this.policy.ttlMs): string {
+    const account = this.byClientId.get(clientId);
+    if (!account) throw new Error(`unknown client ${clientId}`);
+    const iat = this.policy.now();
+    // `exp` is in whole seconds in the JWT; the account expires at exactly that instant.
+    const exp = Math.floor((iat + ttlMs) / 1000) * 1000;
+    const header = Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'HS512' })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({
+        iss: 'dhan',
+        partnerId: '',
+        exp: Math.floor(exp / 1000),
+        iat: Math.floor(iat / 1000),
+        tokenConsumerType: 'SELF',
+        webhookUrl: '',
+        dhanClientId: clientId,
+        jti: `${clientId}-${++this.issued}`,
+      }),
+    ).toString('base64url');
+    const signature = createHmac('sha512', this.policy.secret)
+      .update(`${header}.${payload}`)
+      .digest('base64url');
+    const token = `${header}.${payload}.${signature}`;
+    this.install(account, token, exp);
+    return token;
+  }
+
+  /** Stops the real-time expiry timers. */
+  stop(): void {
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer);
+    this.expiryTimers.clear();
+  }
+
+  private install(account: Account, token: string, expiresAt: number | undefined): void {
+    account.accessToken = token;
+    account.tokenExpired = false;
+    account.expiresAt = expiresAt;
+    const previous = this.expiryTimers.get(account.clientId);
+    if (previous) clearTimeout(previous);
+    this.expiryTimers.delete(account.clientId);
+    if (expiresAt === undefined) return;
+    const delay = Math.max(0, expiresAt - this.policy.now());
+    if (delay > MAX_TIMER_MS) return;
+    const timer = setTimeout(() => {
+      this.expiryTimers.delete(account.clientId);
+      if (account.accessToken === token && !account.tokenExpired) {
+        this.expireToken(account.clientId);
+      }
+    }, delay);
+    timer.unref();
+    this.expiryTimers.set(account.clientId, timer);
+  }
+
+  /** Whether the account's token is past its `exp` (or was expired by the fault hook). */
+  isExpired(account: Account): boolean {
+    return (
+      account.tokenExpired ||
+      (account.expiresAt !== undefined && this.policy.now() >= account.expiresAt)
+    );
   }
 
   get(clientId: string): Account | undefined {
@@ -62,7 +161,7 @@ export class Accounts extends EventEmitter<AccountEvents> {
     if (account.accessToken !== token) {
       return { ok: false, reason: FeedDisconnectCode.ACCESS_TOKEN_INVALID, account };
     }
-    if (account.tokenExpired) {
+    if (this.isExpired(account)) {
       return { ok: false, reason: FeedDisconnectCode.ACCESS_TOKEN_EXPIRED, account };
     }
     if (requireData && !account.dataPlan) {
@@ -80,12 +179,11 @@ export class Accounts extends EventEmitter<AccountEvents> {
     }
   }
 
-  /** A new token for a client: valid again. */
+  /** Installs a given token for a client (valid again; a JWT's `exp` is honoured). */
   renewToken(clientId: string, accessToken: string): void {
     const account = this.byClientId.get(clientId);
     if (!account) throw new Error(`unknown client ${clientId}`);
-    account.accessToken = accessToken;
-    account.tokenExpired = false;
+    this.install(account, accessToken, jwtExpiry(accessToken));
   }
 
   setDataPlan(clientId: string, on: boolean): void {

@@ -25,7 +25,15 @@ import {
 import { Clock, DepthLevel, Market } from './market';
 import { SimInstrument, Universe } from './universe';
 
+/** Whether a segment trades at an instant (the market calendar); CLOSED and PRE_OPEN send no ticks. */
+export type MarketHours = (
+  segment: ExchangeSegment,
+  epochMs: number,
+) => 'OPEN' | 'PRE_OPEN' | 'CLOSED';
+
 export interface FeedServerOptions {
+  /** Follow market hours: no ticks while a segment is closed. Default: always open. */
+  marketHours?: MarketHours;
   host?: string;
   /** 0 = a random free port. */
   port?: number;
@@ -132,7 +140,10 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
   private readonly depthScratch: DepthLevel[] = [];
   private nextId = 1;
   private pingTimer: NodeJS.Timeout | undefined;
-  private readonly opts: Required<Omit<FeedServerOptions, 'logger'>>;
+  private readonly opts: Required<Omit<FeedServerOptions, 'logger' | 'marketHours'>>;
+  private readonly marketHours: MarketHours | undefined;
+  /** Per segment: open or not, for the current second (the calendar is read once a second). */
+  private readonly openCache = new Map<ExchangeSegment, { second: number; open: boolean }>();
   private readonly logger: SimulatorLogger;
   /** Counters over the server's life. */
   readonly stats = {
@@ -170,6 +181,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
       maxInstrumentsPerMessage:
         options.maxInstrumentsPerMessage ?? FEED_LIMITS.maxInstrumentsPerMessage,
     };
+    this.marketHours = options.marketHours;
     this.logger = options.logger ?? silentLogger;
     this.http = http.createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only');
@@ -458,6 +470,7 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
         packets = 0;
       }
       const inst = sub.inst;
+      if (!this.trading(inst.segment, now)) continue;
       const state = this.market.trade(inst, now);
       const asTicker =
         sub.modes < MODE_BIT[FeedMode.QUOTE] ||
@@ -481,6 +494,19 @@ export class FeedServer extends EventEmitter<FeedServerEvents> {
       }
     }
     if (offset > 0) this.send(conn, frame.subarray(0, offset), packets);
+  }
+
+  /** Whether the segment trades now (always, without market hours). */
+  private trading(segment: ExchangeSegment, now: number): boolean {
+    const hours = this.marketHours;
+    if (!hours) return true;
+    // Re-read once a second of real time (the simulator's clock may stand still in tests).
+    const second = Math.floor(performance.now() / 1000);
+    const cached = this.openCache.get(segment);
+    if (cached && cached.second === second) return cached.open;
+    const open = hours(segment, now) === 'OPEN';
+    this.openCache.set(segment, { second, open });
+    return open;
   }
 
   private send(conn: Connection, frame: Buffer, packets: number): void {

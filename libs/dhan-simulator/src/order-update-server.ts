@@ -3,7 +3,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
-import { Accounts, SimulatorLogger, silentLogger } from './accounts';
+import { Account, Accounts, SimulatorLogger, silentLogger } from './accounts';
 import { istDateTime } from './calendar';
 import { OrderEngine, OrderStatus, SimOrder } from './orders';
 
@@ -74,6 +74,14 @@ export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
     refusedHandshakes: 0,
   };
   private readonly onUpdate = (order: SimOrder): void => this.broadcast(order);
+  /** A session logged in with a token that expired ends, as a new login would be refused. */
+  private readonly onTokenExpired = (account: Account): void => {
+    for (const s of [...this.sessions]) {
+      if (s.clientId !== account.clientId) continue;
+      this.sessions.delete(s);
+      s.ws.close(4001, 'Authentication failed: access token expired');
+    }
+  };
 
   constructor(
     private readonly engine: OrderEngine,
@@ -104,6 +112,7 @@ export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
     });
     this.wss.on('connection', (ws) => this.onConnection(ws));
     this.engine.on('update', this.onUpdate);
+    this.accounts.on('tokenExpired', this.onTokenExpired);
   }
 
   async start(): Promise<string> {
@@ -119,6 +128,7 @@ export class OrderUpdateServer extends EventEmitter<OrderUpdateServerEvents> {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.engine.off('update', this.onUpdate);
+    this.accounts.off('tokenExpired', this.onTokenExpired);
     for (const s of this.sessions) s.ws.terminate();
     this.sessions.clear();
     for (const ws of this.wss.clients) ws.terminate();

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { base32Decode, totp } from '@app/dhan/auth/totp';
 import { ExchangeSegment, FeedDisconnectCode } from '@app/dhan/types';
 import { Accounts, SimulatorLogger, silentLogger } from './accounts';
 import { istDateTime } from './calendar';
@@ -48,6 +49,8 @@ export interface RestServerOptions {
   correlationLookup?: 'object' | 'array';
   holdings?: HoldingSeed[];
   logger?: SimulatorLogger;
+  /** The scrip master answers after this long (a slow download: warm-up tests). Default 0. */
+  scripMasterDelayMs?: number;
 }
 
 /** Which requests a fault applies to: `METHOD /path` tested against a RegExp or a prefix. */
@@ -112,9 +115,22 @@ export class RestServer {
   private readonly limiter: RateLimiter;
   private readonly faults: ActiveFault[] = [];
   private readonly logger: SimulatorLogger;
-  private readonly opts: { host: string; port: number; correlationLookup: 'object' | 'array' };
+  private readonly opts: {
+    host: string;
+    port: number;
+    correlationLookup: 'object' | 'array';
+    scripMasterDelayMs: number;
+  };
   private readonly holdings: HoldingSeed[];
-  readonly stats = { requests: 0, byRoute: {} as Record<string, number>, faultsApplied: 0 };
+  readonly stats = {
+    requests: 0,
+    byRoute: {} as Record<string, number>,
+    faultsApplied: 0,
+    /** Tokens given out by RenewToken and by generateAccessToken, and refusals of either. */
+    tokensRenewed: 0,
+    tokensGenerated: 0,
+    tokenRequestsRefused: 0,
+  };
 
   constructor(
     private readonly universe: Universe,
@@ -128,6 +144,7 @@ export class RestServer {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       correlationLookup: options.correlationLookup ?? 'object',
+      scripMasterDelayMs: options.scripMasterDelayMs ?? 0,
     };
     this.limiter = new RateLimiter(options.rateLimits ?? {});
     this.logger = options.logger ?? silentLogger;
@@ -226,7 +243,19 @@ export class RestServer {
     if (res.destroyed) return;
 
     if (method === 'GET' && path === SCRIP_MASTER_PATH) {
+      const wait = this.opts.scripMasterDelayMs;
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (res.destroyed) return;
       res.writeHead(200, { 'content-type': 'text/csv' }).end(this.universe.toCsv());
+      return;
+    }
+
+    if (path === '/v2/RenewToken' && (method === 'GET' || method === 'POST')) {
+      this.answerToken(res, () => this.renewToken(req));
+      return;
+    }
+    if (path === '/app/generateAccessToken' && method === 'POST') {
+      this.answerToken(res, () => this.generateAccessToken(url.searchParams));
       return;
     }
 
@@ -279,6 +308,50 @@ export class RestServer {
         send(res, err.status, { data: { [String(err.code)]: err.message }, status: 'failed' });
       } else throw err;
     }
+  }
+
+  private answerToken(res: http.ServerResponse, issue: () => { clientId: string; token: string }) {
+    try {
+      const { clientId, token } = issue();
+      const account = this.accounts.get(clientId);
+      send(res, 200, {
+        dhanClientId: clientId,
+        accessToken: token,
+        expiryTime: account?.expiresAt !== undefined ? istIso(account.expiresAt) : undefined,
+      });
+    } catch (err) {
+      if (!(err instanceof SimApiError)) throw err;
+      this.stats.tokenRequestsRefused++;
+      send(res, err.status, err.body());
+    }
+  }
+
+  /** `RenewToken`: a valid, unexpired token buys another lifetime; the old token ends at once. */
+  private renewToken(req: http.IncomingMessage): { clientId: string; token: string } {
+    const clientId = header(req, 'dhanclientid') ?? header(req, 'client-id');
+    const outcome = this.accounts.authenticate(clientId, header(req, 'access-token'), false);
+    if (!outcome.ok) throw apiErrors.auth();
+    this.stats.tokensRenewed++;
+    return {
+      clientId: outcome.account.clientId,
+      token: this.accounts.issueToken(outcome.account.clientId),
+    };
+  }
+
+  /** `generateAccessToken`: the client's PIN and the TOTP of this (or the previous) 30 s step. */
+  private generateAccessToken(query: URLSearchParams): { clientId: string; token: string } {
+    const clientId = query.get('dhanClientId') ?? '';
+    const account = this.accounts.get(clientId);
+    const code = query.get('totp') ?? '';
+    const now = this.clock.now();
+    const valid =
+      account?.pin !== undefined &&
+      account.totpSecret !== undefined &&
+      query.get('pin') === account.pin &&
+      [now, now - 30_000].some((at) => totp(base32Decode(account.totpSecret!), at) === code);
+    if (!valid) throw apiErrors.auth();
+    this.stats.tokensGenerated++;
+    return { clientId, token: this.accounts.issueToken(clientId) };
   }
 
   private authenticate(req: http.IncomingMessage, route: Route): string {
@@ -652,6 +725,11 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** `YYYY-MM-DDTHH:MM:SS` IST wall clock, as DhanHQ writes times. */
+function istIso(epochMs: number): string {
+  return istDateTime(epochMs).replace(' ', 'T');
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

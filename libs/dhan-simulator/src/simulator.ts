@@ -17,9 +17,17 @@ export interface DhanSimulatorOptions {
   host?: string;
   /** 0 (default) = a random free port for each server. */
   ports?: { feed?: number; api?: number; orderUpdate?: number };
-  /** Primary credentials. Defaults: client `1000000001`, a token derived from the seed. */
+  /**
+   * Primary credentials. Defaults: client `1000000001` and a token issued at start (a JWT
+   * that expires after `tokenTtlMs`, like DhanHQ's); a given `accessToken` is accepted as is.
+   */
   clientId?: string;
   accessToken?: string;
+  /** Lifetime of issued tokens (start, RenewToken, generateAccessToken), ms. Default 24 h. */
+  tokenTtlMs?: number;
+  /** PIN and base32 TOTP secret of the primary client for `generateAccessToken`. */
+  pin?: string;
+  totpSecret?: string;
   /** Further accounts the simulator accepts. */
   accounts?: AccountOptions[];
   /** Shorthands for the feed's tick timer and LTT offset. */
@@ -81,20 +89,30 @@ export class DhanSimulator {
       api: options.ports?.api ?? 0,
       orderUpdate: options.ports?.orderUpdate ?? 0,
     };
-    this.credentials = {
-      clientId: options.clientId ?? '1000000001',
-      accessToken: options.accessToken ?? `sim-${hashString(`token:${String(seed)}`).toString(16)}`,
-    };
+    const clientId = options.clientId ?? '1000000001';
+    this.accounts = new Accounts(
+      [
+        {
+          clientId,
+          ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
+          pin: options.pin,
+          totpSecret: options.totpSecret,
+        },
+        ...(options.accounts ?? []),
+      ],
+      {
+        now: () => this.clock.now(),
+        secret: `sim-${hashString(`token:${String(seed)}`).toString(16)}`,
+        ...(options.tokenTtlMs !== undefined ? { ttlMs: options.tokenTtlMs } : {}),
+      },
+    );
+    this.credentials = { clientId, accessToken: this.accounts.get(clientId)!.accessToken };
     this.universe = cachedUniverse({
       ...options.universe,
       seed,
       today: options.today ?? istDate(this.clock.now()),
     });
     this.market = new Market(this.universe, { ...options.market, seed, clock: this.clock });
-    this.accounts = new Accounts([
-      { clientId: this.credentials.clientId, accessToken: this.credentials.accessToken },
-      ...(options.accounts ?? []),
-    ]);
     this.orders = new OrderEngine(this.universe, this.market, this.clock, seed, options.orders);
     this.feed = new FeedServer(this.universe, this.market, this.accounts, this.clock, {
       tickIntervalMs: options.tickIntervalMs,
@@ -137,6 +155,7 @@ export class DhanSimulator {
 
   async stop(): Promise<void> {
     this.orders.stop();
+    this.accounts.stop();
     await Promise.all([this.feed.stop(), this.rest.stop(), this.orderUpdates.stop()]);
     this.urls = undefined;
   }
@@ -144,6 +163,14 @@ export class DhanSimulator {
   /** Expires the token: new feed connects get 807, live feed sockets a 807 packet, REST 401. */
   expireToken(clientId?: string): void {
     this.accounts.expireToken(clientId);
+  }
+
+  /**
+   * A new token for a client, as a login on Dhan Web makes one: the previous token is refused
+   * from now on (809). The server is handed it through the admin `setBrokerToken`.
+   */
+  issueToken(clientId: string = this.credentials.clientId, ttlMs?: number): string {
+    return this.accounts.issueToken(clientId, ttlMs);
   }
 
   /** Switches the data plan: feed 806 (live sockets too), data APIs refused. */

@@ -57,6 +57,38 @@ describe('Universe', () => {
     expect(list).toContain('2027-03-30'); // quarterly (last Tuesday of March)
   });
 
+  it('an expiry on an exchange holiday moves to the trading day before (26 Jan 2027 -> 25 Jan)', () => {
+    const withHolidays = new Universe({
+      seed: 1,
+      today: '2026-11-25',
+      holidays: { NSE: ['2027-01-26', '2026-12-25'], MCX: ['2026-12-18'] },
+    });
+    const of = (name: string) =>
+      expiries(
+        withHolidays.instruments.filter((i) => i.kind === 'OPTION' && i.underlying === name),
+      );
+    const nifty = of('NIFTY');
+    expect(nifty).not.toContain('2027-01-26');
+    expect(nifty).toContain('2027-01-25');
+    const flags = new Map(
+      withHolidays.instruments
+        .filter((i) => i.underlying === 'NIFTY' && i.expiry)
+        .map((i) => [i.expiry!, i.expiryFlag]),
+    );
+    expect(flags.get('2027-01-25')).toBe('M'); // still January's monthly
+    expect(of('BANKNIFTY')).toEqual(['2026-12-29', '2027-01-25', '2027-02-23']);
+    expect(
+      withHolidays.instruments.some(
+        (i) => i.kind === 'FUTURE' && i.underlying === 'NIFTY' && i.expiry === '2027-01-25',
+      ),
+    ).toBe(true);
+    // MCX futures expiring on a listed MCX holiday (Friday 18 Dec) move to Thursday 17 Dec.
+    const mcx = withHolidays.instruments.filter(
+      (i) => i.segment === 'MCX_COMM' && i.kind === 'FUTURE',
+    );
+    expect(mcx.some((i) => i.expiry === '2026-12-18')).toBe(false);
+  });
+
   it('BANKNIFTY, FINNIFTY, MIDCPNIFTY: three monthly expiries on the last Tuesday', () => {
     for (const name of ['BANKNIFTY', 'FINNIFTY', 'MIDCPNIFTY']) {
       expect(expiries(options(name))).toEqual(['2026-12-29', '2027-01-26', '2027-02-23']);

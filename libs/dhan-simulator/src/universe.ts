@@ -9,6 +9,7 @@ import {
   THURSDAY,
   TUESDAY,
   addBusinessDays,
+  addDays,
   dayMonthTag,
   istTimeMs,
   monthTag,
@@ -74,6 +75,11 @@ export interface UniverseOptions {
   weeklyExpiries?: number;
   /** Monthly expiries listed for index options and futures. Default 3. */
   monthlyExpiries?: number;
+  /**
+   * Exchange holidays (`YYYY-MM-DD`) per exchange: an expiry that falls on one moves to the
+   * previous trading day, as the exchanges do. Default none (weekends only).
+   */
+  holidays?: Partial<Record<'NSE' | 'BSE' | 'MCX', readonly string[]>>;
 }
 
 interface IndexSpec {
@@ -249,8 +255,15 @@ export class Universe {
   private readonly nextId = { ...FIRST_ID };
   private csvCache: string | undefined;
 
+  private readonly holidays: Record<'NSE' | 'BSE' | 'MCX', ReadonlySet<string>>;
+
   constructor(options: UniverseOptions) {
     this.today = options.today;
+    this.holidays = {
+      NSE: new Set(options.holidays?.NSE ?? []),
+      BSE: new Set(options.holidays?.BSE ?? []),
+      MCX: new Set(options.holidays?.MCX ?? []),
+    };
     const rng = new Prng(options.seed).fork(`universe:${options.today}`);
     const band = options.strikeBandFraction ?? 0.3;
     const weeklies = options.weeklyExpiries ?? 10;
@@ -274,6 +287,13 @@ export class Universe {
 
   byInstrumentKey(key: number): SimInstrument | undefined {
     return this.byKey.get(key);
+  }
+
+  /** The date itself when the exchange trades then, else the trading day before it. */
+  private tradingDayOnOrBefore(exchange: 'NSE' | 'BSE' | 'MCX', date: string): string {
+    let d = previousBusinessDay(date);
+    while (this.holidays[exchange].has(d)) d = previousBusinessDay(addDays(d, -1));
+    return d;
   }
 
   /** Option expiries (sorted) of an underlying instrument (index or MCX future). */
@@ -434,18 +454,23 @@ export class Universe {
     });
 
     const day = spec.exchange === 'NSE' ? TUESDAY : THURSDAY;
-    const monthly = monthlyExpiries(this.today, day, monthlies);
+    const onTradingDay = (d: string) => this.tradingDayOnOrBefore(spec.exchange, d);
+    const nominalMonthly = monthlyExpiries(this.today, day, monthlies);
+    const monthly = nominalMonthly.map(onTradingDay).filter((d) => d >= this.today);
     const dates = new Map<string, 'W' | 'M'>();
     for (const m of monthly) dates.set(m, 'M');
     if (spec.weekly) {
-      for (const w of nextWeekdays(this.today, day, weeklies)) if (!dates.has(w)) dates.set(w, 'W');
+      for (const nominal of nextWeekdays(this.today, day, weeklies)) {
+        const w = onTradingDay(nominal);
+        if (w >= this.today && !dates.has(w)) dates.set(w, 'W');
+      }
     }
     if (spec.quarterly) {
-      const lastMonthly = monthly[monthly.length - 1];
+      const lastMonthly = nominalMonthly[nominalMonthly.length - 1];
       const quarterEnds = monthlyExpiries(lastMonthly, day, 12).filter(
         (d) => d > lastMonthly && parseDate(d).month % 3 === 0,
       );
-      for (const q of quarterEnds.slice(0, 3)) dates.set(q, 'M');
+      for (const q of quarterEnds.slice(0, 3)) dates.set(onTradingDay(q), 'M');
     }
     const segment = spec.exchange === 'NSE' ? ExchangeSegment.NSE_FNO : ExchangeSegment.BSE_FNO;
     const idSpace = spec.exchange === 'NSE' ? 'NSE_FNO' : 'BSE_FNO';
@@ -542,7 +567,7 @@ export class Universe {
     const futures: { expiry: string; inst: SimInstrument }[] = [];
     while (futures.length < futureMonths) {
       const nominal = `${year}-${String(month).padStart(2, '0')}-${String(spec.futureExpiryDay).padStart(2, '0')}`;
-      const expiry = previousBusinessDay(nominal);
+      const expiry = this.tradingDayOnOrBefore('MCX', previousBusinessDay(nominal));
       if (expiry >= this.today) {
         const n = futures.length;
         const inst = this.add({

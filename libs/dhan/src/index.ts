@@ -19,3 +19,6 @@ export * from './scrip-master/scrip-master.parser';
 export * from './util/backoff';
 export * from './util/clock';
 export * from './util/typed-emitter';
+
+export * from './auth/totp';
+export * from './auth/token-api';

@@ -35,6 +35,13 @@ export class NotFoundError extends DomainError {
   }
 }
 
+/** Retryable: a part the request needs is not ready yet (warm-up). */
+export class UnavailableError extends DomainError {
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(ErrorCode.UNAVAILABLE, message, { retryable: true, retryAfterSeconds });
+  }
+}
+
 export class ConflictError extends DomainError {
   constructor(message: string) {
     super(ErrorCode.CONFLICT, message);

@@ -7,5 +7,7 @@ export enum ErrorCode {
   CAPACITY_EXCEEDED = 'CAPACITY_EXCEEDED',
   RATE_LIMITED = 'RATE_LIMITED',
   CONFLICT = 'CONFLICT',
+  /** Not available yet (the server is warming up, e.g. the instrument master loads): retry. */
+  UNAVAILABLE = 'UNAVAILABLE',
   INTERNAL = 'INTERNAL',
 }

@@ -94,7 +94,10 @@ export class DhanGateway implements BrokerGateway {
    * the server took the login (DhanHQ has no login acknowledgement); what happens before is in
    * the books, what happens after comes on the socket (a trade seen both ways is stored once).
    */
-  constructor(endpoints: DhanEndpoints, options: { timeoutMs?: number; settleMs?: number } = {}) {
+  constructor(
+    private readonly endpoints: DhanEndpoints,
+    options: { timeoutMs?: number; settleMs?: number } = {},
+  ) {
     this.settleMs = options.settleMs ?? 250;
     this.rest = new DhanRestClient({
       baseUrl: endpoints.apiUrl,
@@ -138,16 +141,49 @@ export class DhanGateway implements BrokerGateway {
     this.socket.on('error', (err) =>
       this.logger.warn({ msg: 'order-update socket error', err: err.message }),
     );
-    this.socket.on('fatal', (info) =>
-      this.logger.error({ msg: 'order-update socket refused', ...info }),
-    );
+    this.socket.on('fatal', (info) => {
+      this.logger.error({ msg: 'order-update socket refused', ...info });
+      // A refused login or handshake is the token's fault: the whole process pauses on it.
+      if (info.auth) {
+        if (this.socket.lastToken !== this.endpoints.accessToken()) {
+          this.socket.resume();
+          return;
+        }
+        this.endpoints.token.refused(info.message);
+      }
+    });
+    this.endpoints.token.on('refused', this.pause);
+    this.endpoints.token.on('changed', this.resumeAfterRefusal);
+    if (this.endpoints.token.paused) return;
     this.socket.start();
     // Startup reconciliation runs once the stream is up (or after a bounded wait), so nothing
     // that happens between the book read and the socket login is lost.
     await Promise.race([this.firstConnect, new Promise((r) => setTimeout(r, 5_000).unref())]);
   }
 
+  /** DhanHQ refused the token: the socket stays down (no retries) until a new one arrives. */
+  private readonly pause = (): void => {
+    this.logger.warn({ msg: 'order-update socket paused: DhanHQ refused the access token' });
+    void this.socket.stop();
+  };
+
+  /** A new token after a refusal: reconnect; the reconnect reconciles the order book. */
+  private readonly resumeAfterRefusal = (change: { wasRefused: boolean }): void => {
+    if (!change.wasRefused) return;
+    this.logger.log({ msg: 'order-update socket resuming with a new access token' });
+    if (!this.connectedOnce) this.connectedOnce = true;
+    this.socket.resume();
+  };
+
+  /** The socket's state, `paused` while DhanHQ refuses the token. */
+  get socketState(): string {
+    const state = this.socket.state;
+    return this.endpoints.token.paused && state !== 'open' ? 'paused' : state;
+  }
+
   async stop(): Promise<void> {
+    this.endpoints.token.off('refused', this.pause);
+    this.endpoints.token.off('changed', this.resumeAfterRefusal);
     await this.socket.stop();
     await this.rest.close();
   }

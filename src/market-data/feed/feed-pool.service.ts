@@ -27,10 +27,16 @@ import {
 } from './subscription-registry';
 import { TickDropReason, TickStore, type TickStoreStats } from '../ticks/tick-store';
 
+/** A connection's state, or `paused` while DhanHQ refuses the access token. */
+export type FeedPoolConnectionState = FeedConnectionState | 'paused';
+
+/** Feed codes that mean the token (not the connection) is refused: pause, never retry. */
+const TOKEN_REFUSAL_CODES = new Set<number>([807, 808, 809]);
+
 export interface FeedConnectionStatus {
   index: number;
   name: string;
-  state: FeedConnectionState;
+  state: FeedPoolConnectionState;
   instruments: number;
   /** Epoch ms of the last frame; 0 = none yet. */
   lastMessageAt: number;
@@ -38,6 +44,12 @@ export interface FeedConnectionStatus {
   packets: number;
   decodeErrors: number;
 }
+
+const FEED_REFUSALS: Record<number, string> = {
+  807: 'access token expired',
+  808: 'authentication failed',
+  809: 'access token invalid',
+};
 
 const DROP_COUNTERS: ReadonlyArray<[TickDropReason, keyof TickStoreStats]> = [
   [TickDropReason.INVALID_PRICE, 'invalidPrice'],
@@ -72,9 +84,9 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
     @Inject(MARKET_DATA_OPTIONS) options: MarketDataOptions,
   ) {
     const count = options.registry.connections ?? DEFAULT_REGISTRY_LIMITS.connections;
-    const simulated = endpoints.mode === 'simulator';
-    // The simulator ticks around the clock; the live feed is quiet outside market hours.
-    const isMarketOpen = simulated ? () => true : () => this.marketHours();
+    // The always-on simulator ticks around the clock; the live feed (and the simulator following
+    // the calendar) is quiet outside market hours.
+    const isMarketOpen = endpoints.marketHours === 'always' ? () => true : () => this.marketHours();
     this.connections = Array.from({ length: count }, (_, index) => {
       const conn = new FeedConnection({
         url: endpoints.feedUrl,
@@ -92,15 +104,60 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
         for (const listener of [...this.disconnectListeners]) listener(index, info);
       });
       conn.on('connected', () => this.logger.log({ msg: 'feed connected', connection: index }));
-      conn.on('fatal', (info) =>
-        this.logger.error({ msg: 'feed connection stopped', connection: index, ...info }),
-      );
+      conn.on('fatal', (info) => {
+        this.logger.error({ msg: 'feed connection stopped', connection: index, ...info });
+        const code = info.feedCode;
+        if (
+          (code !== undefined && TOKEN_REFUSAL_CODES.has(code)) ||
+          info.httpStatus === 401 ||
+          info.httpStatus === 403
+        ) {
+          // The token was replaced while this attempt used the old one: retry with the new.
+          if (conn.lastToken !== endpoints.accessToken()) {
+            conn.resume();
+            return;
+          }
+          endpoints.token.refused(
+            code !== undefined
+              ? `feed disconnect ${code} (${FEED_REFUSALS[code] ?? 'refused'})`
+              : `feed handshake refused with HTTP ${info.httpStatus}`,
+          );
+        }
+      });
       conn.on('error', () => undefined);
       return conn;
     });
     this.registerMetrics(metrics);
-    readiness.register('feed', async () => this.connected());
+    readiness.register('feed', async () => {
+      if (this.connected()) return true;
+      const token = endpoints.token.status();
+      if (token.state === 'REFUSED') {
+        return {
+          up: false,
+          reason: `paused: DhanHQ refused the access token (${token.refusedReason ?? ''})`,
+          ...(token.refusedSince !== undefined ? { since: token.refusedSince } : {}),
+        };
+      }
+      const open = this.connections.filter((c) => c.isOpen).length;
+      return { up: false, reason: `${open} of ${this.connections.length} feed connections open` };
+    });
+    endpoints.token.on('refused', this.pause);
+    endpoints.token.on('changed', this.resumeAfterRefusal);
   }
+
+  /** Every connection stops (keeping its subscription set) until a new token arrives. */
+  private readonly pause = (): void => {
+    if (!this.started) return;
+    this.logger.warn({ msg: 'feed paused: DhanHQ refused the access token' });
+    for (const c of this.connections) void c.stop();
+  };
+
+  /** A new token after a refusal: every connection reconnects and replays its subscriptions. */
+  private readonly resumeAfterRefusal = (change: { wasRefused: boolean }): void => {
+    if (!this.started || !change.wasRefused) return;
+    this.logger.log({ msg: 'feed resuming with a new access token' });
+    for (const c of this.connections) c.resume();
+  };
 
   onApplicationBootstrap(): void {
     this.start();
@@ -108,13 +165,25 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
 
   async beforeApplicationShutdown(): Promise<void> {
     this.started = false;
+    this.endpoints.token.off('refused', this.pause);
+    this.endpoints.token.off('changed', this.resumeAfterRefusal);
     await Promise.all(this.connections.map((c) => c.stop()));
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
+    // A token refused before the feed started (renewal failed at boot): stay paused.
+    if (this.endpoints.token.paused) return;
     for (const c of this.connections) c.start();
+  }
+
+  /** Whether the feed is paused because DhanHQ refuses the access token, why and since when. */
+  pauseState(): { paused: boolean; reason: string | null; since: number | null } {
+    const s = this.endpoints.token.status();
+    return s.state === 'REFUSED'
+      ? { paused: true, reason: s.refusedReason ?? null, since: s.refusedSince ?? null }
+      : { paused: false, reason: null, since: null };
   }
 
   subscribe(connIndex: number, mode: FeedMode, instruments: readonly FeedInstrument[]): void {
@@ -151,14 +220,19 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
   }
 
   status(): FeedConnectionStatus[] {
+    const paused = this.endpoints.token.paused;
     return this.connections.map((c, index) => {
       const s = c.getStats();
+      const state: FeedPoolConnectionState =
+        paused && (s.state === 'stopped' || s.state === 'fatal' || s.state === 'idle')
+          ? 'paused'
+          : s.state;
       let decodeErrors = 0;
       for (const v of Object.values(s.errors)) decodeErrors += v;
       return {
         index,
         name: s.name,
-        state: s.state,
+        state,
         instruments: s.subscriptions,
         lastMessageAt: s.lastMessageAt,
         reconnects: s.reconnects,

@@ -79,6 +79,19 @@ export class FeedStatusModel {
 
   @Field(() => Float)
   packetsReceived!: number;
+
+  @Field({
+    description:
+      'Every connection is paused because DhanHQ refused the access token (no reconnect ' +
+      'attempts); setBrokerToken (or a renewal) resumes them with their subscriptions.',
+  })
+  paused!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why the feed is paused.' })
+  pausedReason!: string | null;
+
+  @Field(() => GraphQLISODateTime, { nullable: true, description: 'Paused since.' })
+  pausedSince!: Date | null;
 }
 
 @ObjectType('ReconnectFeedResult')

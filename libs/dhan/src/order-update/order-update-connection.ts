@@ -8,6 +8,10 @@ import {
   parseOrderUpdateMessage,
 } from './order-update.parser';
 
+function isAuthClose(end: SocketEnd): boolean {
+  return end.code >= 4000 && end.code < 5000 && /auth|token/i.test(end.reason ?? '');
+}
+
 export const DHAN_ORDER_UPDATE_URL = 'wss://api-order-update.dhan.co';
 
 export interface OrderUpdateConnectionOptions {
@@ -42,7 +46,8 @@ export type OrderUpdateEvents = {
   disconnected: [{ code: number; cause: string; upForMs: number; httpStatus?: number }];
   update: [OrderUpdate];
   error: [Error];
-  fatal: [{ httpStatus: number; message: string }];
+  /** `auth`: the token was refused (a handshake 401/403 or a refused login). */
+  fatal: [{ httpStatus: number; message: string; auth: boolean }];
 };
 
 /** The DhanHQ order-update socket (DhanHQ v2: order-update socket): login, `order_alert` parsing, reconnects with the feed's backoff. */
@@ -119,14 +124,22 @@ export class OrderUpdateConnection extends ReconnectingSocket<OrderUpdateEvents>
     });
   }
 
+  /**
+   * Auth refusals: a handshake refused with 401/403, or the login answered by a close whose
+   * reason speaks of authentication or the token (DhanHQ documents no login answer; a close in
+   * the 4000s naming the token is how a refused or expired login shows).
+   */
   protected isFatal(end: SocketEnd): boolean {
-    return end.httpStatus === 401 || end.httpStatus === 403;
+    return end.httpStatus === 401 || end.httpStatus === 403 || isAuthClose(end);
   }
 
   protected onFatal(end: SocketEnd): void {
     this.emit('fatal', {
       httpStatus: end.httpStatus ?? 0,
-      message: `order-update handshake refused with HTTP ${end.httpStatus}`,
+      auth: true,
+      message: isAuthClose(end)
+        ? `order-update login refused (${end.code} ${end.reason ?? ''})`.trim()
+        : `order-update handshake refused with HTTP ${end.httpStatus}`,
     });
   }
 
@@ -137,6 +150,7 @@ export class OrderUpdateConnection extends ReconnectingSocket<OrderUpdateEvents>
   protected onCannotOpen(message: string): void {
     this.emit('fatal', {
       httpStatus: 0,
+      auth: false,
       message: `cannot open the order-update socket: ${message}`,
     });
   }

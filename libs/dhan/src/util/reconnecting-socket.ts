@@ -28,6 +28,8 @@ export interface SocketEnd {
   upForMs: number;
   /** HTTP status of a refused handshake. */
   httpStatus?: number;
+  /** The close frame's reason text ('' when none). */
+  reason?: string;
 }
 
 /**
@@ -50,6 +52,7 @@ export abstract class ReconnectingSocket<
   /** HTTP status of the current attempt's refused handshake. */
   protected httpStatus: number | undefined;
   private attemptSeq = 0;
+  private attemptToken: string | undefined;
   private openedAt = 0;
   private opened = false;
   private reconnectTimer: unknown;
@@ -64,6 +67,14 @@ export abstract class ReconnectingSocket<
 
   get state(): SocketState {
     return this.currentState;
+  }
+
+  /**
+   * The token of the latest attempt: a refusal of a token that is no longer current (rotated
+   * while the attempt was under way) is not a refusal of the current one.
+   */
+  get lastToken(): string | undefined {
+    return this.attemptToken;
   }
 
   /** Starts the connect loop. */
@@ -161,6 +172,7 @@ export abstract class ReconnectingSocket<
       return;
     }
     if (attempt !== this.attemptSeq || this.currentState !== 'connecting') return;
+    this.attemptToken = token;
     let ws: WebSocket;
     try {
       ws = new WebSocket(this.socketUrl(token), {
@@ -195,10 +207,10 @@ export abstract class ReconnectingSocket<
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => this.clock.clearTimeout(this.pongTimer));
     ws.on('error', (err: Error & { code?: string }) => this.onSocketError(err));
-    ws.on('close', (code) => this.onClose(ws, code));
+    ws.on('close', (code, reason) => this.onClose(ws, code, reason.toString('utf8')));
   }
 
-  private onClose(ws: WebSocket, code: number): void {
+  private onClose(ws: WebSocket, code: number, reason = ''): void {
     if (ws !== this.ws) return;
     this.ws = undefined;
     this.clearLiveness();
@@ -211,6 +223,7 @@ export abstract class ReconnectingSocket<
       wasOpen,
       upForMs,
       ...(this.httpStatus !== undefined ? { httpStatus: this.httpStatus } : {}),
+      ...(reason ? { reason } : {}),
     };
     this.onEnded(end);
     if (this.currentState === 'stopped') return;
