@@ -370,6 +370,27 @@ describe('DhanRestClient against a local http server', () => {
     expect(err).toMatchObject({ category, errorCode: code, httpStatus: status, retryable });
   });
 
+  it('resends once with the new token a request refused for a token replaced meanwhile', async () => {
+    let token = 'jwt-old';
+    srv.handler = (req, res) => {
+      if (req.headers['access-token'] === 'jwt-old') {
+        // The renewal lands while this request is in flight: DhanHQ has already ended the old token.
+        token = 'jwt-new';
+        return reply(res, 401, { errorType: 'Invalid_Authentication', errorCode: 'DH-901' });
+      }
+      reply(res, 200, []);
+    };
+    await expect(make({ token: () => token }).getPositions()).resolves.toEqual([]);
+    expect(srv.seen.map((r) => r.headers['access-token'])).toEqual(['jwt-old', 'jwt-new']);
+  });
+
+  it('does not resend an auth refusal when the token is unchanged (it is the token that is refused)', async () => {
+    srv.handler = (_r, res) =>
+      reply(res, 401, { errorType: 'Invalid_Authentication', errorCode: 'DH-901' });
+    await expect(make().getPositions()).rejects.toMatchObject({ category: 'auth' });
+    expect(srv.seen).toHaveLength(1);
+  });
+
   it('classifies the data-API failure envelope', async () => {
     srv.handler = (_r, res) =>
       reply(res, 200, {

@@ -313,6 +313,22 @@ export class DhanRestClient {
   ): Promise<RawResponse> {
     await this.limiter.acquire(family);
     const token = await this.opts.token();
+    const first = await this.send(method, path, call, token);
+    // Refused for its token while the token was replaced (a renewal ends the old token at
+    // once): DhanHQ did not act on it, so it is sent once more with the token now in use.
+    if (!isAuthRefusal(first)) return first;
+    const current = await this.opts.token();
+    if (current === token) return first;
+    await this.limiter.acquire(family);
+    return this.send(method, path, call, current);
+  }
+
+  private async send(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    call: CallOptions,
+    token: string,
+  ): Promise<RawResponse> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(call.query ?? {})) url.searchParams.set(k, v);
     const timeout = this.opts.timeoutMs ?? 10_000;
@@ -358,6 +374,16 @@ export class DhanRestClient {
       );
     }
   }
+}
+
+/** DhanHQ refused the request for its credentials (HTTP 401/403 or an auth error code). */
+function isAuthRefusal(res: RawResponse): boolean {
+  if (res.status === 401 || res.status === 403) return true;
+  if (parseErrorBody(res.body).errorCode === undefined) return false;
+  // A 2xx is a refusal only in the data APIs' `{"status":"failed"}` shape.
+  const failed = (res.body as { status?: unknown } | undefined)?.status === 'failed';
+  if (res.status < 300 && !failed) return false;
+  return classifyDhanError(res.status, res.body).category === 'auth';
 }
 
 function enc(s: string): string {
