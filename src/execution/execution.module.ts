@@ -9,6 +9,7 @@ import { InstrumentsModule } from '../instruments/instruments.module';
 import { MarketDataModule } from '../market-data/market-data.module';
 import { MarketDataService } from '../market-data/market-data.service';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
+import { PositionCarryEntity } from './entities/position-carry.entity';
 import { TradeEntity } from './entities/trade.entity';
 import { ExecutionAdminResolver } from './execution-admin.resolver';
 import { ExecutionMetrics } from './execution.metrics';
@@ -65,7 +66,7 @@ export function createGateway(
 
 /** The EMS: gateways, routing record, order updates, reconciliation, trades and positions. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ExecutionOrderEntity, TradeEntity]), MarketDataModule],
+  imports: [TypeOrmModule.forFeature([ExecutionOrderEntity, TradeEntity, PositionCarryEntity]), MarketDataModule],
   providers: [
     {
       provide: BROKER_GATEWAY,

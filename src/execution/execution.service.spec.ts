@@ -7,6 +7,7 @@ import type { MarketDataService } from '../market-data/market-data.service';
 import type { TickRecord } from '../market-data/ticks/tick-store';
 import { OrderStatus } from '../trading/order-status';
 import { ExecutionOrderEntity } from './entities/execution-order.entity';
+import { PositionCarryEntity } from './entities/position-carry.entity';
 import { TradeEntity } from './entities/trade.entity';
 import {
   EXECUTION_ORDER_EVENT,
@@ -105,7 +106,7 @@ async function setUp(gateway: BrokerGateway, market = new FixedMarket(), existin
     new DataSource({
       type: 'better-sqlite3',
       database: ':memory:',
-      entities: [ExecutionOrderEntity, TradeEntity],
+      entities: [ExecutionOrderEntity, TradeEntity, PositionCarryEntity],
       migrations: MIGRATIONS,
       migrationsRun: true,
     });
@@ -114,7 +115,12 @@ async function setUp(gateway: BrokerGateway, market = new FixedMarket(), existin
   const seen: ExecutionOrderEventPayload[] = [];
   events.on(EXECUTION_ORDER_EVENT, (p: ExecutionOrderEventPayload) => seen.push(p));
   const marketData = market as unknown as MarketDataService;
-  const portfolio = new PortfolioService(db.getRepository(TradeEntity), marketData, events);
+  const portfolio = new PortfolioService(
+    db.getRepository(TradeEntity),
+    db.getRepository(PositionCarryEntity),
+    marketData,
+    events,
+  );
   await portfolio.rebuild();
   const service = new ExecutionService(
     db.getRepository(ExecutionOrderEntity),

@@ -10,6 +10,7 @@ import {
 } from '../market-data/feed/subscription-registry';
 import { MarketDataService } from '../market-data/market-data.service';
 import { PositionBook, type PositionKey, type PositionView } from './domain';
+import { PositionCarryEntity } from './entities/position-carry.entity';
 import { TradeEntity } from './entities/trade.entity';
 import {
   POSITIONS_UPDATED,
@@ -52,6 +53,13 @@ export interface PositionDay {
 }
 
 /** Products whose positions carry forward to the next day (INTRADAY, CO, BO are squared off). */
+/** A carried position as stored at start of day. */
+interface StoredCarry {
+  key: PositionKey;
+  quantity: number;
+  referencePrice: number;
+}
+
 export const CARRIED_PRODUCTS: ReadonlySet<string> = new Set(['CNC', 'MARGIN', 'MTF']);
 
 /** Prices and references, the part of MarketDataService positions use. */
@@ -102,6 +110,8 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @InjectRepository(TradeEntity) private readonly tradeRows: Repository<TradeEntity>,
+    @InjectRepository(PositionCarryEntity)
+    private readonly carries: Repository<PositionCarryEntity>,
     private readonly marketData: MarketDataService,
     private readonly events: EventEmitter2,
   ) {}
@@ -117,23 +127,33 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
     this.timer = undefined;
   }
 
-  /** Rebuilds every position from the trades table (boot, tests). */
+  /**
+   * Rebuilds every position from the trades table (boot, tests). The day starts where the last
+   * stored carry-forward for today (or a later trading date) says, with its references; without
+   * one, at the start of today's IST date with the feed's closes.
+   */
   async rebuild(): Promise<number> {
     const rows = await this.tradeRows.find({ order: { tradedAt: 'ASC', createdAt: 'ASC' } });
     this.book = new PositionBook();
     this.dayBook = new PositionBook();
     const today = istDay(new Date());
     this.day = today;
-    // Positions as they stood when today began carry forward; today's trades then count.
+    const [stored] = await this.carries.find({ order: { carriedAt: 'DESC' }, take: 1 });
+    const resume = stored !== undefined && stored.tradingDate >= today ? stored : undefined;
+    const startsDay = resume
+      ? (row: TradeEntity) => row.tradedAt.getTime() >= resume.carriedAt.getTime()
+      : (row: TradeEntity) => istDay(row.tradedAt) >= today;
+    const carry = () => (resume ? this.restoreCarry(resume) : this.carryForward(today));
+    // Positions as they stood when the day began carry forward; the day's trades then count.
     let carried = false;
     for (const row of rows) {
-      if (!carried && istDay(row.tradedAt) >= today) {
-        this.carryForward(today);
+      if (!carried && startsDay(row)) {
+        carry();
         carried = true;
       }
       this.applyToBooks(row);
     }
-    if (!carried) this.carryForward(today);
+    if (!carried) carry();
     for (const position of this.book.all()) this.syncReference(position.key);
     this.logger.log({ msg: 'positions rebuilt from trades', trades: rows.length });
     return rows.length;
@@ -198,6 +218,41 @@ export class PortfolioService implements OnModuleInit, OnApplicationShutdown {
     }
     this.published.clear();
     this.logger.log({ msg: 'positions carried forward', tradingDate, carried: this.carried.size });
+    return this.carried.size;
+  }
+
+  /** Start of a trading day: carries forward (see carryForward) and stores what it carried. */
+  async startDay(tradingDate: string): Promise<number> {
+    const count = this.carryForward(tradingDate);
+    const positions: StoredCarry[] = [];
+    for (const p of this.book.all()) {
+      const carried = this.carried.get(PositionBook.keyOf(p.key));
+      if (carried) positions.push({ key: p.key, ...carried });
+    }
+    await this.carries.save({
+      tradingDate,
+      carriedAt: new Date(),
+      positions: JSON.stringify(positions),
+    });
+    return count;
+  }
+
+  /** Re-applies a stored carry-forward (a restart during its day). */
+  private restoreCarry(stored: PositionCarryEntity): number {
+    this.day = stored.tradingDate;
+    this.dayBook = new PositionBook();
+    this.carried = new Map();
+    for (const { key, quantity, referencePrice } of JSON.parse(stored.positions) as StoredCarry[]) {
+      const id = PositionBook.keyOf(key);
+      this.dayBook.applyTrade(key, {
+        tradeId: `carry:${stored.tradingDate}:${id}`,
+        side: quantity > 0 ? 'BUY' : 'SELL',
+        quantity: Math.abs(quantity),
+        price: referencePrice,
+      });
+      this.carried.set(id, { quantity, referencePrice });
+    }
+    this.published.clear();
     return this.carried.size;
   }
 

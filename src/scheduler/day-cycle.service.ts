@@ -241,7 +241,7 @@ export class DayCycleService {
     // (only when Tier B is active: it has a selection once enabled and started).
     if (this.tierB.current() !== null) await this.tierB.schedule();
     const restored = await this.watchlists.restoreAll();
-    const carried = this.portfolio.carryForward(tradingDate);
+    const carried = await this.portfolio.startDay(tradingDate);
     this.logger.log({
       msg: 'start of day',
       tradingDate,
