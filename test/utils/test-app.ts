@@ -77,6 +77,16 @@ async function preparePostgres(): Promise<PreparedDatabase> {
 }
 
 /**
+ * A database that outlives one boot (restart scenarios on either engine): pass its `env` to
+ * each createTestApp call and call `cleanup` at the end.
+ */
+export async function persistentDatabase(): Promise<PreparedDatabase> {
+  const prepared =
+    databaseEngine() === 'postgres' ? await preparePostgres() : await prepareSqlite();
+  return { env: { DATABASE_URL: prepared.env.DATABASE_URL }, cleanup: prepared.cleanup };
+}
+
+/**
  * Boots the whole application through the same createApp() main.ts uses, on 127.0.0.1 and a
  * random port, against a fresh SQLite file (default) or a fresh PostgreSQL schema
  * (e2e-postgres project).
