@@ -414,6 +414,11 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     return this.fanout.stats();
   }
 
+  /** Each fan-out flush's duration (ms), for the flush-duration histogram. */
+  onFanoutFlush(listener: (ms: number) => void): () => void {
+    return this.fanout.onFlush(listener);
+  }
+
   /** Registry counters (instruments by connection, mode and reference kind, capacity). */
   registryStats(): RegistryStats {
     return this.registry.stats();
