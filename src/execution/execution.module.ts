@@ -66,7 +66,10 @@ export function createGateway(
 
 /** The EMS: gateways, routing record, order updates, reconciliation, trades and positions. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ExecutionOrderEntity, TradeEntity, PositionCarryEntity]), MarketDataModule],
+  imports: [
+    TypeOrmModule.forFeature([ExecutionOrderEntity, TradeEntity, PositionCarryEntity]),
+    MarketDataModule,
+  ],
   providers: [
     {
       provide: BROKER_GATEWAY,
