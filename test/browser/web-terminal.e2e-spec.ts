@@ -73,6 +73,14 @@ describe('web terminal at / (browser)', () => {
     expect(now[0]).not.toBe(first[0]);
     // Feed health is shown live.
     await page.getByTestId('feed-health').getByText('Feed live').waitFor();
+    // Market status per exchange, from the calendar: open until the close, or the next open.
+    for (const exchange of ['NSE', 'BSE', 'MCX']) {
+      const badge = page.getByTestId(`market-${exchange}`);
+      await badge.waitFor();
+      expect(await badge.textContent()).toMatch(
+        new RegExp(`^${exchange} (open · until|pre-open · until|closed · opens) \\S`),
+      );
+    }
   });
 
   it('opens the NIFTY option chain around ATM and its quotes move', async () => {

@@ -1,7 +1,16 @@
 import { Component, render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiError } from './api';
-import { fmtPercent, fmtPrice, fmtQty, fmtSigned, fmtTime, reasonText, signClass } from './format';
+import {
+  fmtIstWhen,
+  fmtPercent,
+  fmtPrice,
+  fmtQty,
+  fmtSigned,
+  fmtTime,
+  reasonText,
+  signClass,
+} from './format';
 import { Login } from './login';
 import {
   INSTRUMENT_FIELDS,
@@ -10,6 +19,7 @@ import {
   QUOTE_FIELDS,
   WORKING,
   type FeedHealth,
+  type MarketStatus,
   type Funds,
   type Instrument,
   type Order,
@@ -39,6 +49,51 @@ function Ltp({ tick, fallback }: { tick: TickView | undefined; fallback?: Quote 
 
 const FEED_HEALTH =
   'subscription { feedHealth { connected connections staleInstruments lastTickTime } }';
+
+const MARKET_STATUS = `subscription S($exchange: Exchange!) {
+  marketStatus(exchange: $exchange) { exchange status closesAt nextOpen }
+}`;
+const EXCHANGES = ['NSE', 'BSE', 'MCX'] as const;
+
+/** Each exchange's session from the market calendar: open until, or closed until the next open. */
+function MarketStatusBadges({ api }: { api: Api }) {
+  const [status, setStatus] = useState<Record<string, MarketStatus>>({});
+  useEffect(() => {
+    const stops = EXCHANGES.map((exchange) =>
+      api.subscribe<{ marketStatus: MarketStatus }>(
+        '/graphql',
+        MARKET_STATUS,
+        { exchange },
+        {
+          next: (data) => setStatus((s) => ({ ...s, [exchange]: data.marketStatus })),
+          error: () => undefined,
+        },
+      ),
+    );
+    return () => stops.forEach((stop) => stop());
+  }, [api]);
+  return (
+    <>
+      {EXCHANGES.map((exchange) => {
+        const s = status[exchange];
+        if (!s) return null;
+        const open = s.status !== 'CLOSED';
+        const label = s.status === 'PRE_OPEN' ? 'pre-open' : open ? 'open' : 'closed';
+        const until = open ? `until ${fmtIstWhen(s.closesAt)}` : `opens ${fmtIstWhen(s.nextOpen)}`;
+        return (
+          <span
+            key={exchange}
+            class={`badge ${open ? 'good' : ''}`}
+            data-testid={`market-${exchange}`}
+            title={`${exchange} ${label} ${until} (IST)`}
+          >
+            {exchange} {label} · {until}
+          </span>
+        );
+      })}
+    </>
+  );
+}
 
 function FeedHealthBadge({ api }: { api: Api }) {
   const [health, setHealth] = useState<FeedHealth | null>(null);
@@ -1162,6 +1217,7 @@ function Terminal({ api }: { api: Api }) {
       <header class="top">
         <strong class="brand">Broking terminal</strong>
         <FeedHealthBadge api={api} />
+        <MarketStatusBadges api={api} />
         <span class="spacer" />
         {user.role === 'ADMIN' && <a href="/admin">Operator view</a>}
         <a href="/graphiql">GraphiQL</a>
