@@ -103,6 +103,16 @@ describe('web terminal at / (browser)', () => {
     await waitForPriceChange(page, prices, before);
     const after = await textsOf(page, prices);
     expect(after.some((text, i) => /\d/.test(text) && text !== before[i])).toBe(true);
+    // Live analytics on the chain: the ATM strike's call and put have an IV (in %) and a delta
+    // with the right sign, and the header shows the ATM IV.
+    for (const cell of await atm.getByTestId('iv').all())
+      await cell.getByText(/^\d+\.\d$/).waitFor();
+    const ivs = await atm.getByTestId('iv').allTextContents();
+    const deltas = (await atm.getByTestId('delta').allTextContents()).map(Number);
+    expect(ivs.every((iv) => Number(iv) > 1 && Number(iv) < 200)).toBe(true);
+    expect(deltas[0]).toBeGreaterThan(0);
+    expect(deltas[1]).toBeLessThan(0);
+    expect(await page.getByTestId('chain-meta').textContent()).toMatch(/ATM IV \d+\.\d/);
   });
 
   async function openTicket(symbol: string): Promise<{ ltp: number; tick: number }> {

@@ -503,56 +503,99 @@ function WatchlistPanel({
 // ---------------------------------------------------------------------------------------------
 // Option chain
 
+interface ChainAnalytics {
+  iv: number | null;
+  delta: number | null;
+  status: string;
+}
 interface ChainContract {
   instrument: Instrument;
   quote: Quote | null;
+  analytics: ChainAnalytics | null;
+}
+interface ChainRow {
+  strike: number;
+  call: ChainContract | null;
+  put: ChainContract | null;
 }
 interface OptionChain {
   underlying: string;
   expiry: string;
   spot: number | null;
   atmStrike: number | null;
-  strikes: { strike: number; call: ChainContract | null; put: ChainContract | null }[];
+  atmIv: number | null;
+  pcrOi: number | null;
+  strikes: ChainRow[];
+}
+interface ChainUpdate extends OptionChain {
+  snapshot: boolean;
 }
 
 const EXPIRIES = 'query E($underlying: String!) { expiries(underlying: $underlying) }';
-const CHAIN = `query Chain($underlying: String!, $expiry: Date) {
-  optionChain(underlying: $underlying, expiry: $expiry) {
-    underlying expiry spot atmStrike
-    strikes {
-      strike
-      call { instrument { ${INSTRUMENT_FIELDS} } quote { ${QUOTE_FIELDS} } }
-      put { instrument { ${INSTRUMENT_FIELDS} } quote { ${QUOTE_FIELDS} } }
-    }
+const CONTRACT = `instrument { ${INSTRUMENT_FIELDS} } quote { ${QUOTE_FIELDS} } analytics { iv delta status }`;
+/** The chain with its analytics, then the strikes that changed (IV and greeks move with prices). */
+const CHAIN_UPDATES = `subscription Chain($underlying: String!, $expiry: Date, $strikes: Int) {
+  optionChainUpdates(underlying: $underlying, expiry: $expiry, strikes: $strikes) {
+    snapshot underlying expiry spot atmStrike atmIv pcrOi
+    strikes { strike call { ${CONTRACT} } put { ${CONTRACT} } }
   }
 }`;
 
+/** A snapshot replaces the chain; an update replaces the strikes it carries and the figures. */
+function applyChainUpdate(chain: OptionChain | null, update: ChainUpdate): OptionChain {
+  if (update.snapshot || chain === null) return update;
+  const changed = new Map(update.strikes.map((row) => [row.strike, row]));
+  return {
+    ...update,
+    strikes: chain.strikes.map((row) => changed.get(row.strike) ?? row),
+  };
+}
+
+/** IV comes in percent (annualised). */
+const fmtIv = (iv: number | null | undefined): string =>
+  iv === null || iv === undefined ? '-' : iv.toFixed(1);
+const fmtDelta = (delta: number | null | undefined): string =>
+  delta === null || delta === undefined ? '-' : delta.toFixed(2);
+
 function ChainSide({
+  side,
   contract,
   store,
   onTrade,
 }: {
+  side: 'call' | 'put';
   contract: ChainContract | null;
   store: TickStore;
   onTrade(instrument: Instrument): void;
 }) {
-  if (!contract) return <td colSpan={3} />;
+  if (!contract) return <td colSpan={4} />;
   const tick = store.get(contract.instrument);
   const change = tick?.change ?? contract.quote?.change ?? null;
+  const a = contract.analytics;
+  const why = a && a.iv === null ? a.status : undefined;
+  const figures = [
+    <td key="iv" class="num dim" data-testid="iv" title={why}>
+      {fmtIv(a?.iv)}
+    </td>,
+    <td key="delta" class="num dim" data-testid="delta">
+      {fmtDelta(a?.delta)}
+    </td>,
+  ];
   return (
     <>
+      {side === 'call' && figures}
       <td class="num dim">{fmtQty(tick?.oi ?? contract.quote?.oi)}</td>
-      <td class={`num ${signClass(change)}`}>{fmtSigned(change)}</td>
       <td class="num">
         <button
           type="button"
           class="link"
-          title={`Trade ${contract.instrument.symbol}`}
+          title={`Trade ${contract.instrument.symbol} (change ${fmtSigned(change)})`}
           onClick={() => onTrade(contract.instrument)}
         >
           <Ltp tick={tick} fallback={contract.quote} />
         </button>
       </td>
+      {side === 'put' && [...figures].reverse()}
     </>
   );
 }
@@ -591,22 +634,20 @@ function OptionChainPanel({
     };
   }, [api, underlying]);
   useEffect(() => {
-    let live = true;
-    api
-      .request<{ optionChain: OptionChain }>('/graphql', CHAIN, {
-        underlying,
-        expiry: expiry || null,
-      })
-      .then((data) => {
-        if (!live) return;
-        setChain(data.optionChain);
-        setError('');
-      })
-      .catch((e: unknown) => live && setError(errorText(e)));
-    return () => {
-      live = false;
-    };
-  }, [api, underlying, expiry]);
+    setChain(null);
+    return api.subscribe<{ optionChainUpdates: ChainUpdate }>(
+      '/graphql',
+      CHAIN_UPDATES,
+      { underlying, expiry: expiry || null, strikes: width },
+      {
+        next: (data) => {
+          setChain((current) => applyChainUpdate(current, data.optionChainUpdates));
+          setError('');
+        },
+        error: (e) => setError(e.display),
+      },
+    );
+  }, [api, underlying, expiry, width]);
 
   const rows = useMemo(() => {
     if (!chain || chain.strikes.length === 0) return [];
@@ -674,19 +715,26 @@ function OptionChainPanel({
       {chain && (
         <p class="meta" data-testid="chain-meta">
           {chain.underlying} · expiry {chain.expiry} · spot {fmtPrice(spot)} · ATM{' '}
-          {fmtPrice(chain.atmStrike)}
+          {fmtPrice(chain.atmStrike)} · ATM IV {fmtIv(chain.atmIv)} · PCR{' '}
+          {chain.pcrOi === null ? '-' : chain.pcrOi.toFixed(2)}
         </p>
       )}
       <table data-testid="option-chain">
         <thead>
           <tr>
+            <th class="num" title="Implied volatility, %">
+              IV
+            </th>
+            <th class="num">Δ</th>
             <th class="num">OI</th>
-            <th class="num">Chg</th>
             <th class="num">CALL</th>
             <th class="strike">Strike</th>
             <th class="num">PUT</th>
-            <th class="num">Chg</th>
             <th class="num">OI</th>
+            <th class="num">Δ</th>
+            <th class="num" title="Implied volatility, %">
+              IV
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -699,7 +747,7 @@ function OptionChainPanel({
                 data-testid={atm ? 'chain-atm' : 'chain-row'}
                 data-strike={row.strike}
               >
-                <ChainSide contract={row.call} store={store} onTrade={onTrade} />
+                <ChainSide side="call" contract={row.call} store={store} onTrade={onTrade} />
                 <td
                   class={`strike ${spot !== null && row.strike < spot ? 'itm-call' : ''} ${
                     spot !== null && row.strike > spot ? 'itm-put' : ''
@@ -707,7 +755,7 @@ function OptionChainPanel({
                 >
                   {fmtPrice(row.strike)}
                 </td>
-                <ChainSide contract={row.put} store={store} onTrade={onTrade} />
+                <ChainSide side="put" contract={row.put} store={store} onTrade={onTrade} />
               </tr>
             );
           })}
