@@ -76,7 +76,11 @@ describe('GraphiQL in headless Chromium (browser)', () => {
     page.setDefaultTimeout(90_000);
     // The token as a returning user has it (the page keeps it per tab), so the page renders once.
     await context.addInitScript(
-      ([key, value]) => sessionStorage.setItem(key, value),
+      // Runs in the page: its sessionStorage (this project compiles without the DOM types).
+      ([key, value]) =>
+        (
+          globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }
+        ).sessionStorage.setItem(key, value),
       ['graphiql:token:/graphql', adminToken],
     );
     const nexts: string[] = [];
