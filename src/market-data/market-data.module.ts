@@ -20,6 +20,8 @@ import { TICK_STORE_OPTIONS, TickStore } from './ticks/tick-store';
 import { TickTransport } from './ticks/tick-transport';
 import { TierBService } from './chains/tier-b.service';
 import { ChainAnalyticsService } from './chains/chain-analytics.service';
+import { DhanDataClient } from './rest/dhan-data.client';
+import { RestMarketDataService } from './rest/rest-market-data.service';
 
 /**
  * Market data (no resolvers, so modules of either schema can import it): the feed pool, the
@@ -57,8 +59,10 @@ import { ChainAnalyticsService } from './chains/chain-analytics.service';
     MarketDataService,
     TierBService,
     ChainAnalyticsService,
+    DhanDataClient,
+    RestMarketDataService,
   ],
-  exports: [MarketDataService, TierBService, ChainAnalyticsService],
+  exports: [MarketDataService, TierBService, ChainAnalyticsService, RestMarketDataService],
 })
 export class MarketDataModule {}
 

@@ -100,24 +100,26 @@ export class MarketDataResolver {
   @Query(() => QuoteModel, {
     nullable: true,
     description:
-      'Latest state; null fields until data came. NOT_FOUND for an unknown instrument, ' +
-      'UNAVAILABLE (retry) while the instrument master loads.',
+      'Latest state. An instrument the feed does not stream is quoted from DhanHQ REST ' +
+      '(`source: REST`); null fields and `stale: true` when no price could be had. NOT_FOUND ' +
+      'for an unknown instrument, UNAVAILABLE (retry) while the instrument master loads.',
   })
-  quote(@Args() { segment, securityId }: InstrumentArgs): QuoteModel {
-    return marketState(this.marketData.quote(segment, securityId));
+  async quote(@Args() { segment, securityId }: InstrumentArgs): Promise<QuoteModel> {
+    return marketState(await this.marketData.quote(segment, securityId));
   }
 
   @Query(() => OptionChainModel, {
     description:
       'Strikes ascending, CE and PE with live quotes, implied volatility and greeks; nearest ' +
-      'expiry when omitted; `strikes` each side of ATM (every listed strike when omitted).',
+      'expiry when omitted; `strikes` each side of ATM (every listed strike when omitted). An ' +
+      'expiry the feed does not stream is quoted from DhanHQ option-chain REST (`source: REST`).',
   })
-  optionChain(
+  async optionChain(
     @Args('underlying') underlying: string,
     @Args('expiry', { type: () => GraphQLLocalDate, nullable: true }) expiry?: string | null,
     @Args('strikes', { type: () => Int, nullable: true }) strikes?: number | null,
-  ): OptionChainModel {
-    return toChainModel(this.marketData.optionChain(underlying, expiry, strikes));
+  ): Promise<OptionChainModel> {
+    return toChainModel(await this.marketData.optionChain(underlying, expiry, strikes));
   }
 
   @Subscription(() => OptionChainUpdateModel, {

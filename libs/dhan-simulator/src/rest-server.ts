@@ -125,6 +125,8 @@ export class RestServer {
   readonly stats = {
     requests: 0,
     byRoute: {} as Record<string, number>,
+    /** Data-API requests by `METHOD /path` (e.g. `POST /v2/marketfeed/quote`), refused ones too. */
+    byEndpoint: {} as Record<string, number>,
     faultsApplied: 0,
     /** Tokens given out by RenewToken and by generateAccessToken, and refusals of either. */
     tokensRenewed: 0,
@@ -275,6 +277,7 @@ export class RestServer {
       return;
     }
     this.stats.byRoute[route.pattern.source] = (this.stats.byRoute[route.pattern.source] ?? 0) + 1;
+    if (route.dataApi) this.stats.byEndpoint[line] = (this.stats.byEndpoint[line] ?? 0) + 1;
 
     try {
       const clientId = this.authenticate(req, route);

@@ -213,6 +213,15 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
     }
   }
 
+  /**
+   * The expiry a chain request means (the nearest when not given) and whether that chain is
+   * tracked (Tier B or subscribed, so its contracts stream). NOT_FOUND as `chain` does.
+   */
+  resolve(underlying: string, expiry?: string | null): { expiry: string; tracked: boolean } {
+    const resolved = this.resolveExpiry(underlying, expiry);
+    return { expiry: resolved, tracked: this.chains.has(chainId(underlying, resolved)) };
+  }
+
   /** Chains being analysed now (Tier B and subscribed). */
   trackedChains(): number {
     return this.chains.size;
