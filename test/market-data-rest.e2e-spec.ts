@@ -190,4 +190,35 @@ describe('quotes and chains for instruments off the feed, from DhanHQ REST (e2e,
     expect(again.errors).toBeUndefined();
     expect(count(CHAIN_ENDPOINT)).toBe(before + 1);
   });
+
+  it('instruments search reads what traders type: underlying, strike, kind and expiry in any order', async () => {
+    const search = async (text: string) => {
+      const res = await gql<{
+        instruments: Array<{
+          underlying: string;
+          strike: number | null;
+          optionType: string | null;
+          instrumentType: string;
+          expiry: string;
+        }>;
+      }>(
+        t.graphqlUrl,
+        'query S($q: String!) { instruments(search: $q, limit: 5) { underlying strike optionType instrumentType expiry } }',
+        { q: text },
+        token,
+      );
+      expect(res.errors).toBeUndefined();
+      return res.data!.instruments;
+    };
+    const calls = await search('banknifty 52000 ce');
+    expect(calls.length).toBeGreaterThan(0);
+    for (const c of calls)
+      expect([c.underlying, c.strike, c.optionType]).toEqual(['BANKNIFTY', 52000, 'CE']);
+    expect(calls.map((c) => c.expiry)).toEqual([...calls.map((c) => c.expiry)].sort());
+    const [future] = await search('CRUDEOIL FUT');
+    expect([future.underlying, future.instrumentType]).toEqual(['CRUDEOIL', 'FUTCOM']);
+    const [put] = await search('PE 24500 nifty');
+    expect([put.underlying, put.strike, put.optionType]).toEqual(['NIFTY', 24500, 'PE']);
+    expect(put.expiry).toBe(t.app.get(InstrumentsService).expiries('NIFTY')[0]);
+  });
 });
