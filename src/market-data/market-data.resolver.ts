@@ -1,4 +1,13 @@
-import { Args, Context, Info, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
+import {
+  Args,
+  Context,
+  GraphQLISODateTime,
+  Info,
+  Int,
+  Query,
+  Resolver,
+  Subscription,
+} from '@nestjs/graphql';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { WebSocket } from 'ws';
 import {
@@ -28,6 +37,13 @@ import {
 } from './models/option-chain.model';
 import { marketState, QuoteModel, TickModel } from './models/tick.model';
 import { tickSelection } from './ticks/tick-selection';
+import { CandleInterval } from './candles/candle-math';
+import { CandlesService, type CandleView } from './candles/candles.service';
+import { CandleModel } from './models/candle.model';
+
+function candleModel(b: CandleView): CandleModel {
+  return { ...b, time: new Date(b.time * 1000) };
+}
 
 interface SubscriptionContext extends GraphQLRequestContext {
   socket?: WebSocket;
@@ -42,6 +58,12 @@ function asGraphQLError(e: unknown): unknown {
     return new GraphQLError(e.message, { extensions: { code: e.code, ...e.details } });
   }
   return e;
+}
+
+function checkInstrument(i: InstrumentInput): void {
+  if (!SEGMENTS.has(i.segment) || !SECURITY_ID_PATTERN.test(i.securityId)) {
+    throw new BadUserInputError(`Invalid instrument ${i.segment} ${i.securityId}`);
+  }
 }
 
 const percent = (x: number): number | null => (Number.isFinite(x) ? x * 100 : null);
@@ -95,7 +117,51 @@ export function toChainModel(chain: ChainView): OptionChainModel {
 
 @Resolver()
 export class MarketDataResolver {
-  constructor(private readonly marketData: MarketDataService) {}
+  constructor(
+    private readonly marketData: MarketDataService,
+    private readonly candleService: CandlesService,
+  ) {}
+
+  @Query(() => [CandleModel], {
+    description:
+      'OHLC bars starting in [from, to), oldest first: past days from DhanHQ (cached), today ' +
+      'from DhanHQ and the live feed (the last bar `complete: false` while forming). At most ' +
+      '90 days of minute bars or 5 years of daily bars a query.',
+  })
+  async candles(
+    @Args('instrument', { type: () => InstrumentInput }) instrument: InstrumentInput,
+    @Args('interval', { type: () => CandleInterval }) interval: CandleInterval,
+    @Args('from', { type: () => GraphQLISODateTime }) from: Date,
+    @Args('to', { type: () => GraphQLISODateTime }) to: Date,
+  ): Promise<CandleModel[]> {
+    checkInstrument(instrument);
+    const bars = await this.candleService.candles(
+      instrument.segment,
+      instrument.securityId,
+      interval,
+      from,
+      to,
+    );
+    return bars.map(candleModel);
+  }
+
+  @Subscription(() => CandleModel, {
+    description:
+      'The forming bar of the interval at once, then each time it changes (at most once per ' +
+      'tick interval); a new bar starts when its time comes. Puts the instrument on the feed.',
+    resolve: (payload: CandleView) => candleModel(payload),
+  })
+  candleUpdates(
+    @Args('instrument', { type: () => InstrumentInput }) instrument: InstrumentInput,
+    @Args('interval', { type: () => CandleInterval }) interval: CandleInterval,
+  ): AsyncIterableIterator<CandleView> {
+    try {
+      checkInstrument(instrument);
+      return this.candleService.subscribe(instrument.segment, instrument.securityId, interval);
+    } catch (e) {
+      throw asGraphQLError(e);
+    }
+  }
 
   @Query(() => QuoteModel, {
     nullable: true,
