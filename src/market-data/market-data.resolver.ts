@@ -21,7 +21,8 @@ import { InstrumentArgs } from '../instruments/dto/instrument.args';
 import { InstrumentInput, SECURITY_ID_PATTERN } from '../instruments/dto/instrument.input';
 import { ExchangeSegment } from '../instruments/models/exchange-segment.enum';
 import { IvStatus } from './analytics/black';
-import { MAX_CHAIN_STRIKES_EACH_SIDE } from './chains/chain-analytics.service';
+import { MAX_CHAIN_STRIKES_EACH_SIDE, type ChainFrameSink } from './chains/chain-analytics.service';
+import { compileSelection, selectionSignature, type JsonOf } from './chains/chain-serializer';
 import {
   MarketDataService,
   type ChainContractView,
@@ -115,6 +116,35 @@ export function toChainModel(chain: ChainView): OptionChainModel {
   };
 }
 
+/**
+ * Over graphql-ws, `optionChainUpdates` messages are written straight to the socket, each
+ * rendered once per flush for all subscribers of the same window and selection (like
+ * `ticks`); without a socket (or for a selection the compiler refuses) graphql-js serves them.
+ */
+function chainFrameSink(
+  context: SubscriptionContext,
+  info: GraphQLResolveInfo,
+): ChainFrameSink | undefined {
+  const { socket, id } = context;
+  if (!socket || id === undefined) return undefined;
+  let json: JsonOf;
+  try {
+    json = compileSelection(info);
+  } catch {
+    return undefined;
+  }
+  const key = info.fieldNodes[0]?.alias?.value ?? info.fieldName;
+  return {
+    prefix: `{"id":${JSON.stringify(String(id))},"type":"next","payload":{"data":{${JSON.stringify(key)}:`,
+    shape: selectionSignature(info),
+    render: (view) => json({ ...toChainModel(view), snapshot: view.snapshot }),
+    unsent: () => socket.bufferedAmount,
+    send: (frame) => {
+      if (socket.readyState === socket.OPEN) socket.send(frame, { binary: false });
+    },
+  };
+}
+
 @Resolver()
 export class MarketDataResolver {
   constructor(
@@ -199,12 +229,19 @@ export class MarketDataResolver {
     }),
   })
   optionChainUpdates(
+    @Context() context: SubscriptionContext,
+    @Info() info: GraphQLResolveInfo,
     @Args('underlying') underlying: string,
     @Args('expiry', { type: () => GraphQLLocalDate, nullable: true }) expiry?: string | null,
     @Args('strikes', { type: () => Int, nullable: true }) strikes?: number | null,
   ): AsyncIterableIterator<ChainUpdateView> {
     try {
-      return this.marketData.openOptionChain(underlying, expiry, strikes ?? 10);
+      return this.marketData.openOptionChain(
+        underlying,
+        expiry,
+        strikes ?? 10,
+        chainFrameSink(context, info),
+      );
     } catch (e) {
       throw asGraphQLError(e);
     }

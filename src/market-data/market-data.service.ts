@@ -33,6 +33,7 @@ import { TickTransport, type OpenedTicks } from './ticks/tick-transport';
 import { RestMarketDataService } from './rest/rest-market-data.service';
 import {
   ChainAnalyticsService,
+  type ChainFrameSink,
   type ChainUpdateView,
   type ChainView,
 } from './chains/chain-analytics.service';
@@ -246,8 +247,9 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     underlying: string,
     expiry: string | null | undefined,
     strikesEachSide: number,
+    sink?: ChainFrameSink,
   ): AsyncIterableIterator<ChainUpdateView> {
-    return this.chains.subscribe(underlying, expiry, strikesEachSide);
+    return this.chains.subscribe(underlying, expiry, strikesEachSide, sink);
   }
 
   // ---- ticks streams ----
