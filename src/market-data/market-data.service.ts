@@ -281,9 +281,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
         known.push(this.instrumentKeyOf(segment, securityId));
       }
     }
-    if (known.length <= this.tickQuota.limit) {
-      await this.rest.fillQuotes(known, this.options.restWaitMs);
-    }
+    await this.rest.fillQuotes(known, this.options.restWaitMs);
     return this.openTicks(socket, userId, subscriptionId, instruments, fields, responseKey);
   }
 

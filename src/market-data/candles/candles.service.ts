@@ -54,6 +54,8 @@ export interface CandleView extends Bar {
 /** Longest range one `candles` query may cover, days (DhanHQ serves intraday 90 days a request). */
 export const MAX_INTRADAY_QUERY_DAYS = 90;
 export const MAX_DAILY_QUERY_DAYS = 5 * 366;
+/** Today's bars from DhanHQ are reused this long (they are overlaid with live ones anyway). */
+export const TODAY_REUSE_MS = 5_000;
 /** Rows per insert: under SQLite's bound-parameter limit on either engine. */
 const INSERT_CHUNK = 100;
 
@@ -77,6 +79,10 @@ export class CandlesService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly series = new Map<number, LiveSeries>();
   private readonly subscribers = new Map<number, Set<CandleSubscriber>>();
   private readonly fetching = new Map<string, Promise<void>>();
+  private readonly todayCache = new Map<
+    string,
+    { day: string; at: number; bars: Promise<Bar[]> }
+  >();
   private timer: NodeJS.Timeout | null = null;
   private readonly intervalMs: number;
   /** Chart requests sent (tests and metrics). */
@@ -269,16 +275,30 @@ export class CandlesService implements OnApplicationBootstrap, OnModuleDestroy {
       const bar = dailyOf(rec, istMidnight(today));
       return bar ? [{ ...bar, complete: false }] : [];
     }
-    let rest: Bar[] = [];
-    try {
-      rest = await this.fetch(inst, interval, today, today);
-    } catch (e) {
-      this.logger.warn({ msg: "today's candles from DhanHQ failed", err: String(e) });
-    }
+    const rest = await this.todayFromDhan(inst, interval, today);
     const live = this.series.get(key)?.bars(interval) ?? [];
     const bars = overlay(rest, live);
     const forming = bucketStart(nowS, interval, inst.segment);
     return bars.map((b) => ({ ...b, complete: b.time < forming }));
+  }
+
+  /**
+   * DhanHQ's bars of today so far, reused for TODAY_REUSE_MS (many screens asking for the same
+   * chart within seconds cost one request); [] when DhanHQ fails (logged).
+   */
+  private todayFromDhan(inst: Instrument, interval: CandleInterval, today: string): Promise<Bar[]> {
+    const id = `${inst.segment}:${inst.securityId}:${interval}`;
+    const now = this.clock.now().getTime();
+    const hit = this.todayCache.get(id);
+    if (hit && hit.day === today && now - hit.at < TODAY_REUSE_MS) return hit.bars;
+    const bars = this.fetch(inst, interval, today, today).catch((e: unknown) => {
+      this.logger.warn({ msg: "today's candles from DhanHQ failed", err: String(e) });
+      this.todayCache.delete(id);
+      return [] as Bar[];
+    });
+    if (this.todayCache.size >= 1_000) this.todayCache.clear();
+    this.todayCache.set(id, { day: today, at: now, bars });
+    return bars;
   }
 
   /** Makes sure every day of [firstDay, lastDay] is in the cache; asks DhanHQ for the gaps. */
