@@ -126,6 +126,7 @@ export class RestMarketDataService {
   private readonly underlyingTails = new Map<string, Promise<void>>();
   private readonly lastChainAt = new Map<string, number>();
   private chainRequests = 0;
+  private lastQuoteAnswerAt = -Infinity;
   private failures = 0;
 
   constructor(
@@ -136,7 +137,10 @@ export class RestMarketDataService {
   ) {
     this.batcher = new QuoteBatcher((keys) => this.sendQuotes(keys), {
       maxPerRequest: QUOTE_BATCH_MAX,
-      delay: () => this.client.quoteDelay(),
+      // DhanHQ counts at arrival, which a loaded machine can delay: never sooner than 1 s after
+      // the previous answer came back either (that request had arrived before it was answered).
+      delay: () =>
+        Math.max(this.client.quoteDelay(), this.lastQuoteAnswerAt + 1_000 - this.nowMs()),
       retryable: (e) => e instanceof DhanError && e.category === 'rate-limited',
       retryAfterMs: QUOTE_SPACING_MS,
     });
@@ -237,7 +241,12 @@ export class RestMarketDataService {
       if (!segment) continue;
       (req[segment] ??= []).push(securityIdOfKey(key));
     }
-    const answer = await this.client.getQuote(req);
+    let answer;
+    try {
+      answer = await this.client.getQuote(req);
+    } finally {
+      this.lastQuoteAnswerAt = this.nowMs();
+    }
     const at = this.nowMs();
     for (const [segment, byId] of Object.entries(answer)) {
       const code = SEGMENT_CODE[segment as ExchangeSegment];
