@@ -149,6 +149,31 @@ describe('quotes and chains for instruments off the feed, from DhanHQ REST (e2e,
     expect(fromFeed[0].stale).toBe(false);
   });
 
+  it('without a REST answer, a first snapshot is stale exactly when it has no price (no more ltp null, stale false)', async () => {
+    const stock = unstreamed[57];
+    sim.rest.failWith({ pattern: QUOTE_ENDPOINT, status: 500, count: 1 });
+    const faults = sim.rest.stats.faultsApplied;
+    const query = `subscription T($i: [InstrumentInput!]!) { ticks(instruments: $i) { ${QUOTE_FIELDS} } }`;
+    const c = new TicksClient(
+      t.graphqlUrl,
+      token,
+      query,
+      { i: [{ segment: stock.segment, securityId: stock.securityId }] },
+      'ticks',
+    );
+    clients.push(c);
+    const first = ((await c.batch(0)) as unknown as QuoteView[])[0];
+    // The REST ask was made and failed (a 500 is not retried).
+    expect(sim.rest.stats.faultsApplied).toBe(faults + 1);
+    expect(first.source).not.toBe('REST');
+    expect(first.stale).toBe(first.ltp === null);
+    // Whatever came first (previous close, or a trade), once the feed trades it: a price, fresh.
+    const traded = (await c.batchWhere((b) =>
+      (b as unknown as QuoteView[]).some((x) => x.ltp !== null),
+    )) as unknown as QuoteView[];
+    expect([traded[0].stale, traded[0].source]).toEqual([false, 'FEED']);
+  });
+
   it('optionChain for an expiry outside Tier B is filled from DhanHQ option-chain REST, cached for 3 s', async () => {
     const expiry = t.app.get(InstrumentsService).expiries('NIFTY')[3]; // Tier B pins the nearest two
     const before = count(CHAIN_ENDPOINT);
