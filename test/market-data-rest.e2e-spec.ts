@@ -76,6 +76,10 @@ describe('quotes and chains for instruments off the feed, from DhanHQ REST (e2e,
     expect(Math.abs(q.ltp! - simLtp) / simLtp).toBeLessThan(0.01);
     expect(q.prevClose).toBeGreaterThan(0);
     expect(count(QUOTE_ENDPOINT)).toBe(before + 1);
+    // Counted on /metrics as well.
+    const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
+    const sent = /^dhan_data_requests_total\{api="quote"\} (\d+)/m.exec(metrics);
+    expect(Number(sent?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it('50 concurrent asks for 50 unstreamed stocks in one document go out as one request', async () => {

@@ -402,6 +402,7 @@ export class CandlesService implements OnApplicationBootstrap, OnModuleDestroy {
         ...(inst.expiry !== undefined ? { oi: true } : {}),
       };
       this.chartRequests++;
+      this.rest.countChartRequest();
       const candles =
         minutes === 0
           ? await this.client.getHistorical(req)

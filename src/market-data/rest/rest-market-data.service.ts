@@ -11,6 +11,8 @@ import {
   type OptionLeg,
 } from '@app/dhan';
 import { Injectable, Logger } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { MetricsService } from '../../health/metrics.service';
 import { Clock } from '../../common/clock';
 import { InstrumentsService } from '../../instruments/instruments.service';
 import { TickStore, type RestSnapshot, type TickRecord } from '../ticks/tick-store';
@@ -28,6 +30,7 @@ export interface RestMarketDataStats {
   quoteRequests: number;
   quoteInstruments: number;
   chainRequests: number;
+  chartRequests: number;
   failures: number;
 }
 
@@ -126,6 +129,7 @@ export class RestMarketDataService {
   private readonly underlyingTails = new Map<string, Promise<void>>();
   private readonly lastChainAt = new Map<string, number>();
   private chainRequests = 0;
+  private chartRequests = 0;
   private lastQuoteAnswerAt = -Infinity;
   private failures = 0;
 
@@ -134,6 +138,7 @@ export class RestMarketDataService {
     private readonly store: TickStore,
     private readonly clock: Clock,
     private readonly instruments: InstrumentsService,
+    metrics: MetricsService,
   ) {
     this.batcher = new QuoteBatcher((keys) => this.sendQuotes(keys), {
       maxPerRequest: QUOTE_BATCH_MAX,
@@ -144,6 +149,7 @@ export class RestMarketDataService {
       retryable: (e) => e instanceof DhanError && e.category === 'rate-limited',
       retryAfterMs: QUOTE_SPACING_MS,
     });
+    this.registerMetrics(metrics);
   }
 
   stats(): RestMarketDataStats {
@@ -151,8 +157,41 @@ export class RestMarketDataService {
       quoteRequests: this.batcher.requests,
       quoteInstruments: this.batcher.asked,
       chainRequests: this.chainRequests,
+      chartRequests: this.chartRequests,
       failures: this.failures,
     };
+  }
+
+  /** Candles count their chart requests here, so /metrics has every DhanHQ data request. */
+  countChartRequest(): void {
+    this.chartRequests++;
+  }
+
+  private registerMetrics(metrics: MetricsService): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const rest = this;
+    new Counter({
+      name: 'dhan_data_requests_total',
+      help: 'DhanHQ market-data REST requests (quote, optionchain, charts) sent by market data.',
+      labelNames: ['api'] as const,
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        const s = rest.stats();
+        this.inc({ api: 'quote' }, s.quoteRequests);
+        this.inc({ api: 'optionchain' }, s.chainRequests);
+        this.inc({ api: 'charts' }, s.chartRequests);
+      },
+    });
+    new Counter({
+      name: 'dhan_data_failures_total',
+      help: 'DhanHQ quote and option-chain REST asks that failed (answered from the tick store).',
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        this.inc(rest.failures);
+      },
+    });
   }
 
   /** True when the record has no usable price of its own: no fresh feed data, no recent REST. */
