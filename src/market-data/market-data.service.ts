@@ -281,7 +281,8 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
         known.push(this.instrumentKeyOf(segment, securityId));
       }
     }
-    await this.rest.fillQuotes(known, this.options.restWaitMs);
+    // Not for a subscription the user's quota refuses anyway (openTicks says why).
+    if (this.fitsQuota(userId, known)) await this.rest.fillQuotes(known, this.options.restWaitMs);
     return this.openTicks(socket, userId, subscriptionId, instruments, fields, responseKey);
   }
 
@@ -347,6 +348,15 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
         this.releaseKeys(this.transport.close(clientId, subscriptionId));
       },
     });
+  }
+
+  private fitsQuota(userId: string, keys: readonly number[]): boolean {
+    try {
+      this.tickQuota.check(userId, new Set(keys));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Hands a subscription's instruments back to its user's quota; once per subscription. */
