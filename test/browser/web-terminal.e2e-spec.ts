@@ -134,6 +134,12 @@ describe('web terminal at / (browser)', () => {
 
   it('places a LIMIT order from the ticket, sees it in the orders table and cancels it', async () => {
     const { ltp, tick } = await openTicket('RELIANCE');
+    // The ticket's instrument is charted: 5-minute candles from history, the last one near the LTP.
+    const chart = page.getByTestId('chart');
+    await chart.waitFor();
+    expect(await chart.locator('[data-testid="candle"]').count()).toBeGreaterThan(10);
+    const lastClose = Number(await chart.getAttribute('data-last-close'));
+    expect(Math.abs(lastClose - ltp) / ltp).toBeLessThan(0.05);
     await page.getByLabel('Lots').fill('2');
     await page.getByTestId('ticket-quantity').getByText('2 units').waitFor();
     // A resting buy: 3% under the market, inside the price collar.
@@ -177,7 +183,7 @@ describe('web terminal at / (browser)', () => {
 
   it('takes a screenshot of the terminal', async () => {
     const file = screenshotPath('terminal.png');
-    await page.screenshot({ path: file, fullPage: false });
+    await page.screenshot({ path: file, fullPage: true });
     expect(fs.statSync(file).size).toBeGreaterThan(10_000);
   });
 });

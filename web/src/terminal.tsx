@@ -167,6 +167,125 @@ function FundsPanel({ api, version }: { api: Api; version: number }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Price chart: 5-minute candles of the ticket's instrument (history, then the forming bar live)
+
+interface Candle {
+  time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  complete: boolean;
+}
+const CANDLE_FIELDS = 'time open high low close complete';
+const CANDLES = `query Candles($instrument: InstrumentInput!, $from: DateTime!, $to: DateTime!) {
+  candles(instrument: $instrument, interval: M5, from: $from, to: $to) { ${CANDLE_FIELDS} }
+}`;
+const CANDLE_UPDATES = `subscription Bar($instrument: InstrumentInput!) {
+  candleUpdates(instrument: $instrument, interval: M5) { ${CANDLE_FIELDS} }
+}`;
+const CHART_BARS = 60;
+
+/** Replaces the bar with the same time or appends a new one (bars arrive oldest first). */
+function mergeCandle(bars: Candle[], bar: Candle): Candle[] {
+  const last = bars[bars.length - 1];
+  if (last && last.time === bar.time) return [...bars.slice(0, -1), bar];
+  if (last && last.time > bar.time) return bars;
+  return [...bars, bar].slice(-CHART_BARS);
+}
+
+function PriceChart({ api, instrument }: { api: Api; instrument: Instrument | null }) {
+  const [bars, setBars] = useState<Candle[]>([]);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    setBars([]);
+    setError('');
+    if (!instrument) return undefined;
+    const ref = { segment: instrument.segment, securityId: instrument.securityId };
+    let live = true;
+    const to = new Date(Date.now() + 60_000);
+    const from = new Date(to.getTime() - 4 * 86_400_000);
+    api
+      .request<{ candles: Candle[] }>('/graphql', CANDLES, {
+        instrument: ref,
+        from: from.toISOString(),
+        to: to.toISOString(),
+      })
+      .then((data) => {
+        if (live)
+          setBars((current) => current.reduce(mergeCandle, data.candles.slice(-CHART_BARS)));
+      })
+      .catch((e: unknown) => live && setError(errorText(e)));
+    const stop = api.subscribe<{ candleUpdates: Candle }>(
+      '/graphql',
+      CANDLE_UPDATES,
+      { instrument: ref },
+      {
+        next: (data) => setBars((current) => mergeCandle(current, data.candleUpdates)),
+        error: (e) => setError(e.display),
+      },
+    );
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [api, instrument]);
+
+  const width = 360;
+  const height = 150;
+  const high = Math.max(...bars.map((b) => b.high));
+  const low = Math.min(...bars.map((b) => b.low));
+  const span = high - low || 1;
+  const y = (price: number) => 4 + ((high - price) / span) * (height - 8);
+  const step = width / CHART_BARS;
+  const last = bars[bars.length - 1];
+  return (
+    <section class="panel chart" aria-label="Price chart">
+      <header>
+        <h2>Chart</h2>
+        <span class="dim">
+          {instrument ? `${instrument.symbol} · 5 min` : 'Pick an instrument to trade'}
+        </span>
+      </header>
+      {error && <p class="error">{error}</p>}
+      {bars.length > 0 && (
+        <svg
+          viewBox={`0 0 ${width} ${height}`}
+          role="img"
+          aria-label={`${instrument?.symbol ?? ''} 5-minute candles`}
+          data-testid="chart"
+          data-bars={bars.length}
+          data-last-close={last?.close}
+        >
+          {bars.map((b, i) => {
+            const x = i * step + step / 2;
+            const up = b.close >= b.open;
+            const top = y(Math.max(b.open, b.close));
+            return (
+              <g key={b.time} class={up ? 'up' : 'down'} data-testid="candle">
+                <line x1={x} x2={x} y1={y(b.high)} y2={y(b.low)} />
+                <rect
+                  x={x - step * 0.35}
+                  y={top}
+                  width={step * 0.7}
+                  height={Math.max(1, y(Math.min(b.open, b.close)) - top)}
+                />
+              </g>
+            );
+          })}
+          {last && <line class="last" x1={0} x2={width} y1={y(last.close)} y2={y(last.close)} />}
+        </svg>
+      )}
+      {last && (
+        <p class="meta">
+          H {fmtPrice(high)} · L {fmtPrice(low)} · last {fmtPrice(last.close)}
+        </p>
+      )}
+    </section>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Search
 
 const SEARCH = `query Search($search: String!) { instruments(search: $search, limit: 12) { ${INSTRUMENT_FIELDS} } }`;
@@ -1297,6 +1416,7 @@ function Terminal({ api }: { api: Api }) {
             setSide={setSide}
             onPlaced={bumpFunds}
           />
+          <PriceChart api={api} instrument={ticket} />
           <FundsPanel api={api} version={fundsVersion} />
         </div>
       </div>
