@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { RiskService } from '../risk/risk.service';
 import { OrderStatus } from '../trading/order-status';
+import { OrderGovernorService } from './governor/order-governor.service';
 import { OrderReferences } from './order-references';
 import { riskOrder, termsOf } from './order-row';
 import { OrderScheduler } from './order-scheduler';
@@ -19,6 +20,7 @@ export class OrderAdmissionService {
     private readonly risk: RiskService,
     private readonly scheduler: OrderScheduler,
     @Inject(ORDERS_OPTIONS) private readonly options: OrdersOptions,
+    private readonly governor: OrderGovernorService,
   ) {}
 
   /** Runs on the order's queue; an order past NEW is left alone. */
@@ -39,6 +41,9 @@ export class OrderAdmissionService {
       });
       return;
     }
+    // Exits and the desk's square-offs go ahead of new exposure when the order budget is short.
+    const squareOff = row.deskNote !== null || row.tag === 'INTRADAY_SQUARE_OFF';
+    if (verdict.reducing === true || squareOff) this.governor.markReducing(row.id);
     await this.store.apply(row, { type: 'RISK_APPROVED' }, 'rms', undefined, {
       reservedPaise: verdict.reservation?.amountPaise ?? 0,
     });

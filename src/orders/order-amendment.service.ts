@@ -116,7 +116,7 @@ export class OrderAmendmentService {
         )
       ).row;
       try {
-        await this.dispatch.modify(id, {
+        await this.dispatch.modify(row, {
           orderType: terms.orderType,
           validity: terms.validity,
           quantity: terms.quantity,
@@ -188,9 +188,13 @@ export class OrderAmendmentService {
               origin ? { tag: origin.tag } : {},
             )
           ).row;
-      if (isTerminal(row.status as OrderStatus)) return toOrderView(row); // NEW: cancelled here
+      if (isTerminal(row.status as OrderStatus)) {
+        // NEW or QUEUED: never sent, cancelled here (and out of the governor's queue).
+        this.dispatch.withdraw(id);
+        return toOrderView(row);
+      }
       try {
-        await this.dispatch.cancel(id);
+        await this.dispatch.cancel(row);
       } catch (e) {
         if (e instanceof ExecutionRejectedError) {
           // An order the broker no longer knows (books reset, a past day's order) ends here.

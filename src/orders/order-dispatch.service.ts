@@ -9,6 +9,8 @@ import {
 } from '../execution/execution.contract';
 import { isTerminal, OrderStatus } from '../trading/order-status';
 import type { OrderEntity } from './entities/order.entity';
+import { SendPriority, type SendPermit, type SendRequest } from './governor/order-governor';
+import { OrderGovernorService } from './governor/order-governor.service';
 import { parseState } from './order-row';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
@@ -29,12 +31,24 @@ export class OrderDispatchService {
     private readonly scheduler: OrderScheduler,
     @Inject(EXECUTION_PORT) private readonly port: ExecutionPort,
     @Inject(ORDERS_OPTIONS) private readonly options: OrdersOptions,
+    private readonly governor: OrderGovernorService,
   ) {}
 
-  /** IN_FLIGHT -> SENT (written ahead) -> ExecutionPort.place -> its outcome. */
+  /**
+   * IN_FLIGHT -> (the order budget) -> SENT (written ahead) -> ExecutionPort.place -> its
+   * outcome. When the budget is in use the order is QUEUED and this returns; the governor's
+   * grant sends it later on the order's queue, or its refusal ends it REJECTED.
+   */
   async send(orderId: string): Promise<void> {
-    let row = await this.store.load(orderId);
-    if (row.status !== OrderStatus.IN_FLIGHT || this.scheduler.closing) return;
+    const row = await this.store.load(orderId);
+    const status = row.status as OrderStatus;
+    if (
+      (status !== OrderStatus.IN_FLIGHT && status !== OrderStatus.QUEUED) ||
+      this.scheduler.closing
+    ) {
+      return;
+    }
+    if (this.governor.governor.isQueued(orderId)) return;
     const state = parseState(row);
     if (state.sendAttempts >= this.options.maxSendAttempts) {
       await this.store.apply(
@@ -45,7 +59,80 @@ export class OrderDispatchService {
       );
       return;
     }
-    row = (await this.store.apply(row, { type: 'SENT' }, 'oms')).row;
+    const request: SendRequest = {
+      id: orderId,
+      dealer: row.userId,
+      segment: row.segment,
+      priority: this.governor.priorityOf(orderId),
+    };
+    const permit = this.governor.governor.tryAcquire(request);
+    if (permit !== undefined) {
+      await this.sendNow(row, permit);
+      return;
+    }
+    const queued =
+      status === OrderStatus.QUEUED
+        ? row
+        : (await this.store.apply(row, { type: 'QUEUED' }, 'governor')).row;
+    if (queued.status !== OrderStatus.QUEUED) return;
+    this.governor.governor.enqueue(request, {
+      granted: (granted) => {
+        void this.scheduler
+          .serial(orderId, () => this.sendGranted(orderId, granted))
+          .catch((e: unknown) => {
+            granted.release();
+            this.logger.error({ msg: 'queued send failed', orderId, err: e });
+          });
+      },
+      refused: (reason) => {
+        void this.scheduler
+          .serial(orderId, () => this.refuseQueued(orderId, reason))
+          .catch((e: unknown) =>
+            this.logger.error({ msg: 'queue refusal failed', orderId, err: e }),
+          );
+      },
+    });
+  }
+
+  /** The order left the queue by cancel (or its queue is gone): no grant will come for it. */
+  withdraw(orderId: string): void {
+    this.governor.governor.withdraw(orderId);
+    this.governor.forget(orderId);
+  }
+
+  private async sendGranted(orderId: string, permit: SendPermit): Promise<void> {
+    const row = await this.store.load(orderId);
+    if (row.status !== OrderStatus.QUEUED || this.scheduler.closing) {
+      permit.release();
+      return;
+    }
+    const dequeued = await this.store.apply(row, { type: 'DEQUEUED' }, 'governor');
+    await this.sendNow(dequeued.row, permit);
+  }
+
+  private async refuseQueued(orderId: string, reason: string): Promise<void> {
+    this.governor.forget(orderId);
+    const row = await this.store.load(orderId);
+    if (row.status !== OrderStatus.QUEUED) return;
+    await this.store.apply(
+      row,
+      { type: 'QUEUE_TIMEOUT', reason: `${QUEUE_TIMEOUT}: ${reason}`.slice(0, 200) },
+      'governor',
+      { reason },
+    );
+  }
+
+  /** SENT written ahead, the permit stamped, then the request. */
+  private async sendNow(before: OrderEntity, permit: SendPermit): Promise<void> {
+    let row: OrderEntity;
+    try {
+      row = (await this.store.apply(before, { type: 'SENT' }, 'oms')).row;
+    } catch (e) {
+      permit.release();
+      throw e;
+    }
+    this.governor.forget(row.id);
+    permit.commit();
     try {
       const ack = await this.port.place(executionOrder(row));
       await this.store.apply(
@@ -58,12 +145,38 @@ export class OrderDispatchService {
     }
   }
 
-  modify(orderId: string, terms: ExecutionModify): Promise<void> {
-    return this.port.modify(orderId, terms);
+  /** A modification, through the order budget at the priority of new exposure. */
+  async modify(row: OrderEntity, terms: ExecutionModify): Promise<void> {
+    await this.budget(row, 'modify', SendPriority.NEW);
+    return this.port.modify(row.id, terms);
   }
 
-  cancel(orderId: string): Promise<void> {
-    return this.port.cancel(orderId);
+  /** A cancel, through the order budget ahead of everything else. */
+  async cancel(row: OrderEntity): Promise<void> {
+    await this.budget(row, 'cancel', SendPriority.CANCEL);
+    return this.port.cancel(row.id);
+  }
+
+  /**
+   * Waits for a slot of the order budget (on the order's queue: a modify or cancel is answered
+   * when sent). Refused after the queue bound as a broker refusal would be: nothing was sent.
+   */
+  private async budget(row: OrderEntity, action: string, priority: SendPriority): Promise<void> {
+    const request: SendRequest = {
+      id: `${row.id}:${action}`,
+      dealer: row.userId,
+      segment: row.segment,
+      priority,
+    };
+    const permit =
+      this.governor.governor.tryAcquire(request) ??
+      (await new Promise<SendPermit>((resolve, reject) =>
+        this.governor.governor.enqueue(request, {
+          granted: resolve,
+          refused: (reason) => reject(new ExecutionRejectedError(reason, QUEUE_TIMEOUT)),
+        }),
+      ));
+    permit.commit();
   }
 
   /** Looks the order up by correlationId until the broker's answer settles it. */
@@ -249,6 +362,9 @@ const ACKNOWLEDGED: ReadonlySet<OrderStatus> = new Set([
   OrderStatus.PENDING,
   OrderStatus.PART_TRADED,
 ]);
+
+/** Reason code of an order (or a modify or cancel) refused after waiting for the order budget. */
+export const QUEUE_TIMEOUT = 'QUEUE_TIMEOUT';
 
 /** Tag of an order ended because the broker no longer knew it. */
 export const BROKER_LOST = 'BROKER_LOST';

@@ -118,6 +118,7 @@ export class OrdersResolver {
       productType: order.productType as OrderModel['productType'],
       validity: order.validity as OrderModel['validity'],
       status: order.status,
+      queuePosition: this.service.queuePosition(order),
       rejectionReason: order.rejectionReason,
       tag: order.tag,
       deskNote: order.deskNote,

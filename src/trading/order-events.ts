@@ -4,6 +4,12 @@ import type { BrokerStatus } from './order-status';
 export type OrderEvent =
   | { type: 'RISK_APPROVED' }
   | { type: 'RISK_DENIED'; code: string }
+  /** The order budget is in use: the order waits in the governor's queue (not sent). */
+  | { type: 'QUEUED' }
+  /** The governor granted the send: back in flight, about to be SENT. */
+  | { type: 'DEQUEUED' }
+  /** It waited longer than the queue bound: refused, never sent. */
+  | { type: 'QUEUE_TIMEOUT'; reason: string }
   | { type: 'SENT' }
   | { type: 'ACKNOWLEDGED'; brokerOrderId: string; status?: BrokerStatus }
   | {

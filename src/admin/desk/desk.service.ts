@@ -331,6 +331,7 @@ export class DeskService {
       productType: o.productType as DeskOrderModel['productType'],
       validity: o.validity as DeskOrderModel['validity'],
       status: o.status,
+      queuePosition: this.orders.queuePosition(o),
       rejectionReason: o.rejectionReason,
       tag: o.tag,
       deskNote: o.deskNote,

@@ -12,7 +12,8 @@ import { OrderStatus } from '../../trading/order-status';
 registerEnumType(OrderStatus, {
   name: 'OrderStatus',
   description:
-    'NEW (stored), IN_FLIGHT (risk-approved, being sent), UNKNOWN (the send had no answer; ' +
+    'NEW (stored), IN_FLIGHT (risk-approved, being sent), QUEUED (risk-approved, waiting for ' +
+    'the firm s order budget; not sent yet, cancellable), UNKNOWN (the send had no answer; ' +
     'being looked up), then DhanHQ statuses.',
 });
 
@@ -59,6 +60,14 @@ export class OrderModel {
 
   @Field(() => OrderStatus)
   status!: OrderStatus;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'While QUEUED: 1-based place in its exchange segment s queue for the order budget, as ' +
+      'of this answer (cancels and exits go first, dealers take turns); null otherwise.',
+  })
+  queuePosition!: number | null;
 
   @Field(() => String, {
     nullable: true,
