@@ -122,7 +122,11 @@ export class OrderDispatchService {
     );
   }
 
-  /** SENT written ahead, the permit stamped, then the request. */
+  /**
+   * SENT written ahead, then the request. The permit is stamped when the answer (or failure)
+   * comes: the broker received the request before it answered, so stamping then can never be
+   * earlier than its arrival, however late the request left or travelled.
+   */
   private async sendNow(before: OrderEntity, permit: SendPermit): Promise<void> {
     let row: OrderEntity;
     try {
@@ -132,9 +136,8 @@ export class OrderDispatchService {
       throw e;
     }
     this.governor.forget(row.id);
-    permit.commit();
     try {
-      const ack = await this.port.place(executionOrder(row));
+      const ack = await this.port.place(executionOrder(row)).finally(permit.commit);
       await this.store.apply(
         row,
         { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
@@ -147,21 +150,33 @@ export class OrderDispatchService {
 
   /** A modification, through the order budget at the priority of new exposure. */
   async modify(row: OrderEntity, terms: ExecutionModify): Promise<void> {
-    await this.budget(row, 'modify', SendPriority.NEW);
-    return this.port.modify(row.id, terms);
+    const permit = await this.budget(row, 'modify', SendPriority.NEW);
+    try {
+      await this.port.modify(row.id, terms);
+    } finally {
+      permit.commit();
+    }
   }
 
   /** A cancel, through the order budget ahead of everything else. */
   async cancel(row: OrderEntity): Promise<void> {
-    await this.budget(row, 'cancel', SendPriority.CANCEL);
-    return this.port.cancel(row.id);
+    const permit = await this.budget(row, 'cancel', SendPriority.CANCEL);
+    try {
+      await this.port.cancel(row.id);
+    } finally {
+      permit.commit();
+    }
   }
 
   /**
    * Waits for a slot of the order budget (on the order's queue: a modify or cancel is answered
    * when sent). Refused after the queue bound as a broker refusal would be: nothing was sent.
    */
-  private async budget(row: OrderEntity, action: string, priority: SendPriority): Promise<void> {
+  private async budget(
+    row: OrderEntity,
+    action: string,
+    priority: SendPriority,
+  ): Promise<SendPermit> {
     const request: SendRequest = {
       id: `${row.id}:${action}`,
       dealer: row.userId,
@@ -176,7 +191,7 @@ export class OrderDispatchService {
           refused: (reason) => reject(new ExecutionRejectedError(reason, QUEUE_TIMEOUT)),
         }),
       ));
-    permit.commit();
+    return permit;
   }
 
   /** Looks the order up by correlationId until the broker's answer settles it. */

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { base32Decode, totp } from '@app/dhan/auth/totp';
@@ -131,6 +132,11 @@ export class RestServer {
     tokensGenerated: 0,
     tokenRequestsRefused: 0,
   };
+  /**
+   * Every order-family request (place, modify, cancel) as it arrived, on the monotonic clock,
+   * and whether the rate limit refused it (DH-904): what a test checks a governor against.
+   */
+  readonly orderArrivals: Array<{ at: number; method: string; refused: boolean }> = [];
 
   constructor(
     private readonly universe: Universe,
@@ -282,6 +288,9 @@ export class RestServer {
         route.family === 'optionChain'
           ? this.limiter.allowOptionChain(clientId, raw)
           : this.limiter.allow(clientId, route.family);
+      if (route.family === 'orders') {
+        this.orderArrivals.push({ at: performance.now(), method, refused: !allowed });
+      }
       if (!allowed) throw apiErrors.rateLimit();
       let body: unknown = undefined;
       if (raw.length > 0) {

@@ -96,7 +96,12 @@ export class DhanGateway implements BrokerGateway {
    */
   constructor(
     private readonly endpoints: DhanEndpoints,
-    options: { timeoutMs?: number; settleMs?: number } = {},
+    options: {
+      timeoutMs?: number;
+      settleMs?: number;
+      /** The account's order windows (DHAN_ORDER_LIMITS); the client's limiter backs the governor. */
+      orderLimits?: ReadonlyArray<{ limit: number; intervalMs: number }>;
+    } = {},
   ) {
     this.settleMs = options.settleMs ?? 250;
     this.rest = new DhanRestClient({
@@ -104,6 +109,7 @@ export class DhanGateway implements BrokerGateway {
       clientId: endpoints.clientId,
       token: () => endpoints.accessToken(),
       timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.orderLimits ? { rateLimit: { limits: { order: options.orderLimits } } } : {}),
     });
     this.socket = new OrderUpdateConnection({
       url: endpoints.orderUpdateUrl,

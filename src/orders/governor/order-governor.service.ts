@@ -20,8 +20,11 @@ export const DEFAULT_GOVERNOR_CONFIG: OrderGovernorConfig = Object.freeze({
   maxWaitMs: 10_000,
 });
 
-/** Added to every window: our stamp precedes the broker's arrival by a variable few ms. */
-export const GOVERNOR_GUARD_MS = 50;
+/**
+ * Added to every window. Sends are stamped when the broker answers (after its arrival), so the
+ * guard only covers timer granularity and the broker's own clock.
+ */
+export const GOVERNOR_GUARD_MS = 10;
 
 export function governorLimits(config: OrderGovernorConfig): {
   perSegment: SendLimit[];

@@ -16,7 +16,10 @@ export interface SendRequest {
   priority: SendPriority;
 }
 
-/** A granted send: `commit` just before the request leaves, or `release` if it never will. */
+/**
+ * A granted send: `commit` once the request is answered or failed (the send then counts from
+ * that moment), or `release` if it never left. Until then it holds its place in the windows.
+ */
 export interface SendPermit {
   commit(): void;
   release(): void;
