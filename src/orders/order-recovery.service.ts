@@ -10,7 +10,7 @@ import { OrderStore } from './order-store';
 
 /**
  * At boot, every order a crash may have left mid-way is taken up again: NEW orders run RMS
- * again, IN_FLIGHT orders never sent are sent, IN_FLIGHT orders that were sent and UNKNOWN
+ * again, IN_FLIGHT orders never sent and QUEUED orders are sent (or queued), IN_FLIGHT orders that were sent and UNKNOWN
  * orders are resolved by lookup (never resent blindly); acknowledged orders the broker no longer
  * knows are ended (BROKER_LOST) and their funds released. Working orders get their references
  * back.
@@ -59,6 +59,10 @@ export class OrderRecoveryService {
               this.dispatch.resolveLater(row.id);
             });
           }
+          break;
+        case OrderStatus.QUEUED:
+          // Never sent: back in the order budget's queue.
+          void this.scheduler.serial(row.id, () => this.dispatch.send(row.id));
           break;
         case OrderStatus.UNKNOWN:
           this.dispatch.resolveLater(row.id);
