@@ -106,8 +106,7 @@ export class OrderDispatchService {
       permit.release();
       return;
     }
-    const dequeued = await this.store.apply(row, { type: 'DEQUEUED' }, 'governor');
-    await this.sendNow(dequeued.row, permit);
+    await this.sendNow(row, permit);
   }
 
   private async refuseQueued(orderId: string, reason: string): Promise<void> {

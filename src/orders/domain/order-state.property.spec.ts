@@ -28,7 +28,6 @@ const anyEvent: fc.Arbitrary<OrderEvent> = fc.oneof(
   fc.constant<OrderEvent>({ type: 'RISK_DENIED', code: 'RATE_LIMIT' }),
   fc.constant<OrderEvent>({ type: 'SENT' }),
   fc.constant<OrderEvent>({ type: 'QUEUED' }),
-  fc.constant<OrderEvent>({ type: 'DEQUEUED' }),
   fc.constant<OrderEvent>({ type: 'QUEUE_TIMEOUT', reason: 'QUEUE_TIMEOUT: waited' }),
   fc.record({
     type: fc.constant('ACKNOWLEDGED' as const),

@@ -159,18 +159,15 @@ export function transition(state: OrderState, event: OrderEvent): TransitionResu
       return state.status === OrderStatus.IN_FLIGHT
         ? applied(state, { status: OrderStatus.QUEUED })
         : illegal(state, event, 'only an approved order not yet sent is queued');
-    case 'DEQUEUED':
-      return state.status === OrderStatus.QUEUED
-        ? applied(state, { status: OrderStatus.IN_FLIGHT })
-        : illegal(state, event, 'only a queued order leaves the queue');
     case 'QUEUE_TIMEOUT':
       return state.status === OrderStatus.QUEUED
         ? applied(state, { status: OrderStatus.REJECTED, rejectionReason: event.reason })
         : illegal(state, event, 'only a queued order times out in the queue');
     case 'SENT':
-      return state.status === OrderStatus.IN_FLIGHT
-        ? applied(state, { sendAttempts: state.sendAttempts + 1 })
-        : illegal(state, event, 'only an approved order in flight is sent');
+      // A queued order leaves the queue as it is sent: one write on the grant path.
+      return state.status === OrderStatus.IN_FLIGHT || state.status === OrderStatus.QUEUED
+        ? applied(state, { status: OrderStatus.IN_FLIGHT, sendAttempts: state.sendAttempts + 1 })
+        : illegal(state, event, 'only an approved order in flight or queued is sent');
     case 'AMBIGUOUS':
       if (state.status === OrderStatus.IN_FLIGHT)
         return applied(state, { status: OrderStatus.UNKNOWN });

@@ -73,19 +73,21 @@ describe('OrderGovernor', () => {
       expect(stamps[i] - stamps[i - 3]).toBeGreaterThanOrEqual(1_000);
   });
 
-  it('takes dealers in turns: a burst of one dealer does not hold back another', () => {
+  it('shares fairly: a dealer not yet served goes before a bursting one, who keeps its turns', () => {
     const h = harness({ perSecond: 2 });
     for (let i = 0; i < 10; i++) h.submit(h.req(`a${i}`, 'alice'));
     h.submit(h.req('b0', 'bob'));
     h.submit(h.req('b1', 'bob'));
     expect(h.sent).toEqual(['a0', 'a1']);
-    expect(h.governor.position('b0')).toBe(2);
-    expect(h.governor.position('a2')).toBe(1);
-    expect(h.governor.position('b1')).toBe(4);
+    expect(h.governor.position('b0')).toBe(1);
+    expect(h.governor.position('b1')).toBe(2);
+    expect(h.governor.position('a2')).toBe(3);
     h.advance(1_000);
-    expect(h.sent.slice(2)).toEqual(['a2', 'b0']);
+    expect(h.sent.slice(2)).toEqual(['b0', 'a2']);
     h.advance(1_000);
-    expect(h.sent.slice(4)).toEqual(['a3', 'b1']);
+    expect(h.sent.slice(4).sort()).toEqual(['a3', 'b1']);
+    h.advance(1_000);
+    expect(h.sent.slice(6)).toEqual(['a4', 'a5']);
   });
 
   it('sends cancels, then risk-reducing orders, ahead of new exposure', () => {

@@ -52,13 +52,37 @@ interface Ticket {
   callbacks: QueuedCallbacks;
 }
 
-/** One priority class of one segment: a FIFO per dealer, served round robin over dealers. */
+/** How much of the budget a dealer had lately: what fair queueing ranks dealers by. */
+class DealerShare {
+  /** Grant times within the last window, oldest first. */
+  private readonly recent: number[] = [];
+  lastServedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly spanMs: number) {}
+
+  served(now: number): void {
+    this.recent.push(now);
+    this.lastServedAt = now;
+  }
+
+  /** Grants within the last window. */
+  count(now: number): number {
+    while (this.recent.length > 0 && this.recent[0] + this.spanMs <= now) this.recent.shift();
+    return this.recent.length;
+  }
+}
+
+/**
+ * One priority class of one segment: a FIFO per dealer. The next send goes to the dealer who
+ * had the fewest grants in the last window, then to the one served longest ago (a dealer not
+ * yet served goes first): max-min fairness with equal weights, so a dealer's burst takes its
+ * turn with everyone else's and never the whole budget.
+ */
 class FairClass {
   readonly queues = new Map<string, Ticket[]>();
-  /** Dealers with queued tickets, in service order; `cursor` is the next to be served. */
-  ring: string[] = [];
-  cursor = 0;
   size = 0;
+
+  constructor(private readonly share: (dealer: string) => DealerShare) {}
 
   push(ticket: Ticket): void {
     const dealer = ticket.request.dealer;
@@ -66,24 +90,34 @@ class FairClass {
     if (queue === undefined) {
       queue = [];
       this.queues.set(dealer, queue);
-      // A newcomer joins just before the cursor: served after everyone already waiting.
-      this.ring.splice(this.cursor, 0, dealer);
-      this.cursor = (this.cursor + 1) % this.ring.length;
     }
     queue.push(ticket);
     this.size++;
   }
 
-  /** The next ticket in round-robin order. */
-  take(): Ticket | undefined {
+  /** The next ticket by fair share. */
+  take(now: number): Ticket | undefined {
     if (this.size === 0) return undefined;
-    if (this.cursor >= this.ring.length) this.cursor = 0;
-    const dealer = this.ring[this.cursor];
-    const queue = this.queues.get(dealer) as Ticket[];
+    let best: string | undefined;
+    let bestCount = 0;
+    let bestLast = 0;
+    for (const dealer of this.queues.keys()) {
+      const share = this.share(dealer);
+      const count = share.count(now);
+      if (
+        best === undefined ||
+        count < bestCount ||
+        (count === bestCount && share.lastServedAt < bestLast)
+      ) {
+        best = dealer;
+        bestCount = count;
+        bestLast = share.lastServedAt;
+      }
+    }
+    const queue = this.queues.get(best as string) as Ticket[];
     const ticket = queue.shift() as Ticket;
     this.size--;
-    if (queue.length === 0) this.dropDealer(dealer);
-    else this.cursor = (this.cursor + 1) % this.ring.length;
+    if (queue.length === 0) this.queues.delete(best as string);
     return ticket;
   }
 
@@ -95,31 +129,29 @@ class FairClass {
     if (at < 0) return false;
     queue.splice(at, 1);
     this.size--;
-    if (queue.length === 0) this.dropDealer(dealer);
+    if (queue.length === 0) this.queues.delete(dealer);
     return true;
   }
 
-  private dropDealer(dealer: string): void {
-    this.queues.delete(dealer);
-    const at = this.ring.indexOf(dealer);
-    this.ring.splice(at, 1);
-    if (at < this.cursor) this.cursor--;
-    if (this.cursor >= this.ring.length) this.cursor = 0;
-  }
-
-  /** How many tickets of this class are served before `ticket` (round robin from the cursor). */
-  ahead(ticket: Ticket): number {
+  /**
+   * How many tickets of this class go before `ticket`, if nothing else changes: a dealer with
+   * c recent grants serves its j-th queued ticket at level c + j; lower levels go first, and
+   * within a level the dealer served longest ago.
+   */
+  ahead(ticket: Ticket, now: number): number {
     const dealer = ticket.request.dealer;
     const k = (this.queues.get(dealer) as Ticket[]).indexOf(ticket);
-    const mine = this.ring.indexOf(dealer);
-    const n = this.ring.length;
+    const mine = this.share(dealer);
+    const level = mine.count(now) + k;
     let before = k;
-    for (let step = 0; step < n; step++) {
-      const at = (this.cursor + step) % n;
-      if (at === mine) continue;
-      const other = (this.queues.get(this.ring[at]) as Ticket[]).length;
-      const servedEarlierInRound = (at - this.cursor + n) % n < (mine - this.cursor + n) % n;
-      before += Math.min(other, servedEarlierInRound ? k + 1 : k);
+    for (const [other, queue] of this.queues) {
+      if (other === dealer) continue;
+      const share = this.share(other);
+      const first = share.count(now);
+      const below = Math.min(queue.length, Math.max(0, level - first));
+      const tiedFirst =
+        level >= first && level < first + queue.length && share.lastServedAt < mine.lastServedAt;
+      before += below + (tiedFirst ? 1 : 0);
     }
     return before;
   }
@@ -141,7 +173,7 @@ class FairClass {
     for (const t of out) {
       this.size--;
       const queue = this.queues.get(t.request.dealer);
-      if (queue !== undefined && queue.length === 0) this.dropDealer(t.request.dealer);
+      if (queue !== undefined && queue.length === 0) this.queues.delete(t.request.dealer);
     }
     return out;
   }
@@ -159,13 +191,27 @@ export interface GovernorCounters {
 
 class SegmentLane {
   readonly windows: SendWindow[];
-  readonly classes = PRIORITIES.map(() => new FairClass());
+  readonly classes: FairClass[];
   readonly counters: GovernorCounters = newCounters();
   readonly dealers = new Map<string, GovernorCounters>();
+  private readonly shares = new Map<string, DealerShare>();
 
   constructor(limits: readonly SendLimit[], guardMs: number) {
     this.windows = limits.map((l) => new SendWindow(l, guardMs));
+    const spanMs = Math.min(...limits.map((l) => l.intervalMs)) + guardMs;
+    const share = (dealer: string): DealerShare => {
+      let found = this.shares.get(dealer);
+      if (found === undefined) {
+        found = new DealerShare(spanMs);
+        this.shares.set(dealer, found);
+      }
+      return found;
+    };
+    this.share = share;
+    this.classes = PRIORITIES.map(() => new FairClass(share));
   }
+
+  readonly share: (dealer: string) => DealerShare;
 
   get queued(): number {
     return this.classes[0].size + this.classes[1].size + this.classes[2].size;
@@ -206,9 +252,10 @@ export interface AccountUsage {
  * The firm's order budget: a sliding window per exchange segment at the firm's allowance plus
  * the broker account's windows, shared by every dealer. A send goes at once when the budget
  * allows and nobody waits; otherwise it waits in its segment's queue: strict priority between
- * classes (cancels, risk-reducing orders, new exposure), round robin between dealers within a
- * class (fair queueing with equal weights: one dealer's burst takes one turn in every round,
- * never the whole budget), each request at most `maxWaitMs`, then refused with a reason.
+ * classes (cancels, risk-reducing orders, new exposure), fair shares between dealers within a
+ * class (the dealer with the fewest sends in the last window goes next: one dealer's burst
+ * takes its turn with everyone else's, never the whole budget), each request at most
+ * `maxWaitMs`, then refused with a reason.
  *
  * Framework-free and synchronous; one per process (several instances would each have a budget).
  */
@@ -231,6 +278,7 @@ export class OrderGovernor {
     if (this.waitMs(lane, now) > 0) return undefined;
     lane.counters.sent++;
     lane.dealer(request.dealer).sent++;
+    lane.share(request.dealer).served(now);
     return this.reserve(lane);
   }
 
@@ -271,7 +319,8 @@ export class OrderGovernor {
       if (p === ticket.request.priority) break;
       ahead += lane.classes[p].size;
     }
-    return ahead + lane.classes[ticket.request.priority].ahead(ticket) + 1;
+    const now = this.options.now();
+    return ahead + lane.classes[ticket.request.priority].ahead(ticket, now) + 1;
   }
 
   isQueued(id: string): boolean {
@@ -370,8 +419,9 @@ export class OrderGovernor {
           next = Math.min(next, now + wait);
           break;
         }
-        const ticket = this.takeNext(lane) as Ticket;
+        const ticket = this.takeNext(lane, now) as Ticket;
         this.tickets.delete(ticket.request.id);
+        lane.share(ticket.request.dealer).served(now);
         const waited = now - ticket.enqueuedAt;
         for (const counters of [lane.counters, lane.dealer(ticket.request.dealer)]) {
           counters.sent++;
@@ -386,9 +436,9 @@ export class OrderGovernor {
     if (Number.isFinite(next)) this.wake(Math.max(0, next - now));
   }
 
-  private takeNext(lane: SegmentLane): Ticket | undefined {
+  private takeNext(lane: SegmentLane, now: number): Ticket | undefined {
     for (const c of lane.classes) {
-      const t = c.take();
+      const t = c.take(now);
       if (t !== undefined) return t;
     }
     return undefined;
