@@ -224,7 +224,7 @@ describe('order governor at the real 10/s (e2e: 10 dealers x 30 orders, simulato
   }, 120_000);
 });
 
-describe('order governor bounds (e2e: 1 a second, 400 ms in the queue)', () => {
+describe('order governor bounds and market protection (e2e: 1 a second, 400 ms in the queue, 1.5 %)', () => {
   let t: TestApp;
   let sim: DhanSimulator;
   let equity: Instrument;
@@ -235,7 +235,12 @@ describe('order governor bounds (e2e: 1 a second, 400 ms in the queue)', () => {
 
   beforeAll(async () => {
     t = await createTestApp(
-      { ORDER_RATE_PER_SECOND: '1', ORDER_QUEUE_MAX_WAIT_MS: '400' },
+      {
+        ORDER_RATE_PER_SECOND: '1',
+        ORDER_QUEUE_MAX_WAIT_MS: '400',
+        MARKET_PROTECTION_PERCENT: '1.5',
+        DHAN_ALGO_ID: 'ALGO42',
+      },
       { configure: ordersConfig },
     );
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
@@ -263,7 +268,51 @@ describe('order governor bounds (e2e: 1 a second, 400 ms in the queue)', () => {
     validity: 'DAY',
   });
 
+  it('a MARKET order reaches the simulator as a LIMIT at LTP + 1.5 %, on the tick, tagged with the algo id', async () => {
+    // A still market, so the LTP the server protects from is the simulator's mark.
+    sim.market.setVolatilityScale(0);
+    const ltp = priceNear(sim, equity, 1);
+    const placed = await alice.place({
+      clientOrderId: key('market'),
+      instrument: { segment: equity.segment, securityId: equity.securityId },
+      side: 'BUY',
+      quantity: 1,
+      orderType: 'MARKET',
+      productType: 'INTRADAY',
+      validity: 'DAY',
+    });
+    await until(
+      () => brokerOrdersFor(sim, placed.id).length === 1 || statusOf.get(placed.id) === 'REJECTED',
+      'the order at the simulator',
+      [[emitter, ORDER_TRANSITION]],
+    );
+    expect((await alice.order(placed.id))?.rejectionReason ?? null).toBeNull();
+    const tick = Math.round(equity.tickSize * 10_000);
+    const ltpUnits = Math.round(ltp * 10_000);
+    const expected =
+      (Math.floor((ltpUnits + Math.round((ltpUnits * 150) / 10_000)) / tick) * tick) / 10_000;
+    const [atBroker] = brokerOrdersFor(sim, placed.id);
+    expect(atBroker).toMatchObject({ orderType: 'LIMIT', price: expected, algoId: 'ALGO42' });
+    const shown = (
+      await alice.call<{
+        order: { orderType: string; protectedPrice: number; protectionPercent: number };
+      }>(`query O($id: ID!) { order(id: $id) { orderType protectedPrice protectionPercent } }`, {
+        id: placed.id,
+      })
+    ).data!.order;
+    expect(shown).toEqual({
+      orderType: 'MARKET',
+      protectedPrice: expected,
+      protectionPercent: 1.5,
+    });
+  }, 30_000);
+
   it('a queued order past its bound is refused with the reason and never sent; a queued order cancels at once', async () => {
+    // The previous test's send may still hold this second's budget: start from a free one.
+    await until(
+      () => !sim.rest.orderArrivals.some((a) => performance.now() - a.at < 1_100),
+      'a free budget',
+    );
     const [first, second, third] = await Promise.all([
       alice.call<{ placeOrder: Placed }>(PLACE_QUEUED, { input: resting() }),
       alice.call<{ placeOrder: Placed }>(PLACE_QUEUED, { input: resting() }),
@@ -271,7 +320,18 @@ describe('order governor bounds (e2e: 1 a second, 400 ms in the queue)', () => {
     ]).then((rs) => rs.map((r) => r.data!.placeOrder));
     const waiting = [first, second, third].filter((o) => o.status === 'QUEUED');
     expect(waiting.length).toBe(2);
-    expect(waiting.map((o) => o.queuePosition).sort()).toEqual([1, 2]);
+    // Bob has sent nothing yet, so he goes before Alice's second order.
+    const now = await Promise.all(
+      waiting.map(async (o) => {
+        const owner = [first, second].includes(o) ? alice : bob;
+        return {
+          owner: owner.id,
+          at: (await owner.call<{ order: Placed }>(ORDER_QUEUED, { id: o.id })).data!.order,
+        };
+      }),
+    );
+    expect(now.map((n) => n.at.queuePosition).sort()).toEqual([1, 2]);
+    expect(now.find((n) => n.owner === bob.id)?.at.queuePosition).toBe(1);
 
     // One of the two is cancelled while it waits: CANCELLED at once, nothing at the broker.
     const [cancelled, refused] = waiting;

@@ -60,6 +60,10 @@ export interface ExecutionConfig {
   /** INTRADAY positions are squared off this many minutes before each exchange's close. */
   squareOffMinutesBeforeClose: number;
   governor: OrderGovernorConfig;
+  /** MARKET and SL-M orders are sent as limits this far (percent) beyond the LTP or trigger. */
+  marketProtectionPercent: number;
+  /** The exchange-issued algo id every order sent to the broker carries (DHAN_ALGO_ID). */
+  algoId?: string;
 }
 
 /** The firm's order budget (ORDER_RATE_PER_SECOND, DHAN_ORDER_LIMITS, ORDER_QUEUE_MAX_WAIT_MS). */

@@ -92,6 +92,20 @@ function decimal(env: Env, name: string, min: number, max: number, fallback: num
   return parsed;
 }
 
+/** DHAN_ALGO_ID: the exchange's algo id for API orders; 1-32 letters, digits, _ or -. */
+function algoId(env: Env): string | undefined {
+  const value = read(env, 'DHAN_ALGO_ID');
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
+    throw new ConfigValidationError(
+      'DHAN_ALGO_ID',
+      'must be 1-32 characters from letters, digits, _ and -',
+      value,
+    );
+  }
+  return value;
+}
+
 /** DHAN_ORDER_LIMITS: the account's order limits per second/minute/hour/day, e.g. `10/250/1000/7000`. */
 function dhanOrderLimits(env: Env): OrderGovernorConfig['account'] {
   const name = 'DHAN_ORDER_LIMITS';
@@ -388,6 +402,8 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
         account: dhanOrderLimits(env),
         maxWaitMs: integer(env, 'ORDER_QUEUE_MAX_WAIT_MS', 50, 600_000, 10_000),
       },
+      marketProtectionPercent: decimal(env, 'MARKET_PROTECTION_PERCENT', 0.1, 20, 2),
+      algoId: algoId(env),
     },
     auth: {
       jwtSecret,

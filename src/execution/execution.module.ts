@@ -48,6 +48,7 @@ export function createGateway(
   if (kind === 'paper') return new PaperGateway(marketData);
   const account = config.execution.governor.account;
   const gateway = new DhanGateway(endpoints, {
+    algoId: config.execution.algoId,
     orderLimits: [
       { limit: account.perSecond, intervalMs: 1_000 },
       { limit: account.perMinute, intervalMs: 60_000 },

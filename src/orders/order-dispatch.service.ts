@@ -8,10 +8,16 @@ import {
   type ExecutionPort,
 } from '../execution/execution.contract';
 import { isTerminal, OrderStatus } from '../trading/order-status';
+import type { ExchangeSegment } from '@app/dhan/types';
+import { InstrumentsService } from '../instruments/instruments.service';
+import { MarketDataService } from '../market-data/market-data.service';
 import type { OrderEntity } from './entities/order.entity';
+import { marketProtection } from './market-protection';
 import { SendPriority, type SendPermit, type SendRequest } from './governor/order-governor';
 import { OrderGovernorService } from './governor/order-governor.service';
 import { parseState } from './order-row';
+import { priceText } from './order-terms';
+import type { OrderSide, OrderType } from '../trading/order-vocabulary';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
 import { backoffMs, ORDERS_OPTIONS, type OrdersOptions } from './orders.options';
@@ -32,6 +38,8 @@ export class OrderDispatchService {
     @Inject(EXECUTION_PORT) private readonly port: ExecutionPort,
     @Inject(ORDERS_OPTIONS) private readonly options: OrdersOptions,
     private readonly governor: OrderGovernorService,
+    private readonly instruments: InstrumentsService,
+    private readonly marketData: MarketDataService,
   ) {}
 
   /**
@@ -129,7 +137,22 @@ export class OrderDispatchService {
   private async sendNow(before: OrderEntity, permit: SendPermit): Promise<void> {
     let row: OrderEntity;
     try {
-      row = (await this.store.apply(before, { type: 'SENT' }, 'oms')).row;
+      const protection = this.protectionOf(before);
+      if (protection === 'NO_PRICE') {
+        permit.release();
+        // Never sent: refused here as the broker would refuse an unprotected market order.
+        await this.store.apply(
+          before,
+          {
+            type: 'BROKER_UPDATE',
+            status: OrderStatus.REJECTED,
+            reason: `${NO_PROTECTION_PRICE}: no live price to protect a market order with`,
+          },
+          'oms',
+        );
+        return;
+      }
+      row = (await this.store.apply(before, { type: 'SENT' }, 'oms', undefined, protection)).row;
     } catch (e) {
       permit.release();
       throw e;
@@ -145,6 +168,33 @@ export class OrderDispatchService {
     } catch (e) {
       await this.onSendFailure(row, e);
     }
+  }
+
+  /**
+   * The market price protection of a MARKET / SL-M order, computed once (a resend keeps it):
+   * the columns to store with SENT, nothing for other orders, NO_PRICE without a live LTP.
+   */
+  private protectionOf(
+    row: OrderEntity,
+  ): Pick<OrderEntity, 'protectedPrice' | 'protectionPercent'> | 'NO_PRICE' | undefined {
+    if (row.protectedPrice !== null) return undefined;
+    if (row.orderType !== 'MARKET' && row.orderType !== 'STOP_LOSS_MARKET') return undefined;
+    const instrument = this.instruments.get(row.segment as ExchangeSegment, row.securityId);
+    const tick = this.marketData.record(row.segment as ExchangeSegment, row.securityId);
+    const live = tick !== undefined && tick.hasData && !tick.stale && Number.isFinite(tick.ltp);
+    const protection = marketProtection({
+      side: row.side as OrderSide,
+      orderType: row.orderType as OrderType,
+      ltp: live ? tick.ltp : undefined,
+      triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
+      tickSize: instrument?.tickSize ?? 0,
+      percent: this.options.marketProtectionPercent,
+    });
+    if (protection === undefined || protection === 'NO_PRICE') return protection;
+    return {
+      protectedPrice: priceText(Math.round(protection.price * 10_000)),
+      protectionPercent: String(protection.percent),
+    };
   }
 
   /** A modification, through the order budget at the priority of new exposure. */
@@ -377,6 +427,9 @@ const ACKNOWLEDGED: ReadonlySet<OrderStatus> = new Set([
   OrderStatus.PART_TRADED,
 ]);
 
+/** Reason code of a MARKET order refused at send for want of a live price to protect it with. */
+export const NO_PROTECTION_PRICE = 'NO_PROTECTION_PRICE';
+
 /** Reason code of an order (or a modify or cancel) refused after waiting for the order budget. */
 export const QUEUE_TIMEOUT = 'QUEUE_TIMEOUT';
 
@@ -386,6 +439,14 @@ const LOST_REASON = 'Unknown to the broker (its books were reset or the trading 
 
 function executionOrder(row: OrderEntity): ExecutionOrder {
   const state = parseState(row);
+  // A MARKET / SL-M order goes as a LIMIT / STOP_LOSS at its protected price.
+  const protectedPrice = row.protectedPrice === null ? undefined : Number(row.protectedPrice);
+  const orderType =
+    protectedPrice === undefined
+      ? (row.orderType as ExecutionOrder['orderType'])
+      : row.orderType === 'STOP_LOSS_MARKET'
+        ? 'STOP_LOSS'
+        : 'LIMIT';
   return {
     orderId: row.id,
     userId: row.userId,
@@ -393,10 +454,10 @@ function executionOrder(row: OrderEntity): ExecutionOrder {
     securityId: row.securityId,
     side: row.side as ExecutionOrder['side'],
     quantity: state.quantity,
-    orderType: row.orderType as ExecutionOrder['orderType'],
+    orderType,
     productType: row.productType as ExecutionOrder['productType'],
     validity: row.validity as ExecutionOrder['validity'],
-    price: row.price === null ? undefined : Number(row.price),
+    price: protectedPrice ?? (row.price === null ? undefined : Number(row.price)),
     triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
   };
 }

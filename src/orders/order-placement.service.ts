@@ -100,6 +100,8 @@ export class OrderPlacementService {
       rejectionReason: null,
       tag: input.tag ?? null,
       deskNote: deskNote ?? null,
+      protectedPrice: null,
+      protectionPercent: null,
       modificationCount: 0,
       sendAttempts: 0,
       reservedPaise: 0,

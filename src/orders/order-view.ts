@@ -26,6 +26,9 @@ export interface OrderView {
   /** Why the risk desk acted on this order, when it did. */
   deskNote: string | null;
   modificationCount: number;
+  /** The limit price a MARKET / SL-M order was sent at, and its band (percent). */
+  protectedPrice: number | null;
+  protectionPercent: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -54,6 +57,8 @@ export function toOrderView(row: OrderEntity): OrderView {
     tag: row.tag ?? null,
     deskNote: row.deskNote ?? null,
     modificationCount: row.modificationCount,
+    protectedPrice: num(row.protectedPrice ?? null),
+    protectionPercent: num(row.protectionPercent ?? null),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -119,6 +119,8 @@ export class OrdersResolver {
       validity: order.validity as OrderModel['validity'],
       status: order.status,
       queuePosition: this.service.queuePosition(order),
+      protectedPrice: order.protectedPrice,
+      protectionPercent: order.protectionPercent,
       rejectionReason: order.rejectionReason,
       tag: order.tag,
       deskNote: order.deskNote,

@@ -513,6 +513,12 @@ export class RestServer {
       correlationId = b.correlationId;
     }
     const afterMarketOrder = b.afterMarketOrder === true || b.afterMarketOrder === 'true';
+    if (
+      b.algoId !== undefined &&
+      (typeof b.algoId !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(b.algoId))
+    ) {
+      throw apiErrors.input('algoId must be 1-32 characters from letters, digits, _ and -');
+    }
     const req: PlaceRequest = {
       correlationId,
       transactionType,
@@ -528,6 +534,7 @@ export class RestServer {
       afterMarketOrder,
       boProfitValue: optionalNumber(b, 'boProfitValue'),
       boStopLossValue: optionalNumber(b, 'boStopLossValue'),
+      ...(typeof b.algoId === 'string' ? { algoId: b.algoId } : {}),
     };
     const order = this.engine.place(c.clientId, req);
     return { orderId: order.orderId, orderStatus: 'TRANSIT' };

@@ -332,6 +332,8 @@ export class DeskService {
       validity: o.validity as DeskOrderModel['validity'],
       status: o.status,
       queuePosition: this.orders.queuePosition(o),
+      protectedPrice: o.protectedPrice,
+      protectionPercent: o.protectionPercent,
       rejectionReason: o.rejectionReason,
       tag: o.tag,
       deskNote: o.deskNote,

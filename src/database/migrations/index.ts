@@ -8,6 +8,7 @@ import { AddSessionLifetime1796100000100 } from './1796100000100-add-session-lif
 import { CreateHealthProbe1796100000200 } from './1796100000200-create-health-probe';
 import { CreateFundsEntries1796200000300 } from './1796200000300-create-funds-entries';
 import { AddOrderDeskNote1796200000700 } from './1796200000700-add-order-desk-note';
+import { AddOrderMarketProtection1796400000100 } from './1796400000100-add-order-market-protection';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   CreateHealthProbe1796100000200,
   CreateFundsEntries1796200000300,
   AddOrderDeskNote1796200000700,
+  AddOrderMarketProtection1796400000100,
 ];

@@ -85,6 +85,14 @@ export class OrderEntity {
   @Column({ type: 'varchar', length: 40, nullable: true })
   tag!: string | null;
 
+  /** The limit price a MARKET / SL-M order was sent at (market price protection), rupees. */
+  @Column({ name: 'protected_price', type: 'varchar', length: 24, nullable: true })
+  protectedPrice!: string | null;
+
+  /** The protection band it was sent with, percent. */
+  @Column({ name: 'protection_percent', type: 'varchar', length: 12, nullable: true })
+  protectionPercent!: string | null;
+
   /** JSON of OrderState. */
   @Column({ type: 'text' })
   state!: string;

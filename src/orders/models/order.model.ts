@@ -61,6 +61,19 @@ export class OrderModel {
   @Field(() => OrderStatus)
   status!: OrderStatus;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Market price protection: the limit price (rupees) a MARKET or STOP_LOSS_MARKET order was ' +
+      'sent at (as LIMIT / STOP_LOSS): the LTP (or trigger) plus (buy) or minus (sell) ' +
+      'protectionPercent, on the tick, within the circuit limits. Null until sent and for ' +
+      'other orders.',
+  })
+  protectedPrice!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'The band of protectedPrice, percent.' })
+  protectionPercent!: number | null;
+
   @Field(() => Int, {
     nullable: true,
     description:
