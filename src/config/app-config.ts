@@ -62,6 +62,8 @@ export interface ExecutionConfig {
   governor: OrderGovernorConfig;
   /** MARKET and SL-M orders are sent as limits this far (percent) beyond the LTP or trigger. */
   marketProtectionPercent: number;
+  /** ORDER_SLICE_MAX: an order above the freeze quantity goes as at most this many children. */
+  maxSlices: number;
   /** The exchange-issued algo id every order sent to the broker carries (DHAN_ALGO_ID). */
   algoId?: string;
 }

@@ -403,6 +403,7 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
         maxWaitMs: integer(env, 'ORDER_QUEUE_MAX_WAIT_MS', 50, 600_000, 10_000),
       },
       marketProtectionPercent: decimal(env, 'MARKET_PROTECTION_PERCENT', 0.1, 20, 2),
+      maxSlices: integer(env, 'ORDER_SLICE_MAX', 1, 40, 10),
       algoId: algoId(env),
     },
     auth: {

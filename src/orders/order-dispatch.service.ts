@@ -57,6 +57,8 @@ export class OrderDispatchService {
       return;
     }
     if (this.governor.governor.isQueued(orderId)) return;
+    // A sliced order is sent as its children, never itself.
+    if (row.sliceCount > 0) return;
     const state = parseState(row);
     if (state.sendAttempts >= this.options.maxSendAttempts) {
       await this.store.apply(

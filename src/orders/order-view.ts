@@ -29,6 +29,9 @@ export interface OrderView {
   /** The limit price a MARKET / SL-M order was sent at, and its band (percent). */
   protectedPrice: number | null;
   protectionPercent: number | null;
+  /** Freeze-quantity slicing: the parent of a child, and a parent's number of children. */
+  parentId: string | null;
+  sliceCount: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -59,6 +62,8 @@ export function toOrderView(row: OrderEntity): OrderView {
     modificationCount: row.modificationCount,
     protectedPrice: num(row.protectedPrice ?? null),
     protectionPercent: num(row.protectionPercent ?? null),
+    parentId: row.parentId ?? null,
+    sliceCount: row.sliceCount ?? 0,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

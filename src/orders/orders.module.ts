@@ -19,6 +19,7 @@ import { OrderPlacementService } from './order-placement.service';
 import { OrderRecoveryService } from './order-recovery.service';
 import { OrderReferences } from './order-references';
 import { OrderScheduler } from './order-scheduler';
+import { OrderSlicingService } from './order-slicing.service';
 import { OrderStore } from './order-store';
 import { OrdersService } from './orders.service';
 import { OrdersResolver } from './orders.resolver';
@@ -34,6 +35,7 @@ export const OMS_PROVIDERS = [
   OrderDispatchService,
   OrderPlacementService,
   OrderAmendmentService,
+  OrderSlicingService,
   OrderRecoveryService,
   OrdersService,
 ];

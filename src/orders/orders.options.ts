@@ -20,6 +20,8 @@ export interface OrdersOptions {
   marketPriceWaitMs: number;
   /** MARKET / SL-M orders are sent as limits this far beyond the LTP / trigger (percent). */
   marketProtectionPercent: number;
+  /** An order above the freeze quantity is split into at most this many children. */
+  maxSlices: number;
 }
 
 export const DEFAULT_ORDERS_OPTIONS: Readonly<OrdersOptions> = {
@@ -31,6 +33,7 @@ export const DEFAULT_ORDERS_OPTIONS: Readonly<OrdersOptions> = {
   maxSendAttempts: 5,
   marketPriceWaitMs: 3_000,
   marketProtectionPercent: 2,
+  maxSlices: 10,
 };
 
 export const ORDERS_OPTIONS = Symbol('ORDERS_OPTIONS');
@@ -44,6 +47,7 @@ export function ordersOptions(config: ResolvedAppConfig): OrdersOptions {
   return {
     ...DEFAULT_ORDERS_OPTIONS,
     marketProtectionPercent: config.execution.marketProtectionPercent,
+    maxSlices: config.execution.maxSlices,
     ...(config as OrdersRuntimeConfig).orders,
   };
 }

@@ -121,6 +121,8 @@ export class OrdersResolver {
       queuePosition: this.service.queuePosition(order),
       protectedPrice: order.protectedPrice,
       protectionPercent: order.protectionPercent,
+      parentId: order.parentId,
+      sliceCount: order.sliceCount,
       rejectionReason: order.rejectionReason,
       tag: order.tag,
       deskNote: order.deskNote,

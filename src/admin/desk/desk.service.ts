@@ -334,6 +334,8 @@ export class DeskService {
       queuePosition: this.orders.queuePosition(o),
       protectedPrice: o.protectedPrice,
       protectionPercent: o.protectionPercent,
+      parentId: o.parentId,
+      sliceCount: o.sliceCount,
       rejectionReason: o.rejectionReason,
       tag: o.tag,
       deskNote: o.deskNote,

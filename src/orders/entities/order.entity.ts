@@ -93,6 +93,14 @@ export class OrderEntity {
   @Column({ name: 'protection_percent', type: 'varchar', length: 12, nullable: true })
   protectionPercent!: string | null;
 
+  /** A child of a sliced order: its parent's id (freeze-quantity slicing). */
+  @Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true })
+  parentId!: string | null;
+
+  /** A sliced order: how many children carry it (0: not sliced). Never sent itself. */
+  @Column({ name: 'slice_count', type: 'integer', default: 0 })
+  sliceCount!: number;
+
   /** JSON of OrderState. */
   @Column({ type: 'text' })
   state!: string;

@@ -76,6 +76,10 @@ export class OrderGovernorService implements OnModuleDestroy {
     this.reducing.add(orderId);
   }
 
+  isReducing(orderId: string): boolean {
+    return this.reducing.has(orderId);
+  }
+
   priorityOf(orderId: string): SendPriority {
     return this.reducing.has(orderId) ? SendPriority.REDUCE : SendPriority.NEW;
   }

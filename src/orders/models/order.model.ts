@@ -74,6 +74,19 @@ export class OrderModel {
   @Field(() => Float, { nullable: true, description: 'The band of protectedPrice, percent.' })
   protectionPercent!: number | null;
 
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'A slice of an order above the freeze quantity: the id of that (parent) order, which ' +
+      'shows the slices together (filled, average, status; cancelling it cancels them).',
+  })
+  parentId!: string | null;
+
+  @Field(() => Int, {
+    description: 'Slices the order was sent as (0: sent whole). A sliced order never goes itself.',
+  })
+  sliceCount!: number;
+
   @Field(() => Int, {
     nullable: true,
     description:
