@@ -456,6 +456,7 @@ describe('validateConfig: the order budget and market protection', () => {
     });
     expect(execution.marketProtectionPercent).toBe(2);
     expect(execution.algoId).toBeUndefined();
+    expect(execution.maxSlices).toBe(10);
   });
 
   it('reads each variable', () => {
@@ -466,6 +467,7 @@ describe('validateConfig: the order budget and market protection', () => {
         ORDER_QUEUE_MAX_WAIT_MS: '2500',
         MARKET_PROTECTION_PERCENT: '1.5',
         DHAN_ALGO_ID: 'DESK-01',
+        ORDER_SLICE_MAX: '20',
       },
       cwd,
     ).execution;
@@ -476,6 +478,7 @@ describe('validateConfig: the order budget and market protection', () => {
     });
     expect(execution.marketProtectionPercent).toBe(1.5);
     expect(execution.algoId).toBe('DESK-01');
+    expect(execution.maxSlices).toBe(20);
   });
 
   it.each(['10/250/1000', '10/5/1000/7000', '0/250/1000/7000', 'a/b/c/d'])(
@@ -492,6 +495,7 @@ describe('validateConfig: the order budget and market protection', () => {
     ['ORDER_QUEUE_MAX_WAIT_MS', '10'],
     ['MARKET_PROTECTION_PERCENT', '25'],
     ['DHAN_ALGO_ID', 'has space'],
+    ['ORDER_SLICE_MAX', '0'],
   ])('refuses %s=%s', (name, value) => {
     expect(messageOf({ [name]: value })).toMatch(
       new RegExp(`^Invalid configuration: ${name} must`),
