@@ -133,29 +133,7 @@ export class OrderSlicingService implements OnModuleInit {
     if (isTerminal(parent.status as OrderStatus)) return;
     const children = await this.store.children(parentId);
     if (children.length < parent.sliceCount) return;
-    let quantity = 0;
-    let filled = 0;
-    let valueUnits = 0;
-    for (const c of children) {
-      quantity += c.quantity;
-      filled += c.filledQuantity;
-      if (c.filledQuantity > 0 && c.averagePrice !== null) {
-        valueUnits += c.filledQuantity * (rupeesToUnits(Number(c.averagePrice)) ?? 0);
-      }
-    }
-    const statuses = children.map((c) => c.status as OrderStatus);
-    let status: BrokerStatus | undefined;
-    if (statuses.every(isTerminal)) {
-      if (filled === quantity) status = OrderStatus.TRADED;
-      else if (statuses.every((s) => s === OrderStatus.REJECTED)) status = OrderStatus.REJECTED;
-      else if (statuses.every((s) => s === OrderStatus.EXPIRED || s === OrderStatus.TRADED))
-        status = OrderStatus.EXPIRED;
-      else status = OrderStatus.CANCELLED;
-    } else if (filled > 0) {
-      status = OrderStatus.PART_TRADED;
-    } else if (statuses.some((s) => AT_BROKER.has(s) || isTerminal(s))) {
-      status = OrderStatus.PENDING;
-    }
+    const { status, quantity, filled, averagePrice } = aggregateSlices(children);
     if (status === undefined) return;
     const rejected = children.find((c) => c.status === OrderStatus.REJECTED);
     await this.store.apply(
@@ -165,7 +143,7 @@ export class OrderSlicingService implements OnModuleInit {
         status,
         quantity,
         filledQuantity: filled,
-        ...(filled > 0 ? { averagePrice: valueUnits / filled / 10_000 } : {}),
+        ...(averagePrice !== undefined ? { averagePrice } : {}),
         ...(status === OrderStatus.REJECTED && rejected?.rejectionReason
           ? { reason: rejected.rejectionReason }
           : {}),
@@ -174,4 +152,41 @@ export class OrderSlicingService implements OnModuleInit {
       { children: children.length },
     );
   }
+}
+
+/** What a sliced order shows, from its children (the columns of theirs that count). */
+export function aggregateSlices(
+  children: ReadonlyArray<
+    Pick<OrderEntity, 'status' | 'quantity' | 'filledQuantity' | 'averagePrice'>
+  >,
+): { status?: BrokerStatus; quantity: number; filled: number; averagePrice?: number } {
+  let quantity = 0;
+  let filled = 0;
+  let valueUnits = 0;
+  for (const c of children) {
+    quantity += c.quantity;
+    filled += c.filledQuantity;
+    if (c.filledQuantity > 0 && c.averagePrice !== null) {
+      valueUnits += c.filledQuantity * (rupeesToUnits(Number(c.averagePrice)) ?? 0);
+    }
+  }
+  const statuses = children.map((c) => c.status as OrderStatus);
+  let status: BrokerStatus | undefined;
+  if (statuses.every(isTerminal)) {
+    if (filled === quantity) status = OrderStatus.TRADED;
+    else if (statuses.every((s) => s === OrderStatus.REJECTED)) status = OrderStatus.REJECTED;
+    else if (statuses.every((s) => s === OrderStatus.EXPIRED || s === OrderStatus.TRADED))
+      status = OrderStatus.EXPIRED;
+    else status = OrderStatus.CANCELLED;
+  } else if (filled > 0) {
+    status = OrderStatus.PART_TRADED;
+  } else if (statuses.some((s) => AT_BROKER.has(s) || isTerminal(s))) {
+    status = OrderStatus.PENDING;
+  }
+  return {
+    status,
+    quantity,
+    filled,
+    ...(filled > 0 ? { averagePrice: valueUnits / filled / 10_000 } : {}),
+  };
 }
