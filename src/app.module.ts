@@ -41,7 +41,7 @@ import {
   MarketDataGraphqlModule,
   MarketDataModule,
 } from './market-data/market-data.module';
-import { OrdersGraphqlModule, OrdersModule } from './orders/orders.module';
+import { OrdersAdminModule, OrdersGraphqlModule, OrdersModule } from './orders/orders.module';
 import { RiskAdminModule } from './risk/risk.module';
 import { SchedulerAdminModule } from './scheduler/scheduler-admin.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
@@ -66,6 +66,7 @@ export const ADMIN_GRAPHQL_MODULES: Type[] = [
   SchedulerAdminModule,
   RiskAdminModule,
   ExecutionAdminModule,
+  OrdersAdminModule,
   DeskAdminModule,
   DhanAdminModule,
 ];
@@ -91,6 +92,7 @@ export const FEATURE_MODULES: Type[] = [
   ExecutionAdminModule,
   OrdersModule,
   OrdersGraphqlModule,
+  OrdersAdminModule,
   MarketStatusGraphqlModule,
   RiskAdminModule,
   DeskAdminModule,

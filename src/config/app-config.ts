@@ -59,6 +59,23 @@ export interface ExecutionConfig {
   charges: boolean;
   /** INTRADAY positions are squared off this many minutes before each exchange's close. */
   squareOffMinutesBeforeClose: number;
+  governor: OrderGovernorConfig;
+  /** MARKET and SL-M orders are sent as limits this far (percent) beyond the LTP or trigger. */
+  marketProtectionPercent: number;
+  /** ORDER_SLICE_MAX: an order above the freeze quantity goes as at most this many children. */
+  maxSlices: number;
+  /** The exchange-issued algo id every order sent to the broker carries (DHAN_ALGO_ID). */
+  algoId?: string;
+}
+
+/** The firm's order budget (ORDER_RATE_PER_SECOND, DHAN_ORDER_LIMITS, ORDER_QUEUE_MAX_WAIT_MS). */
+export interface OrderGovernorConfig {
+  /** Orders (place, modify, cancel) per exchange segment in any second. */
+  perSegmentPerSecond: number;
+  /** The broker account's limits over all segments. */
+  account: { perSecond: number; perMinute: number; perHour: number; perDay: number };
+  /** Longest an order waits for the budget before it is refused. */
+  maxWaitMs: number;
 }
 
 export interface AuthConfig {

@@ -445,3 +445,60 @@ describe('WebSocket limits (WS_*)', () => {
     );
   });
 });
+
+describe('validateConfig: the order budget and market protection', () => {
+  it('has defaults: 10 a second per segment, DhanHQ 10/250/1000/7000, 10 s, 2 %, no algo id', () => {
+    const execution = validateConfig({}, cwd).execution;
+    expect(execution.governor).toEqual({
+      perSegmentPerSecond: 10,
+      account: { perSecond: 10, perMinute: 250, perHour: 1000, perDay: 7000 },
+      maxWaitMs: 10_000,
+    });
+    expect(execution.marketProtectionPercent).toBe(2);
+    expect(execution.algoId).toBeUndefined();
+    expect(execution.maxSlices).toBe(10);
+  });
+
+  it('reads each variable', () => {
+    const execution = validateConfig(
+      {
+        ORDER_RATE_PER_SECOND: '5',
+        DHAN_ORDER_LIMITS: '8/200/900/6000',
+        ORDER_QUEUE_MAX_WAIT_MS: '2500',
+        MARKET_PROTECTION_PERCENT: '1.5',
+        DHAN_ALGO_ID: 'DESK-01',
+        ORDER_SLICE_MAX: '20',
+      },
+      cwd,
+    ).execution;
+    expect(execution.governor).toEqual({
+      perSegmentPerSecond: 5,
+      account: { perSecond: 8, perMinute: 200, perHour: 900, perDay: 6000 },
+      maxWaitMs: 2500,
+    });
+    expect(execution.marketProtectionPercent).toBe(1.5);
+    expect(execution.algoId).toBe('DESK-01');
+    expect(execution.maxSlices).toBe(20);
+  });
+
+  it.each(['10/250/1000', '10/5/1000/7000', '0/250/1000/7000', 'a/b/c/d'])(
+    'refuses DHAN_ORDER_LIMITS %s',
+    (value) => {
+      expect(messageOf({ DHAN_ORDER_LIMITS: value })).toMatch(
+        /^Invalid configuration: DHAN_ORDER_LIMITS must be four positive integers/,
+      );
+    },
+  );
+
+  it.each([
+    ['ORDER_RATE_PER_SECOND', '0'],
+    ['ORDER_QUEUE_MAX_WAIT_MS', '10'],
+    ['MARKET_PROTECTION_PERCENT', '25'],
+    ['DHAN_ALGO_ID', 'has space'],
+    ['ORDER_SLICE_MAX', '0'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(messageOf({ [name]: value })).toMatch(
+      new RegExp(`^Invalid configuration: ${name} must`),
+    );
+  });
+});

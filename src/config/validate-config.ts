@@ -5,6 +5,7 @@ import type {
   ExecutionMode,
   LogLevel,
   NodeEnv,
+  OrderGovernorConfig,
   ServerConfig,
 } from './app-config';
 
@@ -89,6 +90,43 @@ function decimal(env: Env, name: string, min: number, max: number, fallback: num
     throw new ConfigValidationError(name, `must be a number from ${min} to ${max}`, value);
   }
   return parsed;
+}
+
+/** DHAN_ALGO_ID: the exchange's algo id for API orders; 1-32 letters, digits, _ or -. */
+function algoId(env: Env): string | undefined {
+  const value = read(env, 'DHAN_ALGO_ID');
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
+    throw new ConfigValidationError(
+      'DHAN_ALGO_ID',
+      'must be 1-32 characters from letters, digits, _ and -',
+      value,
+    );
+  }
+  return value;
+}
+
+/** DHAN_ORDER_LIMITS: the account's order limits per second/minute/hour/day, e.g. `10/250/1000/7000`. */
+function dhanOrderLimits(env: Env): OrderGovernorConfig['account'] {
+  const name = 'DHAN_ORDER_LIMITS';
+  const value = read(env, name) ?? '10/250/1000/7000';
+  const parts = value.split('/');
+  const numbers = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN));
+  if (
+    numbers.length !== 4 ||
+    numbers.some((n) => !Number.isSafeInteger(n) || n < 1 || n > 10_000_000) ||
+    numbers[1] < numbers[0] ||
+    numbers[2] < numbers[1] ||
+    numbers[3] < numbers[2]
+  ) {
+    throw new ConfigValidationError(
+      name,
+      'must be four positive integers per second/minute/hour/day, each at least the one before (e.g. 10/250/1000/7000)',
+      value,
+    );
+  }
+  const [perSecond, perMinute, perHour, perDay] = numbers;
+  return { perSecond, perMinute, perHour, perDay };
 }
 
 /** Hides credentials in a URL before it is echoed in an error message. */
@@ -359,6 +397,14 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
       mode,
       charges: oneOf(env, 'FUNDS_CHARGES', ['on', 'off'] as const, 'off') === 'on',
       squareOffMinutesBeforeClose: integer(env, 'INTRADAY_SQUARE_OFF_MINUTES', 1, 120, 15),
+      governor: {
+        perSegmentPerSecond: integer(env, 'ORDER_RATE_PER_SECOND', 1, 1_000, 10),
+        account: dhanOrderLimits(env),
+        maxWaitMs: integer(env, 'ORDER_QUEUE_MAX_WAIT_MS', 50, 600_000, 10_000),
+      },
+      marketProtectionPercent: decimal(env, 'MARKET_PROTECTION_PERCENT', 0.1, 20, 2),
+      maxSlices: integer(env, 'ORDER_SLICE_MAX', 1, 40, 10),
+      algoId: algoId(env),
     },
     auth: {
       jwtSecret,

@@ -47,7 +47,16 @@ export function createGateway(
     executionMode: config.execution.mode,
   });
   if (kind === 'paper') return new PaperGateway(marketData);
-  const gateway = new DhanGateway(endpoints);
+  const account = config.execution.governor.account;
+  const gateway = new DhanGateway(endpoints, {
+    algoId: config.execution.algoId,
+    orderLimits: [
+      { limit: account.perSecond, intervalMs: 1_000 },
+      { limit: account.perMinute, intervalMs: 60_000 },
+      { limit: account.perHour, intervalMs: 3_600_000 },
+      { limit: account.perDay, intervalMs: 86_400_000 },
+    ],
+  });
   // Orders can reach DhanHQ: readiness waits for the order-update socket too.
   readiness?.register('order-updates', async () => {
     if (gateway.streaming) return true;

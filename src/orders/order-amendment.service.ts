@@ -9,6 +9,7 @@ import { RiskService } from '../risk/risk.service';
 import { isTerminal, type OrderStatus } from '../trading/order-status';
 import { transition } from './domain/order-state';
 import { BROKER_LOST, OrderDispatchService } from './order-dispatch.service';
+import type { OrderEntity } from './entities/order.entity';
 import { brokerRefusal, parseState, riskOrder, termsOf, type PendingTerms } from './order-row';
 import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
@@ -52,6 +53,11 @@ export class OrderAmendmentService {
   modify(userId: string, id: string, input: ModifyOrderCommand): Promise<OrderView> {
     return this.scheduler.serial(id, async () => {
       let row = await this.store.owned(userId, id);
+      if (row.sliceCount > 0) {
+        throw new ConflictError(
+          'Cannot modify: the order was sliced above the freeze quantity; modify its slices',
+        );
+      }
       const instrument = this.instruments.get(row.segment as ExchangeSegment, row.securityId);
       const old = termsOf(row);
       const orderType = input.orderType ?? old.orderType;
@@ -116,7 +122,7 @@ export class OrderAmendmentService {
         )
       ).row;
       try {
-        await this.dispatch.modify(id, {
+        await this.dispatch.modify(row, {
           orderType: terms.orderType,
           validity: terms.validity,
           quantity: terms.quantity,
@@ -154,12 +160,14 @@ export class OrderAmendmentService {
    * Cancels a working order (RMS never blocks a cancel). An order the broker no longer knows is
    * ended (BROKER_LOST) rather than refused. CONFLICT when it cannot be cancelled.
    */
-  cancel(
+  async cancel(
     userId: string,
     id: string,
     origin?: CancelOrigin,
     byDesk?: DeskAction,
   ): Promise<OrderView> {
+    const parent = await this.store.owned(userId, id);
+    if (parent.sliceCount > 0) return this.cancelSliced(userId, parent, origin, byDesk);
     return this.scheduler.serial(id, async () => {
       let row = await this.store.owned(userId, id);
       // Already ended because the broker lost it: the cancel has nothing left to do.
@@ -188,9 +196,13 @@ export class OrderAmendmentService {
               origin ? { tag: origin.tag } : {},
             )
           ).row;
-      if (isTerminal(row.status as OrderStatus)) return toOrderView(row); // NEW: cancelled here
+      if (isTerminal(row.status as OrderStatus)) {
+        // NEW or QUEUED: never sent, cancelled here (and out of the governor's queue).
+        this.dispatch.withdraw(id);
+        return toOrderView(row);
+      }
       try {
-        await this.dispatch.cancel(id);
+        await this.dispatch.cancel(row);
       } catch (e) {
         if (e instanceof ExecutionRejectedError) {
           // An order the broker no longer knows (books reset, a past day's order) ends here.
@@ -209,6 +221,33 @@ export class OrderAmendmentService {
       row = await this.store.load(id);
       return toOrderView((await this.store.apply(row, { type: 'CANCEL_ACKED' }, 'broker')).row);
     });
+  }
+
+  /**
+   * A sliced order: each working child is cancelled (a queued one at once); the parent follows
+   * its children to CANCELLED. CONFLICT naming the slices that could not be cancelled yet.
+   */
+  private async cancelSliced(
+    userId: string,
+    parent: OrderEntity,
+    origin?: CancelOrigin,
+    byDesk?: DeskAction,
+  ): Promise<OrderView> {
+    if (isTerminal(parent.status as OrderStatus)) return toOrderView(parent);
+    const children = await this.store.children(parent.id);
+    const refused: string[] = [];
+    for (const child of children) {
+      if (isTerminal(child.status as OrderStatus)) continue;
+      try {
+        await this.cancel(userId, child.id, origin, byDesk);
+      } catch (e) {
+        refused.push(`${child.clientOrderId}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (refused.length > 0) {
+      throw new ConflictError(`Some slices could not be cancelled yet (${refused.join('; ')})`);
+    }
+    return toOrderView(await this.store.load(parent.id));
   }
 
   private async endedAsLost(id: string): Promise<boolean> {

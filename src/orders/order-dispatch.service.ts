@@ -8,8 +8,16 @@ import {
   type ExecutionPort,
 } from '../execution/execution.contract';
 import { isTerminal, OrderStatus } from '../trading/order-status';
+import type { ExchangeSegment } from '@app/dhan/types';
+import { InstrumentsService } from '../instruments/instruments.service';
+import { MarketDataService } from '../market-data/market-data.service';
 import type { OrderEntity } from './entities/order.entity';
+import { marketProtection } from './market-protection';
+import { SendPriority, type SendPermit, type SendRequest } from './governor/order-governor';
+import { OrderGovernorService } from './governor/order-governor.service';
 import { parseState } from './order-row';
+import { priceText } from './order-terms';
+import type { OrderSide, OrderType } from '../trading/order-vocabulary';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
 import { backoffMs, ORDERS_OPTIONS, type OrdersOptions } from './orders.options';
@@ -29,12 +37,28 @@ export class OrderDispatchService {
     private readonly scheduler: OrderScheduler,
     @Inject(EXECUTION_PORT) private readonly port: ExecutionPort,
     @Inject(ORDERS_OPTIONS) private readonly options: OrdersOptions,
+    private readonly governor: OrderGovernorService,
+    private readonly instruments: InstrumentsService,
+    private readonly marketData: MarketDataService,
   ) {}
 
-  /** IN_FLIGHT -> SENT (written ahead) -> ExecutionPort.place -> its outcome. */
+  /**
+   * IN_FLIGHT -> (the order budget) -> SENT (written ahead) -> ExecutionPort.place -> its
+   * outcome. When the budget is in use the order is QUEUED and this returns; the governor's
+   * grant sends it later on the order's queue, or its refusal ends it REJECTED.
+   */
   async send(orderId: string): Promise<void> {
-    let row = await this.store.load(orderId);
-    if (row.status !== OrderStatus.IN_FLIGHT || this.scheduler.closing) return;
+    const row = await this.store.load(orderId);
+    const status = row.status as OrderStatus;
+    if (
+      (status !== OrderStatus.IN_FLIGHT && status !== OrderStatus.QUEUED) ||
+      this.scheduler.closing
+    ) {
+      return;
+    }
+    if (this.governor.governor.isQueued(orderId)) return;
+    // A sliced order is sent as its children, never itself.
+    if (row.sliceCount > 0) return;
     const state = parseState(row);
     if (state.sendAttempts >= this.options.maxSendAttempts) {
       await this.store.apply(
@@ -45,9 +69,99 @@ export class OrderDispatchService {
       );
       return;
     }
-    row = (await this.store.apply(row, { type: 'SENT' }, 'oms')).row;
+    const request: SendRequest = {
+      id: orderId,
+      dealer: row.userId,
+      segment: row.segment,
+      priority: this.governor.priorityOf(orderId),
+    };
+    const permit = this.governor.governor.tryAcquire(request);
+    if (permit !== undefined) {
+      await this.sendNow(row, permit);
+      return;
+    }
+    const queued =
+      status === OrderStatus.QUEUED
+        ? row
+        : (await this.store.apply(row, { type: 'QUEUED' }, 'governor')).row;
+    if (queued.status !== OrderStatus.QUEUED) return;
+    this.governor.governor.enqueue(request, {
+      granted: (granted) => {
+        void this.scheduler
+          .serial(orderId, () => this.sendGranted(orderId, granted))
+          .catch((e: unknown) => {
+            granted.release();
+            this.logger.error({ msg: 'queued send failed', orderId, err: e });
+          });
+      },
+      refused: (reason) => {
+        void this.scheduler
+          .serial(orderId, () => this.refuseQueued(orderId, reason))
+          .catch((e: unknown) =>
+            this.logger.error({ msg: 'queue refusal failed', orderId, err: e }),
+          );
+      },
+    });
+  }
+
+  /** The order left the queue by cancel (or its queue is gone): no grant will come for it. */
+  withdraw(orderId: string): void {
+    this.governor.governor.withdraw(orderId);
+    this.governor.forget(orderId);
+  }
+
+  private async sendGranted(orderId: string, permit: SendPermit): Promise<void> {
+    const row = await this.store.load(orderId);
+    if (row.status !== OrderStatus.QUEUED || this.scheduler.closing) {
+      permit.release();
+      return;
+    }
+    await this.sendNow(row, permit);
+  }
+
+  private async refuseQueued(orderId: string, reason: string): Promise<void> {
+    this.governor.forget(orderId);
+    const row = await this.store.load(orderId);
+    if (row.status !== OrderStatus.QUEUED) return;
+    await this.store.apply(
+      row,
+      { type: 'QUEUE_TIMEOUT', reason: `${QUEUE_TIMEOUT}: ${reason}`.slice(0, 200) },
+      'governor',
+      { reason },
+    );
+  }
+
+  /**
+   * SENT written ahead, then the request. The permit is stamped when the answer (or failure)
+   * comes: the broker received the request before it answered, so stamping then can never be
+   * earlier than its arrival, however late the request left or travelled.
+   */
+  private async sendNow(before: OrderEntity, permit: SendPermit): Promise<void> {
+    let row: OrderEntity;
     try {
-      const ack = await this.port.place(executionOrder(row));
+      const protection = this.protectionOf(before);
+      if (protection === 'NO_PRICE') {
+        permit.release();
+        // Never sent: refused here as the broker would refuse an unprotected market order.
+        await this.store.apply(
+          before,
+          {
+            type: 'BROKER_UPDATE',
+            status: OrderStatus.REJECTED,
+            reason: `${NO_PROTECTION_PRICE}: no live price to protect a market order with`,
+          },
+          'oms',
+        );
+        return;
+      }
+      row = (await this.store.apply(before, { type: 'SENT' }, 'oms', undefined, protection)).row;
+    } catch (e) {
+      permit.release();
+      throw e;
+    }
+    this.governor.forget(row.id);
+    try {
+      const ack = await this.port.place(executionOrder(row)).finally(permit.commit);
       await this.store.apply(
         row,
         { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
@@ -58,12 +172,77 @@ export class OrderDispatchService {
     }
   }
 
-  modify(orderId: string, terms: ExecutionModify): Promise<void> {
-    return this.port.modify(orderId, terms);
+  /**
+   * The market price protection of a MARKET / SL-M order, computed once (a resend keeps it):
+   * the columns to store with SENT, nothing for other orders, NO_PRICE without a live LTP.
+   */
+  private protectionOf(
+    row: OrderEntity,
+  ): Pick<OrderEntity, 'protectedPrice' | 'protectionPercent'> | 'NO_PRICE' | undefined {
+    if (row.protectedPrice !== null) return undefined;
+    if (row.orderType !== 'MARKET' && row.orderType !== 'STOP_LOSS_MARKET') return undefined;
+    const instrument = this.instruments.get(row.segment as ExchangeSegment, row.securityId);
+    const tick = this.marketData.record(row.segment as ExchangeSegment, row.securityId);
+    const live = tick !== undefined && tick.hasData && !tick.stale && Number.isFinite(tick.ltp);
+    const protection = marketProtection({
+      side: row.side as OrderSide,
+      orderType: row.orderType as OrderType,
+      ltp: live ? tick.ltp : undefined,
+      triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
+      tickSize: instrument?.tickSize ?? 0,
+      percent: this.options.marketProtectionPercent,
+    });
+    if (protection === undefined || protection === 'NO_PRICE') return protection;
+    return {
+      protectedPrice: priceText(Math.round(protection.price * 10_000)),
+      protectionPercent: String(protection.percent),
+    };
   }
 
-  cancel(orderId: string): Promise<void> {
-    return this.port.cancel(orderId);
+  /** A modification, through the order budget at the priority of new exposure. */
+  async modify(row: OrderEntity, terms: ExecutionModify): Promise<void> {
+    const permit = await this.budget(row, 'modify', SendPriority.NEW);
+    try {
+      await this.port.modify(row.id, terms);
+    } finally {
+      permit.commit();
+    }
+  }
+
+  /** A cancel, through the order budget ahead of everything else. */
+  async cancel(row: OrderEntity): Promise<void> {
+    const permit = await this.budget(row, 'cancel', SendPriority.CANCEL);
+    try {
+      await this.port.cancel(row.id);
+    } finally {
+      permit.commit();
+    }
+  }
+
+  /**
+   * Waits for a slot of the order budget (on the order's queue: a modify or cancel is answered
+   * when sent). Refused after the queue bound as a broker refusal would be: nothing was sent.
+   */
+  private async budget(
+    row: OrderEntity,
+    action: string,
+    priority: SendPriority,
+  ): Promise<SendPermit> {
+    const request: SendRequest = {
+      id: `${row.id}:${action}`,
+      dealer: row.userId,
+      segment: row.segment,
+      priority,
+    };
+    const permit =
+      this.governor.governor.tryAcquire(request) ??
+      (await new Promise<SendPermit>((resolve, reject) =>
+        this.governor.governor.enqueue(request, {
+          granted: resolve,
+          refused: (reason) => reject(new ExecutionRejectedError(reason, QUEUE_TIMEOUT)),
+        }),
+      ));
+    return permit;
   }
 
   /** Looks the order up by correlationId until the broker's answer settles it. */
@@ -250,12 +429,26 @@ const ACKNOWLEDGED: ReadonlySet<OrderStatus> = new Set([
   OrderStatus.PART_TRADED,
 ]);
 
+/** Reason code of a MARKET order refused at send for want of a live price to protect it with. */
+export const NO_PROTECTION_PRICE = 'NO_PROTECTION_PRICE';
+
+/** Reason code of an order (or a modify or cancel) refused after waiting for the order budget. */
+export const QUEUE_TIMEOUT = 'QUEUE_TIMEOUT';
+
 /** Tag of an order ended because the broker no longer knew it. */
 export const BROKER_LOST = 'BROKER_LOST';
 const LOST_REASON = 'Unknown to the broker (its books were reset or the trading day ended)';
 
 function executionOrder(row: OrderEntity): ExecutionOrder {
   const state = parseState(row);
+  // A MARKET / SL-M order goes as a LIMIT / STOP_LOSS at its protected price.
+  const protectedPrice = row.protectedPrice === null ? undefined : Number(row.protectedPrice);
+  const orderType =
+    protectedPrice === undefined
+      ? (row.orderType as ExecutionOrder['orderType'])
+      : row.orderType === 'STOP_LOSS_MARKET'
+        ? 'STOP_LOSS'
+        : 'LIMIT';
   return {
     orderId: row.id,
     userId: row.userId,
@@ -263,10 +456,10 @@ function executionOrder(row: OrderEntity): ExecutionOrder {
     securityId: row.securityId,
     side: row.side as ExecutionOrder['side'],
     quantity: state.quantity,
-    orderType: row.orderType as ExecutionOrder['orderType'],
+    orderType,
     productType: row.productType as ExecutionOrder['productType'],
     validity: row.validity as ExecutionOrder['validity'],
-    price: row.price === null ? undefined : Number(row.price),
+    price: protectedPrice ?? (row.price === null ? undefined : Number(row.price)),
     triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
   };
 }

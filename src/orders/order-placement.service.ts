@@ -10,6 +10,7 @@ import { OrderDispatchService } from './order-dispatch.service';
 import { creationTerms } from './order-row';
 import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
+import { OrderSlicingService } from './order-slicing.service';
 import { OrderStore } from './order-store';
 import {
   CLIENT_ORDER_ID_PATTERN,
@@ -33,6 +34,7 @@ export class OrderPlacementService {
     private readonly instruments: InstrumentsService,
     private readonly admission: OrderAdmissionService,
     private readonly dispatch: OrderDispatchService,
+    private readonly slicing: OrderSlicingService,
     private readonly clock: Clock,
   ) {}
 
@@ -100,6 +102,10 @@ export class OrderPlacementService {
       rejectionReason: null,
       tag: input.tag ?? null,
       deskNote: deskNote ?? null,
+      protectedPrice: null,
+      protectionPercent: null,
+      parentId: null,
+      sliceCount: 0,
       modificationCount: 0,
       sendAttempts: 0,
       reservedPaise: 0,
@@ -112,8 +118,9 @@ export class OrderPlacementService {
     const stored = await this.store.insertNew(row);
     if (!stored.created) return stored;
     await this.scheduler.serial(row.id, async () => {
-      await this.admission.admit(row.id);
-      await this.dispatch.send(row.id);
+      const slices = await this.admission.admit(row.id);
+      if (slices !== undefined) await this.slicing.slice(row.id, slices);
+      else await this.dispatch.send(row.id);
     });
     return stored;
   }

@@ -6,11 +6,12 @@ import { OrderDispatchService } from './order-dispatch.service';
 import { OrderReferences } from './order-references';
 import { parseState } from './order-row';
 import { OrderScheduler } from './order-scheduler';
+import { OrderSlicingService } from './order-slicing.service';
 import { OrderStore } from './order-store';
 
 /**
  * At boot, every order a crash may have left mid-way is taken up again: NEW orders run RMS
- * again, IN_FLIGHT orders never sent are sent, IN_FLIGHT orders that were sent and UNKNOWN
+ * again, IN_FLIGHT orders never sent and QUEUED orders are sent (or queued), IN_FLIGHT orders that were sent and UNKNOWN
  * orders are resolved by lookup (never resent blindly); acknowledged orders the broker no longer
  * knows are ended (BROKER_LOST) and their funds released. Working orders get their references
  * back.
@@ -26,6 +27,7 @@ export class OrderRecoveryService {
     private readonly instruments: InstrumentsService,
     private readonly admission: OrderAdmissionService,
     private readonly dispatch: OrderDispatchService,
+    private readonly slicing: OrderSlicingService,
   ) {}
 
   async recover(): Promise<void> {
@@ -34,15 +36,28 @@ export class OrderRecoveryService {
     await this.instruments.ready();
     this.logger.log({ msg: 'recovering working orders', count: rows.length });
     const acknowledged: Array<Promise<void>> = [];
+    for (const row of rows) this.slicing.adopt(row);
     for (const row of rows) {
       this.references.hold(row);
       const state = parseState(row);
+      if (row.sliceCount > 0 && row.status !== OrderStatus.NEW) {
+        // A sliced order is never at the broker: its missing children are made and sent, and
+        // it shows what its children did.
+        void this.scheduler.serial(row.id, async () => {
+          await this.slicing.slice(row.id);
+          await this.slicing.recompute(row.id);
+        });
+        continue;
+      }
+      // A child not yet approved is approved and sent with its parent (above), never re-checked.
+      if (row.parentId !== null && row.status === OrderStatus.NEW) continue;
       switch (row.status as OrderStatus) {
         case OrderStatus.NEW:
-          // Crashed before RMS: checked again now, then sent if approved.
+          // Crashed before RMS: checked again now, then sent (or sliced) if approved.
           void this.scheduler.serial(row.id, async () => {
-            await this.admission.admit(row.id);
-            await this.dispatch.send(row.id);
+            const slices = await this.admission.admit(row.id);
+            if (slices !== undefined) await this.slicing.slice(row.id, slices);
+            else await this.dispatch.send(row.id);
           });
           break;
         case OrderStatus.IN_FLIGHT:
@@ -59,6 +74,10 @@ export class OrderRecoveryService {
               this.dispatch.resolveLater(row.id);
             });
           }
+          break;
+        case OrderStatus.QUEUED:
+          // Never sent: back in the order budget's queue.
+          void this.scheduler.serial(row.id, () => this.dispatch.send(row.id));
           break;
         case OrderStatus.UNKNOWN:
           this.dispatch.resolveLater(row.id);

@@ -12,6 +12,7 @@ import { priceText } from './order-terms';
 export const WORKING_STATUSES: readonly OrderStatus[] = [
   OrderStatus.NEW,
   OrderStatus.IN_FLIGHT,
+  OrderStatus.QUEUED,
   OrderStatus.UNKNOWN,
   OrderStatus.TRANSIT,
   OrderStatus.PENDING,

@@ -6,6 +6,7 @@ import {
   And,
   DataSource,
   In,
+  IsNull,
   LessThan,
   MoreThanOrEqual,
   type EntityManager,
@@ -174,6 +175,11 @@ export class OrderStore implements OnModuleInit {
     return created ? (JSON.parse(created.payload) as Record<string, unknown>) : {};
   }
 
+  /** The children of a sliced order, first slice first. */
+  children(parentId: string): Promise<OrderEntity[]> {
+    return this.orders.find({ where: { parentId }, order: { clientOrderId: 'ASC' } });
+  }
+
   working(): Promise<OrderEntity[]> {
     return this.orders.find({ where: { status: In(WORKING_STATUSES) } });
   }
@@ -181,7 +187,8 @@ export class OrderStore implements OnModuleInit {
   /** The user's working orders other than `exceptId`, with the columns RMS needs. */
   async workingFacts(userId: string, exceptId: string): Promise<WorkingOrderFacts[]> {
     const rows = await this.orders.find({
-      where: { userId, status: In(WORKING_STATUSES) },
+      // A sliced order's children are counted through their parent, never twice.
+      where: { userId, status: In(WORKING_STATUSES), parentId: IsNull() },
       select: {
         id: true,
         segment: true,

@@ -26,6 +26,12 @@ export interface OrderView {
   /** Why the risk desk acted on this order, when it did. */
   deskNote: string | null;
   modificationCount: number;
+  /** The limit price a MARKET / SL-M order was sent at, and its band (percent). */
+  protectedPrice: number | null;
+  protectionPercent: number | null;
+  /** Freeze-quantity slicing: the parent of a child, and a parent's number of children. */
+  parentId: string | null;
+  sliceCount: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -54,6 +60,10 @@ export function toOrderView(row: OrderEntity): OrderView {
     tag: row.tag ?? null,
     deskNote: row.deskNote ?? null,
     modificationCount: row.modificationCount,
+    protectedPrice: num(row.protectedPrice ?? null),
+    protectionPercent: num(row.protectionPercent ?? null),
+    parentId: row.parentId ?? null,
+    sliceCount: row.sliceCount ?? 0,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

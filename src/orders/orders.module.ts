@@ -9,6 +9,9 @@ import { RiskModule } from '../risk/risk.module';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
 import { ORDERS_OPTIONS, ordersOptions } from './orders.options';
+import { OrderGovernorService } from './governor/order-governor.service';
+import { OrderGovernorMetrics } from './governor/order-governor.metrics';
+import { OrderGovernorAdminResolver } from './governor/order-governor-admin.resolver';
 import { OrderAdmissionService } from './order-admission.service';
 import { OrderAmendmentService } from './order-amendment.service';
 import { OrderDispatchService } from './order-dispatch.service';
@@ -16,6 +19,7 @@ import { OrderPlacementService } from './order-placement.service';
 import { OrderRecoveryService } from './order-recovery.service';
 import { OrderReferences } from './order-references';
 import { OrderScheduler } from './order-scheduler';
+import { OrderSlicingService } from './order-slicing.service';
 import { OrderStore } from './order-store';
 import { OrdersService } from './orders.service';
 import { OrdersResolver } from './orders.resolver';
@@ -23,6 +27,7 @@ import { EXECUTION_PORT } from './orders.tokens';
 
 /** The OMS's parts; OrdersService is the one the rest of the application uses. */
 export const OMS_PROVIDERS = [
+  OrderGovernorService,
   OrderScheduler,
   OrderReferences,
   OrderStore,
@@ -30,6 +35,7 @@ export const OMS_PROVIDERS = [
   OrderDispatchService,
   OrderPlacementService,
   OrderAmendmentService,
+  OrderSlicingService,
   OrderRecoveryService,
   OrdersService,
 ];
@@ -47,8 +53,9 @@ export const OMS_PROVIDERS = [
     { provide: ORDERS_OPTIONS, inject: [APP_CONFIG], useFactory: ordersOptions },
     { provide: EXECUTION_PORT, useExisting: ExecutionService },
     ...OMS_PROVIDERS,
+    OrderGovernorMetrics,
   ],
-  exports: [OrdersService, RiskModule],
+  exports: [OrdersService, OrderGovernorService, RiskModule],
 })
 export class OrdersModule {}
 
@@ -58,3 +65,10 @@ export class OrdersModule {}
   providers: [OrdersResolver],
 })
 export class OrdersGraphqlModule {}
+
+/** Admin schema: orderBudget (the order governor's use per segment and dealer). */
+@Module({
+  imports: [OrdersModule],
+  providers: [OrderGovernorAdminResolver],
+})
+export class OrdersAdminModule {}

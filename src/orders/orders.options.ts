@@ -18,6 +18,10 @@ export interface OrdersOptions {
   maxSendAttempts: number;
   /** A MARKET order on an instrument not yet streaming waits this long for its first tick. */
   marketPriceWaitMs: number;
+  /** MARKET / SL-M orders are sent as limits this far beyond the LTP / trigger (percent). */
+  marketProtectionPercent: number;
+  /** An order above the freeze quantity is split into at most this many children. */
+  maxSlices: number;
 }
 
 export const DEFAULT_ORDERS_OPTIONS: Readonly<OrdersOptions> = {
@@ -28,6 +32,8 @@ export const DEFAULT_ORDERS_OPTIONS: Readonly<OrdersOptions> = {
   sendRetryCapMs: 10_000,
   maxSendAttempts: 5,
   marketPriceWaitMs: 3_000,
+  marketProtectionPercent: 2,
+  maxSlices: 10,
 };
 
 export const ORDERS_OPTIONS = Symbol('ORDERS_OPTIONS');
@@ -38,7 +44,12 @@ export interface OrdersRuntimeConfig extends ResolvedAppConfig {
 }
 
 export function ordersOptions(config: ResolvedAppConfig): OrdersOptions {
-  return { ...DEFAULT_ORDERS_OPTIONS, ...(config as OrdersRuntimeConfig).orders };
+  return {
+    ...DEFAULT_ORDERS_OPTIONS,
+    marketProtectionPercent: config.execution.marketProtectionPercent,
+    maxSlices: config.execution.maxSlices,
+    ...(config as OrdersRuntimeConfig).orders,
+  };
 }
 
 /** Full-jitter exponential backoff: a ten-line helper rather than a dependency. */

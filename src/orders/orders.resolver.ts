@@ -98,6 +98,7 @@ export class OrdersResolver {
     return orderModelOf(
       order,
       instrumentModelOf(this.service.instrumentOf(order), order.segment, order.securityId),
+      this.service.queuePosition(order),
     );
   }
 }

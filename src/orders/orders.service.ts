@@ -16,6 +16,8 @@ import {
 import { BROKER_LOST } from './order-dispatch.service';
 import { OrderPlacementService } from './order-placement.service';
 import { OrderRecoveryService } from './order-recovery.service';
+import { OrderStatus } from '../trading/order-status';
+import { OrderGovernorService } from './governor/order-governor.service';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore, type OrderSearch } from './order-store';
 import type { ModifyOrderCommand, PlaceOrderCommand } from './order-terms';
@@ -60,6 +62,7 @@ export class OrdersService implements OnApplicationBootstrap {
     private readonly placement: OrderPlacementService,
     private readonly amendment: OrderAmendmentService,
     private readonly recovery: OrderRecoveryService,
+    private readonly governor: OrderGovernorService,
   ) {}
 
   /** Startup recovery runs in the background; `whenRecovered` lets tests wait for it. */
@@ -93,6 +96,12 @@ export class OrdersService implements OnApplicationBootstrap {
 
   instrumentOf(order: Pick<OrderView, 'segment' | 'securityId'>): Instrument | undefined {
     return this.instruments.get(order.segment, order.securityId);
+  }
+
+  /** A QUEUED order's 1-based place in its segment's queue for the order budget; else null. */
+  queuePosition(order: Pick<OrderView, 'id' | 'status'>): number | null {
+    if (order.status !== OrderStatus.QUEUED) return null;
+    return this.governor.position(order.id) ?? null;
   }
 
   place(userId: string, input: PlaceOrderCommand): Promise<OrderView> {

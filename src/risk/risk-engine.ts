@@ -8,6 +8,8 @@ export interface RiskApproval {
   pass: true;
   /** Quantities of the child orders when the order is above the freeze quantity (SLICE policy). */
   slices?: number[];
+  /** The order trades against the user's position without raising exposure (an exit). */
+  reducing?: boolean;
   /** The margin now held for the order on the user's FundsLedger (0 for a reducing order). */
   reservation?: { orderId: string; amountPaise: number };
   signals: RiskSignal[];
@@ -92,6 +94,7 @@ export class RiskEngine {
 
     const approval: RiskApproval = {
       pass: true,
+      reducing: input.facts.reducing,
       reservation: { orderId: order.orderId, amountPaise: amount },
       signals,
     };

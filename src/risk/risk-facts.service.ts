@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { MarketDataService } from '../market-data/market-data.service';
 import type { ProductType } from '../trading/order-vocabulary';
 import { rupeesToUnits } from '../trading/price-units';
+import { freezeQuantityOf } from './freeze-quantities';
 import { PORTFOLIO_VIEW, type PortfolioView } from './portfolio-view';
 import type { AccountSnapshot, MarketSnapshot, OrderToCheck, PositionSnapshot } from './risk.types';
 
@@ -96,6 +97,7 @@ export class RiskFactsService {
     );
     return {
       instrument,
+      freezeQuantity: freezeQuantityOf(instrument),
       market,
       position: {
         netQuantity: snapshot.netQuantity,

@@ -4,6 +4,11 @@ import type { BrokerStatus } from './order-status';
 export type OrderEvent =
   | { type: 'RISK_APPROVED' }
   | { type: 'RISK_DENIED'; code: string }
+  /** The order budget is in use: the order waits in the governor's queue (not sent). */
+  | { type: 'QUEUED' }
+  /** It waited longer than the queue bound: refused, never sent. */
+  | { type: 'QUEUE_TIMEOUT'; reason: string }
+  /** Written before the request leaves; a QUEUED order the governor granted is in flight again. */
   | { type: 'SENT' }
   | { type: 'ACKNOWLEDGED'; brokerOrderId: string; status?: BrokerStatus }
   | {

@@ -1,12 +1,14 @@
 /**
  * Order lifecycle. Local states come first: NEW (stored, not yet risk-checked), IN_FLIGHT
- * (risk-approved and possibly sent, no broker acknowledgement yet) and UNKNOWN (the send had an
+ * (risk-approved and possibly sent, no broker acknowledgement yet), QUEUED (risk-approved and
+ * waiting for the firm's order budget, never sent while queued) and UNKNOWN (the send had an
  * ambiguous outcome and is being resolved by correlationId). The rest are DhanHQ's statuses
  * (DhanHQ v2: order statuses). A risk denial is stored as REJECTED with the denial code as rejectionReason.
  */
 export enum OrderStatus {
   NEW = 'NEW',
   IN_FLIGHT = 'IN_FLIGHT',
+  QUEUED = 'QUEUED',
   UNKNOWN = 'UNKNOWN',
   TRANSIT = 'TRANSIT',
   PENDING = 'PENDING',

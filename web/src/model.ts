@@ -90,6 +90,7 @@ export interface MarketStatus {
 export const WORKING = new Set([
   'NEW',
   'IN_FLIGHT',
+  'QUEUED',
   'TRANSIT',
   'PENDING',
   'PART_TRADED',

@@ -47,6 +47,8 @@ export interface PlaceRequest {
   afterMarketOrder: boolean;
   boProfitValue?: number;
   boStopLossValue?: number;
+  /** The exchange's algo id the order is tagged with (SEBI's API-order framework). */
+  algoId?: string;
 }
 
 export interface ModifyRequest {
@@ -75,6 +77,7 @@ export interface SimOrder {
   disclosedQuantity: number;
   price: number;
   triggerPrice: number;
+  algoId: string;
   afterMarketOrder: boolean;
   boProfitValue?: number;
   boStopLossValue?: number;
@@ -233,6 +236,7 @@ export class OrderEngine extends EventEmitter<OrderEngineEvents> {
       price: req.price,
       triggerPrice: req.triggerPrice,
       afterMarketOrder: req.afterMarketOrder,
+      algoId: req.algoId ?? '',
       boProfitValue: req.boProfitValue,
       boStopLossValue: req.boStopLossValue,
       filledQty: 0,
@@ -682,7 +686,7 @@ export function orderView(order: SimOrder): Record<string, unknown> {
     drvStrikePrice: inst.strike ?? 0,
     omsErrorCode: order.omsErrorCode || 'NA',
     omsErrorDescription: order.omsErrorDescription || 'NA',
-    algoId: '0',
+    algoId: order.algoId === '' ? '0' : order.algoId,
     remainingQuantity: order.quantity - order.filledQty,
     averageTradedPrice: round2(avg),
     filledQty: order.filledQty,

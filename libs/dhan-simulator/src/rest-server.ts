@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { base32Decode, totp } from '@app/dhan/auth/totp';
@@ -141,6 +142,11 @@ export class RestServer {
     tokensGenerated: 0,
     tokenRequestsRefused: 0,
   };
+  /**
+   * Every order-family request (place, modify, cancel) as it arrived, on the monotonic clock,
+   * and whether the rate limit refused it (DH-904): what a test checks a governor against.
+   */
+  readonly orderArrivals: Array<{ at: number; method: string; refused: boolean }> = [];
 
   constructor(
     private readonly universe: Universe,
@@ -294,6 +300,9 @@ export class RestServer {
         route.family === 'optionChain'
           ? this.limiter.allowOptionChain(clientId, raw)
           : this.limiter.allow(clientId, route.family);
+      if (route.family === 'orders') {
+        this.orderArrivals.push({ at: performance.now(), method, refused: !allowed });
+      }
       if (!allowed) throw apiErrors.rateLimit();
       let body: unknown = undefined;
       if (raw.length > 0) {
@@ -522,6 +531,12 @@ export class RestServer {
       correlationId = b.correlationId;
     }
     const afterMarketOrder = b.afterMarketOrder === true || b.afterMarketOrder === 'true';
+    if (
+      b.algoId !== undefined &&
+      (typeof b.algoId !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(b.algoId))
+    ) {
+      throw apiErrors.input('algoId must be 1-32 characters from letters, digits, _ and -');
+    }
     const req: PlaceRequest = {
       correlationId,
       transactionType,
@@ -537,6 +552,7 @@ export class RestServer {
       afterMarketOrder,
       boProfitValue: optionalNumber(b, 'boProfitValue'),
       boStopLossValue: optionalNumber(b, 'boStopLossValue'),
+      ...(typeof b.algoId === 'string' ? { algoId: b.algoId } : {}),
     };
     const order = this.engine.place(c.clientId, req);
     return { orderId: order.orderId, orderStatus: 'TRANSIT' };

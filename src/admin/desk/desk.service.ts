@@ -308,7 +308,7 @@ export class DeskService {
 
   orderModel(o: OrderView, names: Map<string, string>): DeskOrderModel {
     return {
-      ...orderModelOf(o, this.instrument(o.segment, o.securityId)),
+      ...orderModelOf(o, this.instrument(o.segment, o.securityId), this.orders.queuePosition(o)),
       dealerId: o.userId,
       dealerUsername: names.get(o.userId) ?? o.userId,
     };

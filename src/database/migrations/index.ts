@@ -10,6 +10,8 @@ import { CreateFundsEntries1796200000300 } from './1796200000300-create-funds-en
 import { AddOrderDeskNote1796200000700 } from './1796200000700-add-order-desk-note';
 import { CreatePositionCarries1796300000100 } from './1796300000100-create-position-carries';
 import { CreateMarketCandles1796300000500 } from './1796300000500-create-market-candles';
+import { AddOrderMarketProtection1796400000100 } from './1796400000100-add-order-market-protection';
+import { AddOrderSlices1796400000200 } from './1796400000200-add-order-slices';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -25,4 +27,6 @@ export const MIGRATIONS = [
   AddOrderDeskNote1796200000700,
   CreatePositionCarries1796300000100,
   CreateMarketCandles1796300000500,
+  AddOrderMarketProtection1796400000100,
+  AddOrderSlices1796400000200,
 ];

@@ -88,6 +88,7 @@ export class DhanGateway implements BrokerGateway {
   private resolveFirstConnect!: () => void;
 
   private readonly settleMs: number;
+  private readonly algoId: string | undefined;
 
   /**
    * `settleMs`: wait after the socket opens before reading the books, so the read happens after
@@ -96,14 +97,23 @@ export class DhanGateway implements BrokerGateway {
    */
   constructor(
     private readonly endpoints: DhanEndpoints,
-    options: { timeoutMs?: number; settleMs?: number } = {},
+    options: {
+      timeoutMs?: number;
+      settleMs?: number;
+      /** The account's order windows (DHAN_ORDER_LIMITS); the client's limiter backs the governor. */
+      orderLimits?: ReadonlyArray<{ limit: number; intervalMs: number }>;
+      /** DHAN_ALGO_ID: carried by every order placed. */
+      algoId?: string;
+    } = {},
   ) {
     this.settleMs = options.settleMs ?? 250;
+    this.algoId = options.algoId;
     this.rest = new DhanRestClient({
       baseUrl: endpoints.apiUrl,
       clientId: endpoints.clientId,
       token: () => endpoints.accessToken(),
       timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.orderLimits ? { rateLimit: { limits: { order: options.orderLimits } } } : {}),
     });
     this.socket = new OrderUpdateConnection({
       url: endpoints.orderUpdateUrl,
@@ -203,6 +213,7 @@ export class DhanGateway implements BrokerGateway {
         triggerPrice: order.triggerPrice,
         boProfitValue: order.boProfitValue,
         boStopLossValue: order.boStopLossValue,
+        ...(this.algoId !== undefined ? { algoId: this.algoId } : {}),
       });
       const status = parseBrokerStatus(String(ack.orderStatus ?? ''));
       return { brokerOrderId: String(ack.orderId), ...(status ? { status } : {}) };

@@ -27,6 +27,8 @@ const anyEvent: fc.Arbitrary<OrderEvent> = fc.oneof(
   fc.constant<OrderEvent>({ type: 'RISK_APPROVED' }),
   fc.constant<OrderEvent>({ type: 'RISK_DENIED', code: 'RATE_LIMIT' }),
   fc.constant<OrderEvent>({ type: 'SENT' }),
+  fc.constant<OrderEvent>({ type: 'QUEUED' }),
+  fc.constant<OrderEvent>({ type: 'QUEUE_TIMEOUT', reason: 'QUEUE_TIMEOUT: waited' }),
   fc.record({
     type: fc.constant('ACKNOWLEDGED' as const),
     brokerOrderId: fc.constantFrom('B1', 'B2'),
@@ -76,7 +78,11 @@ function assertLegalState(s: OrderState): void {
   if (s.status === OrderStatus.PART_TRADED || s.status === OrderStatus.PENDING) {
     expect(s.filledQuantity).toBeLessThan(s.quantity);
   }
-  if (s.status === OrderStatus.NEW || s.status === OrderStatus.IN_FLIGHT) {
+  if (
+    s.status === OrderStatus.NEW ||
+    s.status === OrderStatus.IN_FLIGHT ||
+    s.status === OrderStatus.QUEUED
+  ) {
     expect(s.brokerOrderId).toBeUndefined();
   }
 }

@@ -12,7 +12,20 @@ export const MAX_MODIFICATIONS = 25;
 export const STATUS_EDGES: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   NEW: [OrderStatus.IN_FLIGHT, OrderStatus.REJECTED, OrderStatus.CANCELLED],
   IN_FLIGHT: [
+    OrderStatus.QUEUED,
     OrderStatus.UNKNOWN,
+    OrderStatus.TRANSIT,
+    OrderStatus.PENDING,
+    OrderStatus.PART_TRADED,
+    OrderStatus.TRADED,
+    OrderStatus.CANCELLED,
+    OrderStatus.REJECTED,
+    OrderStatus.EXPIRED,
+  ],
+  // Never sent while queued; the broker statuses cover a resend queued after a lookup found
+  // nothing, should the broker show the earlier send after all.
+  QUEUED: [
+    OrderStatus.IN_FLIGHT,
     OrderStatus.TRANSIT,
     OrderStatus.PENDING,
     OrderStatus.PART_TRADED,
@@ -57,6 +70,7 @@ export const STATUS_EDGES: Readonly<Record<OrderStatus, readonly OrderStatus[]>>
 const RANK: Readonly<Record<OrderStatus, number>> = {
   NEW: 0,
   IN_FLIGHT: 0,
+  QUEUED: 0,
   UNKNOWN: 0,
   TRANSIT: 1,
   PENDING: 2,
@@ -140,10 +154,20 @@ export function transition(state: OrderState, event: OrderEvent): TransitionResu
       return state.status === OrderStatus.NEW
         ? applied(state, { status: OrderStatus.REJECTED, rejectionReason: event.code })
         : illegal(state, event, 'risk is checked only on a new order');
-    case 'SENT':
+    case 'QUEUED':
+      if (state.status === OrderStatus.QUEUED) return ignored(state, 'already queued');
       return state.status === OrderStatus.IN_FLIGHT
-        ? applied(state, { sendAttempts: state.sendAttempts + 1 })
-        : illegal(state, event, 'only an approved order in flight is sent');
+        ? applied(state, { status: OrderStatus.QUEUED })
+        : illegal(state, event, 'only an approved order not yet sent is queued');
+    case 'QUEUE_TIMEOUT':
+      return state.status === OrderStatus.QUEUED
+        ? applied(state, { status: OrderStatus.REJECTED, rejectionReason: event.reason })
+        : illegal(state, event, 'only a queued order times out in the queue');
+    case 'SENT':
+      // A queued order leaves the queue as it is sent: one write on the grant path.
+      return state.status === OrderStatus.IN_FLIGHT || state.status === OrderStatus.QUEUED
+        ? applied(state, { status: OrderStatus.IN_FLIGHT, sendAttempts: state.sendAttempts + 1 })
+        : illegal(state, event, 'only an approved order in flight or queued is sent');
     case 'AMBIGUOUS':
       if (state.status === OrderStatus.IN_FLIGHT)
         return applied(state, { status: OrderStatus.UNKNOWN });
@@ -195,6 +219,9 @@ function onAcknowledged(
   }
   if (state.status !== OrderStatus.IN_FLIGHT && state.status !== OrderStatus.UNKNOWN) {
     if (state.status === OrderStatus.NEW) return illegal(state, event, 'a new order was not sent');
+    if (state.status === OrderStatus.QUEUED) {
+      return illegal(state, event, 'a queued order is not sent while it waits');
+    }
     return state.brokerOrderId === undefined
       ? applied(state, { brokerOrderId: event.brokerOrderId })
       : ignored(state, 'the broker already moved the order on');
@@ -397,6 +424,8 @@ function onCancelRequested(
 ): TransitionResult {
   switch (state.status) {
     case OrderStatus.NEW:
+    case OrderStatus.QUEUED:
+      // Never sent: cancelled here, nothing to ask the broker.
       return applied(state, { status: OrderStatus.CANCELLED });
     case OrderStatus.PENDING:
     case OrderStatus.PART_TRADED:

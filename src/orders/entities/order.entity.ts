@@ -85,6 +85,22 @@ export class OrderEntity {
   @Column({ type: 'varchar', length: 40, nullable: true })
   tag!: string | null;
 
+  /** The limit price a MARKET / SL-M order was sent at (market price protection), rupees. */
+  @Column({ name: 'protected_price', type: 'varchar', length: 24, nullable: true })
+  protectedPrice!: string | null;
+
+  /** The protection band it was sent with, percent. */
+  @Column({ name: 'protection_percent', type: 'varchar', length: 12, nullable: true })
+  protectionPercent!: string | null;
+
+  /** A child of a sliced order: its parent's id (freeze-quantity slicing). */
+  @Column({ name: 'parent_id', type: 'varchar', length: 36, nullable: true })
+  parentId!: string | null;
+
+  /** A sliced order: how many children carry it (0: not sliced). Never sent itself. */
+  @Column({ name: 'slice_count', type: 'integer', default: 0 })
+  sliceCount!: number;
+
   /** JSON of OrderState. */
   @Column({ type: 'text' })
   state!: string;

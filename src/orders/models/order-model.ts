@@ -3,7 +3,12 @@ import type { OrderView } from '../order-view';
 import type { OrderModel } from './order.model';
 
 /** The GraphQL Order of a stored order (the dealer's API and the desk's build on it). */
-export function orderModelOf(order: OrderView, instrument: InstrumentModel): OrderModel {
+export function orderModelOf(
+  order: OrderView,
+  instrument: InstrumentModel,
+  /** Its place in the order governor's queue while QUEUED. */
+  queuePosition: number | null,
+): OrderModel {
   return {
     id: order.id,
     clientOrderId: order.clientOrderId,
@@ -19,6 +24,11 @@ export function orderModelOf(order: OrderView, instrument: InstrumentModel): Ord
     productType: order.productType as OrderModel['productType'],
     validity: order.validity as OrderModel['validity'],
     status: order.status,
+    queuePosition,
+    protectedPrice: order.protectedPrice,
+    protectionPercent: order.protectionPercent,
+    parentId: order.parentId,
+    sliceCount: order.sliceCount,
     rejectionReason: order.rejectionReason,
     tag: order.tag,
     deskNote: order.deskNote,

@@ -12,7 +12,8 @@ import { OrderStatus } from '../../trading/order-status';
 registerEnumType(OrderStatus, {
   name: 'OrderStatus',
   description:
-    'NEW (stored), IN_FLIGHT (risk-approved, being sent), UNKNOWN (the send had no answer; ' +
+    'NEW (stored), IN_FLIGHT (risk-approved, being sent), QUEUED (risk-approved, waiting for ' +
+    'the firm s order budget; not sent yet, cancellable), UNKNOWN (the send had no answer; ' +
     'being looked up), then DhanHQ statuses.',
 });
 
@@ -59,6 +60,40 @@ export class OrderModel {
 
   @Field(() => OrderStatus)
   status!: OrderStatus;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Market price protection: the limit price (rupees) a MARKET or STOP_LOSS_MARKET order was ' +
+      'sent at (as LIMIT / STOP_LOSS): the LTP (or trigger) plus (buy) or minus (sell) ' +
+      'protectionPercent, on the tick, within the circuit limits. Null until sent and for ' +
+      'other orders.',
+  })
+  protectedPrice!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'The band of protectedPrice, percent.' })
+  protectionPercent!: number | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'A slice of an order above the freeze quantity: the id of that (parent) order, which ' +
+      'shows the slices together (filled, average, status; cancelling it cancels them).',
+  })
+  parentId!: string | null;
+
+  @Field(() => Int, {
+    description: 'Slices the order was sent as (0: sent whole). A sliced order never goes itself.',
+  })
+  sliceCount!: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'While QUEUED: 1-based place in its exchange segment s queue for the order budget, as ' +
+      'of this answer (cancels and exits go first, dealers take turns); null otherwise.',
+  })
+  queuePosition!: number | null;
 
   @Field(() => String, {
     nullable: true,

@@ -38,6 +38,8 @@ export interface PlaceOrderRequest {
   amoTime?: AmoTime;
   boProfitValue?: number;
   boStopLossValue?: number;
+  /** The exchange-issued algo id every API order carries under SEBI's retail-algo framework. */
+  algoId?: string;
 }
 
 /** PUT /orders/{id}. `quantity` is the total placed quantity, not the pending one. */

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/*
+ * Order governor overhead (docs/BENCHMARKS.md, "Order governor"): the CPU the OrderGovernor
+ * (src/orders/governor/order-governor.ts) spends per order, in process, on a virtual clock.
+ *
+ *   npx tsc -p tsconfig.build.json --outDir /tmp/gov-dist
+ *   GOVERNOR_DIST=/tmp/gov-dist taskset -c 1 node bench/governor.bench.js [--orders 200000] [--dealers 10]
+ *
+ * Two paths, each after a warm-up:
+ * - free: the budget has room (allowance 1,000,000/s): tryAcquire + commit per order, each
+ *   timed alone with process.hrtime.bigint() (p50/p99/max).
+ * - queued: `dealers` dealers each burst orders/dealers orders into one segment at 10/s with
+ *   the account's four windows; 1 in 20 is an exit (REDUCE) and 1 in 50 a cancel. Every order
+ *   is enqueued, asked its queue position once, granted when the virtual clock reaches its
+ *   slot and committed. The figure is the total CPU time of the run (enqueue, position,
+ *   grants, commits, timers) over the orders: the governor's whole overhead per order.
+ */
+'use strict';
+
+const os = require('node:os');
+const { useBuild, arg, percentile } = require('./harness');
+
+const build = useBuild('GOVERNOR_DIST');
+const { OrderGovernor, SendPriority } = build.load('src/orders/governor/order-governor.js');
+
+const ORDERS = arg('orders', process.env.BENCH_QUICK ? 20_000 : 200_000);
+const DEALERS = arg('dealers', 10);
+const DAY = [
+  { limit: 10, intervalMs: 1_000 },
+  { limit: 1_000_000, intervalMs: 60_000 },
+  { limit: 1_000_000, intervalMs: 3_600_000 },
+  { limit: 10_000_000, intervalMs: 86_400_000 },
+];
+
+function virtualGovernor(perSecond, account) {
+  const clock = { now: 0, timers: [] };
+  const governor = new OrderGovernor({
+    perSegment: [{ limit: perSecond, intervalMs: 1_000 }],
+    account,
+    guardMs: 10,
+    maxWaitMs: 1e12,
+    now: () => clock.now,
+    setTimer: (fn, ms) => {
+      const t = { at: clock.now + ms, fn, live: true };
+      clock.timers.push(t);
+      return () => (t.live = false);
+    },
+  });
+  /** Fires due timers in time order, jumping the clock to each; false when none is left. */
+  clock.step = () => {
+    let next;
+    for (const t of clock.timers) if (t.live && (next === undefined || t.at < next.at)) next = t;
+    clock.timers = clock.timers.filter((t) => t.live && t !== next);
+    if (next === undefined) return false;
+    clock.now = Math.max(clock.now, next.at);
+    next.live = false;
+    next.fn();
+    return true;
+  };
+  return { governor, clock };
+}
+
+function freePath(n) {
+  const { governor } = virtualGovernor(1_000_000, [{ limit: 1_000_000, intervalMs: 1_000 }]);
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const request = { id: `f${i}`, dealer: `d${i % DEALERS}`, segment: 'NSE_EQ', priority: 2 };
+    const t0 = process.hrtime.bigint();
+    const permit = governor.tryAcquire(request);
+    permit.commit();
+    samples[i] = Number(process.hrtime.bigint() - t0) / 1_000;
+  }
+  return Array.from(samples).sort((a, b) => a - b);
+}
+
+function queuedPath(n) {
+  const { governor, clock } = virtualGovernor(10, DAY);
+  let granted = 0;
+  const callbacks = {
+    granted: (permit) => {
+      granted++;
+      permit.commit();
+    },
+    refused: () => {
+      throw new Error('nothing may be refused here');
+    },
+  };
+  const perDealer = Math.ceil(n / DEALERS);
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < perDealer; i++) {
+    for (let d = 0; d < DEALERS; d++) {
+      const k = i * DEALERS + d;
+      if (k >= n) break;
+      const priority =
+        k % 50 === 0 ? SendPriority.CANCEL : k % 20 === 0 ? SendPriority.REDUCE : SendPriority.NEW;
+      const request = { id: `q${k}`, dealer: `d${d}`, segment: 'NSE_EQ', priority };
+      const permit = governor.tryAcquire(request);
+      if (permit) {
+        granted++;
+        permit.commit();
+        continue;
+      }
+      governor.enqueue(request, callbacks);
+      // Positions are read while the queue is long: the dearest read.
+      if (k % 1_000 === 0) governor.position(request.id);
+    }
+  }
+  while (clock.step());
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1_000;
+  const cpu = process.cpuUsage(cpu0);
+  if (granted !== n) throw new Error(`granted ${granted} of ${n}`);
+  return { wallUs, cpuUs: cpu.user + cpu.system, virtualSeconds: clock.now / 1_000 };
+}
+
+function positionCost(n) {
+  const { governor } = virtualGovernor(1, DAY);
+  const noop = { granted: (p) => p.commit(), refused: () => undefined };
+  governor.tryAcquire({ id: 'x', dealer: 'd0', segment: 'NSE_EQ', priority: 2 })?.commit();
+  for (let k = 0; k < n; k++) {
+    governor.enqueue(
+      { id: `p${k}`, dealer: `d${k % DEALERS}`, segment: 'NSE_EQ', priority: 2 },
+      noop,
+    );
+  }
+  const samples = [];
+  for (let k = 0; k < n; k += Math.max(1, Math.floor(n / 2_000))) {
+    const t0 = process.hrtime.bigint();
+    governor.position(`p${k}`);
+    samples.push(Number(process.hrtime.bigint() - t0) / 1_000);
+  }
+  governor.close();
+  return samples.sort((a, b) => a - b);
+}
+
+const fmt = (us) => `${us.toFixed(2)} µs`;
+
+freePath(20_000);
+queuedPath(Math.min(20_000, ORDERS));
+const free = freePath(ORDERS);
+const queued = queuedPath(ORDERS);
+const positions = positionCost(Math.min(ORDERS, 3_000));
+
+console.log(`order governor, ${ORDERS} orders, ${DEALERS} dealers`);
+console.log(
+  `free path (tryAcquire + commit): p50 ${fmt(percentile(free, 50))}  p99 ${fmt(percentile(free, 99))}  max ${fmt(free[free.length - 1])}`,
+);
+console.log(
+  `queued path (enqueue, grant, commit, timers; 10/s): ${fmt(queued.cpuUs / ORDERS)} CPU per order, ` +
+    `${fmt(queued.wallUs / ORDERS)} wall per order, ${queued.virtualSeconds.toFixed(0)} s of virtual time`,
+);
+console.log(
+  `queuePosition with ${Math.min(ORDERS, 3_000)} queued: p50 ${fmt(percentile(positions, 50))}  p99 ${fmt(percentile(positions, 99))}`,
+);
+console.log(
+  `node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
