@@ -31,7 +31,7 @@ import { createTestApp, persistentDatabase, type TestApp } from './utils/test-ap
  * 2027-03-08 to Friday 2027-03-12, Wednesday 2027-03-10 an exchange holiday. The day cycle runs
  * at the week's instants (its controllable clock: 08:45 start of day, 15:15 square-off, 15:30
  * close); sockets, fills and token lifetimes run in real time, compressed: the broker's tokens
- * live 30 s and are renewed 22 s ahead, so "the token expires overnight" happens within the test.
+ * live 20 s and are renewed 13 s ahead, so "the token expires overnight" happens within the test.
  * Tuesday the server restarts mid-session; Wednesday the token is renewed automatically; Thursday
  * renewal fails, DhanHQ refuses the expired token and an admin sets a new one.
  */
@@ -42,8 +42,8 @@ const WEEK = {
   thu: '2027-03-11',
   fri: '2027-03-12',
 } as const;
-const TOKEN_TTL_MS = 30_000;
-const RENEW_BEFORE_MS = 22_000;
+const TOKEN_TTL_MS = 20_000;
+const RENEW_BEFORE_MS = 13_000;
 const OPENING_PAISE = 1_000_000 * 100;
 const FINAL = new Set(['TRADED', 'CANCELLED', 'REJECTED', 'EXPIRED']);
 
