@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminModule } from '../admin/admin.module';
 import { AuthCoreModule } from '../auth/auth-core.module';
+import { LeadershipService } from '../cluster/leadership.service';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
 import { ReadinessRegistry } from '../health/readiness.registry';
@@ -38,6 +39,7 @@ export function createGateway(
   endpoints: DhanEndpoints,
   marketData: MarketDataService,
   readiness?: ReadinessRegistry,
+  leadership?: LeadershipService,
 ): BrokerGateway {
   const kind = chooseGateway(config, endpoints);
   new Logger(ExecutionModule.name).log({
@@ -47,10 +49,17 @@ export function createGateway(
     executionMode: config.execution.mode,
   });
   if (kind === 'paper') return new PaperGateway(marketData);
-  const gateway = new DhanGateway(endpoints);
+  // Only the leader holds the order-update socket, checked before every connection attempt.
+  const gateway = new DhanGateway(
+    endpoints,
+    leadership ? { mayConnect: () => leadership.isLeader() } : {},
+  );
   // Orders can reach DhanHQ: readiness waits for the order-update socket too.
   readiness?.register('order-updates', async () => {
     if (gateway.streaming) return true;
+    if (leadership && !leadership.isLeader()) {
+      return { up: false, reason: 'follower: the leader instance holds the order-update socket' };
+    }
     const token = endpoints.token.status();
     return {
       up: false,
@@ -66,11 +75,20 @@ export function createGateway(
 
 /** The EMS: gateways, routing record, order updates, reconciliation, trades and positions. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ExecutionOrderEntity, TradeEntity, PositionCarryEntity]), MarketDataModule],
+  imports: [
+    TypeOrmModule.forFeature([ExecutionOrderEntity, TradeEntity, PositionCarryEntity]),
+    MarketDataModule,
+  ],
   providers: [
     {
       provide: BROKER_GATEWAY,
-      inject: [APP_CONFIG, DHAN_ENDPOINTS, MarketDataService, ReadinessRegistry],
+      inject: [
+        APP_CONFIG,
+        DHAN_ENDPOINTS,
+        MarketDataService,
+        ReadinessRegistry,
+        { token: LeadershipService, optional: true },
+      ],
       useFactory: createGateway,
     },
     PortfolioService,

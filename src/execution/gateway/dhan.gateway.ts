@@ -96,7 +96,7 @@ export class DhanGateway implements BrokerGateway {
    */
   constructor(
     private readonly endpoints: DhanEndpoints,
-    options: { timeoutMs?: number; settleMs?: number } = {},
+    options: { timeoutMs?: number; settleMs?: number; mayConnect?: () => boolean } = {},
   ) {
     this.settleMs = options.settleMs ?? 250;
     this.rest = new DhanRestClient({
@@ -110,6 +110,7 @@ export class DhanGateway implements BrokerGateway {
       clientId: endpoints.clientId,
       token: () => endpoints.accessToken(),
       backoff: { baseMs: 200, capMs: 5_000 },
+      ...(options.mayConnect ? { mayConnect: options.mayConnect } : {}),
     });
     this.firstConnect = new Promise((resolve) => (this.resolveFirstConnect = resolve));
   }
@@ -174,6 +175,17 @@ export class DhanGateway implements BrokerGateway {
     if (!this.connectedOnce) this.connectedOnce = true;
     this.socket.resume();
   };
+
+  async suspendStream(): Promise<void> {
+    this.logger.warn({ msg: 'order-update socket closed: this instance no longer leads' });
+    await this.socket.stop();
+  }
+
+  resumeStream(): void {
+    if (this.endpoints.token.paused) return;
+    if (!this.connectedOnce) this.connectedOnce = true;
+    this.socket.resume();
+  }
 
   /** The socket's state, `paused` while DhanHQ refuses the token. */
   get socketState(): string {
