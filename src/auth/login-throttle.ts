@@ -66,7 +66,7 @@ export class LoginThrottle {
 
   constructor(
     @Optional() @Inject(LOGIN_LIMITS_OVERRIDE) private readonly limits: LoginLimits = LOGIN_LIMITS,
-    @Optional() cluster: ClusterRedis | null = null,
+    @Optional() cluster?: ClusterRedis,
   ) {
     this.redis = cluster?.client ?? null;
     const redis = this.redis;

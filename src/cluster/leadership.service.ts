@@ -44,9 +44,10 @@ export class LeadershipService
   readonly instanceId = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
   constructor(
-    @Optional() private readonly redis: ClusterRedis | null,
-    @Optional() @Inject(APP_CONFIG) config: ResolvedAppConfig | null,
-    @Optional() readiness: ReadinessRegistry | null,
+    // Optional parameters, not `| null` unions: a union's type is not emitted for injection.
+    @Optional() private readonly redis?: ClusterRedis,
+    @Optional() @Inject(APP_CONFIG) config?: ResolvedAppConfig,
+    @Optional() readiness?: ReadinessRegistry,
   ) {
     super();
     readiness?.describe('role', () => this.role);
@@ -114,5 +115,5 @@ export class LeadershipService
 
 /** This instance alone, always the leader (no REDIS_URL; code built without Nest). */
 export function standaloneLeadership(): LeadershipService {
-  return new LeadershipService(null, null, null);
+  return new LeadershipService();
 }
