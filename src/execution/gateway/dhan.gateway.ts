@@ -88,6 +88,7 @@ export class DhanGateway implements BrokerGateway {
   private resolveFirstConnect!: () => void;
 
   private readonly settleMs: number;
+  private readonly mayConnect: (() => boolean) | undefined;
 
   /**
    * `settleMs`: wait after the socket opens before reading the books, so the read happens after
@@ -99,6 +100,7 @@ export class DhanGateway implements BrokerGateway {
     options: { timeoutMs?: number; settleMs?: number; mayConnect?: () => boolean } = {},
   ) {
     this.settleMs = options.settleMs ?? 250;
+    this.mayConnect = options.mayConnect;
     this.rest = new DhanRestClient({
       baseUrl: endpoints.apiUrl,
       clientId: endpoints.clientId,
@@ -121,6 +123,9 @@ export class DhanGateway implements BrokerGateway {
 
   async start(listener: GatewayListener): Promise<void> {
     this.socket.on('update', (update) => {
+      // An update read after this instance lost the lead (buffered while it was paused) is
+      // the new leader's to ingest.
+      if (this.mayConnect && !this.mayConnect()) return;
       const state = orderStateOfAlert(update);
       if (state) listener.orderUpdate(state, 'socket');
     });
