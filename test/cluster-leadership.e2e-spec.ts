@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DhanSimulator } from '@app/dhan-simulator';
 import type { Redis } from 'ioredis';
 import { connectTestRedis } from '../src/cluster/__tests__/test-redis';
+import { BROKER_TOKEN_KEY } from '../src/cluster/broker-token.relay';
 import { LEADER_LOCK_KEY } from '../src/cluster/leadership.service';
 import { EMBEDDED_SIMULATOR_SEED } from '../src/dhan/dhan-endpoints';
 import { liquidEquities, until } from './dhan/helpers';
@@ -31,6 +32,8 @@ const CREATE_WATCHLIST = `mutation C($name: String!) { createWatchlist(name: $na
 const ADD_ITEM = `mutation A($id: ID!, $instrument: InstrumentInput!) {
   addWatchlistItem(watchlistId: $id, instrument: $instrument) { id } }`;
 const REFRESH = `mutation R($token: String!) { refreshSession(refreshToken: $token) { refreshToken } }`;
+const SET_TOKEN = `mutation S($token: String!) { setBrokerToken(token: $token) { state source } }`;
+const BROKER_TOKEN = `query { brokerToken { state source expiresAt } }`;
 const UPDATE_USER = `mutation U($input: UpdateUserInput!) { updateUser(input: $input) { id disabled } }`;
 
 interface FeedStatusView {
@@ -104,8 +107,9 @@ describeCluster('two instances on one Redis: leadership, failover, fencing, shar
 
   beforeAll(async () => {
     redis = await connectTestRedis();
-    // A lock left by an earlier run (a killed process) would make the first boot a follower.
-    await redis.del(LEADER_LOCK_KEY);
+    // A lock left by an earlier run (a killed process) would make the first boot a follower;
+    // that run's broker token means nothing to this run's stand-in.
+    await redis.del(LEADER_LOCK_KEY, BROKER_TOKEN_KEY);
     database = await persistentDatabase();
     broker = new DhanSimulator({ seed: EMBEDDED_SIMULATOR_SEED, host: '127.0.0.1' });
     const urls = await broker.start();
@@ -178,7 +182,7 @@ describeCluster('two instances on one Redis: leadership, failover, fencing, shar
     await Promise.all(servers.map((s) => s.stop()));
     await broker?.stop();
     // The throttle's counters of this run (127.0.0.1) must not block later runs.
-    const keys = await redis.keys('terminal:login*');
+    const keys = [...(await redis.keys('terminal:login*')), BROKER_TOKEN_KEY];
     if (keys.length > 0) await redis.del(...keys);
     await redis?.quit();
     await database?.cleanup();
@@ -247,6 +251,27 @@ describeCluster('two instances on one Redis: leadership, failover, fencing, shar
     await probe.dispose();
   });
 
+  it("shares the DhanHQ token: an admin's new token on the follower is the leader's at once", async () => {
+    // DhanHQ (and the stand-in) refuse the previous token from the moment a new one is issued.
+    const fresh = broker.accounts.issueToken(clientId());
+    const set = await gql<{ setBrokerToken: { state: string } }>(
+      b.adminUrl,
+      SET_TOKEN,
+      { token: fresh },
+      await adminToken(b),
+    );
+    expect(set.data?.setBrokerToken.state).toBe('VALID');
+    type TokenView = { brokerToken: { state: string; source: string; expiresAt: string } };
+    const onB = (await gql<TokenView>(b.adminUrl, BROKER_TOKEN, {}, await adminToken(b))).data!;
+    await eventually(async () => {
+      const onA = await gql<TokenView>(a.adminUrl, BROKER_TOKEN, {}, await adminToken(a));
+      return JSON.stringify(onA.data) === JSON.stringify(onB);
+    }, 'A uses the token set on B');
+    expect(onB.brokerToken).toMatchObject({ state: 'VALID', source: 'admin' });
+    // Stored for an instance that boots later.
+    expect(JSON.parse((await redis.get(BROKER_TOKEN_KEY))!)).toMatchObject({ token: fresh });
+  });
+
   it('SIGSTOP of the leader past its TTL: B leads; A, woken, steps down and opens nothing', async () => {
     const subscriptionsBefore = brokerSubscriptions();
     const acceptedBefore = broker.feed.stats.accepted;
@@ -289,6 +314,7 @@ describeCluster('two instances on one Redis: leadership, failover, fencing, shar
     const subscriptionsBefore = brokerSubscriptions();
     const acceptedBefore = broker.feed.stats.accepted;
     const dropsBefore = dropped805();
+    // A connects with the token B's admin set (the one A booted with is refused since).
     b.child.kill('SIGKILL');
     const killedAt = Date.now();
     await eventually(async () => (await readyRole(a)) === 'LEADER', 'A leads', FAILOVER_MS);

@@ -34,18 +34,9 @@ export class ClusterEventsRelay implements OnModuleInit {
     private readonly leadership: LeadershipService,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     if (!this.redis.enabled) return;
-    const subscriber = this.redis.subscriber();
-    subscriber.on('message', (channel: string, text: string) => {
-      if (channel === CLUSTER_EVENTS_CHANNEL) this.receive(text);
-    });
-    // ioredis subscribes again by itself after a reconnect.
-    await subscriber
-      .subscribe(CLUSTER_EVENTS_CHANNEL)
-      .catch((err: Error) =>
-        this.logger.error({ msg: 'cluster events not subscribed', err: err.message }),
-      );
+    this.redis.subscribe(CLUSTER_EVENTS_CHANNEL, (text) => this.receive(text));
   }
 
   @OnEvent(USER_CHANGED)

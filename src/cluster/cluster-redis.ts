@@ -17,6 +17,7 @@ export class ClusterRedis implements OnApplicationShutdown {
   /** Null without REDIS_URL. */
   readonly client: Redis | null;
   private subscriberConnection: Redis | undefined;
+  private closing = false;
 
   constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig, readiness: ReadinessRegistry) {
     const url = config.redis.url;
@@ -59,11 +60,33 @@ export class ClusterRedis implements OnApplicationShutdown {
     });
   }
 
-  /** The pub/sub connection (made on first use). */
-  subscriber(): Redis {
+  /**
+   * Calls `handler` with every message on `channel`. The subscription is retried until Redis
+   * takes it (a busy boot must not lose it for good); ioredis renews it after a reconnect.
+   */
+  subscribe(channel: string, handler: (message: string) => void): void {
+    const subscriber = this.subscriber();
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) handler(message);
+    });
+    const attempt = (delayMs: number): void => {
+      subscriber.subscribe(channel).catch((err: Error) => {
+        if (this.closing) return;
+        this.logger.warn({ msg: 'redis subscribe failed; retrying', channel, err: err.message });
+        setTimeout(() => attempt(Math.min(delayMs * 2, 5_000)), delayMs).unref();
+      });
+    };
+    attempt(200);
+  }
+
+  /** The pub/sub connection (made on first use), without a command timeout. */
+  private subscriber(): Redis {
     if (this.client === null) throw new Error('REDIS_URL is not set');
     if (this.subscriberConnection === undefined) {
-      this.subscriberConnection = this.client.duplicate({ connectionName: 'terminal-sub' });
+      this.subscriberConnection = this.client.duplicate({
+        connectionName: 'terminal-sub',
+        commandTimeout: undefined,
+      });
       this.subscriberConnection.on('error', (err: Error) =>
         this.logger.warn({ msg: 'redis subscriber error', err: err.message }),
       );
@@ -72,6 +95,7 @@ export class ClusterRedis implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
     await Promise.all(
       [this.subscriberConnection, this.client].map((c) => c?.quit().catch(() => c.disconnect())),
     );
