@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
 import { EventEmitter } from 'node:events';
 import * as os from 'node:os';
 import {
@@ -11,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { ConflictError } from '../common/errors/domain-error';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
+import { MetricsService } from '../health/metrics.service';
 import { ReadinessRegistry } from '../health/readiness.registry';
 import { ClusterRedis } from './cluster-redis';
 import { LeaderElection, type ClusterRole, type LeaderElectionEvents } from './leader-election';
@@ -40,6 +42,7 @@ export class LeadershipService
 {
   private readonly logger = new Logger(LeadershipService.name);
   private readonly election: LeaderElection | undefined;
+  private acquisitions = 0;
   /** This process in logs and in Redis (host, pid and a random part). */
   readonly instanceId = `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -48,9 +51,11 @@ export class LeadershipService
     @Optional() private readonly redis?: ClusterRedis,
     @Optional() @Inject(APP_CONFIG) config?: ResolvedAppConfig,
     @Optional() readiness?: ReadinessRegistry,
+    @Optional() metrics?: MetricsService,
   ) {
     super();
     readiness?.describe('role', () => this.role);
+    if (metrics) this.registerMetrics(metrics);
     if (!redis?.client || !config) return;
     this.election = new LeaderElection({
       redis: redis.client,
@@ -60,6 +65,7 @@ export class LeadershipService
       onError: (err) => this.logger.warn({ msg: 'leadership round failed', err: err.message }),
     });
     this.election.on('acquired', (fence) => {
+      this.acquisitions++;
       this.logger.log({ msg: 'leadership acquired', instance: this.instanceId, fence });
       this.emit('acquired', fence);
     });
@@ -102,6 +108,29 @@ export class LeadershipService
   /** The fencing check: true when this instance still leads (asked of Redis). */
   async confirm(): Promise<boolean> {
     return this.election === undefined ? true : this.election.confirm();
+  }
+
+  private registerMetrics(metrics: MetricsService): void {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const leadership = this;
+    const registers = [metrics.registry];
+    new Gauge({
+      name: 'cluster_is_leader',
+      help: '1 while this instance holds the DhanHQ sockets and runs the day cycle (always without REDIS_URL).',
+      registers,
+      collect() {
+        this.set(leadership.isLeader() ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'cluster_leadership_acquired_total',
+      help: 'Times this instance became the leader (REDIS_URL).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(leadership.acquisitions);
+      },
+    });
   }
 
   /** Before a leader-only action: its fencing token, or NotLeaderError. */
