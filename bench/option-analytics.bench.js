@@ -11,6 +11,12 @@
  *    quote and the underlying (the worst case: everything is re-solved, the forward re-derived
  *    by put-call parity, the chain figures recomputed). Cost per round, and as a share of one
  *    core at the fan-out's flush rate (10 rounds a second at TICKS_INTERVAL_MS = 100).
+ * 3. optionChainUpdates fan-out: 1,000 subscribers of one 21-strike NIFTY window on a second
+ *    service (the chain moves every round, as in 2), each message rendered (chain view ->
+ *    GraphQL model -> JSON) and handed to a counting sink: once per flush for all subscribers
+ *    of the same window and selection (what the server does over graphql-ws), against once per
+ *    subscriber (each with its own selection shape; a lower bound of the former graphql-js path,
+ *    which also executed graphql-js per subscriber). CPU ms per flush, analytics included.
  *
  * Build first into dist (`npx nest build`), or into a temporary folder:
  *   npx tsc -p tsconfig.build.json --outDir /tmp/analytics-dist
@@ -27,6 +33,7 @@ const { analyseOption, emptyAnalytics, black76Price, IvStatus } = build.load(
 );
 const { ChainAnalyticsService } = build.load('src/market-data/chains/chain-analytics.service.js');
 const { TickStore } = build.load('src/market-data/ticks/tick-store.js');
+const { toChainModel } = build.load('src/market-data/market-data.resolver.js');
 const { instrumentKey, SEGMENT_CODE } = build.load('libs/dhan/src/index.js');
 
 const OPTIONS = arg('options', quick ? 50_000 : 200_000);
@@ -235,41 +242,112 @@ const ok = check.strikes.every(
   (s) => s.call.analytics.status === IvStatus.OK && s.put.analytics.status === IvStatus.OK,
 );
 
-console.log(
-  JSON.stringify(
-    {
-      benchmark: 'option-analytics',
-      node: process.version,
-      cpu: os.cpus()[0]?.model,
-      cores: os.cpus().length,
-      loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
-      mathExpNs: { before: expNsBefore, after: expCost() },
-      solve: {
-        options: OPTIONS,
-        reps: REPS,
-        statuses,
-        perSecondMedian: Math.round(median),
-        perSecondMin: Math.round(rates[0]),
-        perSecondMax: Math.round(rates[rates.length - 1]),
-        nsPerOption: Math.round(1e9 / median),
-        perCpuSecondMedian: Math.round(cpuRates[Math.floor(cpuRates.length / 2)]),
+/** CPU ms per flush with 1,000 subscribers of one window, shared or per-subscriber frames. */
+async function fanout(shared) {
+  const registry = { acquire: () => undefined, releaseHolder: () => undefined };
+  const svc = new ChainAnalyticsService(instruments, store, registry, calendar, clock, tierB, {
+    fanout: {},
+    optionAnalytics: { riskFreeRate: RATE, dividendYield: 0 },
+  });
+  let bytes = 0;
+  let frames = 0;
+  const streams = [];
+  for (let i = 0; i < FANOUT_SUBSCRIBERS; i++) {
+    const prefix = `{"id":"${i}","type":"next","payload":{"data":{"optionChainUpdates":`;
+    streams.push(
+      svc.subscribe('NIFTY', '2026-12-10', 10, {
+        prefix,
+        shape: shared ? 'same' : String(i),
+        render: (view) => JSON.stringify({ ...toChainModel(view), snapshot: view.snapshot }),
+        unsent: () => 0,
+        send: (frame) => {
+          bytes += frame.length;
+          frames++;
+        },
+      }),
+    );
+  }
+  await new Promise((resolve) => setImmediate(resolve)); // the snapshots
+  for (let r = 0; r < 20; r++) {
+    move(r);
+    svc.refreshAll(now + r);
+  }
+  const renders0 = svc.renderings;
+  frames = 0;
+  bytes = 0;
+  let cpu = 0;
+  for (let r = 0; r < FANOUT_ROUNDS; r++) {
+    move(r + 20);
+    const c0 = process.cpuUsage();
+    svc.refreshAll(now + 20 + r);
+    cpu += cpuMicros(c0);
+  }
+  for (const s of streams) await s.return();
+  return {
+    cpuMsPerFlush: Number((cpu / FANOUT_ROUNDS / 1e3).toFixed(3)),
+    renderingsPerFlush: Number(((svc.renderings - renders0) / FANOUT_ROUNDS).toFixed(1)),
+    framesPerFlush: Math.round(frames / FANOUT_ROUNDS),
+    bytesPerFrame: Math.round(bytes / Math.max(frames, 1)),
+  };
+}
+
+async function main() {
+  // Every chain of the tracked set still moves: the fan-out service tracks only NIFTY's.
+  const sharedFrames = await fanout(true);
+  const perSubscriber = await fanout(false);
+  print({ sharedFrames, perSubscriber });
+}
+
+const FANOUT_SUBSCRIBERS = arg('subscribers', 1000);
+const FANOUT_ROUNDS = arg('fanoutRounds', quick ? 20 : 100);
+
+function print(fanoutFigures) {
+  console.log(
+    JSON.stringify(
+      {
+        benchmark: 'option-analytics',
+        node: process.version,
+        cpu: os.cpus()[0]?.model,
+        cores: os.cpus().length,
+        loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+        mathExpNs: { before: expNsBefore, after: expCost() },
+        solve: {
+          options: OPTIONS,
+          reps: REPS,
+          statuses,
+          perSecondMedian: Math.round(median),
+          perSecondMin: Math.round(rates[0]),
+          perSecondMax: Math.round(rates[rates.length - 1]),
+          nsPerOption: Math.round(1e9 / median),
+          perCpuSecondMedian: Math.round(cpuRates[Math.floor(cpuRates.length / 2)]),
+        },
+        tierBSet: {
+          options: records.length,
+          chains: CHAINS.length,
+          rounds: ROUNDS,
+          msPerFullReanalysis: Number(perRoundMs.toFixed(3)),
+          // 10 rounds a second: (ms per round x 10) / 1,000 ms, in percent.
+          percentOfCoreAt10PerSecond: Number((((perRoundMs * 10) / 1000) * 100).toFixed(2)),
+          cpuMsPerFullReanalysis: Number(perRoundCpuMs.toFixed(3)),
+          percentOfCoreAt10PerSecondByCpuTime: Number(
+            (((perRoundCpuMs * 10) / 1000) * 100).toFixed(2),
+          ),
+          atmWindowSolved: ok,
+          forwardSource: check.forwardSource,
+        },
+        optionChainUpdatesFanout: {
+          subscribers: FANOUT_SUBSCRIBERS,
+          strikes: 21,
+          ...fanoutFigures,
+        },
       },
-      tierBSet: {
-        options: records.length,
-        chains: CHAINS.length,
-        rounds: ROUNDS,
-        msPerFullReanalysis: Number(perRoundMs.toFixed(3)),
-        // 10 rounds a second: (ms per round x 10) / 1,000 ms, in percent.
-        percentOfCoreAt10PerSecond: Number((((perRoundMs * 10) / 1000) * 100).toFixed(2)),
-        cpuMsPerFullReanalysis: Number(perRoundCpuMs.toFixed(3)),
-        percentOfCoreAt10PerSecondByCpuTime: Number(
-          (((perRoundCpuMs * 10) / 1000) * 100).toFixed(2),
-        ),
-        atmWindowSolved: ok,
-        forwardSource: check.forwardSource,
-      },
-    },
-    null,
-    2,
-  ),
-);
+      null,
+      2,
+    ),
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -27,6 +27,17 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return sum;
 }
 
+/** A labelled series that may have no sample yet (a packet type never seen) counts 0. */
+function sampleOr0(text: string, name: string, labels: Record<string, string>): number {
+  const line = new RegExp(`^${name}\\{[^}]*\\} `, 'm');
+  if (!line.test(text)) throw new Error(`${name} has no sample at all`);
+  try {
+    return sample(text, name, labels);
+  } catch {
+    return 0;
+  }
+}
+
 /** Metric families /metrics declares (`# TYPE name kind`). */
 function families(text: string): Set<string> {
   return new Set(
@@ -188,10 +199,30 @@ describe('/metrics for operating the desk (e2e, embedded simulator)', () => {
     for (const name of [
       'ticks_fanout_frames_total',
       'ticks_fanout_updates_total',
+      'ticks_fanout_bytes_total',
+      'ticks_fanout_flush_duration_seconds_count',
       'feed_packets_total',
     ]) {
       expect(sample(after, name)).toBeGreaterThan(sample(before, name));
     }
+    // Bytes are at least the updates' count (each update is a JSON object in a frame).
+    expect(sample(after, 'ticks_fanout_bytes_total')).toBeGreaterThan(
+      sample(after, 'ticks_fanout_updates_total'),
+    );
+    // Packets by type add up to all packets; the simulator sends quote or full packets.
+    const byType = ['ticker', 'quote', 'full', 'oi', 'prev_close', 'index', 'market_status']
+      .map((type) => sampleOr0(after, 'feed_packets_by_type_total', { type }))
+      .reduce((a, b) => a + b, 0);
+    expect(byType).toBe(sample(after, 'feed_packets_total'));
+    expect(
+      sampleOr0(after, 'feed_packets_by_type_total', { type: 'quote' }) +
+        sampleOr0(after, 'feed_packets_by_type_total', { type: 'full' }),
+    ).toBeGreaterThan(0);
+    // The broker token: in use, with the simulator's expiry ahead.
+    expect(sample(after, 'broker_token_valid')).toBe(1);
+    expect(sample(after, 'broker_token_expiry_timestamp_seconds') * 1000).toBeGreaterThan(
+      Date.now(),
+    );
     expect(sample(after, 'ticks_fanout_closed_clients_total')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'ticks_fanout_clients')).toBeGreaterThanOrEqual(1);
     expect(sample(after, 'ws_clients_connected', { endpoint: 'user' })).toBeGreaterThanOrEqual(1);
@@ -211,6 +242,9 @@ describe('/metrics for operating the desk (e2e, embedded simulator)', () => {
       'day_cycle_last_run_timestamp_seconds',
       'ticks_fanout_held_flushes_total',
       'ticks_fanout_last_flush_seconds',
+      'ticks_fanout_conflated_updates_total',
+      'feed_disconnects_total',
+      'broker_token_changes_total',
       'feed_stale_instruments',
     ]) {
       expect(declared.has(name)).toBe(true);

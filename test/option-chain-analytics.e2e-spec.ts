@@ -4,6 +4,7 @@ import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { ReferenceKind } from '../src/market-data/feed/subscription-registry';
 import { MarketDataService } from '../src/market-data/market-data.service';
+import { ChainAnalyticsService } from '../src/market-data/chains/chain-analytics.service';
 import { until } from './dhan/helpers';
 import { errorCodes, gql, login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
@@ -256,5 +257,27 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
     const bad = open({ underlying: 'NIFTY', strikes: -1 });
     const refused = (await bad.failed()) as Array<{ extensions?: { code?: string } }>;
     expect(refused[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('updates are rendered once per flush for subscribers of the same window and selection (pre-serialised)', async () => {
+    const chains = t.app.get(ChainAnalyticsService);
+    const a = open({ underlying: 'BANKNIFTY', strikes: 4 });
+    const b = open({ underlying: 'BANKNIFTY', strikes: 4 });
+    await Promise.all([a.batch(0), b.batch(0)]);
+    const before = chains.renderings;
+    const fromA = a.batches.length;
+    const fromB = b.batches.length;
+    // Both in steady state: several updates each.
+    await Promise.all([a.batch(fromA + 3), b.batch(fromB + 3)]);
+    const received = a.batches.length - fromA + (b.batches.length - fromB);
+    const rendered = chains.renderings - before;
+    // Shared frames: far fewer renderings than messages delivered (about half with two).
+    expect(rendered).toBeLessThan(received);
+    // And what they got is the graphql-js shape: updates with changed strikes only.
+    const last = updates(a)[a.batches.length - 1];
+    expect(last.snapshot).toBe(false);
+    expect(last.underlying).toBe('BANKNIFTY');
+    expect(last.strikes.length).toBeGreaterThan(0);
+    expect(last.strikes.length).toBeLessThanOrEqual(9);
   });
 });

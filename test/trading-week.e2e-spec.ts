@@ -432,6 +432,7 @@ describe('a trading week without a restart of the broker (e2e, controllable day 
 
   it('Wednesday (holiday): the day cycle skips it; the broker token is renewed before it expires, nothing pauses', async () => {
     const token = endpoints().token;
+    const first = endpoints().accessToken();
     const renewed = new Promise<void>((resolve) => {
       const listener = (change: { source: string }) => {
         if (change.source !== 'renewal') return;
@@ -448,7 +449,6 @@ describe('a trading week without a restart of the broker (e2e, controllable day 
         ? { outcome: 'DONE', carried: 1 }
         : { outcome: 'SKIPPED', reason: 'not a trading day' },
     );
-    const first = endpoints().accessToken();
     await renewed;
     expect(endpoints().accessToken()).not.toBe(first);
     expect(token.status()).toMatchObject({ state: 'VALID', source: 'renewal' });

@@ -5,13 +5,13 @@ import { CurrentUser } from '../common/decorators/current-user.decorator';
 import type { Principal } from '../common/graphql/graphql-context';
 import { InstrumentsService } from '../instruments/instruments.service';
 import type { InstrumentModel } from '../instruments/models/instrument.model';
+import { instrumentModelOf } from '../instruments/models/instrument-model';
 import type { PositionKey, PositionView } from './domain';
 import type { TradeEntity } from './entities/trade.entity';
 import { PositionModel, TradeModel } from './models/execution.models';
+import { positionModelOf, tradeModelOf } from './models/execution-model';
 import { PortfolioService } from './portfolio.service';
 import { positionUpdatesOf } from './position-updates.stream';
-
-const rupees = (paise: bigint): number => Number(paise) / 100;
 
 @Resolver()
 export class ExecutionResolver {
@@ -48,49 +48,19 @@ export class ExecutionResolver {
   }
 
   private instrument(segment: ExchangeSegment, securityId: string): InstrumentModel {
-    return (
-      this.instruments.get(segment, securityId) ?? {
-        segment,
-        securityId,
-        symbol: securityId,
-        displayName: securityId,
-        instrumentType: '',
-        lotSize: 0,
-        tickSize: 0,
-      }
-    );
+    return instrumentModelOf(this.instruments.get(segment, securityId), segment, securityId);
   }
 
   private toTrade(t: TradeEntity): TradeModel {
-    return {
-      id: t.id,
-      tradeId: t.exchangeTradeId,
-      orderId: t.orderId,
-      instrument: this.instrument(t.segment as ExchangeSegment, t.securityId),
-      side: t.side as TradeModel['side'],
-      productType: t.productType as TradeModel['productType'],
-      quantity: t.quantity,
-      price: t.priceUnits / 10_000,
-      tradedAt: t.tradedAt,
-    };
+    return tradeModelOf(t, this.instrument(t.segment as ExchangeSegment, t.securityId));
   }
 
   private toPosition(key: PositionKey, view: PositionView): PositionModel {
-    const day = this.portfolio.dayOf(key);
-    return {
-      instrument: this.instrument(key.segment, key.securityId),
-      productType: key.productType as PositionModel['productType'],
-      netQuantity: view.netQuantity,
-      buyQuantity: view.buyQuantity,
-      sellQuantity: view.sellQuantity,
-      buyAverage: view.buyAverage,
-      sellAverage: view.sellAverage,
-      realizedPnl: rupees(view.realizedPnlPaise),
-      unrealizedPnl: view.unrealizedPnlPaise === undefined ? null : rupees(view.unrealizedPnlPaise),
-      ltp: view.ltp ?? null,
-      carriedQuantity: day.carriedQuantity,
-      referencePrice: day.referencePrice,
-      dayPnl: day.dayPnlPaise === undefined ? null : rupees(day.dayPnlPaise),
-    };
+    return positionModelOf(
+      key,
+      view,
+      this.portfolio.dayOf(key),
+      this.instrument(key.segment, key.securityId),
+    );
   }
 }

@@ -137,17 +137,25 @@ export const GRAPHIQL_START_JS = `'use strict';
     };
   }
 
+  // A link may carry the operation to open (?query=...), as GraphiQL links usually do; it
+  // fills the editor once, on the first render.
+  var linkedQuery = new URLSearchParams(location.search).get('query');
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   var storage = GraphiQL.createLocalStorage({ namespace: 'graphiql' + endpoint.replace(/\\//g, ':') });
   function render() {
     state.textContent = token() ? 'token set: sent as Authorization and in connection_init' : 'no token';
-    root.render(React.createElement(GraphiQL, {
+    var props = {
       fetcher: makeFetcher(),
       storage: storage,
       defaultQuery: body.getAttribute('data-default-query'),
       defaultEditorToolsVisibility: false,
       isHeadersEditorEnabled: true,
-    }));
+    };
+    if (linkedQuery !== null) {
+      props.query = linkedQuery;
+      linkedQuery = null;
+    }
+    root.render(React.createElement(GraphiQL, props));
   }
   function setToken(value) {
     if (value === token()) return;

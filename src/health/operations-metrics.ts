@@ -3,13 +3,14 @@ import {
   PerformanceObserver,
   type IntervalHistogram,
 } from 'node:perf_hooks';
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { WsAuthGate } from '../auth/ws-auth.gate';
 import { MARKET_DATA_EVICTED, MarketDataService } from '../market-data/market-data.service';
 import { DayCycleService } from '../scheduler/day-cycle.service';
 import { ORDER_TRANSITION, type OrderTransitionEvent } from '../orders/orders.events';
+import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
 import { MetricsService } from './metrics.service';
 
 const MAX_TIMED = 10_000;
@@ -58,12 +59,15 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
   private readonly resolved: Counter<'outcome'>;
   private readonly evictions: Counter<'kind'>;
   private readonly gcPauses: Histogram<'kind'>;
+  private readonly flushDuration: Histogram;
+  private stopFlushObserver: (() => void) | undefined;
 
   constructor(
     private readonly metrics: MetricsService,
     private readonly marketData: MarketDataService,
     private readonly gate: WsAuthGate,
     private readonly dayCycle: DayCycleService,
+    @Inject(DHAN_ENDPOINTS) private readonly endpoints: DhanEndpoints,
   ) {
     const registers = [metrics.registry];
     this.placed = new Counter({
@@ -117,6 +121,12 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
       help: 'Garbage-collection pauses, by kind.',
       labelNames: ['kind'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    });
+    this.flushDuration = new Histogram({
+      name: 'ticks_fanout_flush_duration_seconds',
+      help: 'Duration of each fan-out flush (one phase of clients when the timer runs).',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers,
     });
   }
@@ -184,6 +194,45 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
       'Instrument updates written to ticks clients (one frame carries many).',
       [],
       (inc) => inc({}, marketData.fanoutStats().updates),
+    );
+    counter(
+      'ticks_fanout_bytes_total',
+      'Bytes of the batches written to ticks clients.',
+      [],
+      (inc) => inc({}, marketData.fanoutStats().bytes),
+    );
+    counter(
+      'ticks_fanout_conflated_updates_total',
+      'Instrument updates replaced by a later one before a client s flush (conflation).',
+      [],
+      (inc) => inc({}, marketData.fanoutStats().conflated),
+    );
+    this.stopFlushObserver = marketData.onFanoutFlush((ms) =>
+      this.flushDuration.observe(ms / 1000),
+    );
+    const token = this.endpoints.token;
+    gauge(
+      metrics,
+      'broker_token_valid',
+      'DhanHQ access token: 1 in use, 0 refused (every DhanHQ socket paused until a new one).',
+      [],
+      (set) => set({}, token.status().state === 'VALID' ? 1 : 0),
+    );
+    gauge(
+      metrics,
+      'broker_token_expiry_timestamp_seconds',
+      'Expiry of the DhanHQ access token in use (its JWT exp), Unix seconds.',
+      [],
+      (set) => {
+        const expiresAt = token.status().expiresAt;
+        if (expiresAt !== undefined) set({}, expiresAt / 1000);
+      },
+    );
+    counter(
+      'broker_token_changes_total',
+      'DhanHQ access tokens installed since boot (admin, renewal, TOTP).',
+      [],
+      (inc) => inc({}, token.status().changes),
     );
     counter(
       'ticks_fanout_held_flushes_total',
@@ -268,6 +317,7 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.stopFlushObserver?.();
     this.loopDelay.disable();
     this.gcObserver?.disconnect();
   }

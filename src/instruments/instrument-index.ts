@@ -56,6 +56,20 @@ function displayOrder(a: Instrument, b: Instrument): number {
   );
 }
 
+function pushTo<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** `YYYY-MM-DD` against a query's month, day and year, and not before `today`. */
+function expiryMatches(expiry: string, q: ContractQuery, today: string): boolean {
+  if (today !== '' && expiry < today) return false;
+  if (q.month !== undefined && expiry.slice(5, 7) !== q.month) return false;
+  if (q.day !== undefined && expiry.slice(8, 10) !== q.day) return false;
+  return q.year === undefined || expiry.slice(0, 4) === q.year;
+}
+
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -74,7 +88,67 @@ interface UnderlyingEntry {
   options: Map<string, Instrument[]>;
   /** Futures by expiry ascending. */
   futures: Instrument[];
+  /** Search: display positions of its derivatives by expiry, by strike, and of its futures. */
+  byExpiry: Map<string, number[]>;
+  byStrike: Map<number, number[]>;
+  futurePositions: number[];
 }
+
+const MONTHS: Readonly<Record<string, number>> = {
+  JAN: 1,
+  JANUARY: 1,
+  FEB: 2,
+  FEBRUARY: 2,
+  MAR: 3,
+  MARCH: 3,
+  APR: 4,
+  APRIL: 4,
+  MAY: 5,
+  JUN: 6,
+  JUNE: 6,
+  JUL: 7,
+  JULY: 7,
+  AUG: 8,
+  AUGUST: 8,
+  SEP: 9,
+  SEPT: 9,
+  SEPTEMBER: 9,
+  OCT: 10,
+  OCTOBER: 10,
+  NOV: 11,
+  NOVEMBER: 11,
+  DEC: 12,
+  DECEMBER: 12,
+};
+
+const KINDS: Readonly<Record<string, 'CE' | 'PE' | 'FUT'>> = {
+  CE: 'CE',
+  CALL: 'CE',
+  CALLS: 'CE',
+  C: 'CE',
+  PE: 'PE',
+  PUT: 'PE',
+  PUTS: 'PE',
+  P: 'PE',
+  FUT: 'FUT',
+  FUTS: 'FUT',
+  FUTURE: 'FUT',
+  FUTURES: 'FUT',
+};
+
+/** What a trader typed, read as a contract: underlying, then any of strike, kind and expiry parts. */
+interface ContractQuery {
+  entry: UnderlyingEntry;
+  strike?: number;
+  kind?: 'CE' | 'PE' | 'FUT';
+  month?: string;
+  day?: string;
+  year?: string;
+}
+
+const NUMBER = /^\d+(?:\.\d+)?$/;
+/** `24500CE`, `52000PE`: a strike glued to its kind. */
+const GLUED = /^(\d+(?:\.\d+)?)(CE|PE)$/;
 
 /**
  * An immutable, fully built view of one instrument master: lookups by key, derivatives by
@@ -144,8 +218,12 @@ export class InstrumentIndex {
           }
           // Display order already sorts options by strike, then CE before PE.
           options.push(instrument);
+          pushTo(entry.byStrike, instrument.strike, i);
+          pushTo(entry.byExpiry, instrument.expiry, i);
         } else if (instrument.instrumentType.startsWith('FUT')) {
           entry.futures.push(instrument);
+          entry.futurePositions.push(i);
+          pushTo(entry.byExpiry, instrument.expiry, i);
         }
       }
     }
@@ -203,19 +281,152 @@ export class InstrumentIndex {
   }
 
   /**
-   * Ranked search on symbol and display name, case-insensitive: exact matches first, then
-   * prefix, then contains; display order within a rank.
+   * Ranked search on symbol and display name, case-insensitive: exact matches first, then the
+   * contracts a trader's query names ("BANKNIFTY 52000 CE", "nifty 24500 pe 30 dec",
+   * "CRUDEOIL FUT": underlying plus strike, kind and expiry parts in any order; expired ones
+   * left out when `today` is given), then prefix, then contains; display order within a rank.
    */
-  search(text: string, limit: number): Instrument[] {
+  search(text: string, limit: number, today = ''): Instrument[] {
     const query = normaliseSearch(text);
     if (query === '' || limit <= 0) return [];
     const exact = this.exact.get(query) ?? [];
     const found = exact.slice(0, limit);
     if (found.length >= limit) return found.map((i) => this.ordered[i]);
     const taken = new Set(exact);
+    const contract = this.parseContract(query);
+    const named = contract ? this.collectContracts(contract, today, limit, found, taken) : 0;
+    if (found.length >= limit) return found.map((i) => this.ordered[i]);
     this.collectPrefixes(query, limit, found, taken);
-    if (found.length < limit) this.collectContains(query, limit, found, taken);
+    // A query that named contracts was answered: no scan of every name for it as text.
+    if (found.length < limit && named === 0) this.collectContains(query, limit, found, taken);
     return found.map((i) => this.ordered[i]);
+  }
+
+  /**
+   * Reads a query as a contract: one token is an underlying with derivatives, every other
+   * token a strike, a kind (CE/CALL, PE/PUT, FUT), a month, a day (1-31, with a month) or a
+   * year (20xx, with a month). Undefined when any token is something else.
+   */
+  private parseContract(query: string): ContractQuery | undefined {
+    const tokens = query.split(' ');
+    if (tokens.length < 2) return undefined;
+    let entry: UnderlyingEntry | undefined;
+    let kind: ContractQuery['kind'];
+    let month: number | undefined;
+    const numbers: string[] = [];
+    for (const token of tokens) {
+      const glued = GLUED.exec(token);
+      if (glued) {
+        numbers.push(glued[1]);
+        if (kind !== undefined && kind !== glued[2]) return undefined;
+        kind = glued[2] as 'CE' | 'PE';
+        continue;
+      }
+      if (NUMBER.test(token)) {
+        numbers.push(token);
+        continue;
+      }
+      const k = KINDS[token];
+      if (k !== undefined && (kind === undefined || kind === k)) {
+        kind = k;
+        continue;
+      }
+      const m = MONTHS[token];
+      if (m !== undefined && month === undefined) {
+        month = m;
+        continue;
+      }
+      const e = entry === undefined ? this.underlyings.get(token) : undefined;
+      if (e === undefined) return undefined;
+      entry = e;
+    }
+    if (!entry || (numbers.length === 0 && kind === undefined && month === undefined)) {
+      return undefined;
+    }
+    const out: ContractQuery = { entry, kind };
+    if (month !== undefined) out.month = String(month).padStart(2, '0');
+    for (const text of numbers) {
+      const n = Number(text);
+      const isStrike = entry.byStrike.has(n);
+      if (
+        month !== undefined &&
+        out.day === undefined &&
+        Number.isInteger(n) &&
+        n >= 1 &&
+        n <= 31 &&
+        (!isStrike || numbers.length > 1)
+      ) {
+        out.day = String(n).padStart(2, '0');
+      } else if (
+        month !== undefined &&
+        out.year === undefined &&
+        /^20\d\d$/.test(text) &&
+        !isStrike
+      ) {
+        out.year = text;
+      } else if (out.strike === undefined) {
+        out.strike = n;
+      } else {
+        return undefined;
+      }
+    }
+    if (out.strike !== undefined && out.kind === 'FUT') return undefined;
+    return out;
+  }
+
+  /**
+   * The contracts a parsed query names, in display order (futures, then options; nearest
+   * expiry first). Returns how many matched, counting ones already on the page.
+   */
+  private collectContracts(
+    q: ContractQuery,
+    today: string,
+    limit: number,
+    found: number[],
+    taken: Set<number>,
+  ): number {
+    const e = q.entry;
+    let matched = 0;
+    const take = (i: number): boolean => {
+      const inst = this.ordered[i];
+      if (!expiryMatches(inst.expiry ?? '', q, today)) return false;
+      const isFuture = inst.optionType === undefined;
+      if (q.kind === 'FUT' ? !isFuture : q.kind !== undefined && inst.optionType !== q.kind) {
+        return false;
+      }
+      matched++;
+      if (!taken.has(i)) {
+        taken.add(i);
+        found.push(i);
+      }
+      return found.length >= limit;
+    };
+    if (q.strike !== undefined || q.kind === 'FUT') {
+      const pool = q.strike !== undefined ? (e.byStrike.get(q.strike) ?? []) : e.futurePositions;
+      for (const i of pool) if (take(i)) break;
+      return matched;
+    }
+    // No strike: whole expiries. Each expiry's list is in display order (its futures first).
+    const expiries: string[] = [];
+    for (const expiry of e.byExpiry.keys()) {
+      if (expiryMatches(expiry, q, today)) expiries.push(expiry);
+    }
+    expiries.sort();
+    if (q.kind === undefined) {
+      for (const expiry of expiries) {
+        for (const i of e.byExpiry.get(expiry)!) {
+          if (this.ordered[i].optionType !== undefined) break;
+          if (take(i)) return matched;
+        }
+      }
+    }
+    for (const expiry of expiries) {
+      for (const i of e.byExpiry.get(expiry)!) {
+        if (this.ordered[i].optionType === undefined) continue;
+        if (take(i)) return matched;
+      }
+    }
+    return matched;
   }
 
   /**
@@ -302,7 +513,14 @@ export class InstrumentIndex {
   private entry(underlying: string): UnderlyingEntry {
     let entry = this.underlyings.get(underlying);
     if (!entry) {
-      entry = { expiries: [], options: new Map(), futures: [] };
+      entry = {
+        expiries: [],
+        options: new Map(),
+        futures: [],
+        byExpiry: new Map(),
+        byStrike: new Map(),
+        futurePositions: [],
+      };
       this.underlyings.set(underlying, entry);
     }
     return entry;

@@ -143,9 +143,12 @@ export class InstrumentsService implements OnApplicationBootstrap, BeforeApplica
     return this.index.all();
   }
 
-  /** Ranked: exact > prefix > contains, on symbol and display name, case-insensitive. */
+  /**
+   * Ranked, case-insensitive: exact name > the contracts a trader's query names (underlying,
+   * strike, CE/PE/FUT, expiry in any order; unexpired) > prefix > contains.
+   */
   search(text: string, limit = DEFAULT_SEARCH_LIMIT): Instrument[] {
-    return this.index.search(text, limit);
+    return this.index.search(text, limit, this.today());
   }
 
   /** True when the name has derivatives in the current master. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminModule } from '../admin/admin.module';
 import { APP_CONFIG } from '../config/app-config';
 import { HealthModule } from '../health/health.module';
@@ -20,13 +21,22 @@ import { TICK_STORE_OPTIONS, TickStore } from './ticks/tick-store';
 import { TickTransport } from './ticks/tick-transport';
 import { TierBService } from './chains/tier-b.service';
 import { ChainAnalyticsService } from './chains/chain-analytics.service';
+import { DhanDataClient } from './rest/dhan-data.client';
+import { RestMarketDataService } from './rest/rest-market-data.service';
+import { CandlesService } from './candles/candles.service';
+import { CandleDayEntity, CandleEntity } from './candles/entities/candle.entity';
 
 /**
  * Market data (no resolvers, so modules of either schema can import it): the feed pool, the
  * subscription registry, the tick store and fan-out, Tier B; MarketDataService is the facade.
  */
 @Module({
-  imports: [InstrumentsModule, CalendarModule, HealthModule],
+  imports: [
+    InstrumentsModule,
+    CalendarModule,
+    HealthModule,
+    TypeOrmModule.forFeature([CandleEntity, CandleDayEntity]),
+  ],
   providers: [
     { provide: MARKET_DATA_OPTIONS, inject: [APP_CONFIG], useFactory: marketDataOptions },
     {
@@ -57,8 +67,17 @@ import { ChainAnalyticsService } from './chains/chain-analytics.service';
     MarketDataService,
     TierBService,
     ChainAnalyticsService,
+    DhanDataClient,
+    RestMarketDataService,
+    CandlesService,
   ],
-  exports: [MarketDataService, TierBService, ChainAnalyticsService],
+  exports: [
+    MarketDataService,
+    TierBService,
+    ChainAnalyticsService,
+    RestMarketDataService,
+    CandlesService,
+  ],
 })
 export class MarketDataModule {}
 

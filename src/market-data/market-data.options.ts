@@ -25,6 +25,8 @@ export interface MarketDataOptions {
   feedHealthIntervalMs: number;
   /** A `ticks` subscription opened during warm-up waits this long for the instrument master. */
   warmupWaitMs: number;
+  /** `quote`, a first `ticks` snapshot or a one-shot chain waits this long for DhanHQ REST. */
+  restWaitMs: number;
   /** Plausibility checks of trade packets (RELIABILITY F8); `enabled: false` turns them off. */
   tickChecks: TickChecks & { enabled: boolean };
   /** Rate and dividend yield of the option analytics (OPTION_*_PERCENT, as fractions). */
@@ -45,6 +47,7 @@ export const DEFAULT_MARKET_DATA_OPTIONS: MarketDataOptions = {
   staleAfterMs: 120_000,
   dataStallMs: 90_000,
   warmupWaitMs: 15_000,
+  restWaitMs: 3_000,
   feedBackoff: {},
   maxTickInstrumentsPerUser: DEFAULT_MAX_TICK_INSTRUMENTS_PER_USER,
   feedHealthIntervalMs: 5_000,
@@ -123,6 +126,7 @@ export function marketDataOptions(
     staleAfterMs: o.staleAfterMs ?? int(env, 'FEED_STALE_AFTER_MS') ?? d.staleAfterMs,
     dataStallMs: o.dataStallMs ?? int(env, 'FEED_STALL_MS') ?? d.dataStallMs,
     warmupWaitMs: o.warmupWaitMs ?? d.warmupWaitMs,
+    restWaitMs: o.restWaitMs ?? d.restWaitMs,
     feedBackoff: { ...d.feedBackoff, ...o.feedBackoff },
     maxTickInstrumentsPerUser:
       o.maxTickInstrumentsPerUser ??

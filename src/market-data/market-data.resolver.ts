@@ -1,4 +1,13 @@
-import { Args, Context, Info, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
+import {
+  Args,
+  Context,
+  GraphQLISODateTime,
+  Info,
+  Int,
+  Query,
+  Resolver,
+  Subscription,
+} from '@nestjs/graphql';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { WebSocket } from 'ws';
 import {
@@ -12,7 +21,8 @@ import { InstrumentArgs } from '../instruments/dto/instrument.args';
 import { InstrumentInput, SECURITY_ID_PATTERN } from '../instruments/dto/instrument.input';
 import { ExchangeSegment } from '../instruments/models/exchange-segment.enum';
 import { IvStatus } from './analytics/black';
-import { MAX_CHAIN_STRIKES_EACH_SIDE } from './chains/chain-analytics.service';
+import { MAX_CHAIN_STRIKES_EACH_SIDE, type ChainFrameSink } from './chains/chain-analytics.service';
+import { compileSelection, selectionSignature, type JsonOf } from './chains/chain-serializer';
 import {
   MarketDataService,
   type ChainContractView,
@@ -28,6 +38,13 @@ import {
 } from './models/option-chain.model';
 import { marketState, QuoteModel, TickModel } from './models/tick.model';
 import { tickSelection } from './ticks/tick-selection';
+import { CandleInterval } from './candles/candle-math';
+import { CandlesService, type CandleView } from './candles/candles.service';
+import { CandleModel } from './models/candle.model';
+
+function candleModel(b: CandleView): CandleModel {
+  return { ...b, time: new Date(b.time * 1000) };
+}
 
 interface SubscriptionContext extends GraphQLRequestContext {
   socket?: WebSocket;
@@ -42,6 +59,12 @@ function asGraphQLError(e: unknown): unknown {
     return new GraphQLError(e.message, { extensions: { code: e.code, ...e.details } });
   }
   return e;
+}
+
+function checkInstrument(i: InstrumentInput): void {
+  if (!SEGMENTS.has(i.segment) || !SECURITY_ID_PATTERN.test(i.securityId)) {
+    throw new BadUserInputError(`Invalid instrument ${i.segment} ${i.securityId}`);
+  }
 }
 
 const percent = (x: number): number | null => (Number.isFinite(x) ? x * 100 : null);
@@ -93,31 +116,106 @@ export function toChainModel(chain: ChainView): OptionChainModel {
   };
 }
 
+/**
+ * Over graphql-ws, `optionChainUpdates` messages are written straight to the socket, each
+ * rendered once per flush for all subscribers of the same window and selection (like
+ * `ticks`); without a socket (or for a selection the compiler refuses) graphql-js serves them.
+ */
+function chainFrameSink(
+  context: SubscriptionContext,
+  info: GraphQLResolveInfo,
+): ChainFrameSink | undefined {
+  const { socket, id } = context;
+  if (!socket || id === undefined) return undefined;
+  let json: JsonOf;
+  try {
+    json = compileSelection(info);
+  } catch {
+    return undefined;
+  }
+  const key = info.fieldNodes[0]?.alias?.value ?? info.fieldName;
+  return {
+    prefix: `{"id":${JSON.stringify(String(id))},"type":"next","payload":{"data":{${JSON.stringify(key)}:`,
+    shape: selectionSignature(info),
+    render: (view) => json({ ...toChainModel(view), snapshot: view.snapshot }),
+    unsent: () => socket.bufferedAmount,
+    send: (frame) => {
+      if (socket.readyState === socket.OPEN) socket.send(frame, { binary: false });
+    },
+  };
+}
+
 @Resolver()
 export class MarketDataResolver {
-  constructor(private readonly marketData: MarketDataService) {}
+  constructor(
+    private readonly marketData: MarketDataService,
+    private readonly candleService: CandlesService,
+  ) {}
+
+  @Query(() => [CandleModel], {
+    description:
+      'OHLC bars starting in [from, to), oldest first: past days from DhanHQ (cached), today ' +
+      'from DhanHQ and the live feed (the last bar `complete: false` while forming). At most ' +
+      '90 days of minute bars or 5 years of daily bars a query.',
+  })
+  async candles(
+    @Args('instrument', { type: () => InstrumentInput }) instrument: InstrumentInput,
+    @Args('interval', { type: () => CandleInterval }) interval: CandleInterval,
+    @Args('from', { type: () => GraphQLISODateTime }) from: Date,
+    @Args('to', { type: () => GraphQLISODateTime }) to: Date,
+  ): Promise<CandleModel[]> {
+    checkInstrument(instrument);
+    const bars = await this.candleService.candles(
+      instrument.segment,
+      instrument.securityId,
+      interval,
+      from,
+      to,
+    );
+    return bars.map(candleModel);
+  }
+
+  @Subscription(() => CandleModel, {
+    description:
+      'The forming bar of the interval at once, then each time it changes (at most once per ' +
+      'tick interval); a new bar starts when its time comes. Puts the instrument on the feed.',
+    resolve: (payload: CandleView) => candleModel(payload),
+  })
+  candleUpdates(
+    @Args('instrument', { type: () => InstrumentInput }) instrument: InstrumentInput,
+    @Args('interval', { type: () => CandleInterval }) interval: CandleInterval,
+  ): AsyncIterableIterator<CandleView> {
+    try {
+      checkInstrument(instrument);
+      return this.candleService.subscribe(instrument.segment, instrument.securityId, interval);
+    } catch (e) {
+      throw asGraphQLError(e);
+    }
+  }
 
   @Query(() => QuoteModel, {
     nullable: true,
     description:
-      'Latest state; null fields until data came. NOT_FOUND for an unknown instrument, ' +
-      'UNAVAILABLE (retry) while the instrument master loads.',
+      'Latest state. An instrument the feed does not stream is quoted from DhanHQ REST ' +
+      '(`source: REST`); null fields and `stale: true` when no price could be had. NOT_FOUND ' +
+      'for an unknown instrument, UNAVAILABLE (retry) while the instrument master loads.',
   })
-  quote(@Args() { segment, securityId }: InstrumentArgs): QuoteModel {
-    return marketState(this.marketData.quote(segment, securityId));
+  async quote(@Args() { segment, securityId }: InstrumentArgs): Promise<QuoteModel> {
+    return marketState(await this.marketData.quote(segment, securityId));
   }
 
   @Query(() => OptionChainModel, {
     description:
       'Strikes ascending, CE and PE with live quotes, implied volatility and greeks; nearest ' +
-      'expiry when omitted; `strikes` each side of ATM (every listed strike when omitted).',
+      'expiry when omitted; `strikes` each side of ATM (every listed strike when omitted). An ' +
+      'expiry the feed does not stream is quoted from DhanHQ option-chain REST (`source: REST`).',
   })
-  optionChain(
+  async optionChain(
     @Args('underlying') underlying: string,
     @Args('expiry', { type: () => GraphQLLocalDate, nullable: true }) expiry?: string | null,
     @Args('strikes', { type: () => Int, nullable: true }) strikes?: number | null,
-  ): OptionChainModel {
-    return toChainModel(this.marketData.optionChain(underlying, expiry, strikes));
+  ): Promise<OptionChainModel> {
+    return toChainModel(await this.marketData.optionChain(underlying, expiry, strikes));
   }
 
   @Subscription(() => OptionChainUpdateModel, {
@@ -131,12 +229,19 @@ export class MarketDataResolver {
     }),
   })
   optionChainUpdates(
+    @Context() context: SubscriptionContext,
+    @Info() info: GraphQLResolveInfo,
     @Args('underlying') underlying: string,
     @Args('expiry', { type: () => GraphQLLocalDate, nullable: true }) expiry?: string | null,
     @Args('strikes', { type: () => Int, nullable: true }) strikes?: number | null,
   ): AsyncIterableIterator<ChainUpdateView> {
     try {
-      return this.marketData.openOptionChain(underlying, expiry, strikes ?? 10);
+      return this.marketData.openOptionChain(
+        underlying,
+        expiry,
+        strikes ?? 10,
+        chainFrameSink(context, info),
+      );
     } catch (e) {
       throw asGraphQLError(e);
     }

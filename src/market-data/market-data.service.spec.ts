@@ -1,4 +1,5 @@
 import type { ChainAnalyticsService } from './chains/chain-analytics.service';
+import type { RestMarketDataService } from './rest/rest-market-data.service';
 import {
   ExchangeSegment,
   FeedMode,
@@ -76,6 +77,7 @@ function setup(capacity: number) {
     events,
     DEFAULT_MARKET_DATA_OPTIONS,
     {} as ChainAnalyticsService, // chains are not exercised here
+    {} as RestMarketDataService, // REST quotes are not exercised here
   );
   let ltt = T0;
   const tick = (id: number, ltp = 100) =>

@@ -30,8 +30,10 @@ import { TickShapes, type SelectedField } from './ticks/tick-selection';
 import { TickQuota } from './ticks/tick-quota';
 import { TickStore, type TickRecord } from './ticks/tick-store';
 import { TickTransport, type OpenedTicks } from './ticks/tick-transport';
+import { RestMarketDataService } from './rest/rest-market-data.service';
 import {
   ChainAnalyticsService,
+  type ChainFrameSink,
   type ChainUpdateView,
   type ChainView,
 } from './chains/chain-analytics.service';
@@ -147,6 +149,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     private readonly events: EventEmitter2,
     @Inject(MARKET_DATA_OPTIONS) private readonly options: MarketDataOptions,
     private readonly chains: ChainAnalyticsService,
+    private readonly rest: RestMarketDataService,
   ) {
     this.tickQuota = new TickQuota(options.maxTickInstrumentsPerUser);
     registry.onEviction((event) => {
@@ -201,15 +204,21 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     return instrumentKey(SEGMENT_CODE[segment], Number(securityId));
   }
 
-  /** Latest state (null fields before any data); NOT_FOUND for an unknown instrument. */
-  quote(segment: ExchangeSegment, securityId: string): TickRecord {
+  /**
+   * Latest state; NOT_FOUND for an unknown instrument. An instrument with nothing fresh from
+   * the feed is quoted from DhanHQ REST (coalesced; waited for at most `restWaitMs`), else its
+   * fields stay null and `stale` true.
+   */
+  async quote(segment: ExchangeSegment, securityId: string): Promise<TickRecord> {
     if (!this.instruments.loaded) {
       throw new UnavailableError('The instrument master is still loading; retry shortly');
     }
     if (!this.instruments.get(segment, securityId)) {
       throw new NotFoundError(`Unknown instrument ${segment} ${securityId}`);
     }
-    return this.store.ensure(this.instrumentKeyOf(segment, securityId));
+    const key = this.instrumentKeyOf(segment, securityId);
+    await this.rest.fillQuotes([key], this.options.restWaitMs);
+    return this.store.ensure(key);
   }
 
   /** The record if any data or subscription made one; undefined otherwise. */
@@ -221,12 +230,18 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
    * One expiry's chain (the nearest when `expiry` is not given) with option analytics,
    * `strikesEachSide` strikes around ATM (every listed strike when null).
    */
-  optionChain(
+  async optionChain(
     underlying: string,
     expiry?: string | null,
     strikesEachSide?: number | null,
-  ): ChainView {
-    return this.chains.chain(underlying, expiry, strikesEachSide);
+  ): Promise<ChainView> {
+    if (!this.instruments.loaded) {
+      throw new UnavailableError('The instrument master is still loading; retry shortly');
+    }
+    // An expiry the feed does not stream is filled from DhanHQ's option chain first.
+    const { expiry: resolved, tracked } = this.chains.resolve(underlying, expiry);
+    if (!tracked) await this.rest.fillChain(underlying, resolved, this.options.restWaitMs);
+    return this.chains.chain(underlying, resolved, strikesEachSide);
   }
 
   /** `optionChainUpdates`: the window's chain, then its changed strikes (see ChainAnalyticsService). */
@@ -234,8 +249,9 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     underlying: string,
     expiry: string | null | undefined,
     strikesEachSide: number,
+    sink?: ChainFrameSink,
   ): AsyncIterableIterator<ChainUpdateView> {
-    return this.chains.subscribe(underlying, expiry, strikesEachSide);
+    return this.chains.subscribe(underlying, expiry, strikesEachSide, sink);
   }
 
   // ---- ticks streams ----
@@ -260,6 +276,15 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     responseKey: string,
   ): Promise<TickStream> {
     await this.instruments.whenLoaded(this.options.warmupWaitMs);
+    // The first snapshot of an instrument with no fresh price comes from DhanHQ REST.
+    const known: number[] = [];
+    for (const { segment, securityId } of instruments) {
+      if (this.instruments.get(segment, securityId)) {
+        known.push(this.instrumentKeyOf(segment, securityId));
+      }
+    }
+    // Not for a subscription the user's quota refuses anyway (openTicks says why).
+    if (this.fitsQuota(userId, known)) await this.rest.fillQuotes(known, this.options.restWaitMs);
     return this.openTicks(socket, userId, subscriptionId, instruments, fields, responseKey);
   }
 
@@ -325,6 +350,15 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
         this.releaseKeys(this.transport.close(clientId, subscriptionId));
       },
     });
+  }
+
+  private fitsQuota(userId: string, keys: readonly number[]): boolean {
+    try {
+      this.tickQuota.check(userId, new Set(keys));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Hands a subscription's instruments back to its user's quota; once per subscription. */
@@ -414,6 +448,11 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
   /** Fan-out counters (clients, subscriptions, batches, updates, held and closed clients). */
   fanoutStats(): TickFanoutStats {
     return this.fanout.stats();
+  }
+
+  /** Each fan-out flush's duration (ms), for the flush-duration histogram. */
+  onFanoutFlush(listener: (ms: number) => void): () => void {
+    return this.fanout.onFlush(listener);
   }
 
   /** Registry counters (instruments by connection, mode and reference kind, capacity). */

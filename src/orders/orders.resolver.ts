@@ -2,10 +2,11 @@ import { Args, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { CurrentUser } from '../common/decorators/current-user.decorator';
 import type { Principal } from '../common/graphql/graphql-context';
-import type { InstrumentModel } from '../instruments/models/instrument.model';
+import { instrumentModelOf } from '../instruments/models/instrument-model';
 import { RiskService } from '../risk/risk.service';
 import { ModifyOrderArgs, OrderIdArgs, PlaceOrderArgs } from './dto/order.inputs';
 import { FundsModel, OrderModel } from './models/order.model';
+import { orderModelOf } from './models/order-model';
 import { orderUpdatesOf } from './order-updates.stream';
 import type { OrderView } from './order-view';
 import { OrdersService } from './orders.service';
@@ -94,35 +95,9 @@ export class OrdersResolver {
   }
 
   private toModel(order: OrderView): OrderModel {
-    const instrument: InstrumentModel = this.service.instrumentOf(order) ?? {
-      segment: order.segment,
-      securityId: order.securityId,
-      symbol: order.securityId,
-      displayName: order.securityId,
-      instrumentType: '',
-      lotSize: 0,
-      tickSize: 0,
-    };
-    return {
-      id: order.id,
-      clientOrderId: order.clientOrderId,
-      brokerOrderId: order.brokerOrderId,
-      instrument,
-      side: order.side as OrderModel['side'],
-      quantity: order.quantity,
-      filledQuantity: order.filledQuantity,
-      averagePrice: order.averagePrice,
-      price: order.price,
-      triggerPrice: order.triggerPrice,
-      orderType: order.orderType as OrderModel['orderType'],
-      productType: order.productType as OrderModel['productType'],
-      validity: order.validity as OrderModel['validity'],
-      status: order.status,
-      rejectionReason: order.rejectionReason,
-      tag: order.tag,
-      deskNote: order.deskNote,
-      createdAt: order.createdAt,
-      updatedAt: order.updatedAt,
-    };
+    return orderModelOf(
+      order,
+      instrumentModelOf(this.service.instrumentOf(order), order.segment, order.securityId),
+    );
   }
 }

@@ -73,6 +73,14 @@ describe('web terminal at / (browser)', () => {
     expect(now[0]).not.toBe(first[0]);
     // Feed health is shown live.
     await page.getByTestId('feed-health').getByText('Feed live').waitFor();
+    // Market status per exchange, from the calendar: open until the close, or the next open.
+    for (const exchange of ['NSE', 'BSE', 'MCX']) {
+      const badge = page.getByTestId(`market-${exchange}`);
+      await badge.waitFor();
+      expect(await badge.textContent()).toMatch(
+        new RegExp(`^${exchange} (open · until|pre-open · until|closed · opens) \\S`),
+      );
+    }
   });
 
   it('opens the NIFTY option chain around ATM and its quotes move', async () => {
@@ -95,6 +103,16 @@ describe('web terminal at / (browser)', () => {
     await waitForPriceChange(page, prices, before);
     const after = await textsOf(page, prices);
     expect(after.some((text, i) => /\d/.test(text) && text !== before[i])).toBe(true);
+    // Live analytics on the chain: the ATM strike's call and put have an IV (in %) and a delta
+    // with the right sign, and the header shows the ATM IV.
+    for (const cell of await atm.getByTestId('iv').all())
+      await cell.getByText(/^\d+\.\d$/).waitFor();
+    const ivs = await atm.getByTestId('iv').allTextContents();
+    const deltas = (await atm.getByTestId('delta').allTextContents()).map(Number);
+    expect(ivs.every((iv) => Number(iv) > 1 && Number(iv) < 200)).toBe(true);
+    expect(deltas[0]).toBeGreaterThan(0);
+    expect(deltas[1]).toBeLessThan(0);
+    expect(await page.getByTestId('chain-meta').textContent()).toMatch(/ATM IV \d+\.\d/);
   });
 
   async function openTicket(symbol: string): Promise<{ ltp: number; tick: number }> {
@@ -116,6 +134,12 @@ describe('web terminal at / (browser)', () => {
 
   it('places a LIMIT order from the ticket, sees it in the orders table and cancels it', async () => {
     const { ltp, tick } = await openTicket('RELIANCE');
+    // The ticket's instrument is charted: 5-minute candles from history, the last one near the LTP.
+    const chart = page.getByTestId('chart');
+    await chart.waitFor();
+    expect(await chart.locator('[data-testid="candle"]').count()).toBeGreaterThan(10);
+    const lastClose = Number(await chart.getAttribute('data-last-close'));
+    expect(Math.abs(lastClose - ltp) / ltp).toBeLessThan(0.05);
     await page.getByLabel('Lots').fill('2');
     await page.getByTestId('ticket-quantity').getByText('2 units').waitFor();
     // A resting buy: 3% under the market, inside the price collar.
@@ -159,7 +183,7 @@ describe('web terminal at / (browser)', () => {
 
   it('takes a screenshot of the terminal', async () => {
     const file = screenshotPath('terminal.png');
-    await page.screenshot({ path: file, fullPage: false });
+    await page.screenshot({ path: file, fullPage: true });
     expect(fs.statSync(file).size).toBeGreaterThan(10_000);
   });
 });

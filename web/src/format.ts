@@ -19,6 +19,22 @@ export const fmtPercent = (value: number | null | undefined): string =>
 export const fmtTime = (iso: string | null | undefined): string =>
   iso ? new Date(iso).toLocaleTimeString('en-IN', { hour12: false }) : '-';
 
+/** An instant in IST as a trader reads it: the time today, else the weekday and time. */
+export function fmtIstWhen(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const at = new Date(iso);
+  const ist = { timeZone: 'Asia/Kolkata' } as const;
+  const sameDay =
+    at.toLocaleDateString('en-IN', ist) === new Date().toLocaleDateString('en-IN', ist);
+  return at.toLocaleString('en-IN', {
+    ...ist,
+    hour12: false,
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(sameDay ? {} : { weekday: 'short', day: 'numeric', month: 'short' }),
+  });
+}
+
 export const signClass = (value: number | null | undefined): string =>
   value === null || value === undefined || value === 0 ? '' : value > 0 ? 'up' : 'down';
 

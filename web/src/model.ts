@@ -79,6 +79,13 @@ export interface FeedHealth {
   staleInstruments: number;
 }
 
+export interface MarketStatus {
+  exchange: string;
+  status: 'OPEN' | 'PRE_OPEN' | 'CLOSED';
+  closesAt: string | null;
+  nextOpen: string | null;
+}
+
 /** Orders that can still be cancelled. */
 export const WORKING = new Set([
   'NEW',

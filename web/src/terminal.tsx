@@ -1,7 +1,16 @@
 import { Component, render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiError } from './api';
-import { fmtPercent, fmtPrice, fmtQty, fmtSigned, fmtTime, reasonText, signClass } from './format';
+import {
+  fmtIstWhen,
+  fmtPercent,
+  fmtPrice,
+  fmtQty,
+  fmtSigned,
+  fmtTime,
+  reasonText,
+  signClass,
+} from './format';
 import { Login } from './login';
 import {
   INSTRUMENT_FIELDS,
@@ -10,6 +19,7 @@ import {
   QUOTE_FIELDS,
   WORKING,
   type FeedHealth,
+  type MarketStatus,
   type Funds,
   type Instrument,
   type Order,
@@ -39,6 +49,51 @@ function Ltp({ tick, fallback }: { tick: TickView | undefined; fallback?: Quote 
 
 const FEED_HEALTH =
   'subscription { feedHealth { connected connections staleInstruments lastTickTime } }';
+
+const MARKET_STATUS = `subscription S($exchange: Exchange!) {
+  marketStatus(exchange: $exchange) { exchange status closesAt nextOpen }
+}`;
+const EXCHANGES = ['NSE', 'BSE', 'MCX'] as const;
+
+/** Each exchange's session from the market calendar: open until, or closed until the next open. */
+function MarketStatusBadges({ api }: { api: Api }) {
+  const [status, setStatus] = useState<Record<string, MarketStatus>>({});
+  useEffect(() => {
+    const stops = EXCHANGES.map((exchange) =>
+      api.subscribe<{ marketStatus: MarketStatus }>(
+        '/graphql',
+        MARKET_STATUS,
+        { exchange },
+        {
+          next: (data) => setStatus((s) => ({ ...s, [exchange]: data.marketStatus })),
+          error: () => undefined,
+        },
+      ),
+    );
+    return () => stops.forEach((stop) => stop());
+  }, [api]);
+  return (
+    <>
+      {EXCHANGES.map((exchange) => {
+        const s = status[exchange];
+        if (!s) return null;
+        const open = s.status !== 'CLOSED';
+        const label = s.status === 'PRE_OPEN' ? 'pre-open' : open ? 'open' : 'closed';
+        const until = open ? `until ${fmtIstWhen(s.closesAt)}` : `opens ${fmtIstWhen(s.nextOpen)}`;
+        return (
+          <span
+            key={exchange}
+            class={`badge ${open ? 'good' : ''}`}
+            data-testid={`market-${exchange}`}
+            title={`${exchange} ${label} ${until} (IST)`}
+          >
+            {exchange} {label} · {until}
+          </span>
+        );
+      })}
+    </>
+  );
+}
 
 function FeedHealthBadge({ api }: { api: Api }) {
   const [health, setHealth] = useState<FeedHealth | null>(null);
@@ -106,6 +161,125 @@ function FundsPanel({ api, version }: { api: Api; version: number }) {
           <dt>Balance</dt>
           <dd>{fmtPrice(funds.balance)}</dd>
         </dl>
+      )}
+    </section>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Price chart: 5-minute candles of the ticket's instrument (history, then the forming bar live)
+
+interface Candle {
+  time: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  complete: boolean;
+}
+const CANDLE_FIELDS = 'time open high low close complete';
+const CANDLES = `query Candles($instrument: InstrumentInput!, $from: DateTime!, $to: DateTime!) {
+  candles(instrument: $instrument, interval: M5, from: $from, to: $to) { ${CANDLE_FIELDS} }
+}`;
+const CANDLE_UPDATES = `subscription Bar($instrument: InstrumentInput!) {
+  candleUpdates(instrument: $instrument, interval: M5) { ${CANDLE_FIELDS} }
+}`;
+const CHART_BARS = 60;
+
+/** Replaces the bar with the same time or appends a new one (bars arrive oldest first). */
+function mergeCandle(bars: Candle[], bar: Candle): Candle[] {
+  const last = bars[bars.length - 1];
+  if (last && last.time === bar.time) return [...bars.slice(0, -1), bar];
+  if (last && last.time > bar.time) return bars;
+  return [...bars, bar].slice(-CHART_BARS);
+}
+
+function PriceChart({ api, instrument }: { api: Api; instrument: Instrument | null }) {
+  const [bars, setBars] = useState<Candle[]>([]);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    setBars([]);
+    setError('');
+    if (!instrument) return undefined;
+    const ref = { segment: instrument.segment, securityId: instrument.securityId };
+    let live = true;
+    const to = new Date(Date.now() + 60_000);
+    const from = new Date(to.getTime() - 4 * 86_400_000);
+    api
+      .request<{ candles: Candle[] }>('/graphql', CANDLES, {
+        instrument: ref,
+        from: from.toISOString(),
+        to: to.toISOString(),
+      })
+      .then((data) => {
+        if (live)
+          setBars((current) => current.reduce(mergeCandle, data.candles.slice(-CHART_BARS)));
+      })
+      .catch((e: unknown) => live && setError(errorText(e)));
+    const stop = api.subscribe<{ candleUpdates: Candle }>(
+      '/graphql',
+      CANDLE_UPDATES,
+      { instrument: ref },
+      {
+        next: (data) => setBars((current) => mergeCandle(current, data.candleUpdates)),
+        error: (e) => setError(e.display),
+      },
+    );
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [api, instrument]);
+
+  const width = 360;
+  const height = 150;
+  const high = Math.max(...bars.map((b) => b.high));
+  const low = Math.min(...bars.map((b) => b.low));
+  const span = high - low || 1;
+  const y = (price: number) => 4 + ((high - price) / span) * (height - 8);
+  const step = width / CHART_BARS;
+  const last = bars[bars.length - 1];
+  return (
+    <section class="panel chart" aria-label="Price chart">
+      <header>
+        <h2>Chart</h2>
+        <span class="dim">
+          {instrument ? `${instrument.symbol} · 5 min` : 'Pick an instrument to trade'}
+        </span>
+      </header>
+      {error && <p class="error">{error}</p>}
+      {bars.length > 0 && (
+        <svg
+          viewBox={`0 0 ${width} ${height}`}
+          role="img"
+          aria-label={`${instrument?.symbol ?? ''} 5-minute candles`}
+          data-testid="chart"
+          data-bars={bars.length}
+          data-last-close={last?.close}
+        >
+          {bars.map((b, i) => {
+            const x = i * step + step / 2;
+            const up = b.close >= b.open;
+            const top = y(Math.max(b.open, b.close));
+            return (
+              <g key={b.time} class={up ? 'up' : 'down'} data-testid="candle">
+                <line x1={x} x2={x} y1={y(b.high)} y2={y(b.low)} />
+                <rect
+                  x={x - step * 0.35}
+                  y={top}
+                  width={step * 0.7}
+                  height={Math.max(1, y(Math.min(b.open, b.close)) - top)}
+                />
+              </g>
+            );
+          })}
+          {last && <line class="last" x1={0} x2={width} y1={y(last.close)} y2={y(last.close)} />}
+        </svg>
+      )}
+      {last && (
+        <p class="meta">
+          H {fmtPrice(high)} · L {fmtPrice(low)} · last {fmtPrice(last.close)}
+        </p>
       )}
     </section>
   );
@@ -448,56 +622,99 @@ function WatchlistPanel({
 // ---------------------------------------------------------------------------------------------
 // Option chain
 
+interface ChainAnalytics {
+  iv: number | null;
+  delta: number | null;
+  status: string;
+}
 interface ChainContract {
   instrument: Instrument;
   quote: Quote | null;
+  analytics: ChainAnalytics | null;
+}
+interface ChainRow {
+  strike: number;
+  call: ChainContract | null;
+  put: ChainContract | null;
 }
 interface OptionChain {
   underlying: string;
   expiry: string;
   spot: number | null;
   atmStrike: number | null;
-  strikes: { strike: number; call: ChainContract | null; put: ChainContract | null }[];
+  atmIv: number | null;
+  pcrOi: number | null;
+  strikes: ChainRow[];
+}
+interface ChainUpdate extends OptionChain {
+  snapshot: boolean;
 }
 
 const EXPIRIES = 'query E($underlying: String!) { expiries(underlying: $underlying) }';
-const CHAIN = `query Chain($underlying: String!, $expiry: Date) {
-  optionChain(underlying: $underlying, expiry: $expiry) {
-    underlying expiry spot atmStrike
-    strikes {
-      strike
-      call { instrument { ${INSTRUMENT_FIELDS} } quote { ${QUOTE_FIELDS} } }
-      put { instrument { ${INSTRUMENT_FIELDS} } quote { ${QUOTE_FIELDS} } }
-    }
+const CONTRACT = `instrument { ${INSTRUMENT_FIELDS} } quote { ${QUOTE_FIELDS} } analytics { iv delta status }`;
+/** The chain with its analytics, then the strikes that changed (IV and greeks move with prices). */
+const CHAIN_UPDATES = `subscription Chain($underlying: String!, $expiry: Date, $strikes: Int) {
+  optionChainUpdates(underlying: $underlying, expiry: $expiry, strikes: $strikes) {
+    snapshot underlying expiry spot atmStrike atmIv pcrOi
+    strikes { strike call { ${CONTRACT} } put { ${CONTRACT} } }
   }
 }`;
 
+/** A snapshot replaces the chain; an update replaces the strikes it carries and the figures. */
+function applyChainUpdate(chain: OptionChain | null, update: ChainUpdate): OptionChain {
+  if (update.snapshot || chain === null) return update;
+  const changed = new Map(update.strikes.map((row) => [row.strike, row]));
+  return {
+    ...update,
+    strikes: chain.strikes.map((row) => changed.get(row.strike) ?? row),
+  };
+}
+
+/** IV comes in percent (annualised). */
+const fmtIv = (iv: number | null | undefined): string =>
+  iv === null || iv === undefined ? '-' : iv.toFixed(1);
+const fmtDelta = (delta: number | null | undefined): string =>
+  delta === null || delta === undefined ? '-' : delta.toFixed(2);
+
 function ChainSide({
+  side,
   contract,
   store,
   onTrade,
 }: {
+  side: 'call' | 'put';
   contract: ChainContract | null;
   store: TickStore;
   onTrade(instrument: Instrument): void;
 }) {
-  if (!contract) return <td colSpan={3} />;
+  if (!contract) return <td colSpan={4} />;
   const tick = store.get(contract.instrument);
   const change = tick?.change ?? contract.quote?.change ?? null;
+  const a = contract.analytics;
+  const why = a && a.iv === null ? a.status : undefined;
+  const figures = [
+    <td key="iv" class="num dim" data-testid="iv" title={why}>
+      {fmtIv(a?.iv)}
+    </td>,
+    <td key="delta" class="num dim" data-testid="delta">
+      {fmtDelta(a?.delta)}
+    </td>,
+  ];
   return (
     <>
+      {side === 'call' && figures}
       <td class="num dim">{fmtQty(tick?.oi ?? contract.quote?.oi)}</td>
-      <td class={`num ${signClass(change)}`}>{fmtSigned(change)}</td>
       <td class="num">
         <button
           type="button"
           class="link"
-          title={`Trade ${contract.instrument.symbol}`}
+          title={`Trade ${contract.instrument.symbol} (change ${fmtSigned(change)})`}
           onClick={() => onTrade(contract.instrument)}
         >
           <Ltp tick={tick} fallback={contract.quote} />
         </button>
       </td>
+      {side === 'put' && [...figures].reverse()}
     </>
   );
 }
@@ -536,22 +753,20 @@ function OptionChainPanel({
     };
   }, [api, underlying]);
   useEffect(() => {
-    let live = true;
-    api
-      .request<{ optionChain: OptionChain }>('/graphql', CHAIN, {
-        underlying,
-        expiry: expiry || null,
-      })
-      .then((data) => {
-        if (!live) return;
-        setChain(data.optionChain);
-        setError('');
-      })
-      .catch((e: unknown) => live && setError(errorText(e)));
-    return () => {
-      live = false;
-    };
-  }, [api, underlying, expiry]);
+    setChain(null);
+    return api.subscribe<{ optionChainUpdates: ChainUpdate }>(
+      '/graphql',
+      CHAIN_UPDATES,
+      { underlying, expiry: expiry || null, strikes: width },
+      {
+        next: (data) => {
+          setChain((current) => applyChainUpdate(current, data.optionChainUpdates));
+          setError('');
+        },
+        error: (e) => setError(e.display),
+      },
+    );
+  }, [api, underlying, expiry, width]);
 
   const rows = useMemo(() => {
     if (!chain || chain.strikes.length === 0) return [];
@@ -619,19 +834,26 @@ function OptionChainPanel({
       {chain && (
         <p class="meta" data-testid="chain-meta">
           {chain.underlying} · expiry {chain.expiry} · spot {fmtPrice(spot)} · ATM{' '}
-          {fmtPrice(chain.atmStrike)}
+          {fmtPrice(chain.atmStrike)} · ATM IV {fmtIv(chain.atmIv)} · PCR{' '}
+          {chain.pcrOi === null ? '-' : chain.pcrOi.toFixed(2)}
         </p>
       )}
       <table data-testid="option-chain">
         <thead>
           <tr>
+            <th class="num" title="Implied volatility, %">
+              IV
+            </th>
+            <th class="num">Δ</th>
             <th class="num">OI</th>
-            <th class="num">Chg</th>
             <th class="num">CALL</th>
             <th class="strike">Strike</th>
             <th class="num">PUT</th>
-            <th class="num">Chg</th>
             <th class="num">OI</th>
+            <th class="num">Δ</th>
+            <th class="num" title="Implied volatility, %">
+              IV
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -644,7 +866,7 @@ function OptionChainPanel({
                 data-testid={atm ? 'chain-atm' : 'chain-row'}
                 data-strike={row.strike}
               >
-                <ChainSide contract={row.call} store={store} onTrade={onTrade} />
+                <ChainSide side="call" contract={row.call} store={store} onTrade={onTrade} />
                 <td
                   class={`strike ${spot !== null && row.strike < spot ? 'itm-call' : ''} ${
                     spot !== null && row.strike > spot ? 'itm-put' : ''
@@ -652,7 +874,7 @@ function OptionChainPanel({
                 >
                   {fmtPrice(row.strike)}
                 </td>
-                <ChainSide contract={row.put} store={store} onTrade={onTrade} />
+                <ChainSide side="put" contract={row.put} store={store} onTrade={onTrade} />
               </tr>
             );
           })}
@@ -1162,6 +1384,7 @@ function Terminal({ api }: { api: Api }) {
       <header class="top">
         <strong class="brand">Broking terminal</strong>
         <FeedHealthBadge api={api} />
+        <MarketStatusBadges api={api} />
         <span class="spacer" />
         {user.role === 'ADMIN' && <a href="/admin">Operator view</a>}
         <a href="/graphiql">GraphiQL</a>
@@ -1193,6 +1416,7 @@ function Terminal({ api }: { api: Api }) {
             setSide={setSide}
             onPlaced={bumpFunds}
           />
+          <PriceChart api={api} instrument={ticket} />
           <FundsPanel api={api} version={fundsVersion} />
         </div>
       </div>

@@ -1,4 +1,5 @@
 export { Accounts, silentLogger } from './accounts';
+export { ChartHistory, type SimBar } from './charts';
 export type { Account, AccountOptions, AuthOutcome, SimulatorLogger } from './accounts';
 export { SimApiError, apiErrors } from './errors';
 export {

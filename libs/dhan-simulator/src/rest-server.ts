@@ -3,7 +3,8 @@ import { AddressInfo } from 'node:net';
 import { base32Decode, totp } from '@app/dhan/auth/totp';
 import { ExchangeSegment, FeedDisconnectCode } from '@app/dhan/types';
 import { Accounts, SimulatorLogger, silentLogger } from './accounts';
-import { istDateTime } from './calendar';
+import { addDays, istDateTime, istTimeMs } from './calendar';
+import { ChartHistory, SimBar } from './charts';
 import { SimApiError, apiErrors } from './errors';
 import { Clock, Market } from './market';
 import {
@@ -51,7 +52,13 @@ export interface RestServerOptions {
   logger?: SimulatorLogger;
   /** The scrip master answers after this long (a slow download: warm-up tests). Default 0. */
   scripMasterDelayMs?: number;
+  /** Seed of the chart history (`/charts/*`); the simulator passes its own. Default 42. */
+  seed?: number | string;
 }
+
+/** Longest span one intraday chart request may cover (DhanHQ: 90 days). */
+export const INTRADAY_MAX_DAYS = 90;
+const INTRADAY_INTERVALS = new Set([1, 5, 15, 25, 60]);
 
 /** Which requests a fault applies to: `METHOD /path` tested against a RegExp or a prefix. */
 export interface FaultMatch {
@@ -122,9 +129,12 @@ export class RestServer {
     scripMasterDelayMs: number;
   };
   private readonly holdings: HoldingSeed[];
+  private readonly charts: ChartHistory;
   readonly stats = {
     requests: 0,
     byRoute: {} as Record<string, number>,
+    /** Data-API requests by `METHOD /path` (e.g. `POST /v2/marketfeed/quote`), refused ones too. */
+    byEndpoint: {} as Record<string, number>,
     faultsApplied: 0,
     /** Tokens given out by RenewToken and by generateAccessToken, and refusals of either. */
     tokensRenewed: 0,
@@ -149,6 +159,7 @@ export class RestServer {
     this.limiter = new RateLimiter(options.rateLimits ?? {});
     this.logger = options.logger ?? silentLogger;
     this.holdings = options.holdings ?? [];
+    this.charts = new ChartHistory(universe, market, options.seed ?? 42);
     this.routes = this.buildRoutes();
     this.http = http.createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -275,6 +286,7 @@ export class RestServer {
       return;
     }
     this.stats.byRoute[route.pattern.source] = (this.stats.byRoute[route.pattern.source] ?? 0) + 1;
+    if (route.dataApi) this.stats.byEndpoint[line] = (this.stats.byEndpoint[line] ?? 0) + 1;
 
     try {
       const clientId = this.authenticate(req, route);
@@ -441,6 +453,12 @@ export class RestServer {
         dataApi: true,
       }),
       r('POST', /^\/v2\/optionchain\/expirylist$/, 'data', (c) => this.expiryList(c), {
+        dataApi: true,
+      }),
+      r('POST', /^\/v2\/charts\/intraday$/, 'data', (c) => this.chart(c, true), {
+        dataApi: true,
+      }),
+      r('POST', /^\/v2\/charts\/historical$/, 'data', (c) => this.chart(c, false), {
         dataApi: true,
       }),
       r(
@@ -645,6 +663,65 @@ export class RestServer {
     };
   }
 
+  /**
+   * `/charts/intraday` and `/charts/historical` (DhanHQ v2: historical data): parallel arrays
+   * of bars starting in [fromDate, toDate) (toDate non-inclusive; IST dates, intraday may carry
+   * a time), timestamps in true UTC epoch seconds, daily bars stamped at IST midnight.
+   */
+  private chart(c: Ctx, intraday: boolean): unknown {
+    const b = objectBody(c.body);
+    const segment = b.exchangeSegment;
+    const securityId = b.securityId;
+    if (
+      typeof segment !== 'string' ||
+      (typeof securityId !== 'string' && typeof securityId !== 'number')
+    ) {
+      throw new DataApiFailure(400, FeedDisconnectCode.INVALID_REQUEST, 'Invalid Request');
+    }
+    const inst = this.universe.get(segment, securityId);
+    if (!inst) {
+      throw new DataApiFailure(400, FeedDisconnectCode.INVALID_SECURITY_ID, 'Invalid SecurityId');
+    }
+    const from = chartTime(b.fromDate);
+    const to = chartTime(b.toDate);
+    if (from === undefined || to === undefined || to <= from) {
+      throw new DataApiFailure(400, FeedDisconnectCode.INVALID_REQUEST, 'Invalid date range');
+    }
+    const now = this.clock.now();
+    let bars: SimBar[];
+    if (intraday) {
+      const interval = Number(b.interval);
+      if (!INTRADAY_INTERVALS.has(interval)) {
+        throw new DataApiFailure(400, FeedDisconnectCode.INVALID_REQUEST, 'Invalid interval');
+      }
+      if (to - from > INTRADAY_MAX_DAYS * 86_400_000) {
+        throw new DataApiFailure(
+          400,
+          FeedDisconnectCode.INVALID_REQUEST,
+          `Intraday data is served ${INTRADAY_MAX_DAYS} days per request`,
+        );
+      }
+      bars = this.charts.intraday(inst, from, to, now, interval);
+    } else {
+      bars = this.charts.daily(
+        inst,
+        String(b.fromDate).slice(0, 10),
+        String(b.toDate).slice(0, 10),
+        now,
+      );
+    }
+    const out: Record<string, number[]> = {
+      open: bars.map((x) => x.o),
+      high: bars.map((x) => x.h),
+      low: bars.map((x) => x.l),
+      close: bars.map((x) => x.c),
+      volume: bars.map((x) => x.v),
+      timestamp: bars.map((x) => x.t),
+    };
+    if (b.oi === true) out.open_interest = bars.map((x) => x.oi);
+    return out;
+  }
+
   private marketFeed(c: Ctx, kind: 'ltp' | 'ohlc' | 'quote'): unknown {
     const b = objectBody(c.body);
     const data: Record<string, Record<string, unknown>> = {};
@@ -783,6 +860,15 @@ function numberField(b: Record<string, unknown>, name: string, required: boolean
 
 function optionalNumber(b: Record<string, unknown>, name: string): number | undefined {
   return b[name] === undefined || b[name] === null ? undefined : numberField(b, name, false);
+}
+
+/** `YYYY-MM-DD` (IST midnight) or `YYYY-MM-DD HH:MM[:SS]` (IST) to epoch ms. */
+function chartTime(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(value.trim());
+  if (!m) return undefined;
+  const ms = istTimeMs(m[1], Number(m[2] ?? 0), Number(m[3] ?? 0)) + Number(m[4] ?? 0) * 1000;
+  return Number.isFinite(ms) && addDays(m[1], 0) === m[1] ? ms : undefined;
 }
 
 function round5(value: number): number {

@@ -123,6 +123,7 @@ export class DhanSimulator {
       logger,
     });
     this.rest = new RestServer(this.universe, this.market, this.orders, this.accounts, this.clock, {
+      seed,
       ...options.rest,
       host,
       port: this.ports.api,

@@ -289,6 +289,11 @@ export class Universe {
     return this.byKey.get(key);
   }
 
+  /** Whether the exchange trades on a date (a weekday that is not one of its holidays). */
+  isTradingDay(exchange: 'NSE' | 'BSE' | 'MCX', date: string): boolean {
+    return this.tradingDayOnOrBefore(exchange, date) === date;
+  }
+
   /** The date itself when the exchange trades then, else the trading day before it. */
   private tradingDayOnOrBefore(exchange: 'NSE' | 'BSE' | 'MCX', date: string): string {
     let d = previousBusinessDay(date);

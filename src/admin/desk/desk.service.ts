@@ -10,6 +10,9 @@ import type { PositionKey, PositionView } from '../../execution/domain';
 import { PortfolioService, type PositionSnapshot } from '../../execution/portfolio.service';
 import { InstrumentsService } from '../../instruments/instruments.service';
 import type { InstrumentModel } from '../../instruments/models/instrument.model';
+import { instrumentModelOf } from '../../instruments/models/instrument-model';
+import { orderModelOf } from '../../orders/models/order-model';
+import { positionModelOf, tradeModelOf } from '../../execution/models/execution-model';
 import type { FundsModel } from '../../orders/models/order.model';
 import type { OrderView } from '../../orders/order-view';
 import { OrdersService } from '../../orders/orders.service';
@@ -289,17 +292,7 @@ export class DeskService {
   }
 
   private instrument(segment: ExchangeSegment, securityId: string): InstrumentModel {
-    return (
-      this.instruments.get(segment, securityId) ?? {
-        segment,
-        securityId,
-        symbol: securityId,
-        displayName: securityId,
-        instrumentType: '',
-        lotSize: 0,
-        tickSize: 0,
-      }
-    );
+    return instrumentModelOf(this.instruments.get(segment, securityId), segment, securityId);
   }
 
   private positionFacts(key: PositionKey, view: PositionView) {
@@ -315,66 +308,32 @@ export class DeskService {
 
   orderModel(o: OrderView, names: Map<string, string>): DeskOrderModel {
     return {
-      id: o.id,
+      ...orderModelOf(o, this.instrument(o.segment, o.securityId)),
       dealerId: o.userId,
       dealerUsername: names.get(o.userId) ?? o.userId,
-      clientOrderId: o.clientOrderId,
-      brokerOrderId: o.brokerOrderId,
-      instrument: this.instrument(o.segment, o.securityId),
-      side: o.side as DeskOrderModel['side'],
-      quantity: o.quantity,
-      filledQuantity: o.filledQuantity,
-      averagePrice: o.averagePrice,
-      price: o.price,
-      triggerPrice: o.triggerPrice,
-      orderType: o.orderType as DeskOrderModel['orderType'],
-      productType: o.productType as DeskOrderModel['productType'],
-      validity: o.validity as DeskOrderModel['validity'],
-      status: o.status,
-      rejectionReason: o.rejectionReason,
-      tag: o.tag,
-      deskNote: o.deskNote,
-      createdAt: o.createdAt,
-      updatedAt: o.updatedAt,
     };
   }
 
   private tradeModel(t: TradeRow, names: Map<string, string>): DeskTradeModel {
     return {
-      id: t.id,
+      ...tradeModelOf(t, this.instrument(t.segment as ExchangeSegment, t.securityId)),
       dealerId: t.userId,
       dealerUsername: names.get(t.userId) ?? t.userId,
-      tradeId: t.exchangeTradeId,
-      orderId: t.orderId,
-      instrument: this.instrument(t.segment as ExchangeSegment, t.securityId),
-      side: t.side as DeskTradeModel['side'],
-      productType: t.productType as DeskTradeModel['productType'],
-      quantity: t.quantity,
-      price: t.priceUnits / 10_000,
-      tradedAt: t.tradedAt,
     };
   }
 
   private positionModel(p: PositionSnapshot, names: Map<string, string>): DeskPositionModel {
     const { key, view } = p;
     const price = view.ltp ?? view.openAverage;
-    const day = this.portfolio.dayOf(key);
     return {
+      ...positionModelOf(
+        key,
+        view,
+        this.portfolio.dayOf(key),
+        this.instrument(key.segment, key.securityId),
+      ),
       dealerId: key.userId,
       dealerUsername: names.get(key.userId) ?? key.userId,
-      instrument: this.instrument(key.segment, key.securityId),
-      productType: key.productType as DeskPositionModel['productType'],
-      netQuantity: view.netQuantity,
-      buyQuantity: view.buyQuantity,
-      sellQuantity: view.sellQuantity,
-      buyAverage: view.buyAverage,
-      sellAverage: view.sellAverage,
-      realizedPnl: rupees(view.realizedPnlPaise),
-      unrealizedPnl: view.unrealizedPnlPaise === undefined ? null : rupees(view.unrealizedPnlPaise),
-      ltp: view.ltp ?? null,
-      carriedQuantity: day.carriedQuantity,
-      referencePrice: day.referencePrice,
-      dayPnl: day.dayPnlPaise === undefined ? null : rupees(day.dayPnlPaise),
       exposure: round2(Math.abs(view.netQuantity) * price),
     };
   }

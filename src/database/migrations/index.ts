@@ -9,6 +9,7 @@ import { CreateHealthProbe1796100000200 } from './1796100000200-create-health-pr
 import { CreateFundsEntries1796200000300 } from './1796200000300-create-funds-entries';
 import { AddOrderDeskNote1796200000700 } from './1796200000700-add-order-desk-note';
 import { CreatePositionCarries1796300000100 } from './1796300000100-create-position-carries';
+import { CreateMarketCandles1796300000500 } from './1796300000500-create-market-candles';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CreateFundsEntries1796200000300,
   AddOrderDeskNote1796200000700,
   CreatePositionCarries1796300000100,
+  CreateMarketCandles1796300000500,
 ];

@@ -109,6 +109,26 @@ class Slot implements ChainPoint {
   constructor(readonly strike: number) {}
 }
 
+/**
+ * A subscriber served outside graphql-js: its messages are written straight to its graphql-ws
+ * socket, each update rendered once per flush for every subscriber of the same window and
+ * selection (`shape`), as `ticks` does.
+ */
+export interface ChainFrameSink {
+  /** `{"id":..,"type":"next","payload":{"data":{"<key>":` of this subscription. */
+  prefix: string;
+  /** Selection signature: subscribers with the same window and shape share one rendering. */
+  shape: string;
+  /** The field's JSON for one message. */
+  render: (view: ChainUpdateView) => string;
+  /** Bytes queued on the socket (backpressure). */
+  unsent: () => number;
+  send: (frame: string) => void;
+}
+
+/** A fast subscriber with more unsent than this gets no shared frame; it catches up alone. */
+export const CHAIN_FRAME_HIGH_WATER = 1 << 20;
+
 class Subscriber {
   readonly pending = new Set<Slot>();
   first = true;
@@ -117,6 +137,7 @@ class Subscriber {
     readonly chain: TrackedChain,
     readonly lo: number,
     readonly hi: number,
+    readonly sink?: ChainFrameSink,
   ) {}
 }
 
@@ -213,6 +234,15 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
     }
   }
 
+  /**
+   * The expiry a chain request means (the nearest when not given) and whether that chain is
+   * tracked (Tier B or subscribed, so its contracts stream). NOT_FOUND as `chain` does.
+   */
+  resolve(underlying: string, expiry?: string | null): { expiry: string; tracked: boolean } {
+    const resolved = this.resolveExpiry(underlying, expiry);
+    return { expiry: resolved, tracked: this.chains.has(chainId(underlying, resolved)) };
+  }
+
   /** Chains being analysed now (Tier B and subscribed). */
   trackedChains(): number {
     return this.chains.size;
@@ -242,6 +272,7 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
     underlying: string,
     expiry: string | null | undefined,
     strikesEachSide: number,
+    sink?: ChainFrameSink,
   ): AsyncIterableIterator<ChainUpdateView> {
     const resolved = this.resolveExpiry(underlying, expiry);
     checkWindow(strikesEachSide);
@@ -277,7 +308,7 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
       }
       throw e;
     }
-    const sub = new Subscriber(chain, lo, hi);
+    const sub = new Subscriber(chain, lo, hi, sink);
     for (let i = lo; i <= hi; i++) sub.pending.add(chain.points[i]);
     sub.stream = new PushStream<true, ChainUpdateView>({
       conflateBy: () => 'update',
@@ -289,8 +320,63 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
       },
     });
     chain.subscribers.add(sub);
-    sub.stream.push(true);
+    if (sink) {
+      // After the resolver returned, so the snapshot follows Mercurius' own bookkeeping.
+      setImmediate(() => {
+        if (chain.subscribers.has(sub)) this.sendAlone(sub);
+      });
+    } else {
+      sub.stream.push(true);
+    }
     return sub.stream;
+  }
+
+  /** Messages rendered for fast subscribers (shared renderings count once). */
+  renderings = 0;
+
+  /** A fast subscriber's own message: the snapshot, or its pending strikes when catching up. */
+  private sendAlone(sub: Subscriber): void {
+    const sink = sub.sink!;
+    if (sink.unsent() > CHAIN_FRAME_HIGH_WATER) return;
+    const view = this.drain(sub);
+    if (!view.snapshot && view.strikes.length === 0) return;
+    this.renderings++;
+    sink.send(sink.prefix + sink.render(view) + '}}}');
+  }
+
+  /**
+   * One flush for a chain's fast subscribers: the changed strikes of each window rendered once
+   * per selection shape and written to every subscriber of that group; a subscriber behind on
+   * its socket keeps the strikes pending and later catches up with a message of its own.
+   */
+  private sendShared(
+    chain: TrackedChain,
+    changed: readonly Slot[],
+    subs: readonly Subscriber[],
+  ): void {
+    const groups = new Map<string, Subscriber[]>();
+    for (const sub of subs) {
+      const sink = sub.sink!;
+      if (sub.first || sub.pending.size > 0 || sink.unsent() > CHAIN_FRAME_HIGH_WATER) {
+        for (const slot of changed) {
+          if (slot.index >= sub.lo && slot.index <= sub.hi) sub.pending.add(slot);
+        }
+        this.sendAlone(sub);
+        continue;
+      }
+      const id = `${sub.lo}:${sub.hi}:${sink.shape}`;
+      const group = groups.get(id);
+      if (group) group.push(sub);
+      else groups.set(id, [sub]);
+    }
+    for (const group of groups.values()) {
+      const { lo, hi, sink } = group[0];
+      const slots = changed.filter((slot) => slot.index >= lo && slot.index <= hi);
+      if (slots.length === 0) continue;
+      this.renderings++;
+      const body = sink!.render({ ...this.view(chain, slots), snapshot: false }) + '}}}';
+      for (const sub of group) sub.sink!.send(sub.sink!.prefix + body);
+    }
   }
 
   /** Re-analyses every tracked chain (the timer; tests and the benchmark call it directly). */
@@ -299,7 +385,12 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
       try {
         const changed = this.refresh(chain, nowMs, nowMs - chain.lastFullMs >= FULL_REFRESH_MS);
         if (changed.length === 0) continue;
+        const fast: Subscriber[] = [];
         for (const sub of chain.subscribers) {
+          if (sub.sink) {
+            fast.push(sub);
+            continue;
+          }
           let any = false;
           for (const slot of changed) {
             if (slot.index >= sub.lo && slot.index <= sub.hi) {
@@ -309,6 +400,7 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
           }
           if (any) sub.stream.push(true);
         }
+        if (fast.length > 0) this.sendShared(chain, changed, fast);
       } catch (e) {
         this.logger.error({ msg: 'option analytics failed', chain: chain.underlying, err: e });
       }

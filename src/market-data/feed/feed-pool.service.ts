@@ -75,6 +75,10 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
   private readonly disconnectListeners: Array<(index: number, info: FeedDisconnectInfo) => void> =
     [];
   private ticksIn = 0;
+  /** Packets by response code (ticker, quote, full, OI, previous close, market status...). */
+  private readonly packetsByType = new Map<number, number>();
+  /** Disconnects by reason: a feed code (805, 807...), an HTTP refusal, or the socket's cause. */
+  private readonly disconnectsByReason = new Map<string, number>();
   /** Connections running: this instance leads and the pool was started. */
   private started = false;
   private shuttingDown = false;
@@ -110,6 +114,13 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
       conn.on('packet', (p) => this.onPacket(p));
       conn.on('disconnected', (info) => {
         this.logger.warn({ msg: 'feed connection dropped', connection: index, ...info });
+        const reason =
+          info.feedCode !== undefined
+            ? String(info.feedCode)
+            : info.httpStatus !== undefined
+              ? `http_${info.httpStatus}`
+              : info.cause;
+        this.disconnectsByReason.set(reason, (this.disconnectsByReason.get(reason) ?? 0) + 1);
         for (const listener of [...this.disconnectListeners]) listener(index, info);
       });
       conn.on('connected', () => this.logger.log({ msg: 'feed connected', connection: index }));
@@ -289,6 +300,7 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
 
   private onPacket(p: FeedPacket): void {
     this.ticksIn++;
+    this.packetsByType.set(p.type, (this.packetsByType.get(p.type) ?? 0) + 1);
     switch (p.type) {
       case FeedResponseCode.TICKER:
         this.store.applyTicker(p);
@@ -328,6 +340,28 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
       collect() {
         this.reset();
         this.inc(pool.ticksIn);
+      },
+    });
+    new Counter({
+      name: 'feed_packets_by_type_total',
+      help: 'Market feed packets received, by type (ticker, quote, full, oi, prev_close, ...).',
+      labelNames: ['type'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [code, n] of pool.packetsByType) {
+          this.inc({ type: (FeedResponseCode[code] ?? String(code)).toLowerCase() }, n);
+        }
+      },
+    });
+    new Counter({
+      name: 'feed_disconnects_total',
+      help: 'Market feed connections dropped, by reason (a DhanHQ disconnect code, http_<status>, or the socket cause).',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of pool.disconnectsByReason) this.inc({ reason }, n);
       },
     });
     new Counter({

@@ -1,6 +1,26 @@
-import { Field, Float, GraphQLISODateTime, Int, ObjectType } from '@nestjs/graphql';
+import {
+  Field,
+  Float,
+  GraphQLISODateTime,
+  Int,
+  ObjectType,
+  registerEnumType,
+} from '@nestjs/graphql';
 import { ExchangeSegment } from '../../instruments/models/exchange-segment.enum';
 import { DEPTH_LEVELS, DEPTH_STRIDE, type TickRecord } from '../ticks/tick-store';
+
+/** Where an instrument's latest state came from. */
+export enum QuoteSource {
+  FEED = 'FEED',
+  REST = 'REST',
+}
+
+registerEnumType(QuoteSource, {
+  name: 'QuoteSource',
+  description:
+    'FEED: the live market feed; REST: a DhanHQ market-quote or option-chain snapshot, taken ' +
+    'because the instrument was not streaming.',
+});
 
 @ObjectType('DepthLevel', { description: 'One level of the five-level market depth, best first.' })
 export class DepthLevelModel {
@@ -80,8 +100,25 @@ export abstract class MarketStateFields {
   @Field(() => [DepthLevelModel], { nullable: true, description: 'Null until full depth came.' })
   depth!: DepthLevelModel[] | null;
 
-  @Field({ description: 'No fresh data: the feed connection dropped or the instrument is quiet.' })
+  @Field({
+    description:
+      'No usable price: none yet, the feed connection dropped, or the instrument is quiet.',
+  })
   stale!: boolean;
+
+  @Field(() => QuoteSource, {
+    nullable: true,
+    description: 'Where this state came from; null before any data.',
+  })
+  source!: QuoteSource | null;
+
+  @Field(() => GraphQLISODateTime, {
+    nullable: true,
+    description:
+      'When the server got this state: the REST answer, or the last feed packet (to the ' +
+      "tick store's clock resolution). Null before any data.",
+  })
+  receivedAt!: Date | null;
 }
 
 @ObjectType('Tick', { description: 'Latest state of one instrument, as streamed by `ticks`.' })
@@ -132,5 +169,12 @@ export function marketState(r: TickRecord): MarketStateFields {
     oi: n(r.oi),
     depth,
     stale: r.stale,
+    source: sourceOf(r),
+    receivedAt: r.hasData ? new Date(r.updatedAt) : null,
   };
+}
+
+export function sourceOf(r: TickRecord): QuoteSource | null {
+  if (!r.hasData) return null;
+  return r.fromRest ? QuoteSource.REST : QuoteSource.FEED;
 }

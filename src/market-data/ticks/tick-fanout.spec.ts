@@ -137,6 +137,25 @@ describe('TickFanout', () => {
       expect(c.last()).toEqual({ '1': 102.5 });
     });
 
+    it('counts the bytes it hands out, the updates conflated away and each flush s duration', () => {
+      const { fanout, tick, client } = setup();
+      const durations: number[] = [];
+      fanout.onFlush((ms) => durations.push(ms));
+      tick(1, 100);
+      const c = client('a', [key(1)]);
+      fanout.flush();
+      tick(1, 101);
+      tick(1, 102);
+      tick(1, 103);
+      fanout.flush();
+      const stats = fanout.stats();
+      expect(stats.bytes).toBe(c.raw.reduce((n, text) => n + Buffer.byteLength(text), 0));
+      // Three changes, one delivered: two conflated away.
+      expect(stats.conflated).toBe(2);
+      expect(durations).toHaveLength(2);
+      expect(durations.every((ms) => ms >= 0)).toBe(true);
+    });
+
     it('emits the GraphQL Tick shape with the true trade time as an ISO string', () => {
       const { fanout, tick, client } = setup();
       const c = client('a', [key(1)]);

@@ -112,6 +112,13 @@ export interface TickFanoutStats {
   batches: number;
   /** Instrument updates handed to sinks (one batch carries many). */
   updates: number;
+  /** Bytes of the batches handed to sinks. */
+  bytes: number;
+  /**
+   * Updates a client never saw because a later one replaced them before its flush (conflation
+   * by design: a client gets the latest state of each instrument once per flush).
+   */
+  conflated: number;
   /** Client-flushes skipped because the client was above its high-water mark. */
   heldFlushes: number;
   closedClients: Record<FanoutCloseReason, number>;
@@ -209,10 +216,13 @@ export class TickFanout implements OnModuleDestroy {
   private subscriptionCount = 0;
   private readonly batches = new BatchAllocator();
   private readonly defaultFragment: FragmentOf = (r) => this.serializer.fragment(r);
+  private readonly flushListeners = new Set<(ms: number) => void>();
   private readonly counters = {
     flushes: 0,
     batches: 0,
     updates: 0,
+    bytes: 0,
+    conflated: 0,
     heldFlushes: 0,
     lastFlushMs: 0,
     closedClients: {
@@ -394,7 +404,18 @@ export class TickFanout implements OnModuleDestroy {
     this.counters.flushes++;
     this.collectDirty();
     for (let p = 0; p < this.phases.length; p++) this.deliverPhase(p, now);
-    this.counters.lastFlushMs = performance.now() - started;
+    this.flushed(performance.now() - started);
+  }
+
+  /** Called with each flush's duration (ms): one phase when the timer runs. */
+  onFlush(listener: (ms: number) => void): () => void {
+    this.flushListeners.add(listener);
+    return () => this.flushListeners.delete(listener);
+  }
+
+  private flushed(ms: number): void {
+    this.counters.lastFlushMs = ms;
+    for (const listener of this.flushListeners) listener(ms);
   }
 
   /** The timer's step: the next phase's clients. A round of every phase counts as one flush. */
@@ -405,7 +426,7 @@ export class TickFanout implements OnModuleDestroy {
     if (phase === 0) this.counters.flushes++;
     this.collectDirty();
     this.deliverPhase(phase, this.options.now());
-    this.counters.lastFlushMs = performance.now() - started;
+    this.flushed(performance.now() - started);
   }
 
   /**
@@ -437,6 +458,8 @@ export class TickFanout implements OnModuleDestroy {
       flushes: this.counters.flushes,
       batches: this.counters.batches,
       updates: this.counters.updates,
+      bytes: this.counters.bytes,
+      conflated: this.counters.conflated,
       heldFlushes: this.counters.heldFlushes,
       closedClients: { ...this.counters.closedClients },
       lastFlushMs: this.counters.lastFlushMs,
@@ -480,8 +503,10 @@ export class TickFanout implements OnModuleDestroy {
       let count = 0;
       let bytes = 0;
       for (let i = 0; i < records.length; i++) {
-        if (records[i].version === seen[i]) continue;
+        const version = records[i].version;
+        if (version === seen[i]) continue;
         count++;
+        if (seen[i] > 0) this.counters.conflated += version - seen[i] - 1;
         bytes += fragmentOf(records[i]).length;
       }
       if (count === 0) continue;
@@ -514,6 +539,7 @@ export class TickFanout implements OnModuleDestroy {
       }
       this.counters.batches++;
       this.counters.updates += count;
+      this.counters.bytes += payload.length;
     }
   }
 

@@ -9,6 +9,7 @@ import type { InstrumentsService } from '../../instruments/instruments.service';
 import type { FeedPool } from '../feed/feed-pool.service';
 import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 import { DEFAULT_MARKET_DATA_OPTIONS } from '../market-data.options';
+import type { RestMarketDataService } from '../rest/rest-market-data.service';
 import { MarketDataService, type TickStream } from '../market-data.service';
 import { ReferenceKind, SubscriptionRegistry, type FeedPort } from '../feed/subscription-registry';
 import { TICK_QUOTA_NAME, TickQuota } from './tick-quota';
@@ -114,6 +115,7 @@ function setup(limit: number) {
       maxTickInstrumentsPerUser: limit,
     },
     {} as ChainAnalyticsService, // chains are not exercised here
+    {} as RestMarketDataService, // REST quotes are not exercised here
   );
   const client = () => registry.stats().byKind[ReferenceKind.CLIENT].instruments;
   let next = 0;

@@ -174,6 +174,11 @@ function fieldEmitter(f: SelectedField): Emit {
       return depthEmitter(f.sub ?? []);
     case 'stale':
       return (r) => (r.stale ? 'true' : 'false');
+    // Not in the canonical shape: only a selection naming them pays for them.
+    case 'source':
+      return (r) => (r.hasData ? (r.fromRest ? '"REST"' : '"FEED"') : 'null');
+    case 'receivedAt':
+      return (r) => (r.hasData ? `"${new Date(r.updatedAt).toISOString()}"` : 'null');
     default:
       return () => 'null';
   }

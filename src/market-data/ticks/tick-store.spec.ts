@@ -275,6 +275,55 @@ describe('TickStore', () => {
       expect([rec.hasData, rec.stale]).toEqual([false, true]);
       expect(rec.ltp).toBeNaN();
     });
+
+    it('stays stale until a price comes: a previous close or OI packet alone is not a quote', () => {
+      const { store } = setup();
+      store.apply(aPrevClose());
+      store.apply(anOi(10));
+      const rec = store.get(KEY)!;
+      expect([rec.hasData, rec.stale, rec.ltp]).toEqual([true, true, NaN]);
+      store.apply(aTicker());
+      expect([rec.stale, rec.ltp]).toEqual([false, 100.5]);
+    });
+  });
+
+  describe('REST snapshots', () => {
+    it('fills an instrument the feed has nothing for, marked as from REST at its time', () => {
+      const { store } = setup();
+      const rec = store.applyRest(
+        KEY,
+        { ltp: 250.05, prevClose: 240, oi: 10, depth: [level(0)] },
+        1_234_000,
+      )!;
+      expect(rec).toBe(store.get(KEY));
+      expect([rec.ltp, rec.prevClose, rec.change, rec.oi]).toEqual([250.05, 240, 10.05, 10]);
+      expect([rec.fromRest, rec.stale, rec.hasData, rec.hasDepth]).toEqual([
+        true,
+        false,
+        true,
+        true,
+      ]);
+      expect(rec.updatedAt).toBe(1_234_000);
+      expect(store.drainDirty().map((r) => r.key)).toEqual([KEY]);
+    });
+
+    it('never overwrites fresh feed data, and the next feed packet takes over', () => {
+      const { store } = setup();
+      store.apply(aTicker());
+      expect(store.applyRest(KEY, { ltp: 1 }, 5)).toBeNull();
+      expect(store.get(KEY)!.ltp).toBe(100.5);
+      const other = instrumentKey(SEGMENT_CODE[SEG], ID + 1);
+      store.applyRest(other, { ltp: 50 }, 5);
+      store.apply(aTicker({ securityId: ID + 1, ltp: 51 }));
+      expect([store.get(other)!.fromRest, store.get(other)!.ltp]).toEqual([false, 51]);
+    });
+
+    it('refuses a snapshot without a usable price', () => {
+      const { store } = setup();
+      expect(store.applyRest(KEY, { ltp: 0 }, 5)).toBeNull();
+      expect(store.applyRest(KEY, { ltp: NaN }, 5)).toBeNull();
+      expect(store.get(KEY)).toBeUndefined();
+    });
   });
 
   describe('dirty set', () => {

@@ -69,6 +69,28 @@ export interface FullUpdate extends Omit<QuoteUpdate, 'type'> {
 
 export type TickUpdate = TickerUpdate | PrevCloseUpdate | OiUpdate | QuoteUpdate | FullUpdate;
 
+/**
+ * A snapshot from DhanHQ REST (`/marketfeed/quote`, `/optionchain`) for an instrument the feed
+ * has nothing fresh for. Prices in rupees; NaN (or absent) = not given; `ltt` true UTC seconds.
+ */
+export interface RestSnapshot {
+  ltp: number;
+  ltt?: number;
+  ltq?: number;
+  atp?: number;
+  volume?: number;
+  totalBuyQty?: number;
+  totalSellQty?: number;
+  open?: number;
+  high?: number;
+  low?: number;
+  prevClose?: number;
+  oi?: number;
+  prevOi?: number;
+  /** Levels best first (any number up to five). */
+  depth?: readonly DepthLevelUpdate[];
+}
+
 export const DEPTH_LEVELS = 5;
 /** Per depth level in `TickRecord.depth`: bidQty, bidOrders, bidPrice, askQty, askOrders, askPrice. */
 export const DEPTH_STRIDE = 6;
@@ -99,10 +121,13 @@ export class TickRecord {
   changePercent = NaN;
   readonly depth = new Float64Array(DEPTH_LEVELS * DEPTH_STRIDE);
   hasDepth = false;
-  /** True once any feed packet was applied. */
+  /** True once any feed packet (or REST snapshot) was applied. */
   hasData = false;
+  /** No usable price: no price yet, or no fresh data (see docs/MARKET_DATA.md). */
   stale = true;
-  /** Store clock (ms, sampled at the last sweep) of the last applied packet. */
+  /** The latest state came from a DhanHQ REST snapshot, not from the feed. */
+  fromRest = false;
+  /** Store clock (ms, sampled at the last sweep) of the last applied packet; REST: its answer time. */
   updatedAt = 0;
   /** Incremented on every visible change; lets a serialiser cache per version. */
   version = 0;
@@ -430,6 +455,52 @@ export class TickStore implements OnModuleDestroy {
     return true;
   }
 
+  /**
+   * Applies a REST snapshot taken at `atMs` (epoch ms) unless the feed already has fresh data
+   * for the instrument (the feed always wins). Returns the record when applied.
+   */
+  applyRest(key: number, snap: RestSnapshot, atMs: number): TickRecord | null {
+    if (!validPrice(snap.ltp)) {
+      this.counters.invalidPrice++;
+      return null;
+    }
+    const rec = this.ensure(key);
+    if (rec.hasData && !rec.stale && !rec.fromRest) return null;
+    const s = rec.priceScale;
+    const price = (x: number | undefined, keep: number): number =>
+      x !== undefined && x > 0 && x < Infinity ? Math.round(x * s) / s : keep;
+    const count = (x: number | undefined, keep: number): number =>
+      x !== undefined && x >= 0 && x < Infinity ? x : keep;
+    rec.ltp = Math.round(snap.ltp * s) / s;
+    if (snap.ltt !== undefined && snap.ltt > rec.ltt) rec.ltt = snap.ltt;
+    rec.ltq = count(snap.ltq, rec.ltq);
+    rec.atp = price(snap.atp, rec.atp);
+    rec.volume = count(snap.volume, rec.volume);
+    rec.totalBuyQty = count(snap.totalBuyQty, rec.totalBuyQty);
+    rec.totalSellQty = count(snap.totalSellQty, rec.totalSellQty);
+    rec.open = price(snap.open, rec.open);
+    rec.high = price(snap.high, rec.high);
+    rec.low = price(snap.low, rec.low);
+    rec.prevClose = price(snap.prevClose, rec.prevClose);
+    rec.oi = count(snap.oi, rec.oi);
+    rec.prevOi = count(snap.prevOi, rec.prevOi);
+    if (snap.depth && snap.depth.length > 0) {
+      this.setDepth(rec, snap.depth);
+    }
+    this.recomputeChange(rec);
+    rec.jumpLtp = NaN;
+    rec.hasData = true;
+    rec.fromRest = true;
+    rec.stale = false;
+    rec.updatedAt = atMs;
+    rec.version++;
+    if (!rec.dirty) {
+      rec.dirty = true;
+      this.dirty.push(rec);
+    }
+    return rec;
+  }
+
   /** Marks stale every instrument without a packet for `staleAfterMs`; returns how many. */
   sweepStale(now: number = this.options.now()): number {
     this.sampleClock(now);
@@ -563,11 +634,15 @@ export class TickStore implements OnModuleDestroy {
 
   private setFullExtras(rec: TickRecord, u: FullUpdate): void {
     rec.oi = u.oi;
+    this.setDepth(rec, u.depth);
+  }
+
+  private setDepth(rec: TickRecord, depth: readonly DepthLevelUpdate[]): void {
     const d = rec.depth;
     const s = rec.priceScale;
-    const levels = Math.min(u.depth.length, DEPTH_LEVELS);
+    const levels = Math.min(depth.length, DEPTH_LEVELS);
     for (let i = 0; i < levels; i++) {
-      const l = u.depth[i];
+      const l = depth[i];
       const o = i * DEPTH_STRIDE;
       d[o] = l.bidQty;
       d[o + 1] = l.bidOrders;
@@ -591,7 +666,9 @@ export class TickStore implements OnModuleDestroy {
   private touched(rec: TickRecord): void {
     this.counters.applied++;
     rec.hasData = true;
-    rec.stale = false;
+    rec.fromRest = false;
+    // Stale until there is a price: an OI or previous-close packet alone is not a quote.
+    rec.stale = !(rec.ltp > 0);
     rec.updatedAt = this.clock;
     rec.version++;
     if (!rec.dirty) {

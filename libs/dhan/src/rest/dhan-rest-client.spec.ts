@@ -10,7 +10,12 @@ import {
   DhanNetworkError,
   DhanRateLimitError,
 } from './dhan-errors';
-import { DhanRestClient, DhanRestClientOptions, toCorrelationId } from './dhan-rest-client';
+import {
+  DhanRestClient,
+  DhanRestClientOptions,
+  parseChart,
+  toCorrelationId,
+} from './dhan-rest-client';
 import { DhanRateLimiter } from './rate-limiter';
 
 interface Seen {
@@ -561,5 +566,49 @@ describe('DhanRateLimiter properties', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('parseChart (DhanHQ v2 charts: parallel arrays)', () => {
+  it('zips the arrays into bars, bare or in a data envelope, open interest when present', () => {
+    const arrays = {
+      open: [1, 2],
+      high: [3, 4],
+      low: [0.5, 1.5],
+      close: [2, 3],
+      volume: [10, 20],
+      timestamp: [1_700_000_000, 1_700_000_060],
+      open_interest: [7, 8],
+    };
+    const bars = parseChart(arrays);
+    expect(bars).toEqual([
+      {
+        timestamp: 1_700_000_000,
+        open: 1,
+        high: 3,
+        low: 0.5,
+        close: 2,
+        volume: 10,
+        openInterest: 7,
+      },
+      {
+        timestamp: 1_700_000_060,
+        open: 2,
+        high: 4,
+        low: 1.5,
+        close: 3,
+        volume: 20,
+        openInterest: 8,
+      },
+    ]);
+    expect(parseChart({ data: arrays, status: 'success' })).toEqual(bars);
+  });
+
+  it('drops bars with a missing or non-numeric price and tolerates an empty answer', () => {
+    expect(
+      parseChart({ open: [1, 'x'], high: [2, 2], low: [1, 1], close: [2, 2], timestamp: [5, 6] }),
+    ).toEqual([{ timestamp: 5, open: 1, high: 2, low: 1, close: 2, volume: 0 }]);
+    expect(parseChart(undefined)).toEqual([]);
+    expect(parseChart({})).toEqual([]);
   });
 });

@@ -11,12 +11,15 @@ import {
 } from './dhan-errors';
 import { ApiFamily, DhanRateLimiter, RateLimiterOptions } from './rate-limiter';
 import {
+  ChartCandle,
+  ChartRequest,
   DhanHolding,
   DhanOrder,
   DhanPosition,
   DhanTrade,
   FullQuote,
   FundLimit,
+  IntradayInterval,
   KillSwitchResponse,
   KillSwitchStatus,
   LtpQuote,
@@ -258,6 +261,24 @@ export class DhanRestClient {
     return this.quote<FullQuote>('/marketfeed/quote', req);
   }
 
+  // ---- historical data (DhanHQ v2: historical data) --------------------------------------------
+
+  /** Daily bars from `fromDate` up to (not including) `toDate`. */
+  async getHistorical(req: ChartRequest): Promise<ChartCandle[]> {
+    return parseChart(
+      await this.json<unknown>('data', 'POST', '/charts/historical', { body: compact(req) }),
+    );
+  }
+
+  /** Minute bars (1, 5, 15, 25 or 60) from `fromDate` up to (not including) `toDate`. */
+  async getIntraday(req: ChartRequest & { interval: IntradayInterval }): Promise<ChartCandle[]> {
+    return parseChart(
+      await this.json<unknown>('data', 'POST', '/charts/intraday', {
+        body: compact({ ...req, interval: String(req.interval) }),
+      }),
+    );
+  }
+
   // ---- kill switch (DhanHQ v2: kill switch) ------------------------------------------------------------
 
   setKillSwitch(status: KillSwitchStatus): Promise<KillSwitchResponse> {
@@ -384,6 +405,30 @@ function isAuthRefusal(res: RawResponse): boolean {
   const failed = (res.body as { status?: unknown } | undefined)?.status === 'failed';
   if (res.status < 300 && !failed) return false;
   return classifyDhanError(res.status, res.body).category === 'auth';
+}
+
+/** Parallel arrays (`open high low close volume timestamp`, maybe `open_interest`) to bars. */
+export function parseChart(body: unknown): ChartCandle[] {
+  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const data = (b.data && typeof b.data === 'object' ? b.data : b) as Record<string, unknown>;
+  const col = (name: string): unknown[] => (Array.isArray(data[name]) ? data[name] : []);
+  const ts = col('timestamp');
+  const [open, high, low, close, volume] = ['open', 'high', 'low', 'close', 'volume'].map(col);
+  const oi = Array.isArray(data.open_interest) ? data.open_interest : undefined;
+  const out: ChartCandle[] = [];
+  for (let i = 0; i < ts.length; i++) {
+    const c: ChartCandle = {
+      timestamp: Number(ts[i]),
+      open: Number(open[i]),
+      high: Number(high[i]),
+      low: Number(low[i]),
+      close: Number(close[i]),
+      volume: Number(volume[i] ?? 0),
+    };
+    if (oi) c.openInterest = Number(oi[i]);
+    if ([c.timestamp, c.open, c.high, c.low, c.close].every(Number.isFinite)) out.push(c);
+  }
+  return out;
 }
 
 function enc(s: string): string {

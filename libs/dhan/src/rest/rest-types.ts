@@ -275,6 +275,33 @@ export interface FullQuote extends OhlcQuote {
 /** Segment -> security id (as a string) -> quote. */
 export type MarketQuoteResponse<Q> = Partial<Record<ExchangeSegment | string, Record<string, Q>>>;
 
+/** Body of `/charts/historical` (daily) and, with `interval`, `/charts/intraday`. */
+export interface ChartRequest {
+  securityId: string;
+  exchangeSegment: ExchangeSegment;
+  /** DhanHQ instrument type: `INDEX`, `EQUITY`, `FUTIDX`, `OPTIDX`, `FUTSTK`, `OPTSTK`, `FUTCOM`, ... */
+  instrument: string;
+  /** Daily: `YYYY-MM-DD`; intraday: `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (IST). */
+  fromDate: string;
+  /** Non-inclusive. */
+  toDate: string;
+  expiryCode?: number;
+  oi?: boolean;
+}
+
+export type IntradayInterval = 1 | 5 | 15 | 25 | 60;
+
+/** One bar of a chart answer; `timestamp` in true UTC epoch seconds (DhanHQ v2 charts). */
+export interface ChartCandle {
+  timestamp: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  openInterest?: number;
+}
+
 export type KillSwitchStatus = 'ACTIVATE' | 'DEACTIVATE';
 
 export interface KillSwitchResponse {
