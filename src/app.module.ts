@@ -13,6 +13,7 @@ import { bearerToken } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { Role } from './auth/role.enum';
 import { tokenFromConnectionParams, WsAuthGate } from './auth/ws-auth.gate';
+import { ClusterModule } from './cluster/cluster.module';
 import { CommonModule } from './common/common.module';
 import { buildGraphqlOptions } from './common/graphql/graphql-options';
 import { RequestLimiter } from './common/graphql/request-limiter';
@@ -166,6 +167,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         DatabaseModule,
         HealthModule,
+        ClusterModule,
         WebModule,
         ...FEATURE_MODULES,
         graphqlEndpoint('user', USER_GRAPHQL_MODULES),

@@ -1,5 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { ClusterRedis } from '../cluster/cluster-redis';
 import { RateLimitedError } from '../common/errors/domain-error';
 
 export interface LoginLimits {
@@ -36,47 +43,62 @@ const DAY_SECONDS = 86_400;
 /** Known (username, address) pairs kept in memory; the oldest are forgotten first. */
 const MAX_KNOWN_PAIRS = 10_000;
 
+/** Redis keys of the throttle start with this (the limiters' prefixes follow). */
+const REDIS_PREFIX = 'terminal:';
+
 /**
- * Brute-force and credential-stuffing brake on login and password change (in memory; Redis
- * when scaled out), after the usual login-endpoint protection: failures in a row block only
+ * Brute-force and credential-stuffing brake on login and password change (in memory; in Redis,
+ * shared by every instance, when REDIS_URL is set: counts and known addresses), after the usual login-endpoint protection: failures in a row block only
  * the (username, address) pair, so nobody elsewhere can lock a user out; one address is
  * stopped after many failures a day over all usernames; a username attacked from many
  * addresses is slowed, not locked, and not at all from addresses it logged in from before.
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly attemptsByAddress: RateLimiterMemory;
-  private readonly failuresByPair: RateLimiterMemory;
-  private readonly failuresByAddress: RateLimiterMemory;
-  private readonly failuresByUsername: RateLimiterMemory;
-  private readonly slowedByUsername: RateLimiterMemory;
-  /** pair key -> time (ms) until which the pair skips the username slow-down. */
+  private readonly attemptsByAddress: RateLimiterAbstract;
+  private readonly failuresByPair: RateLimiterAbstract;
+  private readonly failuresByAddress: RateLimiterAbstract;
+  private readonly failuresByUsername: RateLimiterAbstract;
+  private readonly slowedByUsername: RateLimiterAbstract;
+  /** pair key -> time (ms) until which the pair skips the username slow-down (in memory). */
   private readonly knownPairs = new Map<string, number>();
+  private readonly redis: Redis | null;
 
   constructor(
     @Optional() @Inject(LOGIN_LIMITS_OVERRIDE) private readonly limits: LoginLimits = LOGIN_LIMITS,
+    @Optional() cluster?: ClusterRedis,
   ) {
-    this.attemptsByAddress = new RateLimiterMemory({
+    this.redis = cluster?.client ?? null;
+    const redis = this.redis;
+    const limiter = (options: { keyPrefix: string; points: number; duration: number }) =>
+      redis === null
+        ? new RateLimiterMemory(options)
+        : new RateLimiterRedis({
+            ...options,
+            keyPrefix: `${REDIS_PREFIX}${options.keyPrefix}`,
+            storeClient: redis,
+          });
+    this.attemptsByAddress = limiter({
       keyPrefix: 'login-ip',
       points: limits.attemptsPerAddressPerMinute,
       duration: 60,
     });
-    this.failuresByPair = new RateLimiterMemory({
+    this.failuresByPair = limiter({
       keyPrefix: 'login-pair-fail',
       points: limits.failuresPerPair,
       duration: limits.pairWindowSeconds,
     });
-    this.failuresByAddress = new RateLimiterMemory({
+    this.failuresByAddress = limiter({
       keyPrefix: 'login-ip-fail',
       points: limits.failuresPerAddressPerDay,
       duration: DAY_SECONDS,
     });
-    this.failuresByUsername = new RateLimiterMemory({
+    this.failuresByUsername = limiter({
       keyPrefix: 'login-user-fail',
       points: limits.failuresPerUsernamePerDay,
       duration: DAY_SECONDS,
     });
-    this.slowedByUsername = new RateLimiterMemory({
+    this.slowedByUsername = limiter({
       keyPrefix: 'login-user-slow',
       points: limits.slowedAttemptsPerUsernamePerMinute,
       duration: 60,
@@ -99,7 +121,7 @@ export class LoginThrottle {
     ]);
     if (spent(byAddress, this.limits.failuresPerAddressPerDay)) throw limited(byAddress);
     if (spent(byPair, this.limits.failuresPerPair)) throw limited(byPair);
-    if (spent(byUsername, this.limits.failuresPerUsernamePerDay) && !this.isKnown(pair)) {
+    if (spent(byUsername, this.limits.failuresPerUsernamePerDay) && !(await this.isKnown(pair))) {
       try {
         await this.slowedByUsername.consume(user);
       } catch (rejection) {
@@ -122,15 +144,21 @@ export class LoginThrottle {
   async onSuccess(username: string, address: string): Promise<void> {
     const pair = pairKey(username.toLowerCase(), address);
     await this.failuresByPair.delete(pair);
+    const knownMs = this.limits.knownAddressDays * DAY_SECONDS * 1000;
+    if (this.redis !== null) {
+      await this.redis.set(knownKey(pair), '1', 'PX', knownMs);
+      return;
+    }
     this.knownPairs.delete(pair);
-    this.knownPairs.set(pair, Date.now() + this.limits.knownAddressDays * DAY_SECONDS * 1000);
+    this.knownPairs.set(pair, Date.now() + knownMs);
     if (this.knownPairs.size > MAX_KNOWN_PAIRS) {
       const oldest = this.knownPairs.keys().next().value;
       if (oldest !== undefined) this.knownPairs.delete(oldest);
     }
   }
 
-  private isKnown(pair: string): boolean {
+  private async isKnown(pair: string): Promise<boolean> {
+    if (this.redis !== null) return (await this.redis.exists(knownKey(pair))) === 1;
     const until = this.knownPairs.get(pair);
     return until !== undefined && until > Date.now();
   }
@@ -138,6 +166,10 @@ export class LoginThrottle {
 
 function pairKey(username: string, address: string): string {
   return `${username}\u0000${address}`;
+}
+
+function knownKey(pair: string): string {
+  return `${REDIS_PREFIX}login-known:${pair}`;
 }
 
 function spent(result: RateLimiterRes | null, limit: number): result is RateLimiterRes {

@@ -29,6 +29,8 @@ export interface DatabaseConfig {
 
 export interface RedisConfig {
   url?: string;
+  /** Time to live of the feed-leadership lock (LEADER_LOCK_TTL_MS); renewed every third of it. */
+  leaderLockTtlMs: number;
 }
 
 export interface DhanConfig {

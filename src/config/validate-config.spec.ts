@@ -166,6 +166,19 @@ describe('validateConfig', () => {
       expect(config.redis.url).toBe('redis://127.0.0.1:6379');
       expect(config.embedded).toBe(false);
     });
+    it('takes LEADER_LOCK_TTL_MS (default 5 s) with REDIS_URL and refuses it without', () => {
+      const redis = { REDIS_URL: 'redis://127.0.0.1:6379', JWT_SECRET: SECRET };
+      expect(validateConfig(redis, cwd).redis.leaderLockTtlMs).toBe(5_000);
+      expect(
+        validateConfig({ ...redis, LEADER_LOCK_TTL_MS: '3000' }, cwd).redis.leaderLockTtlMs,
+      ).toBe(3_000);
+      expect(messageOf({ ...redis, LEADER_LOCK_TTL_MS: '500' })).toMatch(
+        /LEADER_LOCK_TTL_MS must be an integer from 1000 to 60000/,
+      );
+      expect(messageOf({ LEADER_LOCK_TTL_MS: '3000' })).toMatch(
+        /LEADER_LOCK_TTL_MS needs REDIS_URL/,
+      );
+    });
     it('refuses another scheme', () => {
       expect(messageOf({ REDIS_URL: 'http://cache' })).toBe(
         'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL with a host (got "http://cache")',

@@ -255,6 +255,13 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
   const server = parseServer(env);
   const database = validateDatabaseConfig(env, cwd);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  if (redisUrl === undefined && read(env, 'LEADER_LOCK_TTL_MS') !== undefined) {
+    throw new ConfigValidationError(
+      'LEADER_LOCK_TTL_MS',
+      'needs REDIS_URL (leadership is elected through Redis)',
+    );
+  }
+  const leaderLockTtlMs = integer(env, 'LEADER_LOCK_TTL_MS', 1_000, 60_000, 5_000);
 
   const clientId = read(env, 'DHAN_CLIENT_ID');
   const accessToken = read(env, 'DHAN_ACCESS_TOKEN');
@@ -391,7 +398,7 @@ export function validateConfig(env: Env, cwd: string = process.cwd()): AppConfig
       executionBudgetMs: integer(env, 'GRAPHQL_EXECUTION_BUDGET_MS', 1, 600_000, 10_000),
     },
     database,
-    redis: { url: redisUrl },
+    redis: { url: redisUrl, leaderLockTtlMs },
     dhan,
     execution: {
       mode,

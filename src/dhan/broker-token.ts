@@ -81,6 +81,7 @@ export class BrokerToken extends EventEmitter<BrokerTokenEvents> {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight: Promise<void> | undefined;
+  private mayObtain: () => boolean = () => true;
 
   constructor(private readonly opts: BrokerTokenOptions) {
     super();
@@ -168,6 +169,14 @@ export class BrokerToken extends EventEmitter<BrokerTokenEvents> {
     if (this.running && this.canGenerate) void this.obtain(false);
   }
 
+  /**
+   * Renewal and generation only while `gate` says so (several instances: the leader alone, as
+   * DhanHQ ends the previous token when it issues one); otherwise they are retried later.
+   */
+  gateRenewal(gate: () => boolean): void {
+    this.mayObtain = gate;
+  }
+
   /** Renews now (RenewToken, then generateAccessToken when configured). */
   renewNow(): Promise<void> {
     return this.obtain(true);
@@ -197,6 +206,10 @@ export class BrokerToken extends EventEmitter<BrokerTokenEvents> {
   }
 
   private async attempt(tryRenew: boolean): Promise<void> {
+    if (!this.mayObtain()) {
+      this.retryLater();
+      return;
+    }
     const used = this.token;
     let issued: IssuedToken | undefined;
     let source: BrokerTokenSource = 'renewal';

@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminModule } from '../admin/admin.module';
 import { AuthCoreModule } from '../auth/auth-core.module';
+import { LeadershipService } from '../cluster/leadership.service';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
 import { ReadinessRegistry } from '../health/readiness.registry';
@@ -38,6 +39,7 @@ export function createGateway(
   endpoints: DhanEndpoints,
   marketData: MarketDataService,
   readiness?: ReadinessRegistry,
+  leadership?: LeadershipService,
 ): BrokerGateway {
   const kind = chooseGateway(config, endpoints);
   new Logger(ExecutionModule.name).log({
@@ -48,6 +50,7 @@ export function createGateway(
   });
   if (kind === 'paper') return new PaperGateway(marketData);
   const account = config.execution.governor.account;
+  // Only the leader holds the order-update socket, checked before every connection attempt.
   const gateway = new DhanGateway(endpoints, {
     algoId: config.execution.algoId,
     orderLimits: [
@@ -56,10 +59,14 @@ export function createGateway(
       { limit: account.perHour, intervalMs: 3_600_000 },
       { limit: account.perDay, intervalMs: 86_400_000 },
     ],
+    ...(leadership ? { mayConnect: () => leadership.isLeader() } : {}),
   });
   // Orders can reach DhanHQ: readiness waits for the order-update socket too.
   readiness?.register('order-updates', async () => {
     if (gateway.streaming) return true;
+    if (leadership && !leadership.isLeader()) {
+      return { up: false, reason: 'follower: the leader instance holds the order-update socket' };
+    }
     const token = endpoints.token.status();
     return {
       up: false,
@@ -82,7 +89,13 @@ export function createGateway(
   providers: [
     {
       provide: BROKER_GATEWAY,
-      inject: [APP_CONFIG, DHAN_ENDPOINTS, MarketDataService, ReadinessRegistry],
+      inject: [
+        APP_CONFIG,
+        DHAN_ENDPOINTS,
+        MarketDataService,
+        ReadinessRegistry,
+        { token: LeadershipService, optional: true },
+      ],
       useFactory: createGateway,
     },
     PortfolioService,

@@ -2,6 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnModuleInit,
@@ -11,6 +12,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
+import { LeadershipService, standaloneLeadership } from '../cluster/leadership.service';
 import { OrderStatus, type BrokerStatus } from '../trading/order-status';
 import { rupeesToUnits } from '../trading/price-units';
 import { correlationIdFor } from './domain';
@@ -99,6 +101,9 @@ export class ExecutionService
   private reconcileChain: Promise<unknown> = Promise.resolve();
   private ready: Promise<void> = Promise.resolve();
   private stopped = false;
+  private gatewayStarted = false;
+  private listener: GatewayListener | undefined;
+  private readonly leadership: LeadershipService;
   /** Waits before fetching an order's trades again when the trade book lags its alert. */
   catchUpDelaysMs: readonly number[] = TRADE_CATCH_UP_DELAYS_MS;
   readonly stats: ExecutionStats = {
@@ -117,7 +122,10 @@ export class ExecutionService
     @Inject(BROKER_GATEWAY) private readonly gateway: BrokerGateway,
     private readonly portfolio: PortfolioService,
     private readonly events: EventEmitter2,
-  ) {}
+    @Optional() leadership?: LeadershipService,
+  ) {
+    this.leadership = leadership ?? standaloneLeadership();
+  }
 
   get gatewayKind(): 'dhan' | 'paper' {
     return this.gateway.kind;
@@ -165,8 +173,17 @@ export class ExecutionService
         );
       },
     };
+    this.listener = listener;
+    this.leadership.on('acquired', this.lead);
+    this.leadership.on('lost', this.follow);
     // In the background: a slow broker must not hold the server's boot.
-    this.ready = this.gateway
+    if (this.leadership.isLeader()) this.ready = this.startGateway(listener);
+  }
+
+  /** First leadership: the gateway starts, then the startup reconciliation. */
+  private startGateway(listener: GatewayListener): Promise<void> {
+    this.gatewayStarted = true;
+    return this.gateway
       .start(listener)
       .then(() => this.reconcile('startup'))
       .then(
@@ -176,9 +193,28 @@ export class ExecutionService
       );
   }
 
+  /** Leading (again): the update stream opens; its reconnect reconciles. */
+  private readonly lead = (): void => {
+    if (this.stopped || this.listener === undefined) return;
+    const listener = this.listener;
+    this.ready = this.ready.then(() => {
+      if (!this.gatewayStarted) return this.startGateway(listener);
+      this.gateway.resumeStream?.();
+      return undefined;
+    });
+  };
+
+  /** Following: the update stream closes (the leader's carries the broker's updates). */
+  private readonly follow = (): void => {
+    if (!this.gatewayStarted) return;
+    void this.gateway.suspendStream?.();
+  };
+
   /** Before DhanModule stops the embedded simulator (onApplicationShutdown). */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    this.leadership.off('acquired', this.lead);
+    this.leadership.off('lost', this.follow);
     await this.ready;
     await this.reconcileChain.catch(() => undefined);
     await Promise.allSettled([...this.queues.values()]);
@@ -259,6 +295,8 @@ export class ExecutionService
   private async runReconcile(
     reason: ExecutionReconciledPayload['reason'],
   ): Promise<ExecutionReconciledPayload> {
+    // Leader only, fenced: a replaced leader (paused past its lease) must not act on the book.
+    await this.leadership.fence();
     const book = await this.gateway.book();
     const tradesByOrder = new Map<string, BrokerTrade[]>();
     for (const t of book.trades) {

@@ -3,11 +3,12 @@ import { ReadinessRegistry } from './readiness.registry';
 describe('ReadinessRegistry', () => {
   it('is ready with no checks and when every check passes', async () => {
     const registry = new ReadinessRegistry();
-    expect(await registry.report()).toEqual({ ready: true, checks: {}, details: {} });
+    expect(await registry.report()).toEqual({ ready: true, info: {}, checks: {}, details: {} });
     registry.register('database', async () => undefined);
     registry.register('feed', async () => true);
     expect(await registry.report()).toEqual({
       ready: true,
+      info: {},
       checks: { database: 'up', feed: 'up' },
       details: {},
     });
@@ -22,9 +23,24 @@ describe('ReadinessRegistry', () => {
     registry.register('feed', async () => false);
     expect(await registry.report()).toEqual({
       ready: false,
+      info: {},
       checks: { database: 'up', redis: 'down', feed: 'down' },
       details: { redis: { reason: 'ECONNREFUSED', since: null } },
     });
+  });
+
+  it('reports described facts under info without making them checks', async () => {
+    const registry = new ReadinessRegistry();
+    let role = 'FOLLOWER';
+    registry.describe('role', () => role);
+    expect(await registry.report()).toEqual({
+      ready: true,
+      info: { role: 'FOLLOWER' },
+      checks: {},
+      details: {},
+    });
+    role = 'LEADER';
+    expect((await registry.report()).info).toEqual({ role: 'LEADER' });
   });
 
   it("carries a verdict's reason and since when", async () => {
@@ -37,6 +53,7 @@ describe('ReadinessRegistry', () => {
     registry.register('feed', async () => ({ up: true }));
     expect(await registry.report()).toEqual({
       ready: false,
+      info: {},
       checks: { 'broker-token': 'down', feed: 'up' },
       details: {
         'broker-token': {
@@ -56,6 +73,7 @@ describe('ReadinessRegistry', () => {
       await jest.advanceTimersByTimeAsync(2_000);
       expect(await report).toEqual({
         ready: false,
+        info: {},
         checks: { stuck: 'down' },
         details: { stuck: { reason: 'check timed out', since: null } },
       });

@@ -12,6 +12,8 @@ export type ReadinessCheck = () => Promise<boolean | void | ReadinessVerdict>;
 
 export interface ReadinessReport {
   ready: boolean;
+  /** Facts about this instance (e.g. `role`: LEADER or FOLLOWER). */
+  info: Record<string, string>;
   checks: Record<string, 'up' | 'down'>;
   /** For each part that is down and says why: the reason and, when known, since when. */
   details: Record<string, { reason: string; since: string | null }>;
@@ -23,6 +25,12 @@ const CHECK_TIMEOUT_MS = 2_000;
 @Injectable()
 export class ReadinessRegistry {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly facts = new Map<string, () => string>();
+
+  /** A fact `/ready` reports under `info` (not a check: it never makes the instance unready). */
+  describe(name: string, fact: () => string): void {
+    this.facts.set(name, fact);
+  }
 
   register(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
@@ -43,7 +51,9 @@ export class ReadinessRegistry {
         };
       }
     }
-    return { ready: entries.every(([, v]) => v.up), checks, details };
+    const info: Record<string, string> = {};
+    for (const [name, fact] of this.facts) info[name] = fact();
+    return { ready: entries.every(([, v]) => v.up), info, checks, details };
   }
 
   private async run(check: ReadinessCheck): Promise<ReadinessVerdict> {

@@ -6,7 +6,7 @@ import { Roles } from '../common/decorators/roles.decorator';
 import type { Principal } from '../common/graphql/graphql-context';
 import { Role } from '../auth/role.enum';
 import { MarketDataService } from './market-data.service';
-import { FeedStatusModel, ReconnectFeedResultModel } from './models/feed-health.model';
+import { ClusterRole, FeedStatusModel, ReconnectFeedResultModel } from './models/feed-health.model';
 import {
   FeedSubscriptionListModel,
   SubscriptionsArgs,
@@ -20,6 +20,7 @@ export function feedStatusModel(
   const s = marketData.feedStatus();
   return {
     ...s,
+    role: ClusterRole[s.role],
     connections: s.connections.map((c) => ({
       ...c,
       lastMessageAt: c.lastMessageAt > 0 ? new Date(c.lastMessageAt) : null,

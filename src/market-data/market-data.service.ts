@@ -54,6 +54,8 @@ export interface FeedHealth {
 
 export interface FeedStatus {
   mode: string;
+  /** LEADER: this instance holds the DhanHQ feed; FOLLOWER: another instance does. */
+  role: 'LEADER' | 'FOLLOWER';
   connected: boolean;
   connections: FeedConnectionStatus[];
   instruments: number;
@@ -462,6 +464,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     const stats = this.registry.stats();
     return {
       mode: this.pool.mode,
+      role: this.pool.role,
       connected: this.pool.connected(),
       connections: this.pool.status(),
       instruments: stats.total,

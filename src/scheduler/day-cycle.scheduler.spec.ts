@@ -1,6 +1,7 @@
 import type { ResolvedAppConfig } from '../config/app-config';
 import { ExchangeSegment } from '@app/dhan';
 import { aCalendar, ist } from '../calendar/__tests__/calendar.factory';
+import type { LeadershipService } from '../cluster/leadership.service';
 import { DAY_CYCLE_CRON, DayCycleScheduler } from './day-cycle.scheduler';
 import type { DayCycleReport, DayCycleService } from './day-cycle.service';
 
@@ -16,15 +17,17 @@ function fakeService() {
   };
 }
 
-function aScheduler(now: Date, squareOffMinutesBeforeClose = 15) {
+function aScheduler(now: Date, squareOffMinutesBeforeClose = 15, leads = true) {
   const { calendar, clock } = aCalendar({ now });
   const service = fakeService();
   const config = { execution: { squareOffMinutesBeforeClose } } as ResolvedAppConfig;
+  const leadership = { confirm: jest.fn(async () => leads) };
   const scheduler = new DayCycleScheduler(
     service as unknown as DayCycleService,
     calendar,
     clock,
     config,
+    leadership as unknown as LeadershipService,
   );
   return { scheduler, service, calendar, clock };
 }
@@ -120,5 +123,19 @@ describe('DayCycleScheduler (handlers called directly, not by cron)', () => {
     await expect(scheduler.nseBseEndOfDay()).resolves.toBeUndefined();
     service.runStartOfDay.mockRejectedValueOnce(new Error('database down'));
     await expect(scheduler.startOfDay()).resolves.toBeUndefined();
+  });
+
+  it('runs nothing on an instance that does not lead (a follower, or a leader replaced meanwhile)', async () => {
+    // 2026-11-17 (a Tuesday) 15:15: the NSE/BSE square-off minute.
+    const { scheduler, service } = aScheduler(ist('2026-11-17T15:15'), 15, false);
+    await scheduler.squareOffTick();
+    await scheduler.nseBseEndOfDay();
+    await scheduler.startOfDay();
+    expect(service.runSquareOff).not.toHaveBeenCalled();
+    expect(service.runEndOfDay).not.toHaveBeenCalled();
+    expect(service.runStartOfDay).not.toHaveBeenCalled();
+    const leader = aScheduler(ist('2026-11-17T15:15'));
+    await leader.scheduler.squareOffTick();
+    expect(leader.service.runSquareOff).toHaveBeenCalledWith('NSE_BSE');
   });
 });

@@ -1,7 +1,8 @@
 import { ExchangeSegment } from '@app/dhan';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { Cron } from '@nestjs/schedule';
+import { LeadershipService, standaloneLeadership } from '../cluster/leadership.service';
 import { Clock } from '../common/clock';
 import { IST_ZONE, MarketCalendar } from '../calendar/market-calendar';
 import { DayCycleService, type ExchangeGroup } from './day-cycle.service';
@@ -26,21 +27,34 @@ const CLOSE_SEGMENT: Readonly<Record<ExchangeGroup, ExchangeSegment>> = {
 const MCX_EARLY_CLOSE = 23 * 60 + 30;
 const MCX_LATE_CLOSE = 23 * 60 + 55;
 
-/** Thin cron handlers: each only calls DayCycleService and logs what it did or why it failed. */
+/**
+ * Thin cron handlers: each only checks that this instance leads (fenced: with several instances
+ * the leader alone runs the day cycle), calls DayCycleService and logs what it did or why not.
+ */
 @Injectable()
 export class DayCycleScheduler {
   private readonly logger = new Logger(DayCycleScheduler.name);
+  private readonly leadership: LeadershipService;
 
   constructor(
     private readonly dayCycle: DayCycleService,
     private readonly calendar: MarketCalendar,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: ResolvedAppConfig,
-  ) {}
+    @Optional() leadership?: LeadershipService,
+  ) {
+    this.leadership = leadership ?? standaloneLeadership();
+  }
 
   @Cron(DAY_CYCLE_CRON.squareOff, { name: 'intraday-square-off', timeZone: 'Asia/Kolkata' })
   async squareOffTick(): Promise<void> {
     const now = this.clock.now();
+    if (
+      !(['NSE_BSE', 'MCX'] as const).some((g) => this.isSquareOffMinute(g, now)) ||
+      !(await this.leads('square-off'))
+    ) {
+      return;
+    }
     for (const group of ['NSE_BSE', 'MCX'] as const) {
       if (!this.isSquareOffMinute(group, now)) continue;
       try {
@@ -78,6 +92,7 @@ export class DayCycleScheduler {
 
   @Cron(DAY_CYCLE_CRON.startOfDay, { name: 'sod', timeZone: 'Asia/Kolkata' })
   async startOfDay(): Promise<void> {
+    if (!(await this.leads('start of day'))) return;
     try {
       const r = await this.dayCycle.runStartOfDay();
       this.logger.log({ msg: 'start of day run', outcome: r.outcome, tradingDate: r.tradingDate });
@@ -94,7 +109,15 @@ export class DayCycleScheduler {
     await this.endOfDay('MCX');
   }
 
+  /** The fencing check: false (and logged) on a follower or a leader that was replaced. */
+  private async leads(job: string): Promise<boolean> {
+    if (await this.leadership.confirm()) return true;
+    this.logger.log({ msg: 'day-cycle job left to the leader instance', job });
+    return false;
+  }
+
   private async endOfDay(group: ExchangeGroup): Promise<void> {
+    if (!(await this.leads(`end of day ${group}`))) return;
     try {
       const r = await this.dayCycle.runEndOfDay(group);
       this.logger.log({ msg: 'end of day run', group, outcome: r.outcome, released: r.released });

@@ -48,6 +48,12 @@ export interface BrokerGateway {
   readonly kind: 'dhan' | 'paper';
   start(listener: GatewayListener): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Closes the update stream and keeps it closed (this instance lost the leadership); commands
+   * still work. `resumeStream` opens it again; its reconnect reconciles.
+   */
+  suspendStream?(): Promise<void>;
+  resumeStream?(): void;
   place(order: ExecutionOrder, correlationId: string): Promise<ExecutionAck>;
   modify(brokerOrderId: string, change: ExecutionModify): Promise<void>;
   cancel(brokerOrderId: string): Promise<void>;

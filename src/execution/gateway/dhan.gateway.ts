@@ -89,6 +89,7 @@ export class DhanGateway implements BrokerGateway {
 
   private readonly settleMs: number;
   private readonly algoId: string | undefined;
+  private readonly mayConnect: (() => boolean) | undefined;
 
   /**
    * `settleMs`: wait after the socket opens before reading the books, so the read happens after
@@ -104,10 +105,13 @@ export class DhanGateway implements BrokerGateway {
       orderLimits?: ReadonlyArray<{ limit: number; intervalMs: number }>;
       /** DHAN_ALGO_ID: carried by every order placed. */
       algoId?: string;
+      /** Asked before every order-update connection attempt (only the cluster's leader connects). */
+      mayConnect?: () => boolean;
     } = {},
   ) {
     this.settleMs = options.settleMs ?? 250;
     this.algoId = options.algoId;
+    this.mayConnect = options.mayConnect;
     this.rest = new DhanRestClient({
       baseUrl: endpoints.apiUrl,
       clientId: endpoints.clientId,
@@ -120,6 +124,7 @@ export class DhanGateway implements BrokerGateway {
       clientId: endpoints.clientId,
       token: () => endpoints.accessToken(),
       backoff: { baseMs: 200, capMs: 5_000 },
+      ...(options.mayConnect ? { mayConnect: options.mayConnect } : {}),
     });
     this.firstConnect = new Promise((resolve) => (this.resolveFirstConnect = resolve));
   }
@@ -130,6 +135,9 @@ export class DhanGateway implements BrokerGateway {
 
   async start(listener: GatewayListener): Promise<void> {
     this.socket.on('update', (update) => {
+      // An update read after this instance lost the lead (buffered while it was paused) is
+      // the new leader's to ingest.
+      if (this.mayConnect && !this.mayConnect()) return;
       const state = orderStateOfAlert(update);
       if (state) listener.orderUpdate(state, 'socket');
     });
@@ -184,6 +192,17 @@ export class DhanGateway implements BrokerGateway {
     if (!this.connectedOnce) this.connectedOnce = true;
     this.socket.resume();
   };
+
+  async suspendStream(): Promise<void> {
+    this.logger.warn({ msg: 'order-update socket closed: this instance no longer leads' });
+    await this.socket.stop();
+  }
+
+  resumeStream(): void {
+    if (this.endpoints.token.paused) return;
+    if (!this.connectedOnce) this.connectedOnce = true;
+    this.socket.resume();
+  }
 
   /** The socket's state, `paused` while DhanHQ refuses the token. */
   get socketState(): string {

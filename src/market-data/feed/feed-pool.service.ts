@@ -11,10 +11,12 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
+import { LeadershipService, standaloneLeadership } from '../../cluster/leadership.service';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../../dhan/dhan-endpoints';
 import { MetricsService } from '../../health/metrics.service';
 import { ReadinessRegistry } from '../../health/readiness.registry';
@@ -77,7 +79,10 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
   private readonly packetsByType = new Map<number, number>();
   /** Disconnects by reason: a feed code (805, 807...), an HTTP refusal, or the socket's cause. */
   private readonly disconnectsByReason = new Map<string, number>();
+  /** Connections running: this instance leads and the pool was started. */
   private started = false;
+  private shuttingDown = false;
+  private readonly leadership: LeadershipService;
 
   constructor(
     @Inject(DHAN_ENDPOINTS) private readonly endpoints: DhanEndpoints,
@@ -86,7 +91,9 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
     metrics: MetricsService,
     readiness: ReadinessRegistry,
     @Inject(MARKET_DATA_OPTIONS) options: MarketDataOptions,
+    @Optional() leadership?: LeadershipService,
   ) {
+    this.leadership = leadership ?? standaloneLeadership();
     const count = options.registry.connections ?? DEFAULT_REGISTRY_LIMITS.connections;
     // The always-on simulator ticks around the clock; the live feed (and the simulator following
     // the calendar) is quiet outside market hours.
@@ -101,6 +108,8 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
         dataStallMs: options.dataStallMs,
         backoff: options.feedBackoff,
         isMarketOpen,
+        // Only the leader opens feed sockets (DhanHQ allows 5 per account), checked per attempt.
+        mayConnect: () => this.started && this.leadership.isLeader(),
       });
       conn.on('packet', (p) => this.onPacket(p));
       conn.on('disconnected', (info) => {
@@ -141,6 +150,9 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
     this.registerMetrics(metrics);
     readiness.register('feed', async () => {
       if (this.connected()) return true;
+      if (!this.leadership.isLeader()) {
+        return { up: false, reason: 'follower: the leader instance holds the DhanHQ feed' };
+      }
       const token = endpoints.token.status();
       if (token.state === 'REFUSED') {
         return {
@@ -171,22 +183,47 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
   };
 
   onApplicationBootstrap(): void {
-    this.start();
+    this.leadership.on('acquired', this.lead);
+    this.leadership.on('lost', this.follow);
+    if (this.leadership.isLeader()) this.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     this.started = false;
+    this.leadership.off('acquired', this.lead);
+    this.leadership.off('lost', this.follow);
     this.endpoints.token.off('refused', this.pause);
     this.endpoints.token.off('changed', this.resumeAfterRefusal);
     await Promise.all(this.connections.map((c) => c.stop()));
   }
 
+  /** Opens the connections; each replays the subscription set it kept. Leader only. */
   start(): void {
-    if (this.started) return;
+    if (this.started || this.shuttingDown || !this.leadership.isLeader()) return;
     this.started = true;
     // A token refused before the feed started (renewal failed at boot): stay paused.
     if (this.endpoints.token.paused) return;
-    for (const c of this.connections) c.start();
+    for (const c of this.connections) c.resume();
+  }
+
+  /** This instance became the leader: the feed opens with every subscription it holds. */
+  private readonly lead = (): void => {
+    this.logger.log({ msg: 'feed leadership acquired: opening the feed' });
+    this.start();
+  };
+
+  /** Leadership lost: every socket closes (subscription sets kept) and none reopens. */
+  private readonly follow = (): void => {
+    if (!this.started) return;
+    this.started = false;
+    this.logger.warn({ msg: 'feed leadership lost: closing the feed' });
+    for (const c of this.connections) void c.stop();
+  };
+
+  /** LEADER when this instance holds the DhanHQ sockets, else FOLLOWER. */
+  get role(): 'LEADER' | 'FOLLOWER' {
+    return this.leadership.role;
   }
 
   /** Whether the feed is paused because DhanHQ refuses the access token, why and since when. */
@@ -217,6 +254,7 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
 
   /** Drops and reconnects one connection, or all (replay restores their subscriptions). */
   reconnect(index?: number): number {
+    if (!this.started) return 0;
     const targets = index === undefined ? this.connections : [this.connections[index]];
     for (const c of targets) c?.reconnect();
     return targets.filter(Boolean).length;

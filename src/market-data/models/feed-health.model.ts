@@ -1,4 +1,11 @@
-import { Field, Float, GraphQLISODateTime, Int, ObjectType } from '@nestjs/graphql';
+import {
+  Field,
+  Float,
+  GraphQLISODateTime,
+  Int,
+  ObjectType,
+  registerEnumType,
+} from '@nestjs/graphql';
 
 @ObjectType('FeedHealth')
 export class FeedHealthModel {
@@ -51,10 +58,27 @@ export class FeedCountModel {
   references!: number | null;
 }
 
+export enum ClusterRole {
+  LEADER = 'LEADER',
+  FOLLOWER = 'FOLLOWER',
+}
+
+registerEnumType(ClusterRole, {
+  name: 'ClusterRole',
+  description: 'Whether this instance holds the DhanHQ sockets and runs the day cycle.',
+});
+
 @ObjectType('FeedStatus')
 export class FeedStatusModel {
   @Field({ description: 'simulator or live.' })
   mode!: string;
+
+  @Field(() => ClusterRole, {
+    description:
+      'LEADER: this instance holds the DhanHQ sockets (always, without REDIS_URL); FOLLOWER: ' +
+      'another instance does, and this one opens none.',
+  })
+  role!: ClusterRole;
 
   @Field()
   connected!: boolean;

@@ -164,6 +164,29 @@ describe('FeedConnection against a tiny ws server', () => {
     expect(c.getStats().reconnects).toBe(1);
   });
 
+  it('opens no socket once mayConnect says no: a reconnect after a drop stops instead', async () => {
+    let allowed = true;
+    const c = make({ mayConnect: () => allowed });
+    c.subscribe(instruments(3), FeedMode.TICKER);
+    c.start();
+    const first = await server.nextConnection();
+    allowed = false;
+    const disconnected = once<[FeedDisconnectInfo]>(c, 'disconnected');
+    first.socket.terminate();
+    await disconnected;
+    expect(c.state).toBe('backoff');
+    clock.advance(500);
+    await Promise.resolve();
+    expect(c.state).toBe('stopped');
+    expect(server.conns).toHaveLength(1);
+    // Allowed again: resume() reconnects and replays the kept set.
+    allowed = true;
+    c.resume();
+    const second = await server.nextConnection();
+    await server.messages(second, 1);
+    expect(second.messages[0].InstrumentCount).toBe(3);
+  });
+
   it('backs off with full jitter on a deterministic random and keeps growing while connections flap', async () => {
     server.wss.on('connection', (s: WebSocket) => s.close(1011));
     const draws = [0.25, 0.5, 0.75, 0.1];

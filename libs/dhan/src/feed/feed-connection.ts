@@ -44,6 +44,8 @@ export interface FeedConnectionOptions {
   /** Largest inbound frame; larger frames close the socket (ws closes with 1009). Default 1 MiB. */
   maxPayload?: number;
   handshakeTimeoutMs?: number;
+  /** See ReconnectingSocketOptions.mayConnect. */
+  mayConnect?: () => boolean;
   /** Interval of the `stats` event; 0 disables. Default 0. */
   statsIntervalMs?: number;
 }

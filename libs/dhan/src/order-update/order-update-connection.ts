@@ -26,6 +26,8 @@ export interface OrderUpdateConnectionOptions {
   pongTimeoutMs?: number;
   maxPayload?: number;
   handshakeTimeoutMs?: number;
+  /** See ReconnectingSocketOptions.mayConnect. */
+  mayConnect?: () => boolean;
 }
 
 export type OrderUpdateConnectionState = SocketState;

@@ -17,6 +17,11 @@ export interface ReconnectingSocketOptions {
   /** Largest inbound frame; larger frames close the socket (ws closes with 1009). Default 1 MiB. */
   maxPayload?: number;
   handshakeTimeoutMs?: number;
+  /**
+   * Asked right before each socket is created; false stops the loop (state `stopped`) without
+   * opening anything. For a caller whose right to hold the connection can lapse (leadership).
+   */
+  mayConnect?: () => boolean;
 }
 
 /** How a socket that was (or was about to be) open ended. */
@@ -172,6 +177,10 @@ export abstract class ReconnectingSocket<
       return;
     }
     if (attempt !== this.attemptSeq || this.currentState !== 'connecting') return;
+    if (this.socketOptions.mayConnect && !this.socketOptions.mayConnect()) {
+      this.currentState = 'stopped';
+      return;
+    }
     this.attemptToken = token;
     let ws: WebSocket;
     try {

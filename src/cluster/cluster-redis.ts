@@ -1,0 +1,103 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
+import { ReadinessRegistry } from '../health/readiness.registry';
+
+/** How long boot waits for Redis before going on (ioredis keeps reconnecting after). */
+const FIRST_CONNECT_WAIT_MS = 5_000;
+
+/**
+ * The Redis connections of this instance when REDIS_URL is set (none otherwise): one for
+ * commands, one more for pub/sub (a subscribed connection takes no other commands). Commands
+ * time out instead of queueing forever, so a lost Redis shows as errors, not as a hang.
+ */
+@Injectable()
+export class ClusterRedis implements OnApplicationShutdown {
+  private readonly logger = new Logger(ClusterRedis.name);
+  /** Null without REDIS_URL. */
+  readonly client: Redis | null;
+  private subscriberConnection: Redis | undefined;
+  private closing = false;
+
+  constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig, readiness: ReadinessRegistry) {
+    const url = config.redis.url;
+    if (url === undefined) {
+      this.client = null;
+      return;
+    }
+    this.client = new Redis(url, {
+      maxRetriesPerRequest: 1,
+      commandTimeout: Math.max(500, Math.floor(config.redis.leaderLockTtlMs / 3)),
+      connectionName: 'terminal',
+    });
+    this.client.on('error', (err: Error) =>
+      this.logger.warn({ msg: 'redis connection error', err: err.message }),
+    );
+    readiness.register('redis', async () => {
+      if (this.client?.status !== 'ready') {
+        return { up: false, reason: `redis connection ${this.client?.status ?? 'absent'}` };
+      }
+      await this.client.ping();
+      return true;
+    });
+  }
+
+  get enabled(): boolean {
+    return this.client !== null;
+  }
+
+  /** Resolves once the command connection is ready, or after a bounded wait. */
+  async whenConnected(): Promise<void> {
+    const client = this.client;
+    if (client === null || client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, FIRST_CONNECT_WAIT_MS);
+      timer.unref();
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Calls `handler` with every message on `channel`. The subscription is retried until Redis
+   * takes it (a busy boot must not lose it for good); ioredis renews it after a reconnect.
+   */
+  subscribe(channel: string, handler: (message: string) => void): void {
+    const subscriber = this.subscriber();
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) handler(message);
+    });
+    const attempt = (delayMs: number): void => {
+      subscriber.subscribe(channel).catch((err: Error) => {
+        if (this.closing) return;
+        this.logger.warn({ msg: 'redis subscribe failed; retrying', channel, err: err.message });
+        setTimeout(() => attempt(Math.min(delayMs * 2, 5_000)), delayMs).unref();
+      });
+    };
+    attempt(200);
+  }
+
+  /** The pub/sub connection (made on first use), without a command timeout. */
+  private subscriber(): Redis {
+    if (this.client === null) throw new Error('REDIS_URL is not set');
+    if (this.subscriberConnection === undefined) {
+      this.subscriberConnection = this.client.duplicate({
+        connectionName: 'terminal-sub',
+        commandTimeout: undefined,
+      });
+      this.subscriberConnection.on('error', (err: Error) =>
+        this.logger.warn({ msg: 'redis subscriber error', err: err.message }),
+      );
+    }
+    return this.subscriberConnection;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      [this.subscriberConnection, this.client].map((c) => c?.quit().catch(() => c.disconnect())),
+    );
+  }
+}
