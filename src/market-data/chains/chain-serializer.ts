@@ -1,68 +1,20 @@
 import {
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  Kind,
-  getDirectiveValues,
   getNamedType,
   isEnumType,
   isListType,
   isNonNullType,
   isObjectType,
   isScalarType,
-  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLResolveInfo,
   type SelectionSetNode,
 } from 'graphql';
+import { collectFields } from '../../common/graphql/collect-fields';
 
 /** JSON text of one value for a selection. */
 export type JsonOf = (value: unknown) => string;
-
-interface Collected {
-  key: string;
-  name: string;
-  sets: SelectionSetNode[];
-}
-
-/** Fields under these selection sets merged by response key (first-seen order), as graphql-js does. */
-function collect(
-  sets: readonly SelectionSetNode[],
-  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
-  variables: Readonly<Record<string, unknown>>,
-): Collected[] {
-  const out = new Map<string, Collected>();
-  const included = (node: FieldNode | { directives?: FieldNode['directives'] }) => {
-    const n = node as FieldNode;
-    if (!n.directives || n.directives.length === 0) return true;
-    if (getDirectiveValues(GraphQLSkipDirective, n, variables)?.if === true) return false;
-    return getDirectiveValues(GraphQLIncludeDirective, n, variables)?.if !== false;
-  };
-  const walk = (set: SelectionSetNode, visited: Set<string>) => {
-    for (const s of set.selections) {
-      if (!included(s)) continue;
-      if (s.kind === Kind.FIELD) {
-        const key = s.alias?.value ?? s.name.value;
-        let entry = out.get(key);
-        if (!entry) {
-          entry = { key, name: s.name.value, sets: [] };
-          out.set(key, entry);
-        }
-        if (s.selectionSet) entry.sets.push(s.selectionSet);
-      } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        walk(s.selectionSet, visited);
-      } else {
-        const fragment = fragments[s.name.value];
-        if (!fragment || visited.has(s.name.value)) continue;
-        visited.add(s.name.value);
-        walk(fragment.selectionSet, visited);
-      }
-    }
-  };
-  for (const set of sets) walk(set, new Set());
-  return [...out.values()];
-}
 
 function compileType(
   type: GraphQLOutputType,
@@ -95,7 +47,7 @@ function compileObject(
   variables: Readonly<Record<string, unknown>>,
 ): JsonOf {
   const fields = type.getFields();
-  const parts = collect(sets, fragments, variables).map((f) => {
+  const parts = collectFields(sets, fragments, variables).map((f) => {
     const prefix = JSON.stringify(f.key) + ':';
     if (f.name === '__typename') {
       const name = JSON.stringify(type.name);
@@ -139,7 +91,7 @@ export function compileSelection(info: GraphQLResolveInfo): JsonOf {
 export function selectionSignature(info: GraphQLResolveInfo): string {
   const node = info.fieldNodes[0];
   const walk = (sets: readonly SelectionSetNode[]): string =>
-    collect(sets, info.fragments, info.variableValues as Record<string, unknown>)
+    collectFields(sets, info.fragments, info.variableValues as Record<string, unknown>)
       .map((f) => `${f.key}:${f.name}${f.sets.length ? `{${walk(f.sets)}}` : ''}`)
       .join(' ');
   return walk(node?.selectionSet ? [node.selectionSet] : []);

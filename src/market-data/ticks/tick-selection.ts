@@ -1,13 +1,9 @@
 import {
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  Kind,
-  getDirectiveValues,
-  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLResolveInfo,
   type SelectionSetNode,
 } from 'graphql';
+import { collectFields } from '../../common/graphql/collect-fields';
 import { InstrumentKeyMap } from '../feed/instrument-key-map';
 import type { FragmentOf } from './tick-fanout';
 import { DEPTH_LEVELS, DEPTH_STRIDE, type TickRecord } from './tick-store';
@@ -59,34 +55,8 @@ export function collectSelection(
   fragments: Readonly<Record<string, FragmentDefinitionNode>>,
   variables: Readonly<Record<string, unknown>>,
 ): SelectedField[] {
-  const out = new Map<string, { name: string; sets: SelectionSetNode[] }>();
-  const included = (node: { directives?: readonly unknown[] }) => {
-    const n = node as FieldNode;
-    if (!n.directives || n.directives.length === 0) return true;
-    if (getDirectiveValues(GraphQLSkipDirective, n, variables)?.if === true) return false;
-    return getDirectiveValues(GraphQLIncludeDirective, n, variables)?.if !== false;
-  };
-  const walk = (set: SelectionSetNode, visited: Set<string>) => {
-    for (const s of set.selections) {
-      if (!included(s)) continue;
-      if (s.kind === Kind.FIELD) {
-        const key = s.alias?.value ?? s.name.value;
-        const entry = out.get(key) ?? { name: s.name.value, sets: [] };
-        if (s.selectionSet) entry.sets.push(s.selectionSet);
-        out.set(key, entry);
-      } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        walk(s.selectionSet, visited);
-      } else {
-        const name = s.name.value;
-        const fragment = fragments[name];
-        if (!fragment || visited.has(name)) continue;
-        visited.add(name);
-        walk(fragment.selectionSet, visited);
-      }
-    }
-  };
-  if (selectionSet) walk(selectionSet, new Set());
-  return [...out].map(([key, { name, sets }]) => {
+  const fields = collectFields(selectionSet ? [selectionSet] : [], fragments, variables);
+  return fields.map(({ key, name, sets }) => {
     if (sets.length === 0) return { key, name };
     const sub = sets.flatMap((set) => collectSelection(set, fragments, variables));
     const merged = new Map<string, SelectedField>();
