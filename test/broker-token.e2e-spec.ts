@@ -10,6 +10,7 @@ import { InstrumentsService } from '../src/instruments/instruments.service';
 import { TierBService } from '../src/market-data/chains/tier-b.service';
 import { FeedPool } from '../src/market-data/feed/feed-pool.service';
 import { errorCodes, gql, login } from './utils/graphql-client';
+import { ready } from './utils/readiness';
 import { createTestApp, type TestApp } from './utils/test-app';
 
 /** Polls a condition (socket and timer state has no event to await from outside). */
@@ -33,17 +34,6 @@ const FEED_STATUS = `{ feedStatus { paused pausedReason pausedSince connected
   connections { index state } } }`;
 const SET_TOKEN = `mutation Set($token: String!) {
   setBrokerToken(token: $token) { state source expiresAt refusedReason changes } }`;
-
-interface ReadyBody {
-  status: string;
-  checks: Record<string, string>;
-  details: Record<string, { reason: string; since: string | null }>;
-}
-
-async function ready(t: TestApp): Promise<{ status: number; body: ReadyBody }> {
-  const res = await fetch(`${t.baseUrl}/ready`);
-  return { status: res.status, body: (await res.json()) as ReadyBody };
-}
 
 describe('broker token lifecycle (e2e): refusal pauses, a new token resumes', () => {
   let t: TestApp;

@@ -1,18 +1,8 @@
 import { gql, login, errorCodes } from './utils/graphql-client';
+import { ready } from './utils/readiness';
 import { createTestApp, type TestApp } from './utils/test-app';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { TICKS, TicksClient } from './market-data.helpers';
-
-interface ReadyBody {
-  status: string;
-  checks: Record<string, string>;
-  details: Record<string, { reason: string; since: string | null }>;
-}
-
-async function ready(t: TestApp): Promise<{ status: number; body: ReadyBody }> {
-  const res = await fetch(`${t.baseUrl}/ready`);
-  return { status: res.status, body: (await res.json()) as ReadyBody };
-}
 
 describe('readiness during warm-up (e2e)', () => {
   let t: TestApp;

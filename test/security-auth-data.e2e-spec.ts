@@ -5,31 +5,7 @@ import { DataSource } from 'typeorm';
 import { JWT_SECRET_FILE } from '../src/config/resolve-secrets';
 import { createTestApp, databaseEngine, type TestApp } from './utils/test-app';
 import { errorCodes, gql, LOGIN } from './utils/graphql-client';
-
-interface ReadyBody {
-  status: string;
-  ready: boolean;
-  checks: Record<string, 'up' | 'down'>;
-}
-
-async function ready(t: TestApp): Promise<{ status: number; body: ReadyBody }> {
-  const response = await fetch(`${t.baseUrl}/ready`);
-  return { status: response.status, body: (await response.json()) as ReadyBody };
-}
-
-/** Polls /ready until `predicate` holds (bounded); returns the last answer. */
-async function readyUntil(
-  t: TestApp,
-  predicate: (answer: { status: number; body: ReadyBody }) => boolean,
-): Promise<{ status: number; body: ReadyBody }> {
-  const deadline = Date.now() + 30_000;
-  let answer = await ready(t);
-  while (!predicate(answer) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    answer = await ready(t);
-  }
-  return answer;
-}
+import { readyUntil } from './utils/readiness';
 
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
@@ -90,6 +66,7 @@ describe('security: data files and database readiness (e2e)', () => {
             ready: false,
             checks: expect.objectContaining({ database: 'down' }),
             details: expect.any(Object),
+            info: { role: 'LEADER' },
           },
         });
         // The reasons name failing parts, never the driver's words.
@@ -134,6 +111,7 @@ describe('security: data files and database readiness (e2e)', () => {
           ready: false,
           checks: expect.objectContaining({ database: 'down' }),
           details: expect.any(Object),
+          info: { role: 'LEADER' },
         },
       });
       expect(JSON.stringify(down)).not.toMatch(/lock|timeout|postgres/i);

@@ -24,6 +24,7 @@ import { until } from './dhan/helpers';
 import { tierBCentred } from './market-data.helpers';
 import { adminToken, newTrader, Trader, type OrderView } from './orders.helpers';
 import { gql } from './utils/graphql-client';
+import { ready, readyUntil } from './utils/readiness';
 import { createTestApp, persistentDatabase, type TestApp } from './utils/test-app';
 
 /**
@@ -160,11 +161,6 @@ describe('a trading week without a restart of the broker (e2e, controllable day 
   ];
   const untilStatus = (id: string, status: string) =>
     until(() => latest.get(id)?.status === status, `order ${id} ${status}`, orderEvents(), 30_000);
-
-  async function ready(): Promise<{ status: number; body: { checks: Record<string, string> } }> {
-    const res = await fetch(`${t.baseUrl}/ready`);
-    return { status: res.status, body: (await res.json()) as { checks: Record<string, string> } };
-  }
 
   /** Every Tier B, watchlist and position subscription held by the app is at the broker. */
   async function subscriptionsBack(openPositions: Instrument[]): Promise<void> {
@@ -472,7 +468,7 @@ describe('a trading week without a restart of the broker (e2e, controllable day 
     broker.rest.failWith({ pattern: /RenewToken/, status: 500 });
     await refused;
     await until(() => t.app.get(FeedPool).pauseState().paused, 'the feed paused', [], 30_000);
-    const notReady = await ready();
+    const notReady = await ready(t);
     expect(notReady.status).toBe(503);
     expect(notReady.body.checks['broker-token']).toBe('down');
 
@@ -492,12 +488,7 @@ describe('a trading week without a restart of the broker (e2e, controllable day 
       30_000,
     );
     await subscriptionsBack([traded]);
-    // /ready has no event to await from outside: asked again until it says 200.
-    const deadline = Date.now() + 30_000;
-    while ((await ready()).status !== 200 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect((await ready()).status).toBe(200);
+    expect((await readyUntil(t, (answer) => answer.status === 200)).status).toBe(200);
 
     await dealerADay();
     // Dealer B takes the delivery position off: flat again.
