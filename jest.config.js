@@ -48,14 +48,13 @@ if (process.env.TEST_DATABASE_URL) {
 
 // Generous: an e2e hook boots the whole app (26,000-instrument master) and CI machines are shared;
 // a limit is a hang detector here, never a speed claim (speed lives in bench/).
-// Three workers on the two cores: most e2e time is waiting on sockets, timers and real-time
-// windows (the order budget's seconds, token lifetimes), so a third suite in parallel shortens
-// the run by more than it slows the others.
+// Two workers on the two cores: most e2e time is waiting on sockets and timers, so a second
+// suite in parallel shortens the run by far more than it slows the first.
 // A worker runs many suites, and each leaves some of its module graph behind: a worker above
 // 1.5 GB after a suite is replaced by a fresh one (a long-lived worker once ran out of heap).
 module.exports = {
   projects,
   testTimeout: 120000,
-  maxWorkers: 3,
+  maxWorkers: 2,
   workerIdleMemoryLimit: '1536MB',
 };
