@@ -12,6 +12,7 @@ export default tseslint.config(
       'data/**',
       'coverage/**',
       'bench/**/*.js',
+      'bench/**/*.mjs',
       'jest.config.js',
       // README's subscription example, saved where README says to run it.
       'watch.mjs',

@@ -13,6 +13,7 @@ const path = require('node:path');
 const os = require('node:os');
 const { spawnSync } = require('node:child_process');
 const { FeedDecoder } = require(path.join(__dirname, '../dist/libs/dhan/src/feed/feed-decoder.js'));
+const { report, check } = require('./harness');
 
 const PACKETS = Number(process.env.BENCH_PACKETS || 1_000_000);
 const REPS = Number(process.env.BENCH_REPS || 5);
@@ -227,6 +228,7 @@ if (ALLOC_ONLY) {
   console.log(
     `node ${process.version}, ${os.cpus()[0].model}, nproc ${os.cpus().length}, reps ${REPS}`,
   );
+  const figures = {};
   for (const c of CASES) {
     const buf = c.make(PACKETS);
     const fs = frames(buf, c.size, c.perFrame);
@@ -242,9 +244,23 @@ if (ALLOC_ONLY) {
       );
     }
     const naive = rate['naive (slice + DataView per packet)'];
+    figures[c.label] = { packetsPerSecond: rate, heapBytesPerPacket: alloc[c.label] };
     console.log(
       `  ratio library / naive: ${(rate.library / naive).toFixed(2)}x; reuseObjects / naive: ${(rate['library (reuseObjects)'] / naive).toFixed(2)}x`,
     );
   }
   console.log(`\n(checksum ${sink.toFixed(0)}, last type ${last && last.type})`);
+  const ticker = Object.keys(figures).find((label) => label.startsWith('ticker'));
+  report('decoder', {
+    figures,
+    checks: [
+      check(
+        'ticker packets decoded per second, one core',
+        ticker ? figures[ticker].packetsPerSecond.library : NaN,
+        '>=',
+        5e6,
+        '/s',
+      ),
+    ],
+  });
 }

@@ -24,7 +24,7 @@ if (typeof global.gc !== 'function') {
   process.exit(r.status ?? 1);
 }
 
-const { useBuild, arg, quick: QUICK, percentile } = require('./harness');
+const { useBuild, arg, quick: QUICK, percentile, report, check } = require('./harness');
 
 const build = useBuild();
 const { TickStore } = build.load('src/market-data/ticks/tick-store.js');
@@ -420,6 +420,26 @@ async function main() {
   );
   if (naive)
     console.log(`ratio: naive / ours flush CPU = ${fmt(naive.flushCpuMs / ours.flushCpuMs, 1)}x`);
+  report('fanout-core', {
+    figures: {
+      clients: CLIENTS,
+      perClient: PER_CLIENT,
+      rate: RATE,
+      ours,
+      naive,
+      fill,
+      bytesPerUpdate,
+    },
+    checks: [
+      check(
+        `in-process tick path at ${RATE} updates/s, ${CLIENTS} clients`,
+        (100 * ours.flushCpuMs) / budget,
+        '<=',
+        25,
+        '% of a core',
+      ),
+    ],
+  });
 }
 
 main().catch((e) => {

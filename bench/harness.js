@@ -23,11 +23,22 @@ function useBuild(distVariable, dist = undefined) {
   );
   if (mappedDist === undefined) {
     mappedDist = chosen;
+    // nest build copies the assets nest-cli.json names (the holiday files); plain tsc does not.
+    const holidays = path.join(chosen, 'src/calendar/holidays');
+    if (!fs.existsSync(holidays)) {
+      fs.cpSync(path.join(root, 'src/calendar/holidays'), holidays, {
+        recursive: true,
+        filter: (from) => !path.extname(from) || from.endsWith('.json'),
+      });
+    }
     const aliases = [
       ['@app/dhan-simulator', path.join(chosen, 'libs/dhan-simulator/src')],
       ['@app/dhan', path.join(chosen, 'libs/dhan/src')],
     ];
     const resolveFilename = Module._resolveFilename;
+    // require.resolve below comes back through this hook: one retry from the root, not a loop
+    // (an optional package that is not installed recursed until the stack overflowed).
+    let retrying = false;
     Module._resolveFilename = function (request, ...rest) {
       for (const [alias, target] of aliases) {
         if (request === alias || request.startsWith(`${alias}/`)) {
@@ -37,8 +48,13 @@ function useBuild(distVariable, dist = undefined) {
       try {
         return resolveFilename.call(this, request, ...rest);
       } catch (err) {
-        if (request.startsWith('.') || path.isAbsolute(request)) throw err;
-        return require.resolve(request, { paths: [root] });
+        if (retrying || request.startsWith('.') || path.isAbsolute(request)) throw err;
+        retrying = true;
+        try {
+          return require.resolve(request, { paths: [root] });
+        } finally {
+          retrying = false;
+        }
       }
     };
   } else if (mappedDist !== chosen) {
@@ -91,12 +107,32 @@ async function bootApp(
   const { resolveSecrets } = build.load('src/config/resolve-secrets.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
   const admin = { username: 'bench-admin', password: crypto.randomBytes(12).toString('hex') };
+  // BENCH_DATABASE_URL=postgres://...: PostgreSQL in a scratch schema (dropped at close).
+  const pgUrl = process.env.BENCH_DATABASE_URL;
+  const schema = pgUrl ? `bench_${crypto.randomBytes(4).toString('hex')}` : undefined;
+  const pgQuery = async (sql) => {
+    const { Client } = require('pg');
+    const client = new Client({ connectionString: pgUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  if (schema) await pgQuery(`CREATE SCHEMA "${schema}"`);
+  const database = schema
+    ? {
+        DATABASE_URL: `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`,
+        JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+      }
+    : { DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}` };
   const config = configure(
     resolveSecrets(
       validateConfig({
         NODE_ENV: 'test',
         LOG_LEVEL: 'silent',
-        DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
+        ...database,
         ADMIN_USERNAME: admin.username,
         ADMIN_PASSWORD: admin.password,
         HOST: '127.0.0.1',
@@ -113,9 +149,11 @@ async function bootApp(
     app,
     admin,
     ...connectionInfo(app),
+    engine: schema ? 'PostgreSQL' : 'SQLite',
     async close() {
       await app.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      if (schema) await pgQuery(`DROP SCHEMA "${schema}" CASCADE`);
     },
   };
 }
@@ -130,4 +168,56 @@ async function loginAdmin(booted) {
   return { token: data.login.accessToken, userId: data.login.user.id };
 }
 
-module.exports = { root, useBuild, arg, quick, percentile, gql, bootApp, loginAdmin };
+/**
+ * What a benchmark found, for `npm run bench`'s summary and its JSON file: `figures` (any
+ * JSON: the full table) and `checks`, each a target with the measured value and whether it is
+ * met (`met: null` when the run cannot judge it, e.g. the load side broke its guard). Written
+ * as one JSON line to the file named by BENCH_REPORT (set by bench/run.js); a benchmark run on
+ * its own prints its figures and writes nothing.
+ */
+function report(bench, { figures = {}, checks = [] } = {}) {
+  const file = process.env.BENCH_REPORT;
+  if (!file) return;
+  const line = {
+    bench,
+    at: new Date().toISOString(),
+    node: process.version,
+    cpu: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}`,
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    checks,
+    figures,
+  };
+  fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
+}
+
+/** One check of `report`: `value` against `target` (`<=` or `>=`), in `unit`. */
+function check(what, value, comparator, target, unit = '', met = undefined) {
+  const known = typeof value === 'number' && Number.isFinite(value);
+  return {
+    what,
+    value: known ? Number(value.toPrecision(4)) : null,
+    unit,
+    target: `${comparator} ${target}${unit ? ` ${unit}` : ''}`,
+    met:
+      met !== undefined
+        ? met
+        : !known
+          ? null
+          : comparator === '<='
+            ? value <= target
+            : value >= target,
+  };
+}
+
+module.exports = {
+  root,
+  useBuild,
+  arg,
+  quick,
+  percentile,
+  gql,
+  bootApp,
+  loginAdmin,
+  report,
+  check,
+};

@@ -12,7 +12,7 @@
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg } = require('./harness');
+const { useBuild, arg, report, check } = require('./harness');
 
 const build = useBuild('INSTR_DIST');
 const { InstrumentIndex } = build.load('src/instruments/instrument-index.js');
@@ -101,14 +101,22 @@ async function main() {
   console.log(
     `${'query'.padEnd(20)} ${'hits'.padStart(4)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(8)} | naive ${'p50'.padStart(8)} ${'p99'.padStart(8)}  ratio p50`,
   );
+  const rows = [];
   for (const [query, what] of QUERIES) {
     const hits = index.search(query, LIMIT, today).length;
     const ours = time(() => index.search(query, LIMIT, today), ITERATIONS);
+    rows.push({ query, hits, us: ours });
     const naive = time(() => naiveSearch(instruments, query, LIMIT), Math.min(ITERATIONS, 300));
     console.log(
       `${JSON.stringify(query).padEnd(20)} ${String(hits).padStart(4)} ${us(ours.p50)} ${us(ours.p99)} ${us(ours.max)} |       ${us(naive.p50)} ${us(naive.p99)}  ${(naive.p50 / ours.p50).toFixed(0).padStart(5)}x  (${what})`,
     );
+    rows[rows.length - 1].naiveUs = naive;
   }
+  const worstP99 = Math.max(...rows.map((r) => r.us.p99));
+  report('instrument-search', {
+    figures: { instruments: instruments.length, indexBuildMs: Math.min(...builds), queries: rows },
+    checks: [check('search p99, worst query, full master', worstP99, '<=', 1000, 'µs')],
+  });
 }
 
 main().catch((err) => {

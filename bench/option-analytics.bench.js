@@ -25,7 +25,7 @@
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg, quick } = require('./harness');
+const { useBuild, arg, quick, report, check: target } = require('./harness');
 
 const build = useBuild('ANALYTICS_DIST');
 const { analyseOption, emptyAnalytics, black76Price, IvStatus } = build.load(
@@ -302,49 +302,56 @@ const FANOUT_SUBSCRIBERS = arg('subscribers', 1000);
 const FANOUT_ROUNDS = arg('fanoutRounds', quick ? 20 : 100);
 
 function print(fanoutFigures) {
-  console.log(
-    JSON.stringify(
-      {
-        benchmark: 'option-analytics',
-        node: process.version,
-        cpu: os.cpus()[0]?.model,
-        cores: os.cpus().length,
-        loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
-        mathExpNs: { before: expNsBefore, after: expCost() },
-        solve: {
-          options: OPTIONS,
-          reps: REPS,
-          statuses,
-          perSecondMedian: Math.round(median),
-          perSecondMin: Math.round(rates[0]),
-          perSecondMax: Math.round(rates[rates.length - 1]),
-          nsPerOption: Math.round(1e9 / median),
-          perCpuSecondMedian: Math.round(cpuRates[Math.floor(cpuRates.length / 2)]),
-        },
-        tierBSet: {
-          options: records.length,
-          chains: CHAINS.length,
-          rounds: ROUNDS,
-          msPerFullReanalysis: Number(perRoundMs.toFixed(3)),
-          // 10 rounds a second: (ms per round x 10) / 1,000 ms, in percent.
-          percentOfCoreAt10PerSecond: Number((((perRoundMs * 10) / 1000) * 100).toFixed(2)),
-          cpuMsPerFullReanalysis: Number(perRoundCpuMs.toFixed(3)),
-          percentOfCoreAt10PerSecondByCpuTime: Number(
-            (((perRoundCpuMs * 10) / 1000) * 100).toFixed(2),
-          ),
-          atmWindowSolved: ok,
-          forwardSource: check.forwardSource,
-        },
-        optionChainUpdatesFanout: {
-          subscribers: FANOUT_SUBSCRIBERS,
-          strikes: 21,
-          ...fanoutFigures,
-        },
-      },
-      null,
-      2,
-    ),
-  );
+  const figures = {
+    benchmark: 'option-analytics',
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+    mathExpNs: { before: expNsBefore, after: expCost() },
+    solve: {
+      options: OPTIONS,
+      reps: REPS,
+      statuses,
+      perSecondMedian: Math.round(median),
+      perSecondMin: Math.round(rates[0]),
+      perSecondMax: Math.round(rates[rates.length - 1]),
+      nsPerOption: Math.round(1e9 / median),
+      perCpuSecondMedian: Math.round(cpuRates[Math.floor(cpuRates.length / 2)]),
+    },
+    tierBSet: {
+      options: records.length,
+      chains: CHAINS.length,
+      rounds: ROUNDS,
+      msPerFullReanalysis: Number(perRoundMs.toFixed(3)),
+      // 10 rounds a second: (ms per round x 10) / 1,000 ms, in percent.
+      percentOfCoreAt10PerSecond: Number((((perRoundMs * 10) / 1000) * 100).toFixed(2)),
+      cpuMsPerFullReanalysis: Number(perRoundCpuMs.toFixed(3)),
+      percentOfCoreAt10PerSecondByCpuTime: Number((((perRoundCpuMs * 10) / 1000) * 100).toFixed(2)),
+      atmWindowSolved: ok,
+      forwardSource: check.forwardSource,
+    },
+    optionChainUpdatesFanout: {
+      subscribers: FANOUT_SUBSCRIBERS,
+      strikes: 21,
+      ...fanoutFigures,
+    },
+  };
+  console.log(JSON.stringify(figures, null, 2));
+  report('option-analytics', {
+    figures,
+    checks: [
+      target('IV + greeks per CPU-second', figures.solve.perCpuSecondMedian, '>=', 2e6, '/s'),
+      target('IV + greeks per second (wall)', figures.solve.perSecondMedian, '>=', 2e6, '/s'),
+      target(
+        'Tier B set at 10 re-analyses/s (CPU)',
+        figures.tierBSet.percentOfCoreAt10PerSecondByCpuTime,
+        '<=',
+        5,
+        '% of a core',
+      ),
+    ],
+  });
 }
 
 main().catch((err) => {

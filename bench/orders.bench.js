@@ -17,11 +17,24 @@
  *   npx tsc -p tsconfig.build.json --outDir /tmp/orders-dist
  *   ORDERS_DIST=/tmp/orders-dist taskset -c 1 node bench/orders.bench.js [--orders 100]
  * `--sync-normal` (diagnostic) runs SQLite with synchronous=NORMAL to show the commits' share.
+ * BENCH_DATABASE_URL=postgres://... runs it on PostgreSQL (a scratch schema, dropped after).
+ * `--profile FILE` writes a CPU profile (.cpuprofile) of the placements alone (boot excluded) and
+ * prints its heaviest functions by self time.
  */
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg, quick, percentile: pct, gql, bootApp, loginAdmin } = require('./harness');
+const {
+  useBuild,
+  arg,
+  quick,
+  percentile: pct,
+  gql,
+  bootApp,
+  loginAdmin,
+  report,
+  check,
+} = require('./harness');
 
 const build = useBuild('ORDERS_DIST');
 const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
@@ -39,6 +52,49 @@ const PLACE = `mutation P($input: PlaceOrderInput!) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const profileIndex = process.argv.indexOf('--profile');
+const PROFILE = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
+
+/** A CPU profile of the placements (node:inspector), started after boot. */
+async function startProfile() {
+  const inspector = require('node:inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = await post('Profiler.stop');
+    session.disconnect();
+    require('node:fs').writeFileSync(PROFILE, JSON.stringify(profile));
+    printProfile(profile);
+  };
+}
+
+/** The heaviest functions by self time, idle and the profiler's own frames left out. */
+function printProfile(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id).callFrame;
+    if (frame.functionName === '(idle)') return;
+    const dt = profile.timeDeltas[i] ?? 0;
+    busy += dt;
+    const where = frame.url.replace(/.*node_modules\//, '').replace(/.*\/(src|libs)\//, '$1/');
+    const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  process.stdout.write(`profile: ${(busy / 1000).toFixed(0)} ms busy; top self time:\n`);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    process.stdout.write(`  ${(us / 1000).toFixed(1).padStart(8)} ms  ${key}\n`);
+  }
+}
+
 async function main() {
   const booted = await bootApp(build, {
     tmpPrefix: 'orders-bench-',
@@ -51,7 +107,7 @@ async function main() {
   const { app, graphqlUrl } = booted;
   try {
     const sim = app.get(DHAN_ENDPOINTS).simulator;
-    if (process.argv.includes('--sync-normal')) {
+    if (process.argv.includes('--sync-normal') && booted.engine === 'SQLite') {
       // Diagnostic only: WAL commits without an fsync each, to show what the commits cost.
       await app.get(require('typeorm').DataSource).query('PRAGMA synchronous = NORMAL');
     }
@@ -89,6 +145,12 @@ async function main() {
 
     const rows = [];
     let seq = 0;
+    // The process's CPU while idle (timers, the simulator's market): subtracted per point.
+    const idleStart = process.cpuUsage();
+    await sleep(3_000);
+    const idleCpu = process.cpuUsage(idleStart);
+    const idleCpuMsPerS = (idleCpu.user + idleCpu.system) / 1_000 / 3;
+    const stopProfile = PROFILE ? await startProfile() : undefined;
     for (const delay of DELAYS) {
       sim.rest.clearFaults();
       if (delay > 0) sim.rest.delay({ pattern: /^POST \/v2\/orders$/, ms: delay });
@@ -96,8 +158,14 @@ async function main() {
       const broker = [];
       const ours = [];
       const unacknowledged = [];
+      let cpuStart;
+      let wallStart;
       // Two warm-up orders per point, not recorded.
       for (let n = -2; n < ORDERS; n++) {
+        if (n === 0) {
+          cpuStart = process.cpuUsage();
+          wallStart = process.hrtime.bigint();
+        }
         const inst = equities[++seq % equities.length];
         const t0 = process.hrtime.bigint();
         const data = await gql(
@@ -131,23 +199,45 @@ async function main() {
         await sleep(PACE_MS);
       }
       for (const list of [total, broker, ours]) list.sort((a, b) => a - b);
-      rows.push({ delay, total, broker, ours, unacknowledged });
+      const cpu = process.cpuUsage(cpuStart);
+      const wallS = Number(process.hrtime.bigint() - wallStart) / 1e9;
+      // Whole process (HTTP client, server, simulator) per order, the idle rate taken off.
+      const cpuMsPerOrder = ((cpu.user + cpu.system) / 1_000 - idleCpuMsPerS * wallS) / ORDERS;
+      rows.push({ delay, total, broker, ours, unacknowledged, cpuMsPerOrder });
     }
     sim.rest.clearFaults();
+    await stopProfile?.();
 
     const f = (x) => x.toFixed(1).padStart(6);
     process.stdout.write(
-      `order placement, place-to-acknowledged over HTTP, ${ORDERS} orders per point ` +
+      `order placement, place-to-acknowledged over HTTP, ${booted.engine}, ${ORDERS} orders per point ` +
         `(node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} cpus)\n` +
-        'sim delay | total p50  p99 | broker p50  p99 | ours p50  p99  (ms) | not acked\n',
+        'sim delay | total p50  p99 | broker p50  p99 | ours p50  p99  (ms) | cpu/order | not acked\n',
     );
     for (const r of rows) {
       process.stdout.write(
         `${String(r.delay).padStart(6)} ms | ${f(pct(r.total, 50))} ${f(pct(r.total, 99))} | ` +
           `${f(pct(r.broker, 50))} ${f(pct(r.broker, 99))} | ` +
-          `${f(pct(r.ours, 50))} ${f(pct(r.ours, 99))} | ${r.unacknowledged.join(' ') || 0}\n`,
+          `${f(pct(r.ours, 50))} ${f(pct(r.ours, 99))} | ${f(r.cpuMsPerOrder)} ms | ` +
+          `${r.unacknowledged.join(' ') || 0}\n`,
       );
     }
+    const summary = (list) => ({ p50: pct(list, 50), p99: pct(list, 99) });
+    const ours = rows.flatMap((r) => r.ours).sort((a, b) => a - b);
+    report('orders', {
+      figures: rows.map((r) => ({
+        simulatorDelayMs: r.delay,
+        totalMs: summary(r.total),
+        brokerMs: summary(r.broker),
+        oursMs: summary(r.ours),
+        processCpuMsPerOrder: r.cpuMsPerOrder,
+        unacknowledged: r.unacknowledged,
+      })),
+      checks: [
+        check(`our time per order p50 (${booted.engine})`, pct(ours, 50), '<=', 2, 'ms'),
+        check(`our time per order p99 (${booted.engine})`, pct(ours, 99), '<=', 10, 'ms'),
+      ],
+    });
   } finally {
     await booted.close();
   }

@@ -17,7 +17,7 @@
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg } = require('./harness');
+const { useBuild, arg, report, check } = require('./harness');
 
 const build = useBuild('RISK_DIST');
 const { RiskEngine } = build.load('src/risk/risk-engine.js');
@@ -212,3 +212,12 @@ console.log(
   `passed ${passed}, denied ${ORDERS - passed}: ${[...denials].map(([k, v]) => `${k} ${v}`).join(', ')}`,
 );
 console.log(`target p99 < 1 ms: ${q(0.99) < 1000 ? 'met' : 'MISSED'}`);
+report('risk', {
+  figures: {
+    orders: ORDERS,
+    users: USERS,
+    us: { p50: q(0.5), p90: q(0.9), p99: q(0.99), p999: q(0.999) },
+    checksPerSecond: ORDERS / (wallMs / 1000),
+  },
+  checks: [check('risk check p99', q(0.99), '<=', 1000, 'µs')],
+});

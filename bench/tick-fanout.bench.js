@@ -6,6 +6,9 @@
  * graphql-ws peer (B1, bench/tick-fanout-graphql-ws.js, no conflation). Each server runs alone
  * on core 0; `--rotate K` rotates the order B3, B0, B1 by K.
  *
+ * B3R: the app through Redis (REDIS_URL): a leader instance holds the feed, the clients
+ * connect to a follower instance that gets every tick through a redis-server of the bench's own.
+ *
  * Load side on core 1, as two worker threads of this process (own event loops and heaps):
  * the simulator (bench/tick-fanout-sim.js) with `--feed` instruments (default 25,000) on the
  * feed for every server, ticking Zipf(1.1)-by-activity at `--rate` ticks/s in total; the client
@@ -22,7 +25,7 @@
  *
  *   npx nest build && node bench/tick-fanout.bench.js [--clients 200] [--per-client 50]
  *       [--rate 25000] [--feed 25000] [--seconds 30] [--warmup 10] [--rotate 0]
- *       [--only B3,B0] [--sample-every 1] [--json out.json] [--autogroup-nice -10] [--quick]
+ *       [--only B3,B3R,B0] [--leader-core 1] [--sample-every 1] [--json out.json] [--autogroup-nice -10] [--quick]
  */
 'use strict';
 
@@ -33,6 +36,7 @@ const crypto = require('node:crypto');
 const { Worker } = require('node:worker_threads');
 const { spawn, spawnSync } = require('node:child_process');
 const { createTable } = require('./tick-fanout-stamps');
+const { report, check } = require('./harness');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -52,7 +56,9 @@ const WARMUP = Number(arg('warmup', quick ? 8 : 10));
 const ROTATE = Number(arg('rotate', 0));
 /** Latency is sampled on every Kth frame (all its ticks); counting covers every frame. */
 const SAMPLE_EVERY = Number(arg('sample-every', 4));
-const ONLY = arg('only', 'B3,B0,B1').split(',');
+const ONLY = arg('only', 'B3,B3R,B0,B1').split(',');
+/** B3R: the core of the leader instance (the follower measured is on core 0, as every server). */
+const LEADER_CORE = arg('leader-core', '1');
 const JSON_OUT = arg('json', '');
 const INTERVAL = 100;
 /** Simulator timer: one tick per instrument per round at most, so 100 ticks/s for the hottest. */
@@ -138,10 +144,10 @@ function worker(file, data) {
 /** BENCH_SERVER_NODE_ARGS: node flags for the servers only, e.g. `--cpu-prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-function startChild(script, env) {
+function startChild(script, env, core = '0') {
   const args = [...SERVER_NODE_ARGS, script];
   const cmd = hasTaskset ? 'taskset' : process.execPath;
-  const full = hasTaskset ? ['-c', '0', process.execPath, ...args] : args;
+  const full = hasTaskset ? ['-c', core, process.execPath, ...args] : args;
   const child = spawn(cmd, full, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -245,7 +251,7 @@ async function main() {
     throw new Error('the feed never reached its instrument count');
   }
 
-  async function measure(label, pid, url, token, withBackground) {
+  async function measure(label, pid, url, token, withBackground, others = []) {
     const fleet = worker('tick-fanout-clients.js', {
       url,
       token,
@@ -269,6 +275,7 @@ async function main() {
       await sleep(WARMUP * 1000);
       const load0 = loadavg();
       const c0 = cpuTicks(pid);
+      const others0 = others.map(([, p]) => cpuTicks(p));
       const core0 = coreTimes(1);
       const self0 = process.cpuUsage();
       const s0 = await sim.call('mark');
@@ -279,6 +286,12 @@ async function main() {
       const s1 = await sim.call('stop');
       const dt = (performance.now() - t0) / 1000;
       const cpu = (cpuTicks(pid) - c0) / TICK_HZ / dt;
+      const othersCpu = others
+        .map(
+          ([name, p], i) =>
+            `${name} ${(((cpuTicks(p) - others0[i]) / TICK_HZ / dt) * 100).toFixed(0)}%`,
+        )
+        .join(', ');
       const self = process.cpuUsage(self0);
       const core1 = coreTimes(1);
       const rssLoaded = rssMb(pid);
@@ -286,6 +299,7 @@ async function main() {
       const updatesOut = f.updates / f.dt;
       const r = {
         label,
+        clients: CLIENTS,
         onFeed,
         ticksIn: Math.round((s1.packets - s0.packets) / dt),
         messagesOut: Math.round(f.messages / f.dt),
@@ -309,6 +323,7 @@ async function main() {
         fleetLoopP99Ms: f.loopP99Ms.toFixed(1),
         simLoopP99Ms: s1.loopP99Ms.toFixed(1),
         open: f.open,
+        ...(others.length > 0 ? { othersCpu } : {}),
         load: `${load0} -> ${loadavg()}`,
         guard:
           loadCpu <= GUARD_CPU && f.loopP99Ms <= GUARD_LOOP_MS
@@ -322,50 +337,123 @@ async function main() {
     }
   }
 
+  /** Logs in to an app on `appPort` and waits until it knows the feed set; its token. */
+  async function appToken(appPort) {
+    const login = await fetch(`http://127.0.0.1:${appPort}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query:
+          'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }',
+        variables: { u: 'bench-admin', p: password },
+      }),
+    }).then((r) => r.json());
+    const token = login.data.login.accessToken;
+    // The instrument master loads after boot: wait until the app knows the feed set.
+    const probe = ranked[ranked.length - 1];
+    for (let i = 0; ; i++) {
+      const known = await fetch(`http://127.0.0.1:${appPort}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: `{ instrument(segment: ${probe.segment}, securityId: "${probe.securityId}") { securityId } }`,
+        }),
+      }).then((r) => r.json());
+      if (known.data?.instrument) break;
+      if (i > 300) throw new Error(`the app never loaded the instrument master`);
+      await sleep(200);
+    }
+    return token;
+  }
+
+  const appEnv = (appPort, database) => ({
+    ...dhanEnv,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    PORT: String(appPort),
+    DATABASE_URL: `sqlite:${path.join(dir, database)}`,
+    JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+    ADMIN_USERNAME: 'bench-admin',
+    ADMIN_PASSWORD: password,
+    TIER_B_ENABLED: 'false',
+    TICKS_INTERVAL_MS: String(INTERVAL),
+    // The background subscriptions put the whole feed set on one user's ticks.
+    // and every client of the fleet is that one user: the per-user caps are lifted.
+    MAX_TICK_INSTRUMENTS_PER_USER: '100000',
+    WS_SUBSCRIPTIONS_PER_USER: '1000000',
+    WS_SUBSCRIPTIONS_PER_USER_FIELD: '1000000',
+  });
+
   async function runApp() {
-    const app = startChild(path.join(dist, 'src/main.js'), {
-      ...dhanEnv,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: `sqlite:${path.join(dir, 'bench.sqlite')}`,
-      JWT_SECRET: crypto.randomBytes(32).toString('hex'),
-      ADMIN_USERNAME: 'bench-admin',
-      ADMIN_PASSWORD: password,
-      TIER_B_ENABLED: 'false',
-      TICKS_INTERVAL_MS: String(INTERVAL),
-    });
+    const app = startChild(path.join(dist, 'src/main.js'), appEnv(port, 'bench.sqlite'));
     app.stdout.resume();
     try {
       await waitHttp(`http://127.0.0.1:${port}/ready`, (r) => r.status === 200);
-      const login = await fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query:
-            'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }',
-          variables: { u: 'bench-admin', p: password },
-        }),
-      }).then((r) => r.json());
-      const token = login.data.login.accessToken;
-      // The instrument master loads after boot: wait until the app knows the feed set.
-      const probe = ranked[ranked.length - 1];
-      for (let i = 0; ; i++) {
-        const known = await fetch(`http://127.0.0.1:${port}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({
-            query: `{ instrument(segment: ${probe.segment}, securityId: "${probe.securityId}") { securityId } }`,
-          }),
-        }).then((r) => r.json());
-        if (known.data?.instrument) break;
-        if (i > 300) throw new Error(`the app never loaded the instrument master`);
-        await sleep(200);
-      }
+      const token = await appToken(port);
       await measure('app (B3)', app.pid, `ws://127.0.0.1:${port}/graphql`, token, true);
     } finally {
       await stop(app);
+    }
+  }
+
+  /**
+   * B3R: the same app through Redis. A leader instance holds the feed; the clients (and the
+   * background subscriptions that put the feed set on the leader's feed through the cluster's
+   * references) connect to a follower instance, which gets every tick through a redis-server
+   * of the bench's own. The follower is the server measured, alone on core 0 as every server;
+   * the leader runs on `--leader-core` (default 1, beside the load side: on two cores a leader
+   * beside the follower saturates core 0), its CPU and Redis's are given beside the row.
+   */
+  async function runAppRedis() {
+    const redisPort = port + 3;
+    const redis = spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((resolve, reject) => {
+      let out = '';
+      redis.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('Ready to accept connections')) resolve();
+      });
+      redis.once('exit', () => reject(new Error('redis-server exited')));
+    });
+    const redisEnv = { REDIS_URL: `redis://127.0.0.1:${redisPort}` };
+    const leaderPort = port + 1;
+    const followerPort = port + 2;
+    const leader = startChild(
+      path.join(dist, 'src/main.js'),
+      { ...appEnv(leaderPort, 'leader.sqlite'), ...redisEnv },
+      LEADER_CORE,
+    );
+    leader.stdout.resume();
+    let follower;
+    try {
+      await waitHttp(`http://127.0.0.1:${leaderPort}/ready`, (r) => r.status === 200);
+      follower = startChild(path.join(dist, 'src/main.js'), {
+        ...appEnv(followerPort, 'follower.sqlite'),
+        ...redisEnv,
+      });
+      follower.stdout.resume();
+      await waitHttp(`http://127.0.0.1:${followerPort}/ready`, (r) => r.status === 200);
+      const token = await appToken(followerPort);
+      await measure(
+        'app via Redis (B3R)',
+        follower.pid,
+        `ws://127.0.0.1:${followerPort}/graphql`,
+        token,
+        true,
+        [
+          ['leader', leader.pid],
+          ['redis', redis.pid],
+        ],
+      );
+    } finally {
+      if (follower) await stop(follower);
+      await stop(leader);
+      await stop(redis);
     }
   }
 
@@ -393,6 +481,7 @@ async function main() {
 
   const servers = [
     ['B3', runApp],
+    ['B3R', runAppRedis],
     ['B0', () => runChild('bare ws (B0)', 'tick-fanout-reference.js')],
     ['B1', () => runChild('graphql-ws (B1)', 'tick-fanout-graphql-ws.js')],
   ];
@@ -432,6 +521,31 @@ async function main() {
     );
   }
   if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ env, results }, null, 2));
+  const b0 = row('B0');
+  const b1 = row('B1');
+  const ratio = (a, b, key) => (a && b ? a[key] / b[key] : NaN);
+  // Latency is judged only when the load side kept up in both rows (the method's guard).
+  const judged = b3?.guard === 'ok' && b0?.guard === 'ok';
+  report('tick-fanout', {
+    figures: { env, results },
+    checks: [
+      check(
+        'app / bare ws, updates per server CPU-s',
+        ratio(b3, b0, 'updatesPerCpuSec'),
+        '>=',
+        0.67,
+      ),
+      check('app / graphql-ws, updates/s out', ratio(b3, b1, 'updatesOut'), '>=', 3),
+      check(
+        'app p99 over bare ws p99 (same run)',
+        b3 && b0 ? Number(b3.p99) - Number(b0.p99) : NaN,
+        '<=',
+        25,
+        'ms',
+        judged ? undefined : null,
+      ),
+    ],
+  });
   process.exit(0);
 }
 

@@ -16,7 +16,16 @@
 
 const os = require('node:os');
 const WebSocket = require('ws');
-const { useBuild, arg, percentile: pct, gql, bootApp, loginAdmin } = require('./harness');
+const {
+  useBuild,
+  arg,
+  percentile: pct,
+  gql,
+  bootApp,
+  loginAdmin,
+  report,
+  check,
+} = require('./harness');
 
 const build = useBuild('WL_DIST');
 const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
@@ -101,6 +110,13 @@ async function main() {
         `p99 ${f(pct(samples, 99))} ms, max ${f(samples[samples.length - 1])} ms, ` +
         `min ${f(samples[0])} ms\n`,
     );
+    report('watchlist-latency', {
+      figures: {
+        adds: samples.length,
+        ms: { p50: pct(samples, 50), p99: pct(samples, 99), max: samples[samples.length - 1] },
+      },
+      checks: [check('watchlist add -> first tick p99', pct(samples, 99), '<=', 250, 'ms')],
+    });
   } finally {
     await booted.close();
   }

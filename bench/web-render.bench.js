@@ -15,7 +15,17 @@
 
 const os = require('node:os');
 const { chromium } = require('playwright-core');
-const { useBuild, arg, quick, percentile: pct, gql, bootApp, loginAdmin } = require('./harness');
+const {
+  useBuild,
+  arg,
+  quick,
+  percentile: pct,
+  gql,
+  bootApp,
+  loginAdmin,
+  report,
+  check,
+} = require('./harness');
 
 const build = useBuild('WEB_DIST');
 const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
@@ -95,26 +105,27 @@ async function main() {
     const sorted = [...gaps].sort((a, b) => a - b);
     const total = gaps.reduce((a, b) => a + b, 0) / 1000;
     const rows = await page.locator('[data-testid="watch-row"]').count();
-    console.log(
-      JSON.stringify(
-        {
-          bench: 'web-render',
-          rows,
-          seconds: Number(total.toFixed(2)),
-          fps: Number((gaps.length / total).toFixed(1)),
-          frameGapMs: {
-            p50: Number(pct(sorted, 50).toFixed(1)),
-            p99: Number(pct(sorted, 99).toFixed(1)),
-            max: Number(sorted[sorted.length - 1].toFixed(1)),
-          },
-          longFrames: gaps.filter((g) => g > 25).length,
-          ticksPerSecond: Math.round((ticksAfter - ticksBefore) / total),
-          machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg() },
-        },
-        null,
-        2,
-      ),
-    );
+    const figures = {
+      bench: 'web-render',
+      rows,
+      seconds: Number(total.toFixed(2)),
+      fps: Number((gaps.length / total).toFixed(1)),
+      frameGapMs: {
+        p50: Number(pct(sorted, 50).toFixed(1)),
+        p99: Number(pct(sorted, 99).toFixed(1)),
+        max: Number(sorted[sorted.length - 1].toFixed(1)),
+      },
+      longFrames: gaps.filter((g) => g > 25).length,
+      ticksPerSecond: Math.round((ticksAfter - ticksBefore) / total),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load: os.loadavg() },
+    };
+    console.log(JSON.stringify(figures, null, 2));
+    report('web-render', {
+      figures,
+      checks: [
+        check(`terminal frames per second, ${rows} live rows`, figures.fps, '>=', 55, 'fps'),
+      ],
+    });
   } finally {
     await browser.close();
     await booted.close();

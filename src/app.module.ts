@@ -6,6 +6,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AdminModule } from './admin/admin.module';
+import { AlertsGraphqlModule, AlertsModule } from './alerts/alerts.module';
 import { DeskAdminModule } from './admin/desk/desk-admin.module';
 import { AuthCoreModule } from './auth/auth-core.module';
 import { AuthModule } from './auth/auth.module';
@@ -58,6 +59,7 @@ export const USER_GRAPHQL_MODULES: Type[] = [
   OrdersGraphqlModule,
   ExecutionGraphqlModule,
   MarketStatusGraphqlModule,
+  AlertsGraphqlModule,
 ];
 /** Feature modules whose resolvers form the admin schema (`/admin/graphql`). */
 export const ADMIN_GRAPHQL_MODULES: Type[] = [
@@ -94,6 +96,8 @@ export const FEATURE_MODULES: Type[] = [
   OrdersModule,
   OrdersGraphqlModule,
   OrdersAdminModule,
+  AlertsModule,
+  AlertsGraphqlModule,
   MarketStatusGraphqlModule,
   RiskAdminModule,
   DeskAdminModule,

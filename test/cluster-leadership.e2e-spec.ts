@@ -4,6 +4,10 @@ import type { Redis } from 'ioredis';
 import { connectTestRedis } from '../src/cluster/__tests__/test-redis';
 import { BROKER_TOKEN_KEY } from '../src/cluster/broker-token.relay';
 import { LEADER_LOCK_KEY } from '../src/cluster/leadership.service';
+import {
+  REF_INSTANCES_KEY,
+  REFS_KEY_PREFIX,
+} from '../src/market-data/relay/reference-relay.service';
 import { EMBEDDED_SIMULATOR_SEED } from '../src/dhan/dhan-endpoints';
 import { liquidEquities, until } from './dhan/helpers';
 import { startChildServer, type ChildServer } from './utils/child-server';
@@ -109,7 +113,10 @@ describeCluster('two instances on one Redis: leadership, failover, fencing, shar
     redis = await connectTestRedis();
     // A lock left by an earlier run (a killed process) would make the first boot a follower;
     // that run's broker token means nothing to this run's stand-in.
-    await redis.del(LEADER_LOCK_KEY, BROKER_TOKEN_KEY);
+    await redis.del(LEADER_LOCK_KEY, BROKER_TOKEN_KEY, REF_INSTANCES_KEY);
+    // An earlier run's instances' references (leased 10 s) must not reach this run's feed.
+    const staleRefs = await redis.keys(`${REFS_KEY_PREFIX}*`);
+    if (staleRefs.length > 0) await redis.del(...staleRefs);
     database = await persistentDatabase();
     broker = new DhanSimulator({ seed: EMBEDDED_SIMULATOR_SEED, host: '127.0.0.1' });
     const urls = await broker.start();

@@ -3,6 +3,8 @@ import type { DhanSimulator } from '@app/dhan-simulator';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { MarketDataService } from '../src/market-data/market-data.service';
+import { RequestLimiter } from '../src/common/graphql/request-limiter';
+import { until } from './dhan/helpers';
 import { gql, login } from './utils/graphql-client';
 import { createTestApp, type TestApp } from './utils/test-app';
 import { TicksClient, tierBCentred } from './market-data.helpers';
@@ -24,6 +26,7 @@ interface QuoteView {
 describe('quotes and chains for instruments off the feed, from DhanHQ REST (e2e, embedded simulator)', () => {
   let t: TestApp;
   let token: string;
+  let userId: string;
   let sim: DhanSimulator;
   let unstreamed: Instrument[];
   const clients: TicksClient[] = [];
@@ -31,11 +34,18 @@ describe('quotes and chains for instruments off the feed, from DhanHQ REST (e2e,
 
   beforeAll(async () => {
     // 50 concurrent asks from one user: room for them in the per-user in-flight limit.
-    t = await createTestApp({ GRAPHQL_MAX_IN_FLIGHT: '100' });
+    // An ask waits for its REST answer longer than the default 3 s: one test holds the request
+    // until all 50 of its asks arrived, which a loaded machine may take seconds over.
+    t = await createTestApp(
+      { GRAPHQL_MAX_IN_FLIGHT: '100' },
+      { configure: (c) => ({ ...c, marketData: { restWaitMs: 30_000 } }) as typeof c },
+    );
     await t.app.get(InstrumentsService).ready();
     await tierBCentred(t.app);
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
-    token = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
+    const session = await login(t.graphqlUrl, t.admin.username, t.admin.password);
+    token = session.accessToken;
+    userId = session.user.id;
     const marketData = t.app.get(MarketDataService);
     unstreamed = t.app
       .get(InstrumentsService)
@@ -109,15 +119,22 @@ describe('quotes and chains for instruments off the feed, from DhanHQ REST (e2e,
 
   it('50 concurrent requests for one unstreamed stock share one REST request', async () => {
     const stock = unstreamed[51];
-    // Keep the request in flight long enough for all 50 to arrive on a loaded machine.
-    sim.rest.delay({ pattern: QUOTE_ENDPOINT, ms: 1_500, count: 1 });
+    // The simulator holds the quote request until the server is serving all 50 asks, however
+    // slowly a loaded machine brings them in.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    sim.rest.delay({ pattern: QUOTE_ENDPOINT, until: held, count: 1 });
     const before = count(QUOTE_ENDPOINT);
     const query = `{ quote(segment: ${stock.segment}, securityId: "${stock.securityId}") { ltp source } }`;
-    const answers = await Promise.all(
+    const pending = Promise.all(
       Array.from({ length: 50 }, () =>
         gql<{ quote: { ltp: number | null; source: string } }>(t.graphqlUrl, query, {}, token),
       ),
     );
+    const limiter = t.app.get(RequestLimiter);
+    await until(() => limiter.running(`user:${userId}`) === 50, 'all 50 asks being served');
+    release();
+    const answers = await pending;
     for (const a of answers) {
       expect(a.errors).toBeUndefined();
       expect(a.data!.quote.source).toBe('REST');

@@ -61,6 +61,11 @@ describe('market data (e2e, embedded simulator, graphql-ws over real sockets)', 
           marketData: {
             fanout: { maxInstrumentsPerSubscription: 600, maxSubscriptionsPerClient: 3 },
             tierB: { spotWaitMs: 20_000 },
+            // A subscription's first snapshot of an instrument off the feed comes from DhanHQ
+            // REST. Waited for in full here: an answer later than the wait still reaches the
+            // client, as an update no feed packet carried (when the feed has not priced the
+            // instrument yet), and this suite compares updates with the feed's packets.
+            restWaitMs: 30_000,
           },
         }),
       },

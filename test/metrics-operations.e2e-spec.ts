@@ -251,6 +251,42 @@ describe('/metrics for operating the desk (e2e, embedded simulator)', () => {
     }
   }, 120_000);
 
+  it('the option-chain refresh shows its analytics and fan-out time, strikes and frames', async () => {
+    const before = await scrape();
+    const chain = new TicksClient(
+      t.graphqlUrl,
+      dealer.token,
+      `subscription C($u: String!, $n: Int) {
+        optionChainUpdates(underlying: $u, strikes: $n) {
+          snapshot atmIv strikes { strike call { analytics { iv delta } } put { quote { ltp } } }
+        }
+      }`,
+      { u: 'NIFTY', n: 5 },
+      'optionChainUpdates',
+    );
+    clients.push(chain);
+    // The snapshot, then at least one update of changed strikes written by the refresh. Frames
+    // are counted on the pre-serialised path only, so this also shows the real schema takes it.
+    await chain.batch(1);
+    const after = await scrape();
+    for (const name of [
+      'option_analytics_seconds_total',
+      'option_chain_fanout_seconds_total',
+      'option_chain_strike_updates_total',
+      'option_chain_frames_total',
+      'option_chain_bytes_total',
+    ]) {
+      expect(sample(after, name)).toBeGreaterThan(sample(before, name));
+    }
+    const frames =
+      sample(after, 'option_chain_frames_total') - sample(before, 'option_chain_frames_total');
+    expect(frames).toBeGreaterThanOrEqual(2);
+    // Each frame is a graphql-ws next message of a whole window or its changed strikes.
+    expect(
+      sample(after, 'option_chain_bytes_total') - sample(before, 'option_chain_bytes_total'),
+    ).toBeGreaterThan(frames * 100);
+  }, 60_000);
+
   it('every metric the alert rules and the dashboard read is one /metrics declares', async () => {
     const declared = families(await scrape());
     const rules = fs.readFileSync(path.join(ROOT, 'ops/prometheus/alerts.yml'), 'utf8');

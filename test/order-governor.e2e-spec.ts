@@ -137,7 +137,6 @@ describe('order governor at the real 10/s (e2e: 10 dealers x 30 orders, simulato
           validity: 'DAY',
         },
       });
-    const start = performance.now();
     // All at once: the requests leave interleaved, as ten desks pressing at the same moment
     // would (dealer-major order would only measure how fast the server admits 300 orders).
     const calls: Array<ReturnType<typeof burst>> = new Array(300);
@@ -194,14 +193,18 @@ describe('order governor at the real 10/s (e2e: 10 dealers x 30 orders, simulato
     const all = [...placed.map((p) => p.id), exit.id];
     await until(() => all.every((id) => ackedAt.has(id)), 'every order acknowledged', [], 60_000);
 
-    // Every dealer's first order went within 2 s of the burst, counted from when the server
-    // had admitted it (risk-approved): admitting 300 orders at once takes a loaded 2-core
-    // machine on PostgreSQL more than a second by itself, and that is not the budget's doing.
+    // Every dealer's first order went within the first 2 seconds of the budget after the
+    // server admitted it (risk-approved): at most 20 sends (2 s at 10/s) of anyone went between
+    // its admission and its first send. Counted in sends, not wall-clock milliseconds: a send
+    // counts against the window from its answer, so on a loaded machine one second of budget
+    // lasts longer than one second of wall-clock (the wall-clock figure is a benchmark's).
+    const sends = [...sentAt.values()].sort((a, b) => a - b);
     dealers.forEach((_d, di) => {
       const mine = placed.slice(di * 30, di * 30 + 30).map((p) => p.id);
       const firstSent = Math.min(...mine.map((id) => sentAt.get(id)!));
       const firstAdmitted = Math.min(...mine.map((id) => approvedAt.get(id)!));
-      expect(firstSent - Math.max(start, firstAdmitted)).toBeLessThan(2_000);
+      const sentBetween = sends.filter((at) => at >= firstAdmitted && at < firstSent).length;
+      expect(sentBetween).toBeLessThan(20);
     });
 
     // At the simulator: no second with more than 10, none refused, every order there once.

@@ -49,6 +49,10 @@ describe('freeze-quantity slicing (e2e: NIFTY option, freeze 1,800, simulator ov
   beforeAll(async () => {
     t = await createTestApp({}, { configure: ordersConfig });
     sim = t.app.get<DhanEndpoints>(DHAN_ENDPOINTS).simulator!;
+    // Still prices: a cheap option can move several per cent while a loaded machine places the
+    // first test's orders, and the second test's resting price (8 % below) and its funds are
+    // computed from the price the test read.
+    sim.market.setVolatilityScale(0);
     emitter = t.app.get(EventEmitter2);
     emitter.on(ORDER_TRANSITION, (e: OrderTransitionEvent) => statusOf.set(e.orderId, e.to));
     await t.app.get(ExecutionService).whenReady();

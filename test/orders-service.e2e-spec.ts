@@ -4,5 +4,6 @@
  * unit project runs them on in-memory SQLite).
  */
 import '../src/orders/orders.service.spec';
+import '../src/orders/fill-settlement.spec';
 import '../src/orders/scenarios/trading-halted-denies-place-and-modify-allows-cancel.spec';
 import '../src/orders/scenarios/trading-reducing-allows-only-reducing-orders.spec';

@@ -12,7 +12,13 @@ import { databaseEngine } from './utils/test-app';
 const describeChild = databaseEngine() === 'sqlite' ? describe : describe.skip;
 
 const SERVER_TIME = 'subscription { serverTime }';
-const MB = 1024 * 1024;
+/**
+ * The child's heap is capped as on a small box (its heap at rest is well under half of this):
+ * memory the floods kept would end the process, which the tests see as not alive. A cap, not
+ * a resident-size comparison: resident size also counts garbage not yet collected, which a
+ * loaded machine leaves around longer (a 200 MB bound on it failed once at 210 MB).
+ */
+const HEAP_LIMIT = ['--max-old-space-size=320'];
 const CONTRACT_CODES = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -62,7 +68,7 @@ describeChild('subscription floods against a server in a child process (e2e)', (
   let server: ChildServer;
 
   beforeAll(async () => {
-    server = await startChildServer();
+    server = await startChildServer({}, HEAP_LIMIT);
   }, 180_000);
 
   afterAll(async () => {
@@ -80,7 +86,6 @@ describeChild('subscription floods against a server in a child process (e2e)', (
     warm.send({ id: 'w', type: 'subscribe', payload: { query: SERVER_TIME } });
     await warm.waitFor((m) => m.type === 'next');
     warm.terminate();
-    const before = server.rssMb() * MB;
 
     const sockets: RawSocket[] = [];
     for (let s = 0; s < 4; s += 1) {
@@ -120,11 +125,9 @@ describeChild('subscription floods against a server in a child process (e2e)', (
     );
     expect(me.data?.me.username).toBe(server.admin.username);
     await sockets[0].waitFor((m) => m.type === 'next' && m.id === 't0');
-    const after = server.rssMb() * MB;
     for (const raw of sockets) raw.terminate();
+    // Uncapped, 20,000 serverTime streams grew this server by about 370 MB: past its heap cap.
     expect(server.alive()).toBe(true);
-    // Uncapped, 20,000 serverTime streams grew this server by about 370 MB.
-    expect(after - before).toBeLessThan(200 * MB);
   }, 300_000);
 });
 
@@ -133,7 +136,7 @@ describeChild('graphql-ws fuzz at the WebSocket edge, both endpoints (e2e)', () 
   let adminToken: string;
 
   beforeAll(async () => {
-    server = await startChildServer();
+    server = await startChildServer({}, HEAP_LIMIT);
     adminToken = (await login(server.graphqlUrl, server.admin.username, server.admin.password))
       .accessToken;
   }, 180_000);
@@ -283,7 +286,6 @@ describeChild('graphql-ws fuzz at the WebSocket edge, both endpoints (e2e)', () 
   const seenCodes = new Set<string>();
 
   it('answers any frames with protocol messages or protocol close codes; never INTERNAL, never a crash, memory bounded', async () => {
-    const before = server.rssMb() * MB;
     await fc.assert(
       fc.asyncProperty(session, async ({ admin, init, frames }) => {
         const raw = await openRaw(admin ? server.adminWebsocketUrl : server.websocketUrl);
@@ -326,6 +328,6 @@ describeChild('graphql-ws fuzz at the WebSocket edge, both endpoints (e2e)', () 
     freshAdmin.send({ type: 'ping' });
     await freshAdmin.waitFor((m) => m.type === 'pong');
     freshAdmin.terminate();
-    expect(server.rssMb() * MB - before).toBeLessThan(150 * MB);
+    expect(server.alive()).toBe(true);
   }, 300_000);
 });

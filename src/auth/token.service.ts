@@ -1,6 +1,6 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { sign, verify, type JwtPayload } from 'jsonwebtoken';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { UnauthenticatedError } from '../common/errors/domain-error';
 
@@ -18,12 +18,17 @@ export interface IssuedAccessToken {
 
 const ALGORITHM = 'HS256';
 
+/**
+ * Access tokens: HS256 JWTs. The secret is turned into a key object once: given a string, the
+ * JWT library first tries it as a PEM public key on every call, and that failed parse cost about
+ * 1 ms per verification (against 30 us with the key object), twice per authenticated request.
+ */
 @Injectable()
 export class TokenService {
-  private readonly jwt: JwtService;
+  private readonly key: KeyObject;
 
   constructor(@Inject(APP_CONFIG) private readonly config: ResolvedAppConfig) {
-    this.jwt = new JwtService({ secret: config.auth.jwtSecret });
+    this.key = createSecretKey(Buffer.from(config.auth.jwtSecret, 'utf8'));
   }
 
   /** `notAfter`: the session's absolute end, which the token never outlives. */
@@ -39,16 +44,13 @@ export class TokenService {
     // In the session's last second this is already past: such a token is simply refused.
     const exp =
       notAfter === undefined ? ttlEnd : Math.min(ttlEnd, Math.floor(notAfter.getTime() / 1000));
-    const token = this.jwt.sign(
-      { sid: sessionId, role, iat, exp },
-      {
-        algorithm: ALGORITHM,
-        subject: userId,
-        issuer: this.config.auth.jwtIssuer,
-        audience: this.config.auth.jwtAudience,
-        jwtid: randomUUID(),
-      },
-    );
+    const token = sign({ sid: sessionId, role, iat, exp }, this.key, {
+      algorithm: ALGORITHM,
+      subject: userId,
+      issuer: this.config.auth.jwtIssuer,
+      audience: this.config.auth.jwtAudience,
+      jwtid: randomUUID(),
+    });
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
@@ -56,11 +58,13 @@ export class TokenService {
   verifyAccessToken(token: string): AccessClaims {
     let claims: Partial<AccessClaims>;
     try {
-      claims = this.jwt.verify<Partial<AccessClaims>>(token, {
+      const verified = verify(token, this.key, {
         algorithms: [ALGORITHM],
         issuer: this.config.auth.jwtIssuer,
         audience: this.config.auth.jwtAudience,
       });
+      if (typeof verified === 'string') throw new Error('not a claims object');
+      claims = verified as JwtPayload & Partial<AccessClaims>;
     } catch {
       throw new UnauthenticatedError('Invalid or expired access token');
     }

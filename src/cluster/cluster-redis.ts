@@ -69,6 +69,34 @@ export class ClusterRedis implements OnApplicationShutdown {
     subscriber.on('message', (from: string, message: string) => {
       if (from === channel) handler(message);
     });
+    this.take(subscriber, channel);
+  }
+
+  /** As `subscribe`, for binary messages (the tick relay's). */
+  subscribeBuffer(channel: string, handler: (message: Buffer) => void): void {
+    const subscriber = this.subscriber();
+    subscriber.on('messageBuffer', (from: Buffer, message: Buffer) => {
+      if (from.toString() === channel) handler(message);
+    });
+    this.take(subscriber, channel);
+  }
+
+  /**
+   * Told when the pub/sub connection is lost (`down`: messages published meanwhile are never
+   * seen) and when it is back (`up`). Made on first use, like the connection.
+   */
+  onSubscriberState(listener: (state: 'up' | 'down') => void): void {
+    const subscriber = this.subscriber();
+    subscriber.on('ready', () => listener('up'));
+    subscriber.on('close', () => listener('down'));
+  }
+
+  /** Whether the pub/sub connection is up (false before its first use). */
+  get subscriberReady(): boolean {
+    return this.subscriberConnection?.status === 'ready';
+  }
+
+  private take(subscriber: Redis, channel: string): void {
     const attempt = (delayMs: number): void => {
       subscriber.subscribe(channel).catch((err: Error) => {
         if (this.closing) return;

@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminModule } from '../admin/admin.module';
 import { AuthCoreModule } from '../auth/auth-core.module';
+import { LeaderStatus } from '../cluster/leader-status';
 import { LeadershipService } from '../cluster/leadership.service';
 import { APP_CONFIG, type ResolvedAppConfig } from '../config/app-config';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../dhan/dhan-endpoints';
@@ -40,6 +41,7 @@ export function createGateway(
   marketData: MarketDataService,
   readiness?: ReadinessRegistry,
   leadership?: LeadershipService,
+  leaderStatus?: LeaderStatus,
 ): BrokerGateway {
   const kind = chooseGateway(config, endpoints);
   new Logger(ExecutionModule.name).log({
@@ -61,10 +63,13 @@ export function createGateway(
     ],
     ...(leadership ? { mayConnect: () => leadership.isLeader() } : {}),
   });
+  // A follower is as ready as the leader's socket (heard through Redis).
+  leaderStatus?.report('order-updates', () => gateway.streaming);
   // Orders can reach DhanHQ: readiness waits for the order-update socket too.
   readiness?.register('order-updates', async () => {
     if (gateway.streaming) return true;
     if (leadership && !leadership.isLeader()) {
+      if (leaderStatus?.fact('order-updates') === true) return true;
       return { up: false, reason: 'follower: the leader instance holds the order-update socket' };
     }
     const token = endpoints.token.status();
@@ -95,6 +100,7 @@ export function createGateway(
         MarketDataService,
         ReadinessRegistry,
         { token: LeadershipService, optional: true },
+        { token: LeaderStatus, optional: true },
       ],
       useFactory: createGateway,
     },

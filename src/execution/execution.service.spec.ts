@@ -251,6 +251,8 @@ describe('ExecutionService trade dedupe (scripted broker, real SQLite)', () => {
       { brokerOrderId: 'X9', correlationId: 'someone-else', status: OrderStatus.PENDING },
       'socket',
     );
+    // Looked up among the stored routing records first (another instance may have sent it).
+    await service.whenUpdatesMatched();
     expect(service.stats.unmatchedUpdates).toBe(1);
     expect(seen).toHaveLength(0);
     await service.beforeApplicationShutdown();

@@ -94,6 +94,8 @@ export class ExecutionService
   private readonly routes = new Map<string, ExecutionOrderEntity>();
   private readonly byBroker = new Map<string, string>();
   private readonly byCorrelation = new Map<string, string>();
+  /** Updates and trades no record in memory matched, looked up in the database in turn. */
+  private misses: Promise<void> = Promise.resolve();
   /** Sum of stored trade quantities per order. */
   private readonly tradedQty = new Map<string, number>();
   /** Per-order chain, so an order's fills and updates are handled one at a time, in order. */
@@ -251,7 +253,7 @@ export class ExecutionService
   }
 
   async lookup(orderId: string): Promise<ExecutionLookup> {
-    const route = this.routes.get(orderId);
+    const route = await this.storedRoute(orderId);
     if (!route) return { found: false };
     const asked = await this.gateway.lookup(route.correlationId);
     // A broker answering another order for our correlationId: as good as not found.
@@ -308,7 +310,7 @@ export class ExecutionService
     let tradesAdded = 0;
     await Promise.all(
       book.orders.map(async (state) => {
-        const route = this.resolve(state);
+        const route = this.resolve(state) ?? (await this.resolveStored(state));
         if (!route) return;
         orders++;
         await this.serial(route.orderId, async () => {
@@ -370,9 +372,25 @@ export class ExecutionService
     this.stats.updates++;
     const route = this.resolve(state);
     if (!route) {
-      this.stats.unmatchedUpdates++;
+      // Sent by another instance (REDIS_URL), or not ours: the stored routing records decide, in
+      // the order the updates came.
+      this.misses = this.misses
+        .then(() => this.resolveStored(state))
+        .then((stored) => {
+          if (stored) this.applyUpdate(stored, state, source);
+          else this.stats.unmatchedUpdates++;
+        })
+        .catch((err: Error) => this.logger.error({ msg: 'order update not matched', err }));
       return;
     }
+    this.applyUpdate(route, state, source);
+  }
+
+  private applyUpdate(
+    route: ExecutionOrderEntity,
+    state: BrokerOrderState,
+    source: GatewayUpdateSource,
+  ): void {
     void this.serial(route.orderId, async () => {
       await this.learnBrokerId(route, state.brokerOrderId);
       await this.catchUpTrades(route, state, source);
@@ -386,9 +404,31 @@ export class ExecutionService
     const orderId = this.byBroker.get(trade.brokerOrderId);
     const route = orderId === undefined ? undefined : this.routes.get(orderId);
     if (!route) {
-      this.logger.warn({ msg: 'trade of an unknown order', brokerOrderId: trade.brokerOrderId });
+      // Behind the misses before it, so a trade never overtakes its order's update.
+      this.misses = this.misses
+        .then(() => this.orders.findOneBy({ brokerOrderId: trade.brokerOrderId }))
+        .then((stored) => {
+          if (stored) this.remember(stored);
+          const known = this.routes.get(this.byBroker.get(trade.brokerOrderId) ?? '');
+          if (known) this.applyTrade(known, trade, source);
+          else {
+            this.logger.warn({
+              msg: 'trade of an unknown order',
+              brokerOrderId: trade.brokerOrderId,
+            });
+          }
+        })
+        .catch((err: Error) => this.logger.error({ msg: 'trade not matched', err }));
       return;
     }
+    this.applyTrade(route, trade, source);
+  }
+
+  private applyTrade(
+    route: ExecutionOrderEntity,
+    trade: BrokerTrade,
+    source: GatewayUpdateSource,
+  ): void {
     void this.serial(route.orderId, async () => {
       await this.storeTrade(route, trade, source);
     }).catch((err: Error) =>
@@ -564,6 +604,8 @@ export class ExecutionService
   private remember(route: ExecutionOrderEntity): void {
     const existing = this.routes.get(route.orderId);
     const kept = existing ?? route;
+    // A record read again from the database may carry the broker id its sender learned since.
+    if (kept.brokerOrderId === null) kept.brokerOrderId = route.brokerOrderId;
     this.routes.set(kept.orderId, kept);
     this.byCorrelation.set(kept.correlationId, kept.orderId);
     if (kept.brokerOrderId) this.byBroker.set(kept.brokerOrderId, kept.orderId);
@@ -575,6 +617,32 @@ export class ExecutionService
    * is someone else's (the broker reused the id) and is never applied to ours. Only an update
    * without a correlationId (DhanHQ before v2.2) is matched by the broker id alone.
    */
+  /**
+   * `resolve` for an update no routing record in memory matches: the order was sent by another
+   * instance (with REDIS_URL only the leader holds the order-update socket and reconciles).
+   * Its stored record, found by the update's correlationId or, for an update without one, by the
+   * broker id, is remembered and resolve asked again.
+   */
+  private async resolveStored(state: BrokerOrderState): Promise<ExecutionOrderEntity | undefined> {
+    const stored = await this.orders.findOneBy(
+      state.correlationId !== undefined
+        ? { correlationId: state.correlationId }
+        : { brokerOrderId: state.brokerOrderId },
+    );
+    if (!stored) return undefined;
+    this.remember(stored);
+    return this.resolve(state);
+  }
+
+  /** An order's routing record: in memory, else stored by the instance that sent it. */
+  private async storedRoute(orderId: string): Promise<ExecutionOrderEntity | undefined> {
+    const known = this.routes.get(orderId);
+    if (known) return known;
+    const stored = await this.orders.findOneBy({ orderId });
+    if (stored) this.remember(stored);
+    return stored ? this.routes.get(orderId) : undefined;
+  }
+
   private resolve(state: BrokerOrderState): ExecutionOrderEntity | undefined {
     const byId = this.byBroker.get(state.brokerOrderId);
     if (state.correlationId === undefined) {
@@ -633,7 +701,7 @@ export class ExecutionService
    * the broker no longer knows, is refused as "unknown to the broker" (the order is left as it is).
    */
   private async verifiedBrokerIdOf(orderId: string, action: 'modify' | 'cancel'): Promise<string> {
-    const route = this.routes.get(orderId);
+    const route = await this.storedRoute(orderId);
     if (!route) throw new ExecutionRejectedError(`order ${orderId} was never sent`);
     if (!route.brokerOrderId) {
       // Looked up by correlationId, which checks the answer.
@@ -662,6 +730,11 @@ export class ExecutionService
       if (this.queues.get(orderId) === tail) this.queues.delete(orderId);
     });
     return next;
+  }
+
+  /** Resolves once the updates and trades received so far without a record in memory are matched. */
+  whenUpdatesMatched(): Promise<void> {
+    return this.misses;
   }
 
   /** Stored routing record of an order (tests, admin). */

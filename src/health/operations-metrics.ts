@@ -207,6 +207,36 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
       [],
       (inc) => inc({}, marketData.fanoutStats().conflated),
     );
+    counter(
+      'option_analytics_seconds_total',
+      'Time the option-chain refresh spent on analytics (IV, greeks, forward, chain figures).',
+      [],
+      (inc) => inc({}, marketData.chainStats().analysisMs / 1000),
+    );
+    counter(
+      'option_chain_fanout_seconds_total',
+      'Time the option-chain refresh spent rendering and writing optionChainUpdates frames.',
+      [],
+      (inc) => inc({}, marketData.chainStats().fanoutMs / 1000),
+    );
+    counter(
+      'option_chain_strike_updates_total',
+      'Strikes whose analytics or quotes changed in a refresh (summed over tracked chains).',
+      [],
+      (inc) => inc({}, marketData.chainStats().strikeUpdates),
+    );
+    counter(
+      'option_chain_frames_total',
+      'optionChainUpdates frames written to subscribers.',
+      [],
+      (inc) => inc({}, marketData.chainStats().frames),
+    );
+    counter(
+      'option_chain_bytes_total',
+      'Bytes of the optionChainUpdates frames written (ASCII JSON).',
+      [],
+      (inc) => inc({}, marketData.chainStats().bytes),
+    );
     this.stopFlushObserver = marketData.onFanoutFlush((ms) =>
       this.flushDuration.observe(ms / 1000),
     );

@@ -15,8 +15,16 @@ export enum SearchRank {
 
 const FIELD_START = '\u0001';
 const FIELD_SEPARATOR = '\u0002';
+/** A trigram of ASCII characters as one small integer (7 bits each), -1 when not ASCII. */
+function trigramKey(text: string, at: number): number {
+  const a = text.charCodeAt(at);
+  const b = text.charCodeAt(at + 1);
+  const c = text.charCodeAt(at + 2);
+  return (a | b | c) < 128 ? (a << 14) | (b << 7) | c : -1;
+}
+
 /** Up to this many names starting with the query are ranked directly; more, by a scan. */
-const SMALL_PREFIX_RANGE = 2000;
+const SMALL_PREFIX_RANGE = 256;
 // Control characters delimit fields in the search text, so a query must never contain one.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f]/g;
@@ -165,6 +173,10 @@ export class InstrumentIndex {
   /** FIELD_START symbol FIELD_SEPARATOR display name, per instrument in display order. */
   private readonly text: string;
   private readonly offsets: Uint32Array;
+  /** The same text per instrument. */
+  private readonly parts: readonly string[];
+  /** Instruments (display order, ascending) whose text holds each ASCII trigram. */
+  private readonly trigrams = new Map<number, Int32Array>();
   /** Every symbol and display name, sorted, and the instrument each belongs to. */
   private readonly prefixKeys: string[];
   private readonly prefixOwners: Uint32Array;
@@ -229,6 +241,19 @@ export class InstrumentIndex {
     }
     this.offsets[ordered.length] = offset;
     this.text = parts.join('');
+    this.parts = parts;
+    const postings = new Map<number, number[]>();
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i];
+      for (let at = 0; at + 3 <= part.length; at++) {
+        const key = trigramKey(part, at);
+        if (key < 0) continue;
+        const list = postings.get(key);
+        if (!list) postings.set(key, [i]);
+        else if (list[list.length - 1] !== i) list.push(i);
+      }
+    }
+    for (const [key, list] of postings) this.trigrams.set(key, Int32Array.from(list));
     names.sort((a, b) => compare(a.key, b.key));
     this.prefixKeys = names.map((n) => n.key);
     this.prefixOwners = Uint32Array.from(names, (n) => n.owner);
@@ -481,8 +506,37 @@ export class InstrumentIndex {
     }
   }
 
-  /** Successive instruments whose text contains `needle`, each once, in display order. */
+  /**
+   * Successive instruments whose text contains `needle`, each once, in display order. A needle
+   * of three characters or more walks the instruments holding its rarest trigram (none holds
+   * one of them: no match at all) and checks each; a shorter one, or one with no ASCII
+   * trigram, scans the whole text.
+   */
   private cursor(needle: string): () => number {
+    let rarest: Int32Array | undefined;
+    for (let at = 0; at + 3 <= needle.length; at++) {
+      const key = trigramKey(needle, at);
+      if (key < 0) continue;
+      const list = this.trigrams.get(key);
+      if (!list) return () => -1;
+      if (!rarest || list.length < rarest.length) rarest = list;
+    }
+    if (rarest) {
+      const candidates = rarest;
+      let k = 0;
+      return () => {
+        while (k < candidates.length) {
+          const i = candidates[k++];
+          if (this.parts[i].includes(needle)) return i;
+        }
+        return -1;
+      };
+    }
+    return this.scanCursor(needle);
+  }
+
+  /** `cursor` by scanning the whole text with indexOf. */
+  private scanCursor(needle: string): () => number {
     let from = 0;
     let last = 0;
     return () => {

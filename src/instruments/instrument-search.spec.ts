@@ -95,4 +95,29 @@ describe('InstrumentIndex search as traders type (simulator universe)', () => {
     // A word that is no underlying, kind or month: plain text search.
     expect(index.search('RELIANCE INDUSTRIES', 5, TODAY)[0]?.symbol).toBe('RELIANCE');
   });
+
+  it('the trigram walk finds exactly what a scan of the whole text finds, in the same order', () => {
+    type Cursors = Record<'cursor' | 'scanCursor', (needle: string) => () => number>;
+    const cursors = index as unknown as Cursors;
+    const drain = (next: () => number) => {
+      const out: number[] = [];
+      for (let i = next(); i >= 0; i = next()) out.push(i);
+      return out;
+    };
+    // Substrings of real names at every length, digits and spaces included, and misses.
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const needles = ['ZZZNOMATCH', 'NIFTY BANK', '24000', ' 1 DEC ', 'OIL', 'QQ\u00e9X'];
+    for (let k = 0; k < 300; k++) {
+      const i = all[rand(all.length)];
+      const name = (rand(2) === 0 ? i.symbol : i.displayName).toUpperCase();
+      const at = rand(name.length);
+      needles.push(name.slice(at, at + 1 + rand(10)));
+    }
+    for (const needle of needles) {
+      const walked = drain(cursors.cursor.call(index, needle));
+      const scanned = drain(cursors.scanCursor.call(index, needle));
+      expect({ needle, hits: walked }).toEqual({ needle, hits: scanned });
+    }
+  });
 });

@@ -19,6 +19,8 @@ import { TICK_FANOUT_OPTIONS, TickFanout } from './ticks/tick-fanout';
 import { TickSerializer } from './ticks/tick-serializer';
 import { TICK_STORE_OPTIONS, TickStore } from './ticks/tick-store';
 import { TickTransport } from './ticks/tick-transport';
+import { TickRelay } from './relay/tick-relay.service';
+import { ReferenceRelay } from './relay/reference-relay.service';
 import { TierBService } from './chains/tier-b.service';
 import { ChainAnalyticsService } from './chains/chain-analytics.service';
 import { DhanDataClient } from './rest/dhan-data.client';
@@ -62,6 +64,8 @@ import { CandleDayEntity, CandleEntity } from './candles/entities/candle.entity'
     TickSerializer,
     TickFanout,
     TickTransport,
+    TickRelay,
+    ReferenceRelay,
     SubscriptionRegistry,
     FeedPool,
     MarketDataService,

@@ -1,3 +1,4 @@
+import { istDate } from '../trading/ist-date';
 import { ExchangeSegment, FeedMode, SEGMENT_CODE, instrumentKey, type Instrument } from '@app/dhan';
 import {
   Inject,
@@ -198,6 +199,24 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     return this.registry.releaseHolder(kind, holderId);
   }
 
+  /**
+   * Instruments whose state changed, told at each drain of the tick store (see
+   * TickFanout.onChanged): the records are valid only during the call.
+   */
+  onChangedInstruments(listener: (records: readonly TickRecord[]) => void): () => void {
+    return this.fanout.onChanged(listener);
+  }
+
+  /** Keeps an option's IV solved (see ChainAnalyticsService.watchIv); call the result to stop. */
+  watchIv(instrument: Instrument): () => void {
+    return this.chains.watchIv(instrument);
+  }
+
+  /** A watched option's IV in percent, NaN when there is none (hot path: no allocation). */
+  ivOf(key: number): number {
+    return this.chains.ivOf(key);
+  }
+
   // ---- quotes and chains ----
 
   instrumentKeyOf(segment: ExchangeSegment, securityId: string): number {
@@ -219,6 +238,20 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     const key = this.instrumentKeyOf(segment, securityId);
     await this.rest.fillQuotes([key], this.options.restWaitMs);
     return this.store.ensure(key);
+  }
+
+  /**
+   * The exchange's circuit limits of an instrument (rupees) when DhanHQ's quote gave them on
+   * the IST trading date of `nowMs`; undefined otherwise (the feed does not carry them).
+   */
+  circuitLimits(
+    segment: ExchangeSegment,
+    securityId: string,
+    nowMs: number,
+  ): { upper: number; lower: number } | undefined {
+    const rec = this.record(segment, securityId);
+    if (rec === undefined || rec.circuitDate !== istDate(nowMs)) return undefined;
+    return { upper: rec.upperCircuit, lower: rec.lowerCircuit };
   }
 
   /** The record if any data or subscription made one; undefined otherwise. */
@@ -414,7 +447,7 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
     const last = this.pool.lastMessageAt();
     return {
       connected: this.pool.connected(),
-      connections: this.pool.connections.filter((c) => c.isOpen).length,
+      connections: this.pool.openConnections(),
       staleInstruments: this.staleInstruments(),
       lastTickTime: last > 0 ? new Date(last) : null,
     };
@@ -448,6 +481,11 @@ export class MarketDataService implements OnApplicationBootstrap, OnModuleDestro
   /** Fan-out counters (clients, subscriptions, batches, updates, held and closed clients). */
   fanoutStats(): TickFanoutStats {
     return this.fanout.stats();
+  }
+
+  /** The option-chain refresh's cumulative analytics and fan-out time, strikes and frames. */
+  chainStats(): Readonly<ChainAnalyticsService['stats']> {
+    return this.chains.stats;
   }
 
   /** Each fan-out flush's duration (ms), for the flush-duration histogram. */

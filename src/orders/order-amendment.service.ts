@@ -1,16 +1,23 @@
 import type { ExchangeSegment } from '@app/dhan/types';
 import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { ConflictError, DomainError } from '../common/errors/domain-error';
+import { ConflictError, DomainError, UnavailableError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
-import { ExecutionRejectedError } from '../execution/execution.contract';
+import { ExecutionRejectedError, ExecutionUnavailableError } from '../execution/execution.contract';
 import { InstrumentsService } from '../instruments/instruments.service';
 import { RiskService } from '../risk/risk.service';
 import { isTerminal, type OrderStatus } from '../trading/order-status';
 import { transition } from './domain/order-state';
 import { BROKER_LOST, OrderDispatchService } from './order-dispatch.service';
 import type { OrderEntity } from './entities/order.entity';
-import { brokerRefusal, parseState, riskOrder, termsOf, type PendingTerms } from './order-row';
+import {
+  brokerRefusal,
+  parseState,
+  reservationRow,
+  riskOrder,
+  termsOf,
+  type PendingTerms,
+} from './order-row';
 import { istDate } from '../trading/ist-date';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore } from './order-store';
@@ -87,40 +94,48 @@ export class OrderAmendmentService {
           check.kind === 'ILLEGAL' ? `Cannot modify: ${check.illegal.reason}` : check.reason,
         );
       }
-      const heldBefore = this.risk.reservationOf(userId, id);
-      const verdict = await this.risk.check(
-        {
-          ...riskOrder(row, terms, 'MODIFY'),
-          previous: old,
-          filledQuantity: row.filledQuantity,
-        },
-        instrument,
-      );
-      if (!verdict.pass) {
-        throw new DomainError(
-          ErrorCode.BAD_USER_INPUT,
-          `Modification denied by risk checks (${verdict.code}): ${verdict.message}`,
-          { rejectionReason: verdict.code },
-        );
-      }
+      // What the order stored before: put back if the broker refuses the modification.
+      const before = reservationRow(row);
       const pending: PendingTerms = {
         orderType: terms.orderType,
         validity: terms.validity,
         price: terms.priceText,
         triggerPrice: terms.triggerText,
       };
-      row = (
-        await this.store.apply(
-          row,
-          { type: 'MODIFY_REQUESTED', quantity: terms.quantity },
-          'user',
-          { ...pending },
+      // Checked and stored as one admission of the dealer's (alone across instances with
+      // REDIS_URL, on the ledger rebuilt from the database).
+      const requested = row;
+      row = await this.risk.admitExclusively(userId, async () => {
+        const verdict = await this.risk.check(
           {
-            pendingTerms: JSON.stringify(pending),
-            reservedPaise: this.risk.reservationOf(userId, id),
+            ...riskOrder(requested, terms, 'MODIFY'),
+            previous: old,
+            filledQuantity: requested.filledQuantity,
           },
-        )
-      ).row;
+          instrument,
+        );
+        if (!verdict.pass) {
+          throw new DomainError(
+            ErrorCode.BAD_USER_INPUT,
+            `Modification denied by risk checks (${verdict.code}): ${verdict.message}`,
+            { rejectionReason: verdict.code },
+          );
+        }
+        const held = this.risk.reservationOf(userId, id);
+        return (
+          await this.store.apply(
+            requested,
+            { type: 'MODIFY_REQUESTED', quantity: terms.quantity },
+            'user',
+            { ...pending },
+            {
+              pendingTerms: JSON.stringify(pending),
+              reservedPaise: held.heldPaise,
+              reservation: held.terms,
+            },
+          )
+        ).row;
+      });
       try {
         await this.dispatch.modify(row, {
           orderType: terms.orderType,
@@ -130,7 +145,7 @@ export class OrderAmendmentService {
           triggerPrice: terms.triggerPrice,
         });
       } catch (e) {
-        await this.risk.restoreReservation(userId, id, heldBefore);
+        const restored = await this.risk.restoreReservation(userId, before);
         const reason = e instanceof Error ? e.message : String(e);
         await this.store.apply(
           row,
@@ -139,7 +154,8 @@ export class OrderAmendmentService {
           undefined,
           {
             pendingTerms: null,
-            reservedPaise: heldBefore,
+            reservedPaise: restored.heldPaise,
+            reservation: restored.terms,
           },
         );
         throw brokerRefusal('Modification', e);
@@ -214,7 +230,24 @@ export class OrderAmendmentService {
           );
           throw brokerRefusal('Cancel', e);
         }
+        if (e instanceof ExecutionUnavailableError) {
+          // It never left, even when sent again: nothing was cancelled, and the user is told so
+          // (retryable) rather than the cancel being settled as refused behind their back.
+          await this.store.apply(
+            row,
+            { type: 'CANCEL_REJECTED', reason: `not sent: ${e.message}`.slice(0, 200) },
+            'broker',
+          );
+          throw new UnavailableError(
+            'The cancel could not be sent to the broker just now; nothing was cancelled. Try again.',
+          );
+        }
         // Outcome unknown: the broker's updates or a lookup settle it.
+        this.logger.warn({
+          msg: 'cancel outcome unknown, settled by lookup',
+          orderId: id,
+          err: String(e),
+        });
         this.dispatch.settleCancelLater(id);
         return toOrderView(await this.store.load(id));
       }

@@ -78,8 +78,7 @@ export class OrderPlacementService {
     /** Set when the risk desk places it on the dealer's behalf (a square-off). */
     deskNote?: string,
   ): Promise<{ id: string; created: boolean }> {
-    const existing = await this.store.idOfClientOrder(userId, input.clientOrderId);
-    if (existing !== undefined) return { id: existing, created: false };
+    // No lookup first: the (user, clientOrderId) unique index answers a repeat (see insertNew).
     const now = this.clock.now();
     const state = newOrderState(terms.quantity);
     const row: OrderEntity = {
@@ -109,6 +108,7 @@ export class OrderPlacementService {
       modificationCount: 0,
       sendAttempts: 0,
       reservedPaise: 0,
+      reservation: null,
       pendingTerms: null,
       state: JSON.stringify(state),
       createdAt: now,
@@ -118,9 +118,11 @@ export class OrderPlacementService {
     const stored = await this.store.insertNew(row);
     if (!stored.created) return stored;
     await this.scheduler.serial(row.id, async () => {
-      const slices = await this.admission.admit(row.id);
-      if (slices !== undefined) await this.slicing.slice(row.id, slices);
-      else await this.dispatch.send(row.id);
+      const admission = await this.admission.approve(row, input.fundedBy);
+      if (admission.verdict === 'SLICED') await this.slicing.slice(row.id, admission.slices);
+      else if (admission.verdict === 'APPROVED') {
+        await this.dispatch.send(admission.row, admission.approval);
+      }
     });
     return stored;
   }

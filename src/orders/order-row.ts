@@ -2,6 +2,7 @@ import { ConflictError, DomainError } from '../common/errors/domain-error';
 import { ErrorCode } from '../common/errors/error-code';
 import { ExecutionRejectedError } from '../execution/execution.contract';
 import type { ExchangeSegment } from '@app/dhan/types';
+import type { ReservationRow } from '../risk/funds.service';
 import type { OrderTerms, OrderToCheck, RiskAction } from '../risk/risk.types';
 import { OrderStatus } from '../trading/order-status';
 import { type OrderState } from './domain/order-state';
@@ -102,5 +103,18 @@ export function riskOrder(row: OrderEntity, terms: OrderTerms, action: RiskActio
     validity: terms.validity,
     price: terms.price,
     triggerPrice: terms.triggerPrice,
+  };
+}
+
+/** The order's stored funds reservation, as RMS reads it back. */
+export function reservationRow(
+  row: Pick<OrderEntity, 'id' | 'quantity' | 'filledQuantity' | 'reservedPaise' | 'reservation'>,
+): ReservationRow {
+  return {
+    orderId: row.id,
+    terms: row.reservation,
+    heldPaise: row.reservedPaise,
+    quantity: row.quantity,
+    filledQuantity: row.filledQuantity,
   };
 }

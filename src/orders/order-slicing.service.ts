@@ -84,6 +84,7 @@ export class OrderSlicingService implements OnModuleInit {
         modificationCount: 0,
         sendAttempts: 0,
         reservedPaise: 0,
+        reservation: null,
         pendingTerms: null,
         protectedPrice: null,
         protectionPercent: null,

@@ -32,6 +32,8 @@ export interface PlaceOrderCommand {
   triggerPrice?: number | null;
   /** Set by the server on orders it places itself (never from the API). */
   tag?: string;
+  /** A basket leg: the id of the funds hold its basket's risk check took for it (server-set). */
+  fundedBy?: string;
 }
 
 /** What modifyOrder may change; absent fields keep their value. */
@@ -62,6 +64,38 @@ export function priceText(units: number): string {
  * the denial code as `rejectionReason`; nothing is stored. Then converts the prices: rupees to
  * price units, and the exact decimal text stored with the order.
  */
+/** An order's terms without its key and the server's own fields. */
+export type OrderCommandTerms = Omit<PlaceOrderCommand, 'clientOrderId' | 'tag' | 'fundedBy'>;
+
+/**
+ * `validateTerms` of one order among several (a basket leg, an alert's order): a refusal's
+ * message starts with `label`. Returns the terms as given, price and trigger null when absent.
+ */
+export function checkedTerms(
+  terms: OrderCommandTerms,
+  instrument: Instrument | undefined,
+  today: string,
+  label: string,
+): OrderCommandTerms {
+  try {
+    validateTerms(terms, instrument, today);
+  } catch (e) {
+    if (e instanceof Error) e.message = `${label}: ${e.message}`;
+    throw e;
+  }
+  return {
+    segment: terms.segment,
+    securityId: terms.securityId,
+    side: terms.side,
+    quantity: terms.quantity,
+    orderType: terms.orderType,
+    productType: terms.productType,
+    validity: terms.validity,
+    price: terms.price ?? null,
+    triggerPrice: terms.triggerPrice ?? null,
+  };
+}
+
 export function validateTerms(
   terms: Omit<PlaceOrderCommand, 'clientOrderId' | 'segment' | 'securityId'>,
   instrument: Instrument | undefined,

@@ -8,9 +8,13 @@ import { MarketDataModule } from '../market-data/market-data.module';
 import { RiskModule } from '../risk/risk.module';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
+import { BasketService } from './baskets/basket.service';
+import { BasketsResolver } from './baskets/baskets.resolver';
+import { BasketEntity, BasketLegEntity } from './baskets/entities/basket.entity';
 import { ORDERS_OPTIONS, ordersOptions } from './orders.options';
 import { OrderGovernorService } from './governor/order-governor.service';
 import { OrderGovernorMetrics } from './governor/order-governor.metrics';
+import { BasketMetrics } from './baskets/basket.metrics';
 import { OrderGovernorAdminResolver } from './governor/order-governor-admin.resolver';
 import { OrderAdmissionService } from './order-admission.service';
 import { OrderAmendmentService } from './order-amendment.service';
@@ -43,7 +47,7 @@ export const OMS_PROVIDERS = [
 /** The OMS (no resolvers): orders, their state machine and event log, RMS calls. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([OrderEntity, OrderEventEntity]),
+    TypeOrmModule.forFeature([OrderEntity, OrderEventEntity, BasketEntity, BasketLegEntity]),
     InstrumentsModule,
     MarketDataModule,
     RiskModule,
@@ -54,15 +58,20 @@ export const OMS_PROVIDERS = [
     { provide: EXECUTION_PORT, useExisting: ExecutionService },
     ...OMS_PROVIDERS,
     OrderGovernorMetrics,
+    BasketMetrics,
+    BasketService,
   ],
-  exports: [OrdersService, OrderGovernorService, RiskModule],
+  exports: [OrdersService, OrderGovernorService, BasketService, RiskModule],
 })
 export class OrdersModule {}
 
-/** User schema: placeOrder, modifyOrder, cancelOrder, orders, order, funds, orderUpdates. */
+/**
+ * User schema: placeOrder, modifyOrder, cancelOrder, orders, order, funds, orderUpdates;
+ * placeBasket, cancelBasket, baskets, basket.
+ */
 @Module({
   imports: [OrdersModule],
-  providers: [OrdersResolver],
+  providers: [OrdersResolver, BasketsResolver],
 })
 export class OrdersGraphqlModule {}
 

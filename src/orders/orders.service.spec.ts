@@ -13,6 +13,10 @@ import {
   type Harness,
 } from './__tests__/harness';
 import { OrderStatus } from '../trading/order-status';
+import { OrderStore } from './order-store';
+import { WORKING_STATUSES } from './order-row';
+
+const WORKING = new Set<OrderStatus>(WORKING_STATUSES);
 
 const USER = '00000000-0000-4000-8000-000000000001';
 const OTHER = '00000000-0000-4000-8000-000000000002';
@@ -55,6 +59,80 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     // Margin of 10 x Rs 1,000 (CNC: 100%) is held, and the instrument is streamed.
     expect((await h.risk.funds(USER)).reservedPaise).toBe(1_000_000);
     expect(h.marketData.held.map((r) => r.holderId)).toEqual([order.id]);
+  });
+
+  it("writes RMS's approval with the send, in one transaction, before the broker is called", async () => {
+    const dataSource = h.dataSource;
+    const transaction = jest.spyOn(dataSource, 'transaction');
+    let atBroker: { status: string; sendAttempts: number; events: string[] } | undefined;
+    let transactionsBeforeBroker = 0;
+    h.port.onPlace = async (order) => {
+      transactionsBeforeBroker = transaction.mock.calls.length;
+      const [row] = await h.rows();
+      const events = (await h.eventRows(order.orderId)).map((e) => e.type);
+      atBroker = { status: row.status, sendAttempts: row.sendAttempts, events };
+      return h.port.accept(order);
+    };
+    await h.orders.place(USER, aPlaceOrder());
+    // Written ahead and durable when the broker is asked: approved (funds held) and SENT.
+    expect(atBroker).toEqual({
+      status: OrderStatus.IN_FLIGHT,
+      sendAttempts: 1,
+      events: ['CREATED', 'RISK_APPROVED', 'SENT'],
+    });
+    // CREATED, then RISK_APPROVED + SENT together: two transactions, not three.
+    expect(transactionsBeforeBroker).toBe(2);
+  });
+
+  it("keeps RMS's working orders in memory equal to the database's, and rebuilds them from it", async () => {
+    const store = h.module.get(OrderStore);
+    const fromDatabase = async (userId: string) =>
+      (await h.rows())
+        .filter(
+          (r) => r.userId === userId && r.parentId === null && WORKING.has(r.status as OrderStatus),
+        )
+        .map((r) => r.id)
+        .sort();
+    const inMemory = async (userId: string) =>
+      (await store.workingFacts(userId, '')).map((o) => o.id).sort();
+    const a = await h.orders.place(USER, aPlaceOrder());
+    const b = await h.orders.place(USER, aPlaceOrder({ quantity: 5 }));
+    const c = await h.orders.place(OTHER, aPlaceOrder());
+    const denied = await h.orders.place(USER, aPlaceOrder({ quantity: 100_000 }));
+    expect(denied.status).toBe(OrderStatus.REJECTED);
+    for (const [order, userId] of [
+      [a, USER],
+      [c, OTHER],
+    ] as const) {
+      h.emitBroker({
+        orderId: order.id,
+        userId,
+        source: 'socket',
+        event: {
+          type: 'BROKER_UPDATE',
+          status: OrderStatus.PENDING,
+          brokerOrderId: order.brokerOrderId!,
+        },
+      });
+      await h.orders.settled(order.id);
+    }
+    h.emitBroker({
+      orderId: a.id,
+      userId: USER,
+      source: 'socket',
+      event: { type: 'FILL', tradeId: 'T1', quantity: 10, price: 1000 },
+    });
+    await h.orders.settled(a.id);
+    await h.orders.cancel(OTHER, c.id);
+    for (const user of [USER, OTHER])
+      expect(await inMemory(user)).toEqual(await fromDatabase(user));
+    expect(await inMemory(USER)).toEqual([b.id]);
+    expect(await inMemory(OTHER)).toEqual([]);
+    // RMS is handed the same facts the database holds, the order checked left out.
+    expect(await store.workingFacts(USER, b.id)).toEqual([]);
+    // At boot the index is read from the database.
+    await store.onModuleInit();
+    expect(await inMemory(USER)).toEqual([b.id]);
   });
 
   it.each([
@@ -198,31 +276,46 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     expect(metric).toMatch(/oms_illegal_transitions_total\{event="FILL",from="TRANSIT"\} 1/);
   });
 
-  it('applies broker updates and fills: PENDING, PART_TRADED, TRADED; the reservation is freed as it fills', async () => {
+  it('applies broker updates and fills: PENDING, PART_TRADED, TRADED; the reservation is freed as the trades settle', async () => {
     const order = await h.orders.place(USER, aPlaceOrder());
     const send = (event: Parameters<Harness['emitBroker']>[0]['event']) =>
       h.emitBroker({ orderId: order.id, userId: USER, source: 'socket', event });
     send({ type: 'BROKER_UPDATE', status: OrderStatus.PENDING, brokerOrderId: 'B1' });
+    await h.storeTrade({
+      userId: USER,
+      orderId: order.id,
+      exchangeTradeId: 'T1',
+      quantity: 4,
+      price: 999.95,
+    });
     send({ type: 'FILL', tradeId: 'T1', quantity: 4, price: 999.95 });
     send({ type: 'FILL', tradeId: 'T1', quantity: 4, price: 999.95 }); // duplicate: ignored
     await h.orders.settled(order.id);
-    const held = h.risk.reservationOf(USER, order.id);
-    expect(held).toBeGreaterThan(0);
+    // 6 of 10 units still held; the 4 traded hold margin through the position (CNC: 100 %).
+    expect(h.risk.reservationOf(USER, order.id).heldPaise).toBe(600_000);
     expect(await h.orders.get(USER, order.id)).toMatchObject({
       status: OrderStatus.PART_TRADED,
       filledQuantity: 4,
       averagePrice: 999.95,
+    });
+    await h.storeTrade({
+      userId: USER,
+      orderId: order.id,
+      exchangeTradeId: 'T2',
+      quantity: 6,
+      price: 1000,
     });
     send({ type: 'FILL', tradeId: 'T2', quantity: 6, price: 1000 });
     await h.orders.settled(order.id);
     const done = await h.orders.get(USER, order.id);
     expect(done).toMatchObject({ status: OrderStatus.TRADED, filledQuantity: 10 });
     expect(done.averagePrice).toBeCloseTo(999.98, 10);
-    // Margin of what traded is held by the position once its trades settle (FundsService,
-    // from execution's stored trades; this harness's portfolio stores none).
     const funds = await h.risk.funds(USER);
-    expect(funds).toMatchObject({ reservedPaise: 0, usedPaise: 0 });
+    expect(funds).toMatchObject({ reservedPaise: 0, usedPaise: 999_980 });
     expect(h.marketData.held).toHaveLength(0);
+    // Nothing left to hold: the order stores no reservation any more.
+    const [row] = await h.rows();
+    expect(row).toMatchObject({ reservation: null, reservedPaise: 0 });
   });
 
   it('sends one orderUpdates message per visible change through a modify and a cancel', async () => {

@@ -77,6 +77,7 @@ describe('funds settlement (property, seeded)', () => {
           const fill = (k: number, side: 'BUY' | 'SELL', quantity: number, pricePaise: number) => {
             const trade: SettlementTrade = {
               tradeKey: `${keys[k].segment}|T${++seq}`,
+              orderId: `o${seq}`,
               key: { userId: 'u', ...keys[k] },
               side,
               quantity,
@@ -152,7 +153,10 @@ describe('funds settlement (property, seeded)', () => {
     const r = rules(false);
     const key = { userId: 'u', ...keys[0] };
     const at = (n: number, side: 'BUY' | 'SELL', quantity: number, rupees: number) =>
-      book.settle({ tradeKey: `t${n}`, key, side, quantity, priceUnits: rupees * 10_000 }, r)!;
+      book.settle(
+        { tradeKey: `t${n}`, orderId: `o${n}`, key, side, quantity, priceUnits: rupees * 10_000 },
+        r,
+      )!;
     at(1, 'BUY', 10, 100); // long 10 @ 100: margin 20% of 1,000
     at(2, 'BUY', 10, 110); // long 20, cost 2,100
     expect(book.ledger.snapshot().usedPaise).toBe(42_000);

@@ -5,6 +5,8 @@ import { FundsLedger } from './funds-ledger';
 export interface SettlementTrade {
   /** `segment|exchangeTradeId`: a trade is settled once. */
   tradeKey: string;
+  /** The order the trade filled: its reservation's share of these units is released. */
+  orderId: string;
   key: PositionKey;
   side: 'BUY' | 'SELL';
   quantity: number;
@@ -41,7 +43,8 @@ export function positionKeyOf(key: PositionKey): string {
  * One user's funds with the positions they settle against (average cost, as the position book
  * computes it, so realised P&L here is the positions' realised P&L to the paisa). A trade's
  * realised P&L and charges go to the balance; the position's margin, recomputed at the traded
- * prices, replaces its previous margin in `used` (released in full when flat).
+ * prices, replaces its previous margin in `used` (released in full when flat); and, in the same
+ * step, the order's reservation stops holding the traded units (FundsLedger.settleUnits).
  */
 export class FundsBook {
   readonly ledger: FundsLedger;
@@ -99,6 +102,7 @@ export class FundsBook {
     };
     this.ledger.settle(entry.realizedPaise, entry.chargesPaise);
     this.ledger.setMargin(positionKey, entry.marginPaise);
+    this.ledger.settleUnits(trade.orderId, trade.quantity);
     return entry;
   }
 

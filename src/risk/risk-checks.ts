@@ -243,7 +243,9 @@ export const checkFunds: RiskCheck = ({ order, ctx, facts }) => {
   if (needed === undefined) {
     return deny(Code.INSUFFICIENT_FUNDS, 'The margin for this order cannot be computed');
   }
-  const increase = needed - ctx.funds.reservationOf(order.orderId);
+  // Against what the order holds for the units this margin covers (a modification's unfilled
+  // ones): the share of filled units stays held until their trades settle.
+  const increase = needed - ctx.funds.reservationFrom(order.orderId, order.filledQuantity ?? 0);
   const available = ctx.funds.available();
   if (increase > available) {
     return deny(

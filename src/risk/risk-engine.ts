@@ -55,7 +55,14 @@ export class RiskEngine {
     this.checks = options.checks ?? RISK_CHECKS;
   }
 
-  check(order: RiskOrder, ctx: RiskContext): RiskVerdict {
+  /**
+   * `mode` for baskets, which count as one order against the user's rate window: `TRIAL` (the
+   * basket's check of a leg) checks the rate without recording it (the basket records one
+   * order when every leg passed, `recordOrder`); `BASKET_LEG` (a leg's own check as it is
+   * placed) neither checks nor records it. The margin is reserved as usual in both, under the
+   * order id given (in a trial, the basket's hold for the leg).
+   */
+  check(order: RiskOrder, ctx: RiskContext, mode?: 'TRIAL' | 'BASKET_LEG'): RiskVerdict {
     if (order.action === 'CANCEL') return { pass: true, signals: NO_SIGNALS };
 
     const signals = dailyLossHit(ctx)
@@ -71,7 +78,8 @@ export class RiskEngine {
       order,
       ctx,
       facts: deriveFacts(order, ctx),
-      recentOrderCount: this.rate.count(order.userId, ctx.limits.rateWindowMs),
+      recentOrderCount:
+        mode === 'BASKET_LEG' ? 0 : this.rate.count(order.userId, ctx.limits.rateWindowMs),
     };
     for (const check of this.checks) {
       const result = check(input);
@@ -81,7 +89,11 @@ export class RiskEngine {
     }
 
     const amount = input.facts.marginPaise ?? 0;
-    const reserved = ctx.funds.reserve(order.orderId, amount);
+    // A modification's margin covers its unfilled units; what the filled ones hold stays.
+    const reserved = ctx.funds.reserve(order.orderId, amount, {
+      from: order.filledQuantity ?? 0,
+      to: order.quantity,
+    });
     if (!reserved.ok) {
       return {
         pass: false,
@@ -90,7 +102,7 @@ export class RiskEngine {
         signals,
       };
     }
-    this.rate.record(order.userId);
+    if (mode === undefined) this.rate.record(order.userId);
 
     const approval: RiskApproval = {
       pass: true,
@@ -103,6 +115,11 @@ export class RiskEngine {
       approval.slices = sliceQuantity(order.quantity, freeze, ctx.instrument?.lotSize ?? 1);
     }
     return approval;
+  }
+
+  /** Counts one order against the user's rate window (a basket whose legs all passed). */
+  recordOrder(userId: string): void {
+    this.rate.record(userId);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Instrument } from '@app/dhan/types';
 import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../common/clock';
 import { MarketDataService } from '../market-data/market-data.service';
 import type { ProductType } from '../trading/order-vocabulary';
 import { rupeesToUnits } from '../trading/price-units';
@@ -50,6 +51,7 @@ export class RiskFactsService {
   constructor(
     private readonly marketData: MarketDataService,
     @Inject(PORTFOLIO_VIEW) private readonly portfolio: PortfolioView,
+    private readonly clock: Clock,
   ) {}
 
   useWorkingOrderSource(source: WorkingOrderSource): void {
@@ -67,12 +69,19 @@ export class RiskFactsService {
     others: readonly WorkingOrder[],
   ): RiskCheckParts {
     const rec = this.marketData.record(order.segment, order.securityId);
+    const circuit = this.marketData.circuitLimits(
+      order.segment,
+      order.securityId,
+      this.clock.now().getTime(),
+    );
     const market: MarketSnapshot =
       rec && rec.hasData
         ? {
             ltp: Number.isFinite(rec.ltp) ? rec.ltp : undefined,
             lastTickAt: rec.updatedAt,
             stale: rec.stale,
+            upperCircuit: circuit?.upper,
+            lowerCircuit: circuit?.lower,
           }
         : {};
     let openBuy = 0;

@@ -1,5 +1,6 @@
 import type { Instrument } from '@app/dhan/types';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { ClusterMutex } from '../cluster/cluster-mutex';
 import { DataSource, type Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { BadUserInputError } from '../common/errors/domain-error';
@@ -7,13 +8,27 @@ import { istDate } from '../trading/ist-date';
 import { RiskLimitsEntity } from './entities/risk-limits.entity';
 import { TradingStateEntity } from './entities/trading-state.entity';
 import type { FundsLedger } from './funds-ledger';
-import { FundsService, type FundsView, type ReservationSource } from './funds.service';
+import {
+  FundsService,
+  type FundsView,
+  type ReservationRow,
+  type ReservationSource,
+  type StoredReservation,
+} from './funds.service';
 import { RiskEngine, type RiskVerdict } from './risk-engine';
 import { RiskFactsService, type PriceWait, type WorkingOrderSource } from './risk-facts.service';
 import { DEFAULT_RISK_LIMITS, validateRiskLimits, type RiskLimits } from './risk-limits';
 import { TradingState, type OrderToCheck } from './risk.types';
 
 export type TradingScope = 'GLOBAL' | 'USER';
+
+/** A basket's risk check: every leg held, or the first leg denied (nothing held). */
+export type BasketVerdict =
+  | {
+      pass: true;
+      holds: Array<{ holdId: string; amountPaise: number; reducing: boolean }>;
+    }
+  | { pass: false; leg: number; code: string; message: string };
 
 export interface TradingStateView {
   scope: TradingScope;
@@ -45,6 +60,7 @@ export class RiskService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly fundsLedger: FundsService,
+    @Optional() private readonly mutex?: ClusterMutex,
   ) {
     this.fundsLedger.useMarginRules(async (userId) => (await this.riskLimits(userId)).margin);
   }
@@ -55,6 +71,32 @@ export class RiskService {
 
   private get stateRows(): Repository<TradingStateEntity> {
     return this.dataSource.getRepository(TradingStateEntity);
+  }
+
+  /**
+   * Runs one admission of a user's order alone across the cluster (REDIS_URL): under a mutex
+   * per user, with the user's funds ledger rebuilt from the database first, so what other
+   * instances reserved, released or settled counts and two instances never both approve
+   * orders that together exceed the funds; the user's limits and the trading states are read
+   * again too (an admin may have changed them on another instance). Without REDIS_URL the
+   * section just runs.
+   */
+  get clustered(): boolean {
+    return this.mutex?.clustered === true;
+  }
+
+  async admitExclusively<T>(userId: string, section: () => Promise<T>): Promise<T> {
+    const mutex = this.mutex;
+    if (!mutex?.clustered) return section();
+    return mutex.exclusive(`funds:${userId}`, async () => {
+      // Limits and trading states set on another instance count for this order too.
+      this.limits.delete(userId);
+      this.defaultLimits = undefined;
+      this.states.delete(userId);
+      this.states.delete(GLOBAL_ID);
+      await this.fundsLedger.reload(userId);
+      return section();
+    });
   }
 
   /** The OMS tells RMS where working orders' reservations are (called once at module init). */
@@ -78,6 +120,59 @@ export class RiskService {
     order: OrderToCheck,
     instrument: Instrument | undefined,
     priceWait?: PriceWait,
+    /**
+     * A basket leg: the hold its basket took for it (if any is left) is released in the same
+     * step, and the rate window is not checked again (the basket counted once).
+     */
+    fundedBy?: string,
+  ): Promise<RiskVerdict> {
+    return this.run(order, instrument, priceWait, fundedBy);
+  }
+
+  /**
+   * A basket's all-or-nothing check: each leg in turn runs the ordered checks, with the legs
+   * before it counted against the open-order cap, and its margin reserved as a hold under its
+   * order id (the basket's hold id for the leg) so the next leg sees funds net of it (the
+   * combined margin). The basket counts as one order against the rate window.
+   * The first denial releases every hold taken and is returned with its leg's index; when all
+   * pass the holds stay until each leg's own check releases its hold (`check(.., fundedBy)`)
+   * or the caller releases it (`releaseHold`). Nothing is sent or stored here.
+   */
+  async holdBasket(
+    legs: ReadonlyArray<{ order: OrderToCheck; instrument: Instrument | undefined }>,
+    priceWait?: PriceWait,
+  ): Promise<BasketVerdict> {
+    const held: Array<{ holdId: string; amountPaise: number; reducing: boolean }> = [];
+    for (let i = 0; i < legs.length; i++) {
+      const { order, instrument } = legs[i];
+      const verdict = await this.run(order, instrument, priceWait, undefined, i);
+      if (!verdict.pass) {
+        for (const h of held) await this.release(order.userId, h.holdId);
+        return { pass: false, leg: i, code: verdict.code, message: verdict.message };
+      }
+      held.push({
+        holdId: order.orderId,
+        amountPaise: verdict.reservation?.amountPaise ?? 0,
+        reducing: verdict.reducing === true,
+      });
+    }
+    // The basket is one order against the rate window; its legs' own checks skip the rate.
+    if (legs.length > 0) this.engine.recordOrder(legs[0].order.userId);
+    return { pass: true, holds: held };
+  }
+
+  /** Drops a basket hold that no leg check used (0 when there is none). */
+  releaseHold(userId: string, holdId: string): Promise<number> {
+    return this.release(userId, holdId);
+  }
+
+  private async run(
+    order: OrderToCheck,
+    instrument: Instrument | undefined,
+    priceWait: PriceWait | undefined,
+    fundedBy: string | undefined,
+    /** Set for a basket's trial: how many legs came before this one. */
+    earlier?: number,
   ): Promise<RiskVerdict> {
     await this.facts.waitForPrice(order, instrument, priceWait);
     const [others, limits, globalState, userState, funds] = await Promise.all([
@@ -88,15 +183,20 @@ export class RiskService {
       this.ledger(order.userId),
     ]);
     const now = Date.now();
-    const verdict = this.engine.check(order, {
-      now,
-      today: istDate(now),
-      globalState,
-      userState,
-      limits,
-      funds,
-      ...this.facts.parts(order, instrument, others),
-    });
+    const parts = this.facts.parts(order, instrument, others);
+    if (earlier !== undefined) {
+      parts.account = {
+        ...parts.account,
+        openOrderCount: parts.account.openOrderCount + earlier,
+      };
+    }
+    // From here to the engine's reservation is one synchronous step: the hold becomes the leg's.
+    if (fundedBy !== undefined) funds.release(fundedBy);
+    const verdict = this.engine.check(
+      order,
+      { now, today: istDate(now), globalState, userState, limits, funds, ...parts },
+      earlier !== undefined ? 'TRIAL' : fundedBy !== undefined ? 'BASKET_LEG' : undefined,
+    );
     for (const signal of verdict.signals) {
       if (signal.kind !== 'FLIP_USER_TO_REDUCING') continue;
       const current = await this.tradingState('USER', signal.userId);
@@ -126,28 +226,41 @@ export class RiskService {
     return this.fundsLedger.funds(userId);
   }
 
-  reservationOf(userId: string, orderId: string): number {
+  /** What the order holds now, in the form the OMS stores with it (after a check). */
+  reservationOf(userId: string, orderId: string): StoredReservation {
     return this.fundsLedger.reservationOf(userId, orderId);
   }
 
-  /** Sets an order's reservation back (a refused modification); lowering always succeeds. */
-  restoreReservation(userId: string, orderId: string, amountPaise: number): Promise<void> {
-    return this.fundsLedger.restoreReservation(userId, orderId, amountPaise);
+  /** Sets an order's reservation back to what it stored (a refused modification). */
+  restoreReservation(userId: string, row: ReservationRow): Promise<StoredReservation> {
+    return this.fundsLedger.restoreReservation(userId, row);
   }
 
-  /** The order ended (cancelled, rejected, expired, traded): drop what it still holds. */
+  /**
+   * The order ended (cancelled, rejected, expired, traded) with `filledQuantity` filled: its
+   * unfilled units are released; its filled ones stay held until their trades are settled.
+   */
+  endReservation(
+    userId: string,
+    row: ReservationRow,
+    filledQuantity: number,
+  ): Promise<StoredReservation> {
+    return this.fundsLedger.endReservation(userId, row, filledQuantity);
+  }
+
+  /** A sliced order's child was stored: its trades settle the parent's reservation. */
+  linkSlice(userId: string, childId: string, parentId: string): Promise<void> {
+    return this.fundsLedger.linkSlice(userId, childId, parentId);
+  }
+
+  /** The OMS wrote a changed reservation (called after the write). */
+  reservationStored(userId: string): void {
+    this.fundsLedger.reservationStored(userId);
+  }
+
+  /** Drops a hold or reservation in full (a basket hold no leg took). */
   release(userId: string, orderId: string): Promise<number> {
     return this.fundsLedger.release(userId, orderId);
-  }
-
-  /** Part of an order filled: that share of its reservation is no longer held. */
-  releaseFilled(
-    userId: string,
-    orderId: string,
-    filled: number,
-    remainingBefore: number,
-  ): Promise<void> {
-    return this.fundsLedger.releaseFilled(userId, orderId, filled, remainingBefore);
   }
 
   /**
@@ -160,9 +273,13 @@ export class RiskService {
     deltaPaise: number,
     reason: string,
   ): Promise<{ before: FundsView; after: FundsView }> {
-    const before = await this.fundsLedger.funds(userId);
-    await this.fundsLedger.adjust(userId, deltaPaise, reason);
-    return { before, after: await this.fundsLedger.funds(userId) };
+    // With REDIS_URL, on the ledger rebuilt under the user's mutex: a debit is checked against
+    // what every instance reserved.
+    return this.admitExclusively(userId, async () => {
+      const before = await this.fundsLedger.funds(userId);
+      await this.fundsLedger.adjust(userId, deltaPaise, reason);
+      return { before, after: await this.fundsLedger.funds(userId) };
+    });
   }
 
   // ---- trading state ----

@@ -1,4 +1,4 @@
-import { JwtService } from '@nestjs/jwt';
+import { sign } from 'jsonwebtoken';
 import type { ResolvedAppConfig } from '../../src/config/app-config';
 
 function base64url(value: unknown): string {
@@ -17,13 +17,14 @@ export interface ForgeOptions {
 /** An HS256 token shaped like the server's, signed with any key and any expiry. */
 export function forgeToken(options: ForgeOptions): string {
   const now = Math.floor(Date.now() / 1000);
-  return new JwtService({ secret: options.secret }).sign(
+  return sign(
     {
       sid: options.sessionId,
       role: options.role ?? 'USER',
       iat: now - 120,
       exp: now + (options.expiresInSeconds ?? 600),
     },
+    options.secret,
     {
       algorithm: 'HS256',
       subject: options.userId,

@@ -59,6 +59,7 @@ export interface RestServerOptions {
 
 /** Longest span one intraday chart request may cover (DhanHQ: 90 days). */
 export const INTRADAY_MAX_DAYS = 90;
+const noop = (): void => undefined;
 const INTRADAY_INTERVALS = new Set([1, 5, 15, 25, 60]);
 
 /** Which requests a fault applies to: `METHOD /path` tested against a RegExp or a prefix. */
@@ -71,6 +72,7 @@ export interface FaultMatch {
 interface ActiveFault extends FaultMatch {
   kind: 'delay' | 'error' | 'acceptThenTimeout';
   ms?: number;
+  until?: Promise<unknown>;
   status?: number;
   mode?: 'hang' | 'destroy';
 }
@@ -194,8 +196,11 @@ export class RestServer {
 
   // ---- fault hooks -----------------------------------------------------------------------
 
-  /** Delays matching requests by `ms` before they are handled. */
-  delay(match: FaultMatch & { ms: number }): void {
+  /**
+   * Delays matching requests before they are handled: by `ms`, or until `until` settles (a test
+   * holds a request in flight until what it waits for has happened).
+   */
+  delay(match: FaultMatch & ({ ms: number } | { until: Promise<unknown> })): void {
     this.faults.push({ ...match, kind: 'delay' });
   }
 
@@ -256,7 +261,8 @@ export class RestServer {
       return;
     }
     const delay = this.takeFault('delay', line);
-    if (delay?.ms) await new Promise((resolve) => setTimeout(resolve, delay.ms));
+    if (delay?.until) await delay.until.then(noop, noop);
+    else if (delay?.ms) await new Promise((resolve) => setTimeout(resolve, delay.ms));
     if (res.destroyed) return;
 
     if (method === 'GET' && path === SCRIP_MASTER_PATH) {

@@ -6,6 +6,7 @@ import {
 } from 'graphql';
 import { DomainError } from '../errors/domain-error';
 import { ErrorCode } from '../errors/error-code';
+import { markPropertyReader } from './property-fields';
 
 /** When (performance.now()) the operation's time is up; set per HTTP query (not mutations). */
 export const EXECUTION_DEADLINE = Symbol('graphql:executionDeadline');
@@ -28,8 +29,14 @@ export function withExecutionBudget(schema: GraphQLSchema, budgetMs: number): Gr
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__') || type === subscriptionType) continue;
     for (const field of Object.values(type.getFields())) {
-      const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
-      field.resolve = (source, args, context: BudgetContext | undefined, info) => {
+      const original = field.resolve;
+      const resolve: GraphQLFieldResolver<unknown, unknown> = original ?? defaultFieldResolver;
+      const budgeted: GraphQLFieldResolver<unknown, BudgetContext | undefined> = (
+        source,
+        args,
+        context,
+        info,
+      ) => {
         const deadline = context?.[EXECUTION_DEADLINE];
         if (context && deadline !== undefined && performance.now() >= deadline) {
           context[BUDGET_ERROR] ??= new DomainError(
@@ -41,6 +48,11 @@ export function withExecutionBudget(schema: GraphQLSchema, budgetMs: number): Gr
         }
         return resolve(source, args, context, info);
       };
+      // Pre-compiled serialisers (option chain frames) still see a property read as one.
+      field.resolve = markPropertyReader(
+        budgeted as GraphQLFieldResolver<unknown, unknown>,
+        original,
+      );
     }
   }
   return schema;

@@ -154,17 +154,21 @@ function introspects(document: DocumentNode): boolean {
  * here costs little.
  */
 function checkGetOperation(source: string, query: unknown): void {
-  // GET variables are a JSON string Mercurius has parsed already; graphql-js asserts (INTERNAL)
-  // that they are an object.
+  // GET variables are a JSON string Mercurius parses later; graphql-js asserts (INTERNAL) that
+  // they are an object. An empty string is falsy to Mercurius, which passes it on unparsed.
   const variables = (query as { variables?: unknown } | undefined)?.variables;
   if (typeof variables === 'string') {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(variables);
+      parsed = variables === '' ? '' : JSON.parse(variables);
     } catch {
       parsed = undefined; // Mercurius reports it
     }
-    if (parsed !== undefined && parsed !== null && typeof parsed !== 'object') {
+    if (
+      parsed !== undefined &&
+      parsed !== null &&
+      (typeof parsed !== 'object' || Array.isArray(parsed))
+    ) {
       throw new RequestRefusedError(
         ErrorCode.BAD_USER_INPUT,
         'variables must be a JSON object',

@@ -12,6 +12,9 @@ import { CreatePositionCarries1796300000100 } from './1796300000100-create-posit
 import { CreateMarketCandles1796300000500 } from './1796300000500-create-market-candles';
 import { AddOrderMarketProtection1796400000100 } from './1796400000100-add-order-market-protection';
 import { AddOrderSlices1796400000200 } from './1796400000200-add-order-slices';
+import { CreateBaskets1796500000100 } from './1796500000100-create-baskets';
+import { CreateAlerts1796500000200 } from './1796500000200-create-alerts';
+import { AddOrderReservation1796600000100 } from './1796600000100-add-order-reservation';
 
 /** Every migration, in order. Registered explicitly so the app and the CLI run the same list. */
 export const MIGRATIONS = [
@@ -29,4 +32,7 @@ export const MIGRATIONS = [
   CreateMarketCandles1796300000500,
   AddOrderMarketProtection1796400000100,
   AddOrderSlices1796400000200,
+  CreateBaskets1796500000100,
+  CreateAlerts1796500000200,
+  AddOrderReservation1796600000100,
 ];

@@ -323,7 +323,9 @@ export function solveTotalVol(
       next = NaN;
     }
     if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
-    if (Math.abs(next - s) <= 1e-14 * s) {
+    // A Halley step this small leaves an error of about its cube: far below double precision
+    // of the price, so the step is taken without evaluating the price once more to confirm.
+    if (Math.abs(next - s) <= 1e-7 * s) {
       s = next;
       break;
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { ExchangeSegment, FeedMode, SEGMENT_CODE, instrumentKey, type Instrument } from '@app/dhan';
 import {
   Inject,
@@ -14,7 +15,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { PushStream } from '../../common/subscriptions/push-stream';
 import { MarketCalendar } from '../../calendar/market-calendar';
 import { InstrumentsService } from '../../instruments/instruments.service';
-import { analyseOption, emptyAnalytics, type OptionAnalytics } from '../analytics/black';
+import { analyseOption, emptyAnalytics, IvStatus, type OptionAnalytics } from '../analytics/black';
 import {
   ForwardSource,
   chainStats,
@@ -149,6 +150,8 @@ class TrackedChain {
   stats: ChainStats = chainStats([], NaN);
   lastFullMs = -Infinity;
   tierB = false;
+  /** Contracts of this chain whose IV someone watches (server-side alerts): kept analysed. */
+  watched = 0;
   readonly subscribers = new Set<Subscriber>();
   readonly baseKey: number;
 
@@ -178,6 +181,7 @@ const chainId = (underlying: string, expiry: string) => `${underlying.toUpperCas
 export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ChainAnalyticsService.name);
   private readonly chains = new Map<string, TrackedChain>();
+  private readonly ivWatch = new Map<number, { side: Side; count: number }>();
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | null = null;
   private readonly rate: number;
@@ -229,7 +233,7 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
     for (const [id, chain] of this.chains) {
       if (!wanted.has(id)) {
         chain.tierB = false;
-        if (chain.subscribers.size === 0) this.chains.delete(id);
+        if (chain.subscribers.size === 0 && chain.watched === 0) this.chains.delete(id);
       }
     }
   }
@@ -298,7 +302,9 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
     try {
       this.registry.acquire(refs);
     } catch (e) {
-      if (chain.subscribers.size === 0 && !chain.tierB) this.chains.delete(id);
+      if (chain.subscribers.size === 0 && !chain.tierB && chain.watched === 0) {
+        this.chains.delete(id);
+      }
       if (e instanceof MarketDataError && e.code === MarketDataErrorCode.CAPACITY_EXCEEDED) {
         throw new DomainError(
           ErrorCode.CAPACITY_EXCEEDED,
@@ -316,7 +322,9 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
       onEnd: () => {
         chain.subscribers.delete(sub);
         this.registry.releaseHolder(ReferenceKind.CLIENT, holder);
-        if (chain.subscribers.size === 0 && !chain.tierB) this.chains.delete(id);
+        if (chain.subscribers.size === 0 && !chain.tierB && chain.watched === 0) {
+          this.chains.delete(id);
+        }
       },
     });
     chain.subscribers.add(sub);
@@ -334,6 +342,14 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
   /** Messages rendered for fast subscribers (shared renderings count once). */
   renderings = 0;
 
+  /**
+   * Where the refresh timer's time goes, cumulative since boot (/metrics): the analytics (IV,
+   * greeks, forward and chain figures of the changed strikes) against the fan-out (rendering
+   * and writing the updates), so the analytics' share of the fan-out's cost can be read off a
+   * running server. Wall time of synchronous code, measured once per chain and flush.
+   */
+  readonly stats = { analysisMs: 0, fanoutMs: 0, strikeUpdates: 0, frames: 0, bytes: 0 };
+
   /** A fast subscriber's own message: the snapshot, or its pending strikes when catching up. */
   private sendAlone(sub: Subscriber): void {
     const sink = sub.sink!;
@@ -341,7 +357,10 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
     const view = this.drain(sub);
     if (!view.snapshot && view.strikes.length === 0) return;
     this.renderings++;
-    sink.send(sink.prefix + sink.render(view) + '}}}');
+    const frame = sink.prefix + sink.render(view) + '}}}';
+    this.stats.frames++;
+    this.stats.bytes += frame.length;
+    sink.send(frame);
   }
 
   /**
@@ -375,16 +394,68 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
       if (slots.length === 0) continue;
       this.renderings++;
       const body = sink!.render({ ...this.view(chain, slots), snapshot: false }) + '}}}';
-      for (const sub of group) sub.sink!.send(sub.sink!.prefix + body);
+      for (const sub of group) {
+        const frame = sub.sink!.prefix + body;
+        this.stats.frames++;
+        this.stats.bytes += frame.length;
+        sub.sink!.send(frame);
+      }
     }
+  }
+
+  /**
+   * Keeps an option's chain analysed (IV, greeks) until the returned function is called, so
+   * its IV can be read with `ivOf` (server-side alerts). The caller keeps the contract and its
+   * underlying on the feed. NOT_FOUND when it is not a listed option.
+   */
+  watchIv(instrument: Instrument): () => void {
+    if (instrument.underlying === undefined || instrument.expiry === undefined) {
+      throw new NotFoundError(`${instrument.segment} ${instrument.securityId} is not an option`);
+    }
+    const id = chainId(instrument.underlying, instrument.expiry);
+    const chain = this.track(instrument.underlying, instrument.expiry);
+    const side = chain.points
+      .map((p) => (instrument.optionType === 'CE' ? p.call : p.put))
+      .find((s) => s?.instrument.securityId === instrument.securityId);
+    if (!side) throw new NotFoundError(`${instrument.securityId} is not in its option chain`);
+    chain.watched++;
+    const held = this.ivWatch.get(side.key);
+    if (held) held.count++;
+    else this.ivWatch.set(side.key, { side, count: 1 });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      chain.watched--;
+      const w = this.ivWatch.get(side.key);
+      if (w && --w.count === 0) this.ivWatch.delete(side.key);
+      if (chain.watched === 0 && chain.subscribers.size === 0 && !chain.tierB) {
+        if (this.chains.get(id) === chain) this.chains.delete(id);
+      }
+    };
+  }
+
+  /**
+   * A watched option's latest implied volatility, annualised, in percent (as optionChain shows
+   * it); NaN when it is not solved or not watched.
+   */
+  ivOf(key: number): number {
+    const w = this.ivWatch.get(key);
+    if (w === undefined || w.side.analytics.status !== IvStatus.OK) return NaN;
+    return w.side.analytics.iv * 100;
   }
 
   /** Re-analyses every tracked chain (the timer; tests and the benchmark call it directly). */
   refreshAll(nowMs: number = this.clock.now().getTime()): void {
+    const stats = this.stats;
     for (const chain of this.chains.values()) {
       try {
+        const t0 = performance.now();
         const changed = this.refresh(chain, nowMs, nowMs - chain.lastFullMs >= FULL_REFRESH_MS);
+        const t1 = performance.now();
+        stats.analysisMs += t1 - t0;
         if (changed.length === 0) continue;
+        stats.strikeUpdates += changed.length;
         const fast: Subscriber[] = [];
         for (const sub of chain.subscribers) {
           if (sub.sink) {
@@ -401,6 +472,7 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
           if (any) sub.stream.push(true);
         }
         if (fast.length > 0) this.sendShared(chain, changed, fast);
+        stats.fanoutMs += performance.now() - t1;
       } catch (e) {
         this.logger.error({ msg: 'option analytics failed', chain: chain.underlying, err: e });
       }

@@ -12,6 +12,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { collectFields } from '../../common/graphql/collect-fields';
+import { propertyField } from '../../common/graphql/property-fields';
 
 /** JSON text of one value for a selection. */
 export type JsonOf = (value: unknown) => string;
@@ -55,7 +56,7 @@ function compileObject(
     }
     const def = fields[f.name];
     if (!def) throw new Error(`${type.name} has no field ${f.name}`);
-    if (def.resolve) throw new Error(`${type.name}.${f.name} has a resolver`);
+    if (!propertyField(def)) throw new Error(`${type.name}.${f.name} has a resolver`);
     const inner = compileType(def.type, f.sets, fragments, variables);
     const name = f.name;
     return { prefix, emit: (o: Record<string, unknown>) => inner(o[name]) };

@@ -47,6 +47,18 @@ export interface FeedConnectionStatus {
   decodeErrors: number;
 }
 
+/** The leader's feed as a follower sees it through the tick relay (REDIS_URL). */
+export interface RelayedFeedState {
+  /** The leader's feed is connected and its ticks reach this instance. */
+  connected: boolean;
+  /** The leader's open feed connections (0 when its ticks do not reach this instance). */
+  open: number;
+  /** Epoch ms of the leader's latest feed frame; 0 = none. */
+  lastMessageAt: number;
+  /** Why not connected. */
+  reason: string;
+}
+
 const FEED_REFUSALS: Record<number, string> = {
   807: 'access token expired',
   808: 'authentication failed',
@@ -83,6 +95,8 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
   private started = false;
   private shuttingDown = false;
   private readonly leadership: LeadershipService;
+  /** A follower's view of the leader's feed (the tick relay); null standalone. */
+  private relayed: (() => RelayedFeedState) | null = null;
 
   constructor(
     @Inject(DHAN_ENDPOINTS) private readonly endpoints: DhanEndpoints,
@@ -151,7 +165,11 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
     readiness.register('feed', async () => {
       if (this.connected()) return true;
       if (!this.leadership.isLeader()) {
-        return { up: false, reason: 'follower: the leader instance holds the DhanHQ feed' };
+        const relayed = this.relayed?.();
+        return {
+          up: false,
+          reason: `follower: ${relayed?.reason ?? 'the leader instance holds the DhanHQ feed'}`,
+        };
       }
       const token = endpoints.token.status();
       if (token.state === 'REFUSED') {
@@ -247,9 +265,24 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
     this.disconnectListeners.push(listener);
   }
 
-  /** Every connection open. */
+  /**
+   * On a follower, the leader's feed as the tick relay sees it: `connected`, the open count
+   * and the latest frame time are the leader's while its ticks reach this instance.
+   */
+  useRelayedFeed(view: (() => RelayedFeedState) | null): void {
+    this.relayed = view;
+  }
+
+  /** Every connection open (a follower: the leader's, and its ticks reach this instance). */
   connected(): boolean {
+    if (this.relayed !== null && !this.started) return this.relayed().connected;
     return this.started && this.connections.every((c) => c.isOpen);
+  }
+
+  /** Open feed connections (a follower: the leader's, see `connected`). */
+  openConnections(): number {
+    if (this.relayed !== null && !this.started) return this.relayed().open;
+    return this.connections.filter((c) => c.isOpen).length;
   }
 
   /** Drops and reconnects one connection, or all (replay restores their subscriptions). */
@@ -293,6 +326,7 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
 
   /** Epoch ms of the latest frame on any connection; 0 = none. */
   lastMessageAt(): number {
+    if (this.relayed !== null && !this.started) return this.relayed().lastMessageAt;
     let last = 0;
     for (const c of this.connections) last = Math.max(last, c.getStats().lastMessageAt);
     return last;

@@ -327,6 +327,7 @@ export class SubscriptionRegistry {
   /** kind + owner -> instrument key -> that owner's holders of that kind on the instrument. */
   private readonly ownerInstruments = new Map<string, Map<number, number>>();
   private readonly evictionListeners: Array<(event: EvictionEvent) => void> = [];
+  private changeListener: (() => void) | null = null;
   private readonly plan: MessagePlan;
   /** Sequence of the running operation; entries stamped with it were touched by it. */
   private op = 0;
@@ -363,6 +364,35 @@ export class SubscriptionRegistry {
       const i = this.evictionListeners.indexOf(listener);
       if (i >= 0) this.evictionListeners.splice(i, 1);
     };
+  }
+
+  /**
+   * Told after every acquire or release that changed something (the cluster's reference relay
+   * republishes this instance's references; REDIS_URL only). One listener; null = none.
+   */
+  onChange(listener: (() => void) | null): void {
+    this.changeListener = listener;
+  }
+
+  /**
+   * Removes an instrument with every reference to it, as an eviction for a newcomer of
+   * `forPriority` would (listeners told the same way): a follower mirrors the leader's
+   * eviction of the cluster's union. Returns the event, or null for an unknown key.
+   */
+  evict(key: number, forPriority: number): EvictionEvent | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    ++this.op;
+    const event: EvictionEvent = {
+      instrument: { key: entry.key, segment: entry.ref.segment, securityId: entry.ref.securityId },
+      holders: entry.holders.values().map(toPublicHolder),
+      forPriority,
+    };
+    this.removeEntry(entry);
+    this.flush();
+    this.emitEviction(event);
+    this.changeListener?.();
+    return event;
   }
 
   /**
@@ -419,6 +449,7 @@ export class SubscriptionRegistry {
     }
     this.flush();
     for (const event of evicted) this.emitEviction(event);
+    this.changeListener?.();
     return { added: incoming ? incoming.size : 0, evicted };
   }
 
@@ -450,6 +481,7 @@ export class SubscriptionRegistry {
       this.relevel(entry, false);
     }
     this.flush();
+    if (released > 0) this.changeListener?.();
     return { released, removed };
   }
 

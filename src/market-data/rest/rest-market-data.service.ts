@@ -85,6 +85,8 @@ export function snapshotOfQuote(q: FullQuote): RestSnapshot {
     // DhanHQ's quote `ohlc.close` is the previous session's close while the market is open.
     prevClose: q.ohlc?.close,
     oi: q.oi,
+    upperCircuit: q.upper_circuit_limit,
+    lowerCircuit: q.lower_circuit_limit,
     depth,
   };
 }

@@ -22,6 +22,8 @@ describe('DhanHQ REST market data to tick-store snapshots', () => {
       sell_quantity: 900,
       ohlc: { open: 1240, high: 1255, low: 1238, close: 1235 },
       oi: 0,
+      lower_circuit_limit: 988,
+      upper_circuit_limit: 1482,
       depth: {
         buy: [{ quantity: 5, orders: 1, price: 1250.45 }],
         sell: [
@@ -41,6 +43,8 @@ describe('DhanHQ REST market data to tick-store snapshots', () => {
       high: 1255,
       low: 1238,
       prevClose: 1235,
+      upperCircuit: 1482,
+      lowerCircuit: 988,
     });
     expect(snap.depth).toEqual([
       { bidQty: 5, bidOrders: 1, bidPrice: 1250.45, askQty: 7, askOrders: 2, askPrice: 1250.55 },

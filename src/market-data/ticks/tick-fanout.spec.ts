@@ -504,3 +504,27 @@ describe('TickFanout', () => {
     });
   });
 });
+
+describe('TickFanout changed-instrument listeners (server-side alerts)', () => {
+  it('tells each drain that found changes, each record once; a failing listener stops no delivery', () => {
+    const { fanout, tick, client } = setup();
+    const seen: number[][] = [];
+    fanout.onChanged(() => {
+      throw new Error('a broken listener');
+    });
+    const stop = fanout.onChanged((records) => seen.push(records.map((r) => r.key)));
+    const c = client('c1', [key(1), key(2)]);
+    tick(1, 100);
+    tick(1, 101);
+    tick(2, 50);
+    fanout.flush();
+    fanout.flush();
+    expect(seen).toEqual([[key(1), key(2)]]);
+    expect(c.last()).toEqual({ '1': 101, '2': 50 });
+    stop();
+    tick(1, 102);
+    fanout.flush();
+    expect(seen).toHaveLength(1);
+    expect(c.last()).toEqual({ '1': 102 });
+  });
+});

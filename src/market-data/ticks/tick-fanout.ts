@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
 import { TickSerializer } from './tick-serializer';
 import { TickRecord, TickStore } from './tick-store';
@@ -217,6 +217,9 @@ export class TickFanout implements OnModuleDestroy {
   private readonly batches = new BatchAllocator();
   private readonly defaultFragment: FragmentOf = (r) => this.serializer.fragment(r);
   private readonly flushListeners = new Set<(ms: number) => void>();
+  /** Told the records each drain of the store found changed (an array, so no iterator per call). */
+  private readonly changedListeners: Array<(records: readonly TickRecord[]) => void> = [];
+  private readonly logger = new Logger(TickFanout.name);
   private readonly counters = {
     flushes: 0,
     batches: 0,
@@ -435,7 +438,30 @@ export class TickFanout implements OnModuleDestroy {
    * version); draining it also samples the store's clock.
    */
   private collectDirty(): void {
-    if (this.store.drainDirty().length > 0) this.pending.fill(1);
+    const dirty = this.store.drainDirty();
+    if (dirty.length === 0) return;
+    this.pending.fill(1);
+    for (let i = 0; i < this.changedListeners.length; i++) {
+      // A listener's fault must never stop delivery to the clients.
+      try {
+        this.changedListeners[i](dirty);
+      } catch (e) {
+        this.logger.error({ msg: 'changed-instruments listener failed', err: e });
+      }
+    }
+  }
+
+  /**
+   * Called with the records changed since the last drain, once per drain that found any (each
+   * record once; the array is reused, valid only during the call). Server-side alerts evaluate
+   * here: on the tick path, never polled.
+   */
+  onChanged(listener: (records: readonly TickRecord[]) => void): () => void {
+    this.changedListeners.push(listener);
+    return () => {
+      const i = this.changedListeners.indexOf(listener);
+      if (i >= 0) this.changedListeners.splice(i, 1);
+    };
   }
 
   private deliverPhase(phase: number, now: number): void {

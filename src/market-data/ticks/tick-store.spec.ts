@@ -318,6 +318,23 @@ describe('TickStore', () => {
       expect([store.get(other)!.fromRest, store.get(other)!.ltp]).toEqual([false, 51]);
     });
 
+    it("keeps the quote's circuit limits with the IST date they were read on; the feed keeps them", () => {
+      const { store } = setup();
+      const at = Date.UTC(2026, 11, 4, 4, 0); // 09:30 IST
+      const rec = store.applyRest(KEY, { ltp: 100, upperCircuit: 120.05, lowerCircuit: 80.1 }, at)!;
+      expect([rec.upperCircuit, rec.lowerCircuit, rec.circuitDate]).toEqual([
+        120.05,
+        80.1,
+        '2026-12-04',
+      ]);
+      store.apply(aTicker());
+      expect([rec.upperCircuit, rec.lowerCircuit]).toEqual([120.05, 80.1]);
+      // An implausible pair (lower above upper, or missing) is not kept.
+      const other = instrumentKey(SEGMENT_CODE[SEG], ID + 2);
+      const bad = store.applyRest(other, { ltp: 100, upperCircuit: 80, lowerCircuit: 120 }, at)!;
+      expect([bad.upperCircuit, bad.circuitDate]).toEqual([NaN, '']);
+    });
+
     it('refuses a snapshot without a usable price', () => {
       const { store } = setup();
       expect(store.applyRest(KEY, { ltp: 0 }, 5)).toBeNull();

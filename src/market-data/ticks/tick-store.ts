@@ -1,3 +1,4 @@
+import { istDate } from '../../trading/ist-date';
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   ExchangeSegment,
@@ -87,6 +88,9 @@ export interface RestSnapshot {
   prevClose?: number;
   oi?: number;
   prevOi?: number;
+  /** The exchange's circuit limits (DhanHQ's quote carries them; the feed does not). */
+  upperCircuit?: number;
+  lowerCircuit?: number;
   /** Levels best first (any number up to five). */
   depth?: readonly DepthLevelUpdate[];
 }
@@ -142,6 +146,13 @@ export class TickRecord {
   offFeed = false;
   /** Use epoch of the last "in use" notification (see TickStore.onUse). */
   useMark = -1;
+  /**
+   * Circuit limits from DhanHQ's quote (rupees; NaN unknown), valid for the IST trading date
+   * `circuitDate` they were read on (the exchange sets them per day).
+   */
+  upperCircuit = NaN;
+  lowerCircuit = NaN;
+  circuitDate = '';
 
   constructor(
     readonly key: number,
@@ -272,6 +283,7 @@ export class TickStore implements OnModuleDestroy {
   /** `clock` in USE_EPOCH_MS units. */
   private useEpoch = 0;
   private useListener: ((key: number) => void) | null = null;
+  private drainListener: ((records: readonly TickRecord[]) => void) | null = null;
   private onFeed: ((key: number) => boolean) | null = null;
   private readonly counters: Omit<TickStoreStats, 'instruments'> = {
     applied: 0,
@@ -307,6 +319,19 @@ export class TickStore implements OnModuleDestroy {
    */
   useFeedMembership(onFeed: ((key: number) => boolean) | null): void {
     this.onFeed = onFeed;
+  }
+
+  /**
+   * Told of every non-empty drain (the records changed since the previous one), before the
+   * fan-out reads them: the cluster's tick relay publishes them (REDIS_URL only; null = none).
+   */
+  onDrain(listener: ((records: readonly TickRecord[]) => void) | null): void {
+    this.drainListener = listener;
+  }
+
+  /** Every record (a full snapshot for the tick relay). */
+  allRecords(): IterableIterator<TickRecord> {
+    return this.records.values();
   }
 
   /** Starts the periodic stale sweep (timer unref'd so it never holds the process). */
@@ -484,6 +509,13 @@ export class TickStore implements OnModuleDestroy {
     rec.prevClose = price(snap.prevClose, rec.prevClose);
     rec.oi = count(snap.oi, rec.oi);
     rec.prevOi = count(snap.prevOi, rec.prevOi);
+    const upper = price(snap.upperCircuit, NaN);
+    const lower = price(snap.lowerCircuit, NaN);
+    if (upper === upper && lower === lower && lower < upper) {
+      rec.upperCircuit = upper;
+      rec.lowerCircuit = lower;
+      rec.circuitDate = istDate(atMs);
+    }
     if (snap.depth && snap.depth.length > 0) {
       this.setDepth(rec, snap.depth);
     }
@@ -499,6 +531,33 @@ export class TickStore implements OnModuleDestroy {
       this.dirty.push(rec);
     }
     return rec;
+  }
+
+  /**
+   * A record whose fields the tick relay just overwrote with the leader's state: a visible
+   * change (version, dirty list) stamped with this store's clock, so the stale sweep and the
+   * fan-out treat it as a packet here would be treated. No checks: the leader made them.
+   */
+  relayed(rec: TickRecord): void {
+    rec.offFeed = false;
+    rec.jumpLtp = NaN;
+    rec.updatedAt = this.clock;
+    rec.version++;
+    if (!rec.dirty) {
+      rec.dirty = true;
+      this.dirty.push(rec);
+    }
+  }
+
+  /** Flags every instrument stale (a follower cut off from the leader's ticks); returns how many. */
+  markAllStale(): number {
+    let n = 0;
+    for (const rec of this.records.values()) {
+      if (rec.stale) continue;
+      this.flagStale(rec);
+      n++;
+    }
+    return n;
   }
 
   /** Marks stale every instrument without a packet for `staleAfterMs`; returns how many. */
@@ -526,6 +585,7 @@ export class TickStore implements OnModuleDestroy {
     this.dirty = this.spare;
     this.spare = out;
     for (let i = 0; i < out.length; i++) out[i].dirty = false;
+    if (this.drainListener !== null && out.length > 0) this.drainListener(out);
     return out;
   }
 

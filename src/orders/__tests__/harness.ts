@@ -1,4 +1,8 @@
-import type { TradeRecord } from '../../execution/execution.events';
+import {
+  TRADE_STORED,
+  type TradeRecord,
+  type TradeStoredPayload,
+} from '../../execution/execution.events';
 import { ExchangeSegment, type Instrument } from '@app/dhan/types';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -139,10 +143,12 @@ export { ExecutionAmbiguousError, ExecutionRejectedError, ExecutionUnavailableEr
 /** Positions the fake portfolio reports, by `${userId}:${securityId}`. */
 export class FakePortfolio implements PortfolioView {
   readonly positions = new Map<string, number>();
+  /** The trades "stored" (Harness.storeTrade), which a funds rebuild replays. */
+  readonly trades: TradeRecord[] = [];
   dayPnlPaise = 0;
 
-  tradesOf(): Promise<TradeRecord[]> {
-    return Promise.resolve([]);
+  tradesOf(userId: string): Promise<TradeRecord[]> {
+    return Promise.resolve(this.trades.filter((t) => t.userId === userId));
   }
 
   unrealizedPnlPaise(): number {
@@ -180,6 +186,8 @@ function fakeMarketData() {
       ltp: securityId === NIFTY_FUT.securityId ? 24_000 : 1_000,
       updatedAt: Date.now(),
     }),
+    /** No quote answered: circuit limits unknown, as for an instrument only on the feed. */
+    circuitLimits: (): { upper: number; lower: number } | undefined => undefined,
   };
 }
 
@@ -194,6 +202,15 @@ export interface Harness {
   dataSource: DataSource;
   updates: OrderUpdatedEvent[];
   emitBroker(payload: Omit<ExecutionOrderEventPayload, 'at'>): void;
+  /**
+   * What execution does when it stores a trade: the trade joins the stored ones and
+   * TRADE_STORED goes out (resolves once its listeners, the funds settlement, are done). BUY
+   * RELIANCE CNC unless told otherwise; the FILL event is the caller's to send.
+   */
+  storeTrade(
+    trade: Pick<TradeRecord, 'userId' | 'orderId' | 'exchangeTradeId' | 'quantity'> &
+      Partial<TradeRecord> & { price: number },
+  ): Promise<void>;
   rows(): Promise<OrderEntity[]>;
   eventRows(orderId?: string): Promise<OrderEventEntity[]>;
   close(): Promise<void>;
@@ -243,11 +260,7 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
     imports: [
       EventEmitterModule.forRoot(),
       TypeOrmModule.forRoot({
-        ...buildDataSourceOptions({
-          engine: 'sqlite',
-          url: 'sqlite::memory:',
-          sqlitePath: ':memory:',
-        }),
+        ...buildDataSourceOptions(database.config),
         entities: [OrderEntity, OrderEventEntity, ...RISK_ENTITIES],
       }),
       TypeOrmModule.forFeature([OrderEntity, OrderEventEntity, ...RISK_ENTITIES]),
@@ -302,6 +315,20 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
     dataSource,
     updates,
     emitBroker: (payload) => emitter.emit(EXECUTION_ORDER_EVENT, { ...payload, at: new Date() }),
+    storeTrade: async ({ price, ...trade }) => {
+      const record: TradeRecord = {
+        segment: RELIANCE.segment,
+        securityId: RELIANCE.securityId,
+        productType: 'CNC',
+        side: 'BUY',
+        priceUnits: Math.round(price * 10_000),
+        tradedAt: new Date(),
+        ...trade,
+      };
+      portfolio.trades.push(record);
+      const payload: TradeStoredPayload = { trade: record };
+      await emitter.emitAsync(TRADE_STORED, payload);
+    },
     rows: () => dataSource.getRepository(OrderEntity).find(),
     eventRows: (orderId) =>
       dataSource

@@ -73,9 +73,16 @@ export class OrderEntity {
   @Column({ name: 'send_attempts', type: 'integer' })
   sendAttempts!: number;
 
-  /** Margin held on the user's funds for this order, in paise (rebuilt into the ledger at boot). */
+  /** Margin the order held on the user's funds when the row was written, in paise. */
   @Column({ name: 'reserved_paise', type: 'integer' })
   reservedPaise!: number;
+
+  /**
+   * The order's funds reservation as RMS gave it (its parts, opaque here), rebuilt into the
+   * ledger at boot; null once it holds nothing (an ended order whose trades are settled).
+   */
+  @Column({ type: 'text', nullable: true })
+  reservation!: string | null;
 
   /** JSON of the terms a pending modification asks for (applied when the broker accepts it). */
   @Column({ name: 'pending_terms', type: 'text', nullable: true })

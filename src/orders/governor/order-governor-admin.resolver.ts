@@ -1,7 +1,20 @@
-import { Field, Float, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Field, Float, Int, ObjectType, Query, Resolver, registerEnumType } from '@nestjs/graphql';
 import { Role } from '../../auth/role.enum';
 import { Roles } from '../../common/decorators/roles.decorator';
 import { GOVERNOR_GUARD_MS, OrderGovernorService } from './order-governor.service';
+
+export enum OrderBudgetSharing {
+  LOCAL = 'LOCAL',
+  SHARED = 'SHARED',
+  FALLBACK = 'FALLBACK',
+}
+registerEnumType(OrderBudgetSharing, {
+  name: 'OrderBudgetSharing',
+  description:
+    'How the order budget is kept: LOCAL (one instance, no Redis), SHARED (one budget for every ' +
+    'instance, on Redis), FALLBACK (Redis unreachable: this instance keeps to its share, ' +
+    'floor(limit / instances), at least 1).',
+});
 
 @ObjectType('OrderBudgetDealer', { description: 'One dealer s use of one segment s order budget.' })
 export class OrderBudgetDealerModel {
@@ -80,6 +93,24 @@ export class OrderBudgetModel {
 
   @Field(() => Int, { description: 'Margin added to every window against network jitter, ms.' })
   guardMs!: number;
+
+  @Field(() => OrderBudgetSharing)
+  sharing!: OrderBudgetSharing;
+
+  @Field(() => Int, {
+    description:
+      'Instances sharing the budget, as last seen on Redis (1 without Redis); the fallback ' +
+      'divides every limit by it.',
+  })
+  instances!: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'This instance s per-second allowance per segment while its share gates (the fallback, ' +
+      'and just after it); null otherwise.',
+  })
+  shareAllowancePerSecond!: number | null;
 }
 
 /** Admin schema: orderBudget (read only). */
@@ -93,7 +124,11 @@ export class OrderGovernorAdminResolver {
   })
   orderBudget(): OrderBudgetModel {
     const usage = this.governor.usage();
+    const shared = this.governor.shared;
     return {
+      sharing: OrderBudgetSharing[this.governor.sharing],
+      instances: shared?.instances ?? 1,
+      shareAllowancePerSecond: shared?.shareOf(this.governor.config.perSegmentPerSecond) ?? null,
       maxWaitMs: this.governor.config.maxWaitMs,
       guardMs: GOVERNOR_GUARD_MS,
       account: usage.account.map((w) => ({

@@ -73,6 +73,37 @@ export class OrderGovernorMetrics implements OnModuleInit {
       (c) => c.refused,
     );
     new Gauge({
+      name: 'order_governor_shared',
+      help:
+        'How the order budget is kept (1 for the current state): LOCAL (no Redis), SHARED (on ' +
+        'Redis, one budget for every instance), FALLBACK (Redis lost: a share per instance)',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const now = governor.sharing;
+        for (const state of ['LOCAL', 'SHARED', 'FALLBACK'] as const) {
+          this.set({ state }, state === now ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'order_governor_instances',
+      help: 'Instances sharing the order budget as last seen on Redis (1 without Redis)',
+      registers,
+      collect() {
+        this.set(governor.shared?.instances ?? 1);
+      },
+    });
+    new Gauge({
+      name: 'order_governor_fallbacks',
+      help: "Times the shared order budget fell back to this instance's share since start",
+      registers,
+      collect() {
+        this.set(governor.shared?.fallbacks ?? 0);
+      },
+    });
+    new Gauge({
       name: 'order_governor_account_used',
       help: "Sends within each of the broker account's windows (seconds: 1, 60, 3600, 86400)",
       labelNames: ['window_seconds'] as const,

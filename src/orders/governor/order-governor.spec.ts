@@ -1,4 +1,11 @@
-import { OrderGovernor, SendPriority, type SendPermit, type SendRequest } from './order-governor';
+import {
+  OrderGovernor,
+  SendPriority,
+  type GateSlot,
+  type SendGate,
+  type SendPermit,
+  type SendRequest,
+} from './order-governor';
 
 /** A governor on a hand-driven clock; timers fire when the clock passes them. */
 function harness(options: { perSecond?: number; maxWaitMs?: number; account?: number } = {}) {
@@ -146,5 +153,116 @@ describe('OrderGovernor', () => {
     expect(h.sent).toEqual(['a', 'b']);
     h.advance(1_000);
     expect(h.sent).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('OrderGovernor with a gate (the budget shared across instances)', () => {
+  /** A gate answered by hand: each reserve waits until the test answers it. */
+  function gated() {
+    let now = 0;
+    let timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+    const asks: Array<(answer: GateSlot | number) => void> = [];
+    const slots = { committed: 0, released: 0 };
+    const gate: SendGate = {
+      reserve: () => new Promise((resolve) => asks.push(resolve)),
+    };
+    const slot = (): GateSlot => ({
+      commit: () => slots.committed++,
+      release: () => slots.released++,
+    });
+    const governor = new OrderGovernor({
+      perSegment: [{ limit: 5, intervalMs: 1_000 }],
+      account: [{ limit: 1_000, intervalMs: 1_000 }],
+      guardMs: 0,
+      maxWaitMs: 60_000,
+      now: () => now,
+      setTimer: (fn, ms) => {
+        const t = { at: now + ms, fn, live: true };
+        timers.push(t);
+        return () => (t.live = false);
+      },
+      gate,
+    });
+    const advance = (ms: number) => {
+      const end = now + ms;
+      for (;;) {
+        const due = timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
+        if (due === undefined) break;
+        now = Math.max(now, due.at);
+        due.live = false;
+        timers = timers.filter((t) => t.live);
+        due.fn();
+      }
+      now = end;
+    };
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const granted: string[] = [];
+    const enqueue = (id: string, dealer: string, priority = SendPriority.NEW) =>
+      governor.enqueue(
+        { id, dealer, segment: 'NSE_EQ', priority },
+        { granted: (p) => (granted.push(id), p.commit()), refused: () => undefined },
+      );
+    return { governor, asks, slots, slot, advance, settle, granted, enqueue };
+  }
+
+  it('acquire answers through the gate; a refusal holds the segment for the wait it gave', async () => {
+    const h = gated();
+    const request = { id: 'a', dealer: 'alice', segment: 'NSE_EQ', priority: SendPriority.NEW };
+    expect(h.governor.tryAcquire(request)).toBeUndefined();
+    const first = h.governor.acquire(request);
+    expect(first).toBeInstanceOf(Promise);
+    h.asks.shift()!(h.slot());
+    const permit = await first;
+    permit!.commit();
+    expect(h.slots.committed).toBe(1);
+    expect(h.governor.usage().segments[0].sentLastSecond).toBe(1);
+
+    const refused = h.governor.acquire({ ...request, id: 'b' });
+    h.asks.shift()!(300);
+    expect(await refused).toBeUndefined();
+    // Within the wait the gate is not asked again; the queue asks after it.
+    expect(h.governor.acquire({ ...request, id: 'c' })).toBeUndefined();
+    h.enqueue('c', 'alice');
+    h.advance(299);
+    await h.settle();
+    expect(h.asks).toHaveLength(0);
+    h.advance(1);
+    await h.settle();
+    expect(h.asks).toHaveLength(1);
+  });
+
+  it('the slot goes to the head of the queue when the gate answers: a cancel queued meanwhile goes first', async () => {
+    const h = gated();
+    h.enqueue('new1', 'alice');
+    h.enqueue('new2', 'bob');
+    h.advance(0);
+    expect(h.asks).toHaveLength(1);
+    // One reserve out per segment at a time.
+    h.enqueue('cancel', 'carol', SendPriority.CANCEL);
+    h.advance(0);
+    expect(h.asks).toHaveLength(1);
+    h.asks.shift()!(h.slot());
+    await h.settle();
+    expect(h.granted).toEqual(['cancel']);
+    h.advance(0);
+    h.asks.shift()!(h.slot());
+    await h.settle();
+    expect(h.granted).toEqual(['cancel', 'new1']);
+    // Withdrawn before its turn: the gate is not asked for it.
+    expect(h.governor.withdraw('new2')).toBe(true);
+    h.advance(0);
+    expect(h.asks).toHaveLength(0);
+    expect(h.slots).toEqual({ committed: 2, released: 0 });
+  });
+
+  it('a slot that comes after the queue emptied is released', async () => {
+    const h = gated();
+    h.enqueue('only', 'alice');
+    h.advance(0);
+    expect(h.governor.withdraw('only')).toBe(true);
+    h.asks.shift()!(h.slot());
+    await h.settle();
+    expect(h.granted).toEqual([]);
+    expect(h.slots).toEqual({ committed: 0, released: 1 });
   });
 });

@@ -25,6 +25,21 @@ export interface SendPermit {
   release(): void;
 }
 
+/** One send taken in a budget beyond this process (the windows shared on Redis). */
+export interface GateSlot {
+  commit(): void;
+  release(): void;
+}
+
+/**
+ * A budget every grant must also obtain, asynchronously (the order budget shared by the
+ * instances on Redis). `reserve` answers a slot, or the milliseconds to wait before asking
+ * again; it never rejects.
+ */
+export interface SendGate {
+  reserve(segment: string): Promise<GateSlot | number>;
+}
+
 export interface QueuedCallbacks {
   granted(permit: SendPermit): void;
   /** The request waited longer than the bound: refused with this reason. */
@@ -43,6 +58,8 @@ export interface GovernorOptions {
   now: () => number;
   /** Runs `fn` after `ms`; returns a function that cancels it. */
   setTimer: (fn: () => void, ms: number) => () => void;
+  /** A budget beyond this process every grant must also obtain; none: grants are synchronous. */
+  gate?: SendGate;
 }
 
 interface Ticket {
@@ -194,9 +211,17 @@ class SegmentLane {
   readonly classes: FairClass[];
   readonly counters: GovernorCounters = newCounters();
   readonly dealers = new Map<string, GovernorCounters>();
+  /** With a gate: a reserve of the queue's head is out (its answer pumps again). */
+  gating = false;
+  /** With a gate: the gate refused; not asked again before this time. */
+  retryAt = Number.NEGATIVE_INFINITY;
   private readonly shares = new Map<string, DealerShare>();
 
-  constructor(limits: readonly SendLimit[], guardMs: number) {
+  constructor(
+    readonly segment: string,
+    limits: readonly SendLimit[],
+    guardMs: number,
+  ) {
     this.windows = limits.map((l) => new SendWindow(l, guardMs));
     const spanMs = Math.min(...limits.map((l) => l.intervalMs)) + guardMs;
     const share = (dealer: string): DealerShare => {
@@ -225,6 +250,28 @@ class SegmentLane {
     }
     return c;
   }
+}
+
+/** A gate that failed instead of answering (it should not): asked again after this. */
+const GATE_ERROR_RETRY_MS = 50;
+
+/** This process's permit and the gate's slot, committed or released together. */
+function joined(held: SendPermit, slot: GateSlot): SendPermit {
+  let done = false;
+  return {
+    commit: () => {
+      if (done) return;
+      done = true;
+      held.commit();
+      slot.commit();
+    },
+    release: () => {
+      if (done) return;
+      done = true;
+      held.release();
+      slot.release();
+    },
+  };
 }
 
 function newCounters(): GovernorCounters {
@@ -257,7 +304,10 @@ export interface AccountUsage {
  * takes its turn with everyone else's, never the whole budget), each request at most
  * `maxWaitMs`, then refused with a reason.
  *
- * Framework-free and synchronous; one per process (several instances would each have a budget).
+ * Framework-free. Without a gate synchronous, one budget per process. With a gate (several
+ * instances on one broker account) a grant also needs the gate's slot: `acquire` answers with a
+ * promise, and the queue's head is granted when the gate's answer comes (one reserve out per
+ * segment at a time); the order of grants within the instance stays the fair queue's.
  */
 export class OrderGovernor {
   private readonly lanes = new Map<string, SegmentLane>();
@@ -265,21 +315,62 @@ export class OrderGovernor {
   private readonly tickets = new Map<string, { lane: SegmentLane; ticket: Ticket }>();
   private cancelTimer: (() => void) | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
+  private closed = false;
+  private readonly gate: SendGate | undefined;
 
   constructor(private readonly options: GovernorOptions) {
     this.account = options.account.map((l) => new SendWindow(l, options.guardMs));
+    this.gate = options.gate;
   }
 
-  /** A permit now when the budget allows and nobody of the segment waits; else undefined. */
+  /**
+   * A permit now when the budget allows and nobody of the segment waits; else undefined.
+   * Always undefined with a gate (its answer is not synchronous): use `acquire`.
+   */
   tryAcquire(request: SendRequest): SendPermit | undefined {
+    if (this.gate !== undefined) return undefined;
     const lane = this.lane(request.segment);
     if (lane.queued > 0) return undefined;
     const now = this.options.now();
     if (this.waitMs(lane, now) > 0) return undefined;
-    lane.counters.sent++;
-    lane.dealer(request.dealer).sent++;
-    lane.share(request.dealer).served(now);
+    this.served(lane, request.dealer, now);
     return this.reserve(lane);
+  }
+
+  /**
+   * `tryAcquire`, synchronous without a gate; with one, a promise of the permit when this
+   * process's budget allows, nobody of the segment waits and the gate gives a slot (undefined
+   * otherwise: queue the request).
+   */
+  acquire(request: SendRequest): SendPermit | undefined | Promise<SendPermit | undefined> {
+    const gate = this.gate;
+    if (gate === undefined) return this.tryAcquire(request);
+    const lane = this.lane(request.segment);
+    if (lane.queued > 0) return undefined;
+    const now = this.options.now();
+    if (now < lane.retryAt || this.waitMs(lane, now) > 0) return undefined;
+    // Held here while the gate answers, so concurrent requests stay within this budget.
+    const held = this.reserve(lane);
+    return gate.reserve(request.segment).then(
+      (slot) => {
+        if (typeof slot === 'number') {
+          held.release();
+          lane.retryAt = this.options.now() + slot;
+          return undefined;
+        }
+        if (this.closed) {
+          slot.release();
+          held.release();
+          return undefined;
+        }
+        this.served(lane, request.dealer, this.options.now());
+        return joined(held, slot);
+      },
+      (err: unknown) => {
+        held.release();
+        throw err;
+      },
+    );
   }
 
   /** Queues a request; `granted` or `refused` is called later (never synchronously). */
@@ -359,6 +450,7 @@ export class OrderGovernor {
 
   /** Stops the timer; queued requests stay queued (the process is closing). */
   close(): void {
+    this.closed = true;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
@@ -367,7 +459,7 @@ export class OrderGovernor {
   private lane(segment: string): SegmentLane {
     let lane = this.lanes.get(segment);
     if (lane === undefined) {
-      lane = new SegmentLane(this.options.perSegment, this.options.guardMs);
+      lane = new SegmentLane(segment, this.options.perSegment, this.options.guardMs);
       this.lanes.set(segment, lane);
     }
     return lane;
@@ -378,6 +470,12 @@ export class OrderGovernor {
     for (const w of lane.windows) wait = Math.max(wait, w.waitMs(now));
     for (const w of this.account) wait = Math.max(wait, w.waitMs(now));
     return wait;
+  }
+
+  private served(lane: SegmentLane, dealer: string, now: number): void {
+    lane.counters.sent++;
+    lane.dealer(dealer).sent++;
+    lane.share(dealer).served(now);
   }
 
   private reserve(lane: SegmentLane): SendPermit {
@@ -398,6 +496,8 @@ export class OrderGovernor {
         done = true;
         for (const w of lane.windows) w.release();
         for (const w of this.account) w.release();
+        // A gate's refusal may have been for this send's place: ask again.
+        lane.retryAt = Number.NEGATIVE_INFINITY;
         if (this.tickets.size > 0) this.wake(0);
       },
     };
@@ -419,21 +519,69 @@ export class OrderGovernor {
           next = Math.min(next, now + wait);
           break;
         }
-        const ticket = this.takeNext(lane, now) as Ticket;
-        this.tickets.delete(ticket.request.id);
-        lane.share(ticket.request.dealer).served(now);
-        const waited = now - ticket.enqueuedAt;
-        for (const counters of [lane.counters, lane.dealer(ticket.request.dealer)]) {
-          counters.sent++;
-          counters.waitedMs += waited;
-          counters.longestWaitMs = Math.max(counters.longestWaitMs, waited);
+        if (this.gate !== undefined) {
+          if (lane.gating) break;
+          if (now < lane.retryAt) {
+            next = Math.min(next, lane.retryAt);
+            break;
+          }
+          this.askGate(this.gate, lane);
+          break;
         }
-        const permit = this.reserve(lane);
-        ticket.callbacks.granted(permit);
+        this.grant(lane, this.takeNext(lane, now) as Ticket, now, this.reserve(lane));
       }
       for (const c of lane.classes) next = Math.min(next, c.earliestDeadline());
     }
     if (Number.isFinite(next)) this.wake(Math.max(0, next - now));
+  }
+
+  private grant(lane: SegmentLane, ticket: Ticket, now: number, permit: SendPermit): void {
+    this.tickets.delete(ticket.request.id);
+    lane.share(ticket.request.dealer).served(now);
+    const waited = now - ticket.enqueuedAt;
+    for (const counters of [lane.counters, lane.dealer(ticket.request.dealer)]) {
+      counters.sent++;
+      counters.waitedMs += waited;
+      counters.longestWaitMs = Math.max(counters.longestWaitMs, waited);
+    }
+    ticket.callbacks.granted(permit);
+  }
+
+  /**
+   * Asks the gate for one send of the lane, holding its place in this process's windows
+   * meanwhile. With the slot, the queue's head at that moment (by priority and fair share) is
+   * granted; refused, the lane waits as long as the gate said.
+   */
+  private askGate(gate: SendGate, lane: SegmentLane): void {
+    lane.gating = true;
+    const held = this.reserve(lane);
+    const answered = (slot: GateSlot | number): void => {
+      lane.gating = false;
+      const now = this.options.now();
+      if (typeof slot === 'number') {
+        held.release();
+        lane.retryAt = now + slot;
+        this.wake(Math.max(0, lane.retryAt - now));
+        return;
+      }
+      if (this.closed) {
+        slot.release();
+        held.release();
+        return;
+      }
+      for (const c of lane.classes) {
+        for (const ticket of c.expire(now)) this.refuse(lane, ticket, now);
+      }
+      const ticket = this.takeNext(lane, now);
+      if (ticket === undefined) {
+        slot.release();
+        held.release();
+        return;
+      }
+      this.grant(lane, ticket, now, joined(held, slot));
+      if (lane.queued > 0) this.wake(0);
+    };
+    gate.reserve(lane.segment).then(answered, () => answered(GATE_ERROR_RETRY_MS));
   }
 
   private takeNext(lane: SegmentLane, now: number): Ticket | undefined {

@@ -60,12 +60,17 @@ export function readIssuedToken(body: unknown): IssuedToken {
   return { accessToken: token, expiresAt };
 }
 
-async function call(
+/**
+ * One request to DhanHQ's token or profile endpoints: the parsed body of a 2xx answer, the
+ * classified DhanHQ error otherwise, DhanNetworkError when unreachable. These calls change
+ * nothing a retry could duplicate: every network failure is "not sent".
+ */
+async function send(
   method: 'GET' | 'POST',
   url: URL,
   headers: Record<string, string>,
   timeoutMs: number,
-): Promise<IssuedToken> {
+): Promise<unknown> {
   let status: number;
   let body: unknown;
   try {
@@ -83,11 +88,19 @@ async function call(
       body = text;
     }
   } catch (err) {
-    // A token request changes nothing a retry could duplicate: every failure is "not sent".
     throw new DhanNetworkError(`${method} ${url.pathname}: ${(err as Error).message}`, undefined);
   }
   if (status < 200 || status >= 300) throw classifyDhanError(status, body);
-  return readIssuedToken(body);
+  return body;
+}
+
+async function call(
+  method: 'GET' | 'POST',
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<IssuedToken> {
+  return readIssuedToken(await send(method, url, headers, timeoutMs));
 }
 
 /** `GET /v2/RenewToken`: another 24 h for a token made on Dhan Web; the old one ends at once. */
@@ -136,29 +149,10 @@ export async function verifyToken(options: {
   timeoutMs?: number;
 }): Promise<void> {
   const url = new URL(`${options.apiUrl.replace(/\/+$/, '')}/profile`);
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  let status: number;
-  let body: unknown;
-  try {
-    const res = await request(url, {
-      method: 'GET',
-      headers: {
-        accept: 'application/json',
-        'access-token': options.accessToken,
-        'client-id': options.clientId,
-      },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    status = res.statusCode;
-    const text = await res.body.text();
-    try {
-      body = text.length > 0 ? JSON.parse(text) : undefined;
-    } catch {
-      body = text;
-    }
-  } catch (err) {
-    throw new DhanNetworkError(`GET /profile: ${(err as Error).message}`, undefined);
-  }
-  if (status < 200 || status >= 300) throw classifyDhanError(status, body);
+  await send(
+    'GET',
+    url,
+    { 'access-token': options.accessToken, 'client-id': options.clientId },
+    options.timeoutMs ?? 10_000,
+  );
 }

@@ -512,6 +512,26 @@ describe('DhanRateLimiter', () => {
     expect(l.delay('data')).toBe(0);
   });
 
+  it('counts a settled call from its answer: a slow answer keeps its slot longer', async () => {
+    const clock = new ManualClock(0);
+    const l = new DhanRateLimiter({ clock, mode: 'fail' });
+    const tickets = [];
+    for (let i = 0; i < 20; i++) tickets.push(await l.acquire('nonTrading'));
+    expect(l.delay('nonTrading')).toBe(1000);
+    // The first call is answered 300 ms after it left: DhanHQ may have counted it that late.
+    clock.advance(300);
+    tickets[0].settle();
+    clock.advance(700);
+    expect(l.delay('nonTrading')).toBe(300);
+    clock.advance(300);
+    expect(l.delay('nonTrading')).toBe(0);
+    // Settling never moves a call earlier.
+    const late = await l.acquire('nonTrading');
+    clock.advance(5);
+    late.settle();
+    expect(l.delay('nonTrading')).toBe(0);
+  });
+
   it('serves waiting callers in order', async () => {
     const clock = new ManualClock(0);
     const l = new DhanRateLimiter({ clock, mode: 'wait' });

@@ -332,16 +332,27 @@ export class DhanRestClient {
     path: string,
     call: CallOptions = {},
   ): Promise<RawResponse> {
-    await this.limiter.acquire(family);
-    const token = await this.opts.token();
-    const first = await this.send(method, path, call, token);
+    let token = '';
+    const first = await this.limited(family, async () => {
+      token = await this.opts.token();
+      return this.send(method, path, call, token);
+    });
     // Refused for its token while the token was replaced (a renewal ends the old token at
     // once): DhanHQ did not act on it, so it is sent once more with the token now in use.
     if (!isAuthRefusal(first)) return first;
     const current = await this.opts.token();
     if (current === token) return first;
-    await this.limiter.acquire(family);
-    return this.send(method, path, call, current);
+    return this.limited(family, () => this.send(method, path, call, current));
+  }
+
+  /** One call within the family's limits, counted from its answer (see RateTicket). */
+  private async limited<T>(family: ApiFamily, call: () => Promise<T>): Promise<T> {
+    const ticket = await this.limiter.acquire(family);
+    try {
+      return await call();
+    } finally {
+      ticket.settle();
+    }
   }
 
   private async send(

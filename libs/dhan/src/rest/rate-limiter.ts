@@ -48,11 +48,28 @@ class SlidingWindow {
     return Math.max(0, oldest + this.window.intervalMs - now);
   }
 
-  record(now: number): void {
-    this.stamps[this.head] = now;
+  /** Records a call; returns its slot for `restamp`. */
+  record(now: number): number {
+    const slot = this.head;
+    this.stamps[slot] = now;
     this.head = (this.head + 1) % this.window.limit;
     if (this.count < this.window.limit) this.count++;
+    return slot;
   }
+
+  /** Moves a call's time later (never earlier): the window then counts from its answer. */
+  restamp(slot: number, at: number): void {
+    if (at > this.stamps[slot]) this.stamps[slot] = at;
+  }
+}
+
+/**
+ * A call's place in its family's windows. DhanHQ counts a call when it arrives, which is
+ * somewhere between our send and its answer: `settle()` at the answer moves the call's time
+ * there, so a burst that left spaced but arrived bunched (network jitter) is not refused.
+ */
+export interface RateTicket {
+  settle(): void;
 }
 
 export interface RateLimiterOptions {
@@ -67,7 +84,7 @@ export class DhanRateLimiter {
   readonly mode: 'wait' | 'fail';
   private readonly clock: Clock;
   private readonly windows: Record<ApiFamily, SlidingWindow[]>;
-  private readonly tails: Partial<Record<ApiFamily, Promise<void>>> = {};
+  private readonly tails: Partial<Record<ApiFamily, Promise<unknown>>> = {};
 
   constructor(options: RateLimiterOptions = {}) {
     this.mode = options.mode ?? 'wait';
@@ -90,12 +107,11 @@ export class DhanRateLimiter {
   }
 
   /** Takes one slot of `family`, waiting (FIFO) or failing according to the mode. */
-  acquire(family: ApiFamily): Promise<void> {
+  acquire(family: ApiFamily): Promise<RateTicket> {
     if (this.mode === 'fail') {
       const d = this.delay(family);
       if (d > 0) return Promise.reject(new DhanRateLimitError(family, d));
-      this.take(family);
-      return Promise.resolve();
+      return Promise.resolve(this.take(family));
     }
     const prev = this.tails[family] ?? Promise.resolve();
     const mine = prev.then(() => this.waitTurn(family));
@@ -106,19 +122,23 @@ export class DhanRateLimiter {
     return mine;
   }
 
-  private async waitTurn(family: ApiFamily): Promise<void> {
+  private async waitTurn(family: ApiFamily): Promise<RateTicket> {
     for (;;) {
       const d = this.delay(family);
-      if (d <= 0) {
-        this.take(family);
-        return;
-      }
+      if (d <= 0) return this.take(family);
       await new Promise<void>((resolve) => this.clock.setTimeout(resolve, d));
     }
   }
 
-  private take(family: ApiFamily): void {
+  private take(family: ApiFamily): RateTicket {
     const now = this.clock.now();
-    for (const w of this.windows[family]) w.record(now);
+    const windows = this.windows[family];
+    const slots = windows.map((w) => w.record(now));
+    return {
+      settle: () => {
+        const at = this.clock.now();
+        for (let i = 0; i < windows.length; i++) windows[i].restamp(slots[i], at);
+      },
+    };
   }
 }

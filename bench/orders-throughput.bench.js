@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+/*
+ * Order throughput (docs/BENCHMARKS.md, "Order throughput"): DEALERS dealers at once, each
+ * placing PER_DEALER LIMIT BUY orders one after another (5 % below the market: they rest, no
+ * fills) straight into OrdersService.place (OMS -> RMS -> order budget -> EMS -> the paper
+ * gateway), the app in-process with its embedded simulator. The broker's order limits are
+ * lifted for the bench only (ORDER_RATE_PER_SECOND, DHAN_ORDER_LIMITS): the subject is the
+ * server's own rate. Reports orders per second from the first call to the last
+ * acknowledgement, per-order latency, and checks that none was lost (every call acknowledged,
+ * every order stored and sent once) or duplicated (one row and one sent order per
+ * clientOrderId). No HTTP here: the client fleet would share the two cores.
+ *
+ * SQLite by default; BENCH_DATABASE_URL=postgres://... for PostgreSQL (scratch schema).
+ *   npx tsc -p tsconfig.build.json --outDir /tmp/bench-dist
+ *   BENCH_DIST=/tmp/bench-dist node bench/orders-throughput.bench.js [--dealers 200 --per 10]
+ * `--phases` also prints the time spent per call in each step of the path (OMS store, RMS,
+ * execution, the REST client).
+ */
+'use strict';
+
+const os = require('node:os');
+const { useBuild, arg, quick, percentile: pct, bootApp, report, check } = require('./harness');
+
+const build = useBuild('BENCH_DIST');
+const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
+const { OrdersService } = build.load('src/orders/orders.service.js');
+const { RiskService } = build.load('src/risk/risk.service.js');
+const { UsersService } = build.load('src/auth/users.service.js');
+const { Role } = build.load('src/auth/role.enum.js');
+const { DHAN_ENDPOINTS } = build.load('src/dhan/dhan-endpoints.js');
+
+const DEALERS = arg('dealers', quick ? 50 : 200);
+const PER_DEALER = arg('per', quick ? 4 : 10);
+
+async function main() {
+  const booted = await bootApp(build, {
+    tmpPrefix: 'orders-throughput-',
+    env: {
+      ORDER_RATE_PER_SECOND: '1000',
+      DHAN_ORDER_LIMITS: '10000000/10000000/10000000/10000000',
+    },
+    configure: (config) => ({
+      ...config,
+      marketData: { tierB: { enabled: false } },
+      dhan: { ...config.dhan, simulatorOptions: { rest: { rateLimits: false } } },
+    }),
+  });
+  const { app } = booted;
+  try {
+    const sim = app.get(DHAN_ENDPOINTS).simulator;
+    const instruments = app.get(InstrumentsService);
+    await instruments.ready();
+    const orders = app.get(OrdersService);
+    await orders.whenRecovered?.();
+    await app.get(RiskService).setRiskLimits(null, {
+      maxOrdersPerWindow: 1_000_000,
+      maxOpenOrders: 1_000_000,
+    });
+    const users = app.get(UsersService);
+    const dealers = [];
+    for (let d = 0; d < DEALERS; d++) {
+      dealers.push((await users.create(`dealer-${d}`, `dealer-password-${d}`, Role.USER)).id);
+    }
+    const equities = instruments
+      .all()
+      .filter((i) => i.segment === 'NSE_EQ' && i.instrumentType === 'EQUITY')
+      .slice(0, 50);
+    const priceOf = (i) => {
+      const tick = Math.round(i.tickSize * 10_000);
+      const ltp = sim.market.mark(sim.universe.get(i.segment, i.securityId)).ltp;
+      return (Math.round((ltp * 0.95 * 10_000) / tick) * tick) / 10_000;
+    };
+    const prices = new Map(equities.map((i) => [i.securityId, priceOf(i)]));
+    const command = (d, n) => {
+      const inst = equities[(d * PER_DEALER + n) % equities.length];
+      return {
+        clientOrderId: `tp-${d}-${n}`,
+        segment: inst.segment,
+        securityId: inst.securityId,
+        side: 'BUY',
+        quantity: 1,
+        orderType: 'LIMIT',
+        productType: 'INTRADAY',
+        validity: 'DAY',
+        price: prices.get(inst.securityId),
+      };
+    };
+    // --phases: time spent in each step of the order path (wrapped methods), per call.
+    const phases = new Map();
+    if (process.argv.includes('--phases')) {
+      const wrap = (file, cls, method) => {
+        const C = build.load(file)[cls];
+        const orig = C.prototype[method];
+        C.prototype[method] = async function (...a) {
+          const t = process.hrtime.bigint();
+          try {
+            return await orig.apply(this, a);
+          } finally {
+            const k = `${cls}.${method}`;
+            const list = phases.get(k) ?? [];
+            list.push(Number(process.hrtime.bigint() - t) / 1e6);
+            phases.set(k, list);
+          }
+        };
+      };
+      wrap('src/orders/order-store.js', 'OrderStore', 'insertNew');
+      wrap('src/orders/order-store.js', 'OrderStore', 'applySteps');
+      wrap('src/orders/order-store.js', 'OrderStore', 'load');
+      wrap('src/orders/order-admission.service.js', 'OrderAdmissionService', 'approve');
+      wrap('src/risk/risk.service.js', 'RiskService', 'check');
+      wrap('src/execution/execution.service.js', 'ExecutionService', 'place');
+      wrap('src/execution/gateway/dhan.gateway.js', 'DhanGateway', 'place');
+      wrap('libs/dhan/src/rest/dhan-rest-client.js', 'DhanRestClient', 'placeOrder');
+    }
+    // Warm-up: one order per dealer 0..9, not counted.
+    for (let d = 0; d < Math.min(10, DEALERS); d++) {
+      await orders.place(dealers[d], { ...command(d, 0), clientOrderId: `warm-${d}` });
+    }
+
+    const latencies = [];
+    const statuses = new Map();
+    let acknowledged = 0;
+    const cpu = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      dealers.map(async (userId, d) => {
+        for (let n = 0; n < PER_DEALER; n++) {
+          const s = process.hrtime.bigint();
+          const view = await orders.place(userId, command(d, n));
+          latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+          statuses.set(view.status, (statuses.get(view.status) ?? 0) + 1);
+          if (view.brokerOrderId) acknowledged++;
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const used = process.cpuUsage(cpu);
+    const total = DEALERS * PER_DEALER;
+    const rate = total / seconds;
+
+    // Lost or duplicated: the stored orders and the orders the gateway was handed, once every
+    // order is resolved (one answered late, UNKNOWN, is looked up by the OMS; 60 s at most).
+    const ds = app.get(require('typeorm').DataSource);
+    const count = async (sql) => Number((await ds.query(sql))[0].n);
+    const unresolved = () =>
+      count(
+        "SELECT COUNT(*) AS n FROM orders WHERE client_order_id LIKE 'tp-%' AND status IN ('UNKNOWN', 'IN_FLIGHT', 'QUEUED', 'NEW')",
+      );
+    const settleBy = Date.now() + 60_000;
+    while ((await unresolved()) > 0 && Date.now() < settleBy) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const neverAcknowledged = await unresolved();
+    const stored = await count(
+      "SELECT COUNT(*) AS n FROM orders WHERE client_order_id LIKE 'tp-%'",
+    );
+    const distinct = await count(
+      "SELECT COUNT(DISTINCT user_id || ':' || client_order_id) AS n FROM orders WHERE client_order_id LIKE 'tp-%'",
+    );
+    const sent = await count(
+      "SELECT COUNT(*) AS n FROM execution_orders e JOIN orders o ON o.id = e.order_id WHERE o.client_order_id LIKE 'tp-%'",
+    );
+    for (const [name, list] of phases) {
+      list.sort((a, b) => a - b);
+      process.stdout.write(
+        `  ${name.padEnd(34)} ${String(list.length).padStart(5)} calls  ` +
+          `p50 ${pct(list, 50).toFixed(1)} ms  p99 ${pct(list, 99).toFixed(1)} ms\n`,
+      );
+    }
+    latencies.sort((a, b) => a - b);
+    const lateAnswers = total - acknowledged;
+    const lost = neverAcknowledged;
+    const duplicated = stored - distinct + Math.max(0, sent - stored);
+    process.stdout.write(
+      `order throughput, ${booted.engine}, ${DEALERS} dealers x ${PER_DEALER} orders at once ` +
+        `(node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} cpus)\n` +
+        `  ${total} orders in ${seconds.toFixed(2)} s: ${rate.toFixed(0)} orders/s; ` +
+        `latency p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms; ` +
+        `process CPU ${((used.user + used.system) / 1000 / total).toFixed(2)} ms/order\n` +
+        `  statuses ${JSON.stringify(Object.fromEntries(statuses))}; stored ${stored}, ` +
+        `sent ${sent}; acknowledged after the call returned ${lateAnswers}; ` +
+        `lost ${lost}, duplicated ${duplicated}\n`,
+    );
+    report('orders-throughput', {
+      figures: {
+        engine: booted.engine,
+        dealers: DEALERS,
+        perDealer: PER_DEALER,
+        ordersPerSecond: rate,
+        latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
+        cpuMsPerOrder: (used.user + used.system) / 1000 / total,
+        stored,
+        sent,
+        acknowledgedAfterTheCall: lateAnswers,
+        lost,
+        duplicated,
+      },
+      checks: [
+        check(`orders per second (${booted.engine})`, rate, '>=', 500, 'orders/s'),
+        check(`orders lost (${booted.engine})`, lost, '<=', 0, 'orders'),
+        check(`orders duplicated (${booted.engine})`, duplicated, '<=', 0, 'orders'),
+      ],
+    });
+  } finally {
+    await booted.close();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack || err}\n`);
+  process.exit(1);
+});
