@@ -19,6 +19,8 @@ import { createLogger, PinoNestLogger } from './logging/logger';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const WS_MAX_PAYLOAD_BYTES = 1024 * 1024;
 const WS_INIT_TIMEOUT_MS = 10_000;
+/** A refused body up to this size is read to its end before the 413 (see the onSend hook). */
+const REFUSED_BODY_DRAIN_BYTES = 4 * 1024 * 1024;
 
 /** A hop count as proxy-addr means it: trust the nearest `hops` addresses. */
 function trustHops(hops: number): (address: string, hop: number) => boolean {
@@ -122,6 +124,18 @@ export async function createApp(
   // The id of every request is given back, so a client can quote it when reporting a problem.
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+
+  // A body refused for its declared size is answered 413 before it is read, and Fastify closes
+  // the connection: a client still sending then sees its write fail (EPIPE, reset) before it
+  // reads the answer. Up to REFUSED_BODY_DRAIN_BYTES the rest is read and dropped instead (a
+  // lingering close), so the client always gets its typed 413; a larger one is cut off.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode === 413 && reply.getHeader('connection') === 'close') {
+      const declared = Number(request.headers['content-length']);
+      if (declared <= REFUSED_BODY_DRAIN_BYTES) reply.removeHeader('connection');
+    }
+    return payload;
   });
 
   const metrics = app.get(MetricsService);

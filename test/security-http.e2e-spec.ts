@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import { DataSource } from 'typeorm';
 import { WatchlistEntity } from '../src/watchlist/entities/watchlist.entity';
 import { rawRequest, type RawAnswer } from './utils/child-server';
@@ -68,6 +70,66 @@ describe('GraphQL over HTTP: client mistakes, introspection, suggestions, cost (
       expect(codesOf(answer)).toEqual(['BAD_USER_INPUT']);
       expect(answer.json?.errors?.[0].message).toBe('Request body is too large');
       expect(await watchlistNames(t.graphqlUrl, userToken)).not.toContain('too-large');
+    });
+
+    it('413 for a declared body over the limit reaches a client still sending it; the connection then serves the next request', async () => {
+      const url = new URL(t.graphqlUrl);
+      const socket = net.connect(Number(url.port), url.hostname);
+      await once(socket, 'connect');
+      const failures: Error[] = [];
+      socket.on('error', (e) => failures.push(e));
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      const answered = (count: number) =>
+        new Promise<void>((resolve, reject) => {
+          const check = () => {
+            if ((received.match(/HTTP\/1\.1 /g) ?? []).length >= count && /\}\s*$/.test(received)) {
+              resolve();
+            } else if (socket.destroyed) reject(new Error(`closed after: ${received}`));
+            else setTimeout(check, 5);
+          };
+          check();
+        });
+      const declared = 1024 * 1024;
+      const head =
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`;
+      socket.write(head + 'x'.repeat(64 * 1024));
+      // The answer comes before the body is all sent ...
+      await answered(1);
+      expect(received).toMatch(/^HTTP\/1\.1 413 /);
+      expect(received).not.toMatch(/connection: close/i);
+      // ... and the rest of it is taken, not refused with a reset.
+      for (let sent = 64 * 1024; sent < declared; sent += 64 * 1024) {
+        if (!socket.write('x'.repeat(64 * 1024))) await once(socket, 'drain');
+      }
+      const query = JSON.stringify({ query: '{ __typename }' });
+      socket.write(
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${query.length}\r\n\r\n${query}`,
+      );
+      await answered(2);
+      expect(received).toMatch(/HTTP\/1\.1 200 [\s\S]*"__typename":"Query"/);
+      expect(failures).toEqual([]);
+      socket.destroy();
+    });
+
+    it('a body declared far over the limit is answered 413 and its connection closed', async () => {
+      const url = new URL(t.graphqlUrl);
+      const socket = net.connect(Number(url.port), url.hostname);
+      await once(socket, 'connect');
+      socket.on('error', () => undefined);
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.write(
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024}\r\n\r\n{`,
+      );
+      await once(socket, 'close');
+      expect(received).toMatch(/^HTTP\/1\.1 413 /);
+      expect(received).toMatch(/connection: close/i);
     });
 
     it('413 for a query document over its limit', async () => {
@@ -187,6 +249,10 @@ describe('GraphQL over HTTP: client mistakes, introspection, suggestions, cost (
         { query: 'query A { me { id } } query B { me { id } }' },
         { query: '{ me { id } }', variables: 'true' },
         { query: '{ me { id } }', variables: '"text"' },
+        { query: '{ me { id } }', variables: '[1]' },
+        // Empty: Mercurius passes it on unparsed and graphql-js threw (INTERNAL), found by the fuzz.
+        { query: '{ me { id } }', variables: '' },
+        { query: '{ __schema { types { name fields { name } } } }', variables: '' },
       ];
       for (const params of mistakes) {
         const answer = await get(params);

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../common/clock';
 import {
   ExecutionAmbiguousError,
   ExecutionRejectedError,
@@ -19,9 +20,12 @@ import { parseState } from './order-row';
 import { priceText } from './order-terms';
 import type { OrderSide, OrderType } from '../trading/order-vocabulary';
 import { OrderScheduler } from './order-scheduler';
-import { OrderStore } from './order-store';
+import { OrderStore, type OrderStep } from './order-store';
 import { backoffMs, ORDERS_OPTIONS, type OrdersOptions } from './orders.options';
 import { EXECUTION_PORT } from './orders.tokens';
+
+/** Sends of one cancel that never left before it is refused as unavailable. */
+const CANCEL_SEND_ATTEMPTS = 5;
 
 /**
  * Everything the OMS asks of the broker (the ExecutionPort): sends written ahead (SENT before
@@ -40,33 +44,46 @@ export class OrderDispatchService {
     private readonly governor: OrderGovernorService,
     private readonly instruments: InstrumentsService,
     private readonly marketData: MarketDataService,
+    private readonly clock: Clock,
   ) {}
 
   /**
    * IN_FLIGHT -> (the order budget) -> SENT (written ahead) -> ExecutionPort.place -> its
    * outcome. When the budget is in use the order is QUEUED and this returns; the governor's
    * grant sends it later on the order's queue, or its refusal ends it REJECTED.
+   * `order` is the order's id, or its row as just read on this queue; `approval` is RMS's
+   * RISK_APPROVED step not stored yet (see OrderAdmissionService): it is written in the same
+   * transaction as whatever this writes first.
    */
-  async send(orderId: string): Promise<void> {
-    const row = await this.store.load(orderId);
-    const status = row.status as OrderStatus;
+  async send(order: string | OrderEntity, approval?: OrderStep): Promise<void> {
+    const row = typeof order === 'string' ? await this.store.load(order) : order;
+    const pending = approval ? [approval] : [];
+    const status = approval ? OrderStatus.IN_FLIGHT : (row.status as OrderStatus);
     if (
       (status !== OrderStatus.IN_FLIGHT && status !== OrderStatus.QUEUED) ||
-      this.scheduler.closing
+      this.scheduler.closing ||
+      this.governor.governor.isQueued(row.id) ||
+      // A sliced order is sent as its children, never itself.
+      row.sliceCount > 0
     ) {
+      if (approval) await this.store.applySteps(row, pending);
       return;
     }
-    if (this.governor.governor.isQueued(orderId)) return;
-    // A sliced order is sent as its children, never itself.
-    if (row.sliceCount > 0) return;
+    const orderId = row.id;
     const state = parseState(row);
     if (state.sendAttempts >= this.options.maxSendAttempts) {
-      await this.store.apply(
-        row,
-        { type: 'BROKER_UPDATE', status: OrderStatus.REJECTED, reason: 'BROKER_UNAVAILABLE' },
-        'oms',
-        { attempts: state.sendAttempts },
-      );
+      await this.store.applySteps(row, [
+        ...pending,
+        {
+          event: {
+            type: 'BROKER_UPDATE',
+            status: OrderStatus.REJECTED,
+            reason: 'BROKER_UNAVAILABLE',
+          },
+          cause: 'oms',
+          details: { attempts: state.sendAttempts },
+        },
+      ]);
       return;
     }
     const request: SendRequest = {
@@ -75,15 +92,27 @@ export class OrderDispatchService {
       segment: row.segment,
       priority: this.governor.priorityOf(orderId),
     };
-    const permit = this.governor.governor.tryAcquire(request);
+    // Synchronous without Redis; with it, the shared budget answers first.
+    const acquired = this.governor.governor.acquire(request);
+    const permit = acquired instanceof Promise ? await acquired : acquired;
     if (permit !== undefined) {
-      await this.sendNow(row, permit);
+      if (this.scheduler.closing) {
+        permit.release();
+        if (approval) await this.store.applySteps(row, pending);
+        return;
+      }
+      await this.sendNow(row, permit, pending);
       return;
     }
     const queued =
       status === OrderStatus.QUEUED
         ? row
-        : (await this.store.apply(row, { type: 'QUEUED' }, 'governor')).row;
+        : (
+            await this.store.applySteps(row, [
+              ...pending,
+              { event: { type: 'QUEUED' }, cause: 'governor' },
+            ])
+          ).row;
     if (queued.status !== OrderStatus.QUEUED) return;
     this.governor.governor.enqueue(request, {
       granted: (granted) => {
@@ -136,40 +165,55 @@ export class OrderDispatchService {
    * comes: the broker received the request before it answered, so stamping then can never be
    * earlier than its arrival, however late the request left or travelled.
    */
-  private async sendNow(before: OrderEntity, permit: SendPermit): Promise<void> {
+  private async sendNow(
+    before: OrderEntity,
+    permit: SendPermit,
+    pending: readonly OrderStep[] = [],
+  ): Promise<void> {
     let row: OrderEntity;
     try {
       const protection = this.protectionOf(before);
       if (protection === 'NO_PRICE') {
         permit.release();
         // Never sent: refused here as the broker would refuse an unprotected market order.
-        await this.store.apply(
-          before,
+        await this.store.applySteps(before, [
+          ...pending,
           {
-            type: 'BROKER_UPDATE',
-            status: OrderStatus.REJECTED,
-            reason: `${NO_PROTECTION_PRICE}: no live price to protect a market order with`,
+            event: {
+              type: 'BROKER_UPDATE',
+              status: OrderStatus.REJECTED,
+              reason: `${NO_PROTECTION_PRICE}: no live price to protect a market order with`,
+            },
+            cause: 'oms',
           },
-          'oms',
-        );
+        ]);
         return;
       }
-      row = (await this.store.apply(before, { type: 'SENT' }, 'oms', undefined, protection)).row;
+      row = (
+        await this.store.applySteps(before, [
+          ...pending,
+          { event: { type: 'SENT' }, cause: 'oms', extra: protection },
+        ])
+      ).row;
     } catch (e) {
       permit.release();
       throw e;
     }
     this.governor.forget(row.id);
+    let ack: Awaited<ReturnType<ExecutionPort['place']>>;
     try {
-      const ack = await this.port.place(executionOrder(row)).finally(permit.commit);
-      await this.store.apply(
-        row,
-        { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
-        'broker',
-      );
+      ack = await this.port.place(executionOrder(row)).finally(permit.commit);
     } catch (e) {
       await this.onSendFailure(row, e);
+      return;
     }
+    // The broker holds the order: a failure to store that is not a failed send (never resolved
+    // by lookup nor sent again); the broker's updates and the reconciliation carry it.
+    await this.store.apply(
+      row,
+      { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
+      'broker',
+    );
   }
 
   /**
@@ -184,6 +228,12 @@ export class OrderDispatchService {
     const instrument = this.instruments.get(row.segment as ExchangeSegment, row.securityId);
     const tick = this.marketData.record(row.segment as ExchangeSegment, row.securityId);
     const live = tick !== undefined && tick.hasData && !tick.stale && Number.isFinite(tick.ltp);
+    // The day's circuit limits when DhanHQ's quote gave them (the feed does not carry them).
+    const circuit = this.marketData.circuitLimits(
+      row.segment as ExchangeSegment,
+      row.securityId,
+      this.clock.now().getTime(),
+    );
     const protection = marketProtection({
       side: row.side as OrderSide,
       orderType: row.orderType as OrderType,
@@ -191,6 +241,8 @@ export class OrderDispatchService {
       triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
       tickSize: instrument?.tickSize ?? 0,
       percent: this.options.marketProtectionPercent,
+      upperCircuit: circuit?.upper,
+      lowerCircuit: circuit?.lower,
     });
     if (protection === undefined || protection === 'NO_PRICE') return protection;
     return {
@@ -209,13 +261,27 @@ export class OrderDispatchService {
     }
   }
 
-  /** A cancel, through the order budget ahead of everything else. */
+  /**
+   * A cancel, through the order budget ahead of everything else. A cancel that never left (a
+   * DhanHQ rate limit on it or on the check before it, no connection) is sent again after the
+   * broker's hint or a short backoff, up to CANCEL_SEND_ATTEMPTS times; then the
+   * ExecutionUnavailableError is the caller's (nothing was cancelled).
+   */
   async cancel(row: OrderEntity): Promise<void> {
-    const permit = await this.budget(row, 'cancel', SendPriority.CANCEL);
-    try {
-      await this.port.cancel(row.id);
-    } finally {
-      permit.commit();
+    for (let attempt = 1; ; attempt++) {
+      const permit = await this.budget(row, 'cancel', SendPriority.CANCEL);
+      try {
+        await this.port.cancel(row.id);
+        return;
+      } catch (e) {
+        if (!(e instanceof ExecutionUnavailableError) || attempt >= CANCEL_SEND_ATTEMPTS) throw e;
+        const delay =
+          e.retryAfterMs ??
+          backoffMs(attempt - 1, this.options.sendRetryBaseMs, this.options.sendRetryCapMs);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      } finally {
+        permit.commit();
+      }
     }
   }
 
@@ -234,8 +300,9 @@ export class OrderDispatchService {
       segment: row.segment,
       priority,
     };
+    const acquired = this.governor.governor.acquire(request);
     const permit =
-      this.governor.governor.tryAcquire(request) ??
+      (acquired instanceof Promise ? await acquired : acquired) ??
       (await new Promise<SendPermit>((resolve, reject) =>
         this.governor.governor.enqueue(request, {
           granted: resolve,

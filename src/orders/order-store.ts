@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import {
@@ -9,15 +9,17 @@ import {
   IsNull,
   LessThan,
   MoreThanOrEqual,
+  Not,
   type EntityManager,
   type FindOperator,
   type FindOptionsWhere,
   type Repository,
 } from 'typeorm';
 import { Clock } from '../common/clock';
-import { NotFoundError } from '../common/errors/domain-error';
+import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
+import { RESERVATION_SETTLED, type ReservationSettledEvent } from '../risk/funds.events';
 import { RiskService } from '../risk/risk.service';
 import { averagePrice, transition } from './domain/order-state';
 import { isTerminal, OrderStatus } from '../trading/order-status';
@@ -25,7 +27,13 @@ import { type OrderEvent } from '../trading/order-events';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
 import { OrderReferences } from './order-references';
-import { averageText, creationTerms, parseState, WORKING_STATUSES } from './order-row';
+import {
+  averageText,
+  creationTerms,
+  parseState,
+  reservationRow,
+  WORKING_STATUSES,
+} from './order-row';
 import { toOrderView } from './order-view';
 import {
   ORDER_TRANSITION,
@@ -34,9 +42,22 @@ import {
   type OrderUpdatedEvent,
 } from './orders.events';
 
+/** `writeSteps` found the row at another version than the one it read. */
+const CHANGED_CONCURRENTLY = Symbol('changed concurrently');
+/** Tries of one write against a row other instances keep changing before it gives up. */
+const MAX_WRITE_ATTEMPTS = 5;
+
 export interface Applied {
   row: OrderEntity;
   applied: boolean;
+}
+
+/** One event to apply to an order, with what the transition writes besides the state. */
+export interface OrderStep {
+  event: OrderEvent;
+  cause: string;
+  details?: Record<string, unknown>;
+  extra?: Partial<OrderEntity>;
 }
 
 /** The columns of a working order that RMS's exposure figures need. */
@@ -54,7 +75,10 @@ export type WorkingOrderFacts = Pick<
 export class OrderStore implements OnModuleInit {
   private readonly logger = new Logger(OrderStore.name);
   private readonly illegalCounter: Counter<'event' | 'from'>;
+  private readonly conflictCounter: Counter;
   private txQueue: Promise<unknown> = Promise.resolve();
+  /** Every working order by user, on a single instance (see onModuleInit); else undefined. */
+  private workingIndex: WorkingOrderIndex | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -70,6 +94,11 @@ export class OrderStore implements OnModuleInit {
       labelNames: ['event', 'from'],
       registers: [metrics.registry],
     });
+    this.conflictCounter = new Counter({
+      name: 'oms_write_conflicts_total',
+      help: 'Order writes that found the row changed by another instance and were applied again',
+      registers: [metrics.registry],
+    });
   }
 
   private get orders(): Repository<OrderEntity> {
@@ -81,16 +110,41 @@ export class OrderStore implements OnModuleInit {
   }
 
   /**
-   * RMS rebuilds a user's ledger from the margin their working orders still hold, and reads a
-   * user's other working orders when it checks an order.
+   * RMS rebuilds a user's ledger from the reservations orders store (working orders, and ended
+   * ones still holding a filled share whose trade may not be settled), and reads a user's other
+   * working orders when it checks an order: from memory on a single instance (loaded here,
+   * before the app serves, and kept by every write below), from the database when other
+   * instances write orders too (REDIS_URL).
    */
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
     this.risk.useReservationSource(async (userId) => {
+      const select = {
+        id: true,
+        quantity: true,
+        filledQuantity: true,
+        reservedPaise: true,
+        reservation: true,
+        sliceCount: true,
+      } as const;
       const rows = await this.orders.find({
-        where: { userId, status: In(WORKING_STATUSES) },
-        select: { id: true, reservedPaise: true },
+        where: [
+          { userId, status: In(WORKING_STATUSES) },
+          { userId, reservation: Not(IsNull()) },
+        ],
+        select,
       });
-      return rows.map((r) => ({ orderId: r.id, amountPaise: r.reservedPaise }));
+      const sliced = rows.filter((r) => r.sliceCount > 0).map((r) => r.id);
+      const children =
+        sliced.length === 0
+          ? []
+          : await this.orders.find({
+              where: { parentId: In(sliced) },
+              select: { id: true, parentId: true },
+            });
+      return rows.map((r) => ({
+        ...reservationRow(r),
+        children: children.filter((c) => c.parentId === r.id).map((c) => c.id),
+      }));
     });
     this.risk.useWorkingOrderSource(async (userId, exceptId) =>
       (await this.workingFacts(userId, exceptId)).map((o) => ({
@@ -103,6 +157,14 @@ export class OrderStore implements OnModuleInit {
         price: o.price === null ? undefined : Number(o.price),
       })),
     );
+    if (this.risk.clustered) return;
+    const index = new WorkingOrderIndex();
+    const rows = await this.orders.find({
+      where: { status: In(WORKING_STATUSES) },
+      select: { ...WORKING_FACT_COLUMNS, userId: true, status: true, parentId: true },
+    });
+    for (const row of rows) index.track(row);
+    this.workingIndex = index;
   }
 
   // ---- reads ----
@@ -186,19 +248,11 @@ export class OrderStore implements OnModuleInit {
 
   /** The user's working orders other than `exceptId`, with the columns RMS needs. */
   async workingFacts(userId: string, exceptId: string): Promise<WorkingOrderFacts[]> {
+    if (this.workingIndex) return this.workingIndex.facts(userId, exceptId);
     const rows = await this.orders.find({
       // A sliced order's children are counted through their parent, never twice.
       where: { userId, status: In(WORKING_STATUSES), parentId: IsNull() },
-      select: {
-        id: true,
-        segment: true,
-        securityId: true,
-        productType: true,
-        side: true,
-        quantity: true,
-        filledQuantity: true,
-        price: true,
-      },
+      select: WORKING_FACT_COLUMNS,
     });
     return rows.filter((o) => o.id !== exceptId);
   }
@@ -232,6 +286,9 @@ export class OrderStore implements OnModuleInit {
       if (winner === undefined) throw e;
       return { id: winner, created: false };
     }
+    this.workingIndex?.track(row);
+    // A sliced order's child: its trades settle the margin its parent holds.
+    if (row.parentId !== null) await this.risk.linkSlice(row.userId, row.id, row.parentId);
     const created: OrderTransitionEvent = {
       orderId: row.id,
       userId: row.userId,
@@ -249,13 +306,108 @@ export class OrderStore implements OnModuleInit {
    * nothing; APPLIED writes the row (WHERE version matches) and its event in one transaction,
    * settles funds and references, then publishes `orders.updated`.
    */
-  async apply(
+  apply(
     row: OrderEntity,
     event: OrderEvent,
     cause: string,
     details?: Record<string, unknown>,
     extra: Partial<OrderEntity> = {},
   ): Promise<Applied> {
+    return this.applySteps(row, [{ event, cause, details, extra }]);
+  }
+
+  /**
+   * Applies events in order, as `apply` does each, in ONE transaction: the row written once
+   * (its version advanced by the steps applied) with one event row per step. A step the state
+   * machine refuses (ILLEGAL) ends the list there; IGNORED steps are skipped. One
+   * `orders.updated` for the whole, when it changed what a client sees.
+   */
+  async applySteps(row: OrderEntity, steps: readonly OrderStep[]): Promise<Applied> {
+    // With REDIS_URL another instance writes the same order (the leader applies the broker's
+    // word on an order this instance sent): a write that finds the row changed reads it again
+    // and applies the same steps to it, as the state machine decides for the newer state. Not
+    // so for a step carrying a reservation RMS computed from the row as it was.
+    const reapplicable = steps.every((s) => s.extra?.reservation === undefined);
+    let current = row;
+    for (let attempt = 1; ; attempt++) {
+      const done = await this.writeSteps(current, steps);
+      if (done !== CHANGED_CONCURRENTLY) return done;
+      if (!reapplicable || attempt >= MAX_WRITE_ATTEMPTS) {
+        throw new ConflictError('The order changed meanwhile; read it again and retry');
+      }
+      this.conflictCounter.inc();
+      current = await this.load(row.id);
+    }
+  }
+
+  private async writeSteps(
+    row: OrderEntity,
+    steps: readonly OrderStep[],
+  ): Promise<Applied | typeof CHANGED_CONCURRENTLY> {
+    let current = row;
+    const written: Array<{ step: OrderStep; from: OrderStatus; to: OrderStatus; at: number }> = [];
+    for (const step of steps) {
+      const next = await this.advance(current, step);
+      if (next === 'ILLEGAL') break;
+      if (next === undefined) continue;
+      written.push({ step, from: next.from, to: next.to, at: next.row.version });
+      current = next.row;
+    }
+    if (written.length === 0) return { row, applied: false };
+    const updated = current;
+    const stored = await this.transaction(async (em: EntityManager) => {
+      const { id, version } = updated;
+      const res = await em
+        .getRepository(OrderEntity)
+        .update({ id, version: row.version }, { ...changedColumns(row, updated), version });
+      if (res.affected !== 1) return false;
+      await em.getRepository(OrderEventEntity).insert(
+        written.map(({ step, from, to, at }) => ({
+          id: randomUUID(),
+          orderId: id,
+          seq: at,
+          type: step.event.type,
+          fromStatus: from,
+          toStatus: to,
+          cause: step.cause,
+          payload: JSON.stringify(step.details ? { ...step.event, ...step.details } : step.event),
+          at: updated.updatedAt,
+        })),
+      );
+      return true;
+    });
+    if (!stored) return CHANGED_CONCURRENTLY;
+    this.workingIndex?.track(updated);
+    if (updated.reservation !== row.reservation || updated.reservedPaise !== row.reservedPaise) {
+      this.risk.reservationStored(updated.userId);
+    }
+    if (isTerminal(updated.status as OrderStatus) && !isTerminal(row.status as OrderStatus)) {
+      this.references.drop(updated);
+    }
+    for (const { step, from, to } of written) {
+      const transitioned: OrderTransitionEvent = {
+        orderId: updated.id,
+        userId: updated.userId,
+        type: step.event.type,
+        from,
+        to,
+        ...(step.event.type === 'RISK_DENIED' ? { reason: step.event.code } : {}),
+      };
+      this.emitter.emit(ORDER_TRANSITION, transitioned);
+    }
+    // One orderUpdates message per change a client can see (SENT, for one, changes nothing shown).
+    if (visibleChange(row, updated)) this.publish(updated);
+    return { row: updated, applied: true };
+  }
+
+  /**
+   * One step in memory: the row after it (funds settled first, synchronous on a loaded ledger,
+   * so the row records what is held), undefined when IGNORED, 'ILLEGAL' when refused.
+   */
+  private async advance(
+    row: OrderEntity,
+    { event, cause, extra = {} }: OrderStep,
+  ): Promise<{ row: OrderEntity; from: OrderStatus; to: OrderStatus } | undefined | 'ILLEGAL'> {
     const before = parseState(row);
     const result = transition(before, event);
     if (result.kind === 'ILLEGAL') {
@@ -268,78 +420,77 @@ export class OrderStore implements OnModuleInit {
         reason: result.illegal.reason,
         cause,
       });
-      return { row, applied: false };
+      return 'ILLEGAL';
     }
-    if (result.kind === 'IGNORED') return { row, applied: false };
+    if (result.kind === 'IGNORED') return undefined;
     const next = result.state;
 
-    // Funds first (synchronous on a loaded ledger), so the row records what is held.
-    const filledNow = next.filledQuantity - before.filledQuantity;
-    if (filledNow > 0) {
-      await this.risk.releaseFilled(
+    // Funds first, so the row records what is held. A fill releases nothing here: its share
+    // stays reserved until the trade that carries it is settled (RMS, from the stored trade).
+    // An order that ends keeps the share of its filled units only.
+    let reservation: { terms: string | null; heldPaise: number } = {
+      terms: row.reservation,
+      heldPaise: row.reservedPaise,
+    };
+    if (extra.reservation !== undefined) {
+      reservation = { terms: extra.reservation, heldPaise: extra.reservedPaise ?? 0 };
+    } else if (isTerminal(next.status)) {
+      reservation = await this.risk.endReservation(
         row.userId,
-        row.id,
-        filledNow,
-        before.quantity - before.filledQuantity,
+        reservationRow(row),
+        next.filledQuantity,
       );
+    } else if (row.reservation === null && row.reservedPaise > 0) {
+      // Written before reservations were stored by units (its amount held its unfilled units):
+      // stored by units from this change on.
+      reservation = await this.risk.restoreReservation(row.userId, reservationRow(row));
     }
-    if (isTerminal(next.status)) await this.risk.release(row.userId, row.id);
-    const reservedPaise =
-      extra.reservedPaise ??
-      (filledNow > 0 || isTerminal(next.status)
-        ? this.risk.reservationOf(row.userId, row.id)
-        : row.reservedPaise);
 
     const avg = averagePrice(next);
-    const updated: OrderEntity = {
-      ...row,
-      ...extra,
-      status: next.status,
-      quantity: next.quantity,
-      filledQuantity: next.filledQuantity,
-      averagePrice: avg === undefined ? null : averageText(avg),
-      brokerOrderId: next.brokerOrderId ?? null,
-      rejectionReason: next.rejectionReason ?? null,
-      modificationCount: next.modificationCount,
-      sendAttempts: next.sendAttempts,
-      reservedPaise,
-      state: JSON.stringify(next),
-      updatedAt: this.clock.now(),
-      version: row.version + 1,
-    };
-    await this.transaction(async (em: EntityManager) => {
-      const { id, version, ...changes } = updated;
-      const res = await em
-        .getRepository(OrderEntity)
-        .update({ id, version: row.version }, { ...changes, version });
-      if (res.affected !== 1) {
-        throw new Error(`order ${id} changed concurrently (version ${row.version})`);
-      }
-      await em.getRepository(OrderEventEntity).insert({
-        id: randomUUID(),
-        orderId: id,
-        seq: version,
-        type: event.type,
-        fromStatus: result.from,
-        toStatus: result.to,
-        cause,
-        payload: JSON.stringify(details ? { ...event, ...details } : event),
-        at: updated.updatedAt,
-      });
-    });
-    if (isTerminal(next.status) && !isTerminal(before.status)) this.references.drop(updated);
-    const transitioned: OrderTransitionEvent = {
-      orderId: updated.id,
-      userId: updated.userId,
-      type: event.type,
+    return {
       from: result.from,
       to: result.to,
-      ...(event.type === 'RISK_DENIED' ? { reason: event.code } : {}),
+      row: {
+        ...row,
+        ...extra,
+        status: next.status,
+        quantity: next.quantity,
+        filledQuantity: next.filledQuantity,
+        averagePrice: avg === undefined ? null : averageText(avg),
+        brokerOrderId: next.brokerOrderId ?? null,
+        rejectionReason: next.rejectionReason ?? null,
+        modificationCount: next.modificationCount,
+        sendAttempts: next.sendAttempts,
+        reservedPaise: reservation.heldPaise,
+        reservation: reservation.terms,
+        state: JSON.stringify(next),
+        updatedAt: this.clock.now(),
+        version: row.version + 1,
+      },
     };
-    this.emitter.emit(ORDER_TRANSITION, transitioned);
-    // One orderUpdates message per change a client can see (SENT, for one, changes nothing shown).
-    if (visibleChange(row, updated)) this.publish(updated);
-    return { row: updated, applied: true };
+  }
+
+  /**
+   * RMS says the order's reservation holds nothing more (its filled units' trades are settled):
+   * an ended order's stored one is dropped, so rebuilds stop reading it (a working order's is
+   * dropped when it ends). Not a transition: the version stays, and a write that raced this one
+   * and put it back only leaves a reservation a rebuild finds empty.
+   */
+  @OnEvent(RESERVATION_SETTLED)
+  async onReservationSettled(event: ReservationSettledEvent): Promise<void> {
+    try {
+      await this.orders.update(
+        {
+          id: event.orderId,
+          userId: event.userId,
+          status: Not(In(WORKING_STATUSES)),
+          reservation: Not(IsNull()),
+        },
+        { reservation: null, reservedPaise: 0 },
+      );
+    } catch (e) {
+      this.logger.warn({ msg: 'settled reservation not dropped', orderId: event.orderId, err: e });
+    }
   }
 
   private publish(row: OrderEntity): void {
@@ -357,6 +508,21 @@ export class OrderStore implements OnModuleInit {
     this.txQueue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * The columns `after` changed (the query builder's cost grows with the columns it writes, and
+ * most transitions change four or five of thirty).
+ */
+function changedColumns(before: OrderEntity, after: OrderEntity): Partial<OrderEntity> {
+  const changes: Record<string, unknown> = {};
+  for (const key of Object.keys(after) as Array<keyof OrderEntity>) {
+    const a = after[key];
+    const b = before[key];
+    const same = a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
+    if (!same) changes[key] = a;
+  }
+  return changes as Partial<OrderEntity>;
 }
 
 /** Whether the order as the API shows it differs (its update time aside). */
@@ -382,4 +548,59 @@ export function instantRange(from?: Date, to?: Date): FindOperator<Date> | undef
   if (from) return MoreThanOrEqual(from);
   if (to) return LessThan(to);
   return undefined;
+}
+
+/** The columns of an order RMS's working-order facts are read from. */
+const WORKING_FACT_COLUMNS = {
+  id: true,
+  segment: true,
+  securityId: true,
+  productType: true,
+  side: true,
+  quantity: true,
+  filledQuantity: true,
+  price: true,
+} as const;
+
+type IndexedOrder = WorkingOrderFacts & Pick<OrderEntity, 'parentId'>;
+
+/**
+ * Every working order by user, kept by the order store's writes (a single instance writes
+ * every order). A sliced order's children are kept but not reported: they count through their
+ * parent, as in the database query this replaces.
+ */
+class WorkingOrderIndex {
+  private readonly byUser = new Map<string, Map<string, IndexedOrder>>();
+
+  track(row: Pick<OrderEntity, 'userId' | 'status' | 'parentId'> & WorkingOrderFacts): void {
+    const working = WORKING_STATUSES.includes(row.status as OrderStatus);
+    let orders = this.byUser.get(row.userId);
+    if (!working) {
+      orders?.delete(row.id);
+      if (orders?.size === 0) this.byUser.delete(row.userId);
+      return;
+    }
+    if (!orders) this.byUser.set(row.userId, (orders = new Map()));
+    orders.set(row.id, {
+      id: row.id,
+      segment: row.segment,
+      securityId: row.securityId,
+      productType: row.productType,
+      side: row.side,
+      quantity: row.quantity,
+      filledQuantity: row.filledQuantity,
+      price: row.price,
+      parentId: row.parentId,
+    });
+  }
+
+  facts(userId: string, exceptId: string): WorkingOrderFacts[] {
+    const out: WorkingOrderFacts[] = [];
+    for (const o of this.byUser.get(userId)?.values() ?? []) {
+      if (o.parentId !== null || o.id === exceptId) continue;
+      const { parentId: _parent, ...facts } = o;
+      out.push(facts);
+    }
+    return out;
+  }
 }

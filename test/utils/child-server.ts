@@ -110,6 +110,9 @@ export async function startChildServer(
     stop: async () => {
       if (!exited) child.kill('SIGTERM');
       await exit;
+      // What the server logged, for a failure's server side (CHILD_LOG_DIR, see README).
+      const logDir = process.env.CHILD_LOG_DIR;
+      if (logDir) fs.writeFileSync(path.join(logDir, `server-${child.pid}.log`), output);
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
