@@ -553,6 +553,84 @@ describeCluster('two instances on Redis: ticks, feed health and order events rel
     );
   });
 
+  /** A watchlist of the dealer's on `server` holding `instrument`. */
+  async function watchlistWith(
+    server: ChildServer,
+    instrument: { segment: string; securityId: string },
+  ): Promise<void> {
+    const made = await gql<{ createWatchlist: { id: string } }>(
+      server.graphqlUrl,
+      `mutation C($name: String!) { createWatchlist(name: $name) { id } }`,
+      { name: `tier-a-${randomBytes(3).toString('hex')}` },
+      dealer.token,
+    );
+    if (!made.data) throw new Error(JSON.stringify(made.errors));
+    const added = await gql(
+      server.graphqlUrl,
+      `mutation A($id: ID!, $instrument: InstrumentInput!) {
+        addWatchlistItem(watchlistId: $id, instrument: $instrument) { id } }`,
+      { id: made.data.createWatchlist.id, instrument },
+      dealer.token,
+    );
+    if (added.errors) throw new Error(JSON.stringify(added.errors));
+  }
+
+  it('a watchlist item added on an instance that then stops stays on the feed: every instance holds it', async () => {
+    const [, , , , , , w, , , lone] = instruments();
+    const c = await boot();
+    await eventually(async () => (await ready(c)).body.info?.role === 'FOLLOWER', 'C follows');
+    await watchlistWith(c, w);
+    await until(() => occurrences(keyOf(w)) === 1, "C's item is on A's feed");
+    // Wanted by a client of C alone: it leaves the feed once C's references have lapsed.
+    await freshTick(watch(c, ticksQuery([lone])), lone.securityId);
+    await c.stop();
+    servers.splice(servers.indexOf(c), 1);
+    await until(
+      () => occurrences(keyOf(lone)) === 0,
+      "C's references lapse at the leader",
+      [],
+      30_000,
+    );
+    // A and B adopted the item when C added it: it stays.
+    expect(occurrences(keyOf(w))).toBe(1);
+  });
+
+  it('end of day run on the follower releases Tier A on every instance; start of day there restores it on every one', async () => {
+    const [, , , , , , , u, v] = instruments();
+    await watchlistWith(a, u);
+    await watchlistWith(b, v);
+    await until(
+      () => occurrences(keyOf(u)) === 1 && occurrences(keyOf(v)) === 1,
+      'both items on the feed',
+    );
+    const admin = (await login(b.graphqlUrl, env.ADMIN_USERNAME, env.ADMIN_PASSWORD)).accessToken;
+    const eod = await gql<{ runEndOfDay: { outcome: string } }>(
+      b.adminUrl,
+      `mutation { runEndOfDay(group: NSE_BSE, force: true) { outcome } }`,
+      {},
+      admin,
+    );
+    expect(eod.errors).toBeUndefined();
+    expect(eod.data?.runEndOfDay.outcome).toBe('DONE');
+    // A held both (u its own, v adopted from B): it released them as B did.
+    await until(
+      () => occurrences(keyOf(u)) === 0 && occurrences(keyOf(v)) === 0,
+      "Tier A leaves A's feed",
+    );
+    const sod = await gql<{ runStartOfDay: { outcome: string } }>(
+      b.adminUrl,
+      `mutation { runStartOfDay(force: true) { outcome } }`,
+      {},
+      admin,
+    );
+    expect(sod.errors).toBeUndefined();
+    expect(sod.data?.runStartOfDay.outcome).toBe('DONE');
+    await until(
+      () => occurrences(keyOf(u)) === 1 && occurrences(keyOf(v)) === 1,
+      "Tier A is back on A's feed",
+    );
+  });
+
   it('Redis restarted: followers go stale and say so, then every instance recovers with its subscriptions', async () => {
     const [x] = instruments();
     const probe = watch(b, ticksQuery([x]));

@@ -49,8 +49,8 @@ function reviver(_key: string, value: unknown): unknown {
  * a broker update on the leader's order-update socket, a fill, an alert firing it claimed) and
  * emits the others' as if local, so `orderUpdates`, `positionUpdates` and `alerts` work the same
  * everywhere. Watchlist
- * changes too: every instance restored every saved watchlist at boot, so an item removed on one
- * is released on all. And a user's funds changes (FUNDS_CHANGED), so each instance's `funds`
+ * changes too: every instance restored every saved watchlist at boot and holds the same Tier A
+ * set, so an item removed on one is released on all and one added on one is held by all. And a user's funds changes (FUNDS_CHANGED), so each instance's `funds`
  * query answers from the database again.
  */
 @Injectable()
@@ -88,10 +88,10 @@ export class UserEventsRelay implements OnModuleInit {
     this.publish({ kind: 'alert', from: this.leadership.instanceId, event });
   }
 
-  /** Every instance restored every watchlist at boot: a removal anywhere releases everywhere. */
+  /** Every instance holds every watchlist's references: a change anywhere is made everywhere. */
   @OnEvent(WATCHLIST_CHANGED)
   onWatchlist(event: WatchlistChangedEvent): void {
-    if (!this.redis.enabled || this.fromPeers.has(event)) return;
+    if (!this.redis.enabled || this.fromPeers.has(event) || event.remote === true) return;
     this.publish({ kind: 'watchlist', from: this.leadership.instanceId, event });
   }
 
@@ -131,6 +131,7 @@ export class UserEventsRelay implements OnModuleInit {
     }
     if (message.from === this.leadership.instanceId) return;
     if (message.kind === 'funds') message.event = { userId: message.event.userId, remote: true };
+    if (message.kind === 'watchlist') message.event = { ...message.event, remote: true };
     this.fromPeers.add(message.event);
     this.events.emit(EVENT_OF_KIND[message.kind], message.event);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExchangeSegment } from '@app/dhan';
 import { Injectable, Logger } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { InstrumentsService } from '../instruments/instruments.service';
@@ -11,6 +12,7 @@ import { Clock } from '../common/clock';
 import { MarketCalendar } from '../calendar/market-calendar';
 import { Exchange } from '../calendar/market-calendar.types';
 import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
+import { DAY_CYCLE_DONE, type DayCycleDoneEvent } from './day-cycle.events';
 import { PortfolioService } from '../execution/portfolio.service';
 import { INTRADAY_SQUARE_OFF, OrdersService, type DayEndReport } from '../orders/orders.service';
 import type { ProductType } from '../trading/order-vocabulary';
@@ -106,6 +108,7 @@ export class DayCycleService {
     private readonly orders: OrdersService,
     private readonly portfolio: PortfolioService,
     @InjectRepository(DayCycleRunEntity) private readonly runs: Repository<DayCycleRunEntity>,
+    private readonly events: EventEmitter2,
   ) {}
 
   referenceCounts(): ReferenceCounts {
@@ -159,7 +162,9 @@ export class DayCycleService {
     const orders = await this.orders.endDayOrders(EOD_SEGMENTS[group]);
     const released = this.watchlists.releaseSegments(EOD_SEGMENTS[group]);
     this.logger.log({ msg: 'end of day', group, tradingDate, released, orders });
-    return { ...(await this.record({ ...base, released }, started, 'DONE')), orders };
+    const report = await this.record({ ...base, released }, started, 'DONE');
+    this.done({ kind: 'EOD', group, tradingDate });
+    return { ...report, orders };
   }
 
   private async squareOff(group: ExchangeGroup, options: RunOptions): Promise<SquareOffReport> {
@@ -250,12 +255,18 @@ export class DayCycleService {
       carried,
     });
     const report = await this.record(base, started, 'DONE');
+    this.done({ kind: 'SOD', tradingDate });
     return {
       ...report,
       instruments: { accepted: reload.accepted, count: reload.count, reason: reload.reason },
       restored,
       carried,
     };
+  }
+
+  /** Other instances follow the run (DayCycleRelay, REDIS_URL). */
+  private done(event: DayCycleDoneEvent): void {
+    this.events.emit(DAY_CYCLE_DONE, event);
   }
 
   private async alreadyDone(kind: DayCycleKind, group: string, date: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import { WatchlistModule } from '../watchlist/watchlist.module';
 import { CalendarModule } from '../calendar/calendar.module';
 import { ExecutionModule } from '../execution/execution.module';
 import { OrdersModule } from '../orders/orders.module';
+import { DayCycleRelay } from './day-cycle.relay';
 import { DayCycleScheduler } from './day-cycle.scheduler';
 import { DayCycleService } from './day-cycle.service';
 import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
@@ -21,7 +22,7 @@ import { DayCycleRunEntity } from './entities/day-cycle-run.entity';
     OrdersModule,
     ExecutionModule,
   ],
-  providers: [DayCycleService, DayCycleScheduler],
+  providers: [DayCycleService, DayCycleScheduler, DayCycleRelay],
   exports: [DayCycleService],
 })
 export class SchedulerModule {}

@@ -12,6 +12,7 @@ import { atmIndex, spotOf } from '../market-data/chains/tier-b';
 import { WatchlistEntity } from './entities/watchlist.entity';
 import { WatchlistItemEntity } from './entities/watchlist-item.entity';
 import { WATCHLIST_OPTIONS, type WatchlistOptions } from './watchlist.options';
+import type { WatchlistItemKey } from './watchlist.events';
 
 /** Feed mode of watchlist instruments: LTP, OHLC and volume, as a watchlist row shows. */
 export const WATCHLIST_FEED_MODE = FeedMode.QUOTE;
@@ -171,6 +172,41 @@ export class WatchlistReferences {
       released += this.marketData.releaseHolder(ReferenceKind.WATCHLIST, id).released;
     }
     return released;
+  }
+
+  /**
+   * Items another instance added or changed (REDIS_URL): held here too, as stored, so that every
+   * instance holds the same Tier A set (each restored every watchlist at boot) and the items
+   * stay on the feed when that instance goes. An item no longer stored is released.
+   */
+  async adopt(
+    userId: string,
+    watchlistId: string,
+    keys: readonly WatchlistItemKey[],
+  ): Promise<void> {
+    for (const key of keys) {
+      const holderId = watchlistHolderId({ userId, watchlistId, ...key });
+      const item = await this.items.findOne({
+        where: { watchlistId, segment: key.segment, securityId: key.securityId },
+      });
+      const instrument = item && this.instruments.get(key.segment, key.securityId);
+      if (!item || !instrument) {
+        this.releaseHolders([holderId]);
+        continue;
+      }
+      try {
+        this.stage(
+          holderId,
+          this.referencesFor(holderId, instrument, item.includeOptionChain),
+        ).commit();
+      } catch (e) {
+        this.logger.warn({
+          msg: "another instance's watchlist item not held here",
+          holderId,
+          err: e,
+        });
+      }
+    }
   }
 
   /** References currently held for watchlists (by this process). */

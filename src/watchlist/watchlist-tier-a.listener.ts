@@ -19,6 +19,8 @@ import { WATCHLIST_CHANGED, WatchlistChange, type WatchlistChangedEvent } from '
 export class WatchlistTierAListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WatchlistTierAListener.name);
   private restoring: Promise<unknown> = Promise.resolve();
+  /** Other instances' additions, adopted one after another in the order they came. */
+  private adopting: Promise<unknown> = Promise.resolve();
   private stop!: () => void;
   private readonly stopped = new Promise<'stopped'>((resolve) => {
     this.stop = () => resolve('stopped');
@@ -56,6 +58,15 @@ export class WatchlistTierAListener implements OnApplicationBootstrap, BeforeApp
 
   @OnEvent(WATCHLIST_CHANGED)
   onChanged(event: WatchlistChangedEvent): void {
+    const added =
+      event.change === WatchlistChange.ITEM_ADDED || event.change === WatchlistChange.ITEM_UPDATED;
+    if (added && event.remote === true) {
+      // Staged by the instance that made the change; held here too (see `adopt`).
+      this.adopting = this.adopting
+        .then(() => this.references.adopt(event.userId, event.watchlistId, event.items))
+        .catch((err: unknown) => this.logger.error({ msg: 'watchlist item not adopted', err }));
+      return;
+    }
     if (event.change !== WatchlistChange.ITEM_REMOVED && event.change !== WatchlistChange.DELETED) {
       return;
     }

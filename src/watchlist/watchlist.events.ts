@@ -23,4 +23,6 @@ export interface WatchlistChangedEvent {
   watchlistId: string;
   /** Items the change added, updated or removed (every item of a deleted list). */
   items: WatchlistItemKey[];
+  /** Made on another instance and relayed here (REDIS_URL). */
+  remote?: true;
 }
