@@ -140,8 +140,7 @@ describe('AlertBook', () => {
       [-1, -3.2, -2.8, -3.4, -2.6, -3.1],
       [-2.4, -3],
     ],
-    // Volume only grows through a session: it crosses once; a lower figure (a new session's
-    // count) re-arms it.
+    // Volume (the session's running total) crossing a level.
     [
       AlertMetric.VOLUME,
       'volume',
