@@ -1,8 +1,16 @@
-import { ExchangeSegment, FeedResponseCode, type Instrument } from '@app/dhan/types';
+import {
+  ExchangeSegment,
+  FeedResponseCode,
+  SEGMENT_CODE,
+  instrumentKey,
+  type Instrument,
+} from '@app/dhan/types';
 import type { MarketCalendar } from '../../calendar/market-calendar';
 import type { Clock } from '../../common/clock';
+import { InstrumentIndex } from '../../instruments/instrument-index';
 import type { InstrumentsService } from '../../instruments/instruments.service';
 import * as black from '../analytics/black';
+import { ForwardSource } from '../analytics/chain';
 import { SubscriptionRegistry, type FeedPort } from '../feed/subscription-registry';
 import { DEFAULT_MARKET_DATA_OPTIONS } from '../market-data.options';
 import { TickStore } from '../ticks/tick-store';
@@ -60,13 +68,6 @@ const contracts = STRIKES.flatMap((strike, i) => [
   option(1001 + 2 * i, strike, 'PE'),
 ]);
 
-/** What the service asks of the instrument master, for one index and one expiry. */
-const instruments = {
-  expiries: (u: string) => (u === 'NIFTY' ? [EXPIRY] : []),
-  chain: (u: string, e: string) => (u === 'NIFTY' && e === EXPIRY ? contracts : []),
-  underlyingOf: (u: string) => (u === 'NIFTY' ? index : undefined),
-} as unknown as InstrumentsService;
-
 class InertPort implements FeedPort {
   subscribe(): void {}
   unsubscribe(): void {}
@@ -79,14 +80,26 @@ function fair(i: Instrument, spot: number): number {
   return Math.round(p / 0.05) * 0.05;
 }
 
-function setup() {
+/** The service on a real tick store and registry, over a real instrument index of `list`. */
+function setup(list: readonly Instrument[] = [index, ...contracts]) {
+  const master = new InstrumentIndex(list);
+  const today = new Date(NOW).toISOString().slice(0, 10);
+  // What the service asks of InstrumentsService, answered by the index as InstrumentsService does.
+  const instruments = {
+    expiries: (u: string) => master.expiries(u, today),
+    chain: (u: string, e: string) => master.chain(u, e),
+    underlyingOf: (u: string) => master.underlyingOf(u, today),
+    chainBase: (u: string, e: string) => master.chainBase(u, e, today),
+  } as unknown as InstrumentsService;
   const store = new TickStore({ now: () => NOW });
   const registry = new SubscriptionRegistry(new InertPort(), {
     connections: 1,
     perConnection: 100,
     total: 100,
   });
-  const calendar = { closeTime: () => new Date(EXPIRY_MS) } as unknown as MarketCalendar;
+  const calendar = {
+    closeTime: (_segment: ExchangeSegment, date: string) => new Date(`${date}T10:00:00Z`),
+  } as unknown as MarketCalendar;
   const clock = { now: () => new Date(NOW) } as Clock;
   const service = new ChainAnalyticsService(
     instruments,
@@ -106,7 +119,7 @@ function setup() {
       ltp,
       ltt: ++ltt,
     });
-  return { service, tick };
+  return { service, registry, tick };
 }
 
 const strikesOf = (view: ChainUpdateView) => view.strikes.map((s) => s.strike);
@@ -169,5 +182,72 @@ describe('ChainAnalyticsService refresh', () => {
     expect(solves).toHaveBeenCalledTimes(contracts.length);
     expect(solves.mock.calls[0][1].years).toBeLessThan(YEARS);
     await updates.return!();
+  });
+});
+
+describe('ChainAnalyticsService on MCX options', () => {
+  const future = (id: string, expiry: string): Instrument => ({
+    segment: ExchangeSegment.MCX_COMM,
+    securityId: id,
+    exchange: 'MCX',
+    instrumentType: 'FUTCOM',
+    symbol: `CRUDEOIL-${expiry}-FUT`,
+    displayName: `CRUDEOIL ${expiry} FUT`,
+    underlying: 'CRUDEOIL',
+    expiry,
+    lotSize: 100,
+    tickSize: 1,
+  });
+  const mcxOption = (id: number, expiry: string, strike: number, optionType: 'CE' | 'PE') => ({
+    ...option(id, strike, optionType),
+    segment: ExchangeSegment.MCX_COMM,
+    exchange: 'MCX' as const,
+    instrumentType: 'OPTFUT',
+    symbol: `CRUDEOIL-${expiry}-${strike}-${optionType}`,
+    underlying: 'CRUDEOIL',
+    expiry,
+  });
+  // Options expire a few days before their future: the December options are on the December
+  // future, the January ones on the January future, whichever is the nearest.
+  const DEC = future('420000', '2026-12-18');
+  const JAN = future('420001', '2027-01-19');
+  const list = [
+    DEC,
+    JAN,
+    ...[6_000, 6_100].flatMap((k, i) => [
+      mcxOption(5000 + 2 * i, '2026-12-16', k, 'CE'),
+      mcxOption(5001 + 2 * i, '2026-12-16', k, 'PE'),
+      mcxOption(6000 + 2 * i, '2027-01-18', k, 'CE'),
+      mcxOption(6001 + 2 * i, '2027-01-18', k, 'PE'),
+    ]),
+  ];
+
+  it('prices each expiry off the future it is written on, not the nearest one', () => {
+    const { service, tick } = setup(list);
+    tick(DEC, 6_000);
+    tick(JAN, 6_080);
+    const dec = service.chain('CRUDEOIL', '2026-12-16');
+    expect(dec.spot).toBe(6_000);
+    expect(dec.forward).toBe(6_000);
+    const jan = service.chain('CRUDEOIL', '2027-01-18');
+    expect(jan.spot).toBe(6_080);
+    expect(jan.forward).toBe(6_080);
+    expect(jan.forwardSource).toBe(ForwardSource.FUTURE);
+  });
+
+  it('keeps the future of a subscribed expiry on the feed with its window', async () => {
+    const { service, registry } = setup(list);
+    const key = (i: Instrument) => instrumentKey(SEGMENT_CODE[i.segment], Number(i.securityId));
+    const updates = service.subscribe('CRUDEOIL', '2027-01-18', 1);
+    expect(registry.has(key(JAN))).toBe(true);
+    expect(registry.has(key(DEC))).toBe(false);
+    await updates.return!();
+    expect(registry.has(key(JAN))).toBe(false);
+  });
+
+  it('falls back to the nearest future when no future expires on or after the options', () => {
+    const { service, tick } = setup(list.filter((i) => i !== JAN));
+    tick(DEC, 6_000);
+    expect(service.chain('CRUDEOIL', '2027-01-18').spot).toBe(6_000);
   });
 });

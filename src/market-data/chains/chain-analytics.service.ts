@@ -500,7 +500,8 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
   }
 
   private build(underlying: string, expiry: string): TrackedChain {
-    const base = this.instruments.underlyingOf(underlying);
+    // MCX options are priced off the future of their own expiry, not always the nearest one.
+    const base = this.instruments.chainBase(underlying, expiry);
     const byStrike = new Map<number, Slot>();
     let segment: ExchangeSegment | undefined;
     for (const i of this.instruments.chain(underlying, expiry)) {
