@@ -81,9 +81,9 @@ function fair(i: Instrument, spot: number): number {
 }
 
 /** The service on a real tick store and registry, over a real instrument index of `list`. */
-function setup(list: readonly Instrument[] = [index, ...contracts]) {
+function setup(list: readonly Instrument[] = [index, ...contracts], at = NOW) {
   const master = new InstrumentIndex(list);
-  const today = new Date(NOW).toISOString().slice(0, 10);
+  const today = new Date(at).toISOString().slice(0, 10);
   // What the service asks of InstrumentsService, answered by the index as InstrumentsService does.
   const instruments = {
     expiries: (u: string) => master.expiries(u, today),
@@ -91,7 +91,7 @@ function setup(list: readonly Instrument[] = [index, ...contracts]) {
     underlyingOf: (u: string) => master.underlyingOf(u, today),
     chainBase: (u: string, e: string) => master.chainBase(u, e, today),
   } as unknown as InstrumentsService;
-  const store = new TickStore({ now: () => NOW });
+  const store = new TickStore({ now: () => at });
   const registry = new SubscriptionRegistry(new InertPort(), {
     connections: 1,
     perConnection: 100,
@@ -100,7 +100,7 @@ function setup(list: readonly Instrument[] = [index, ...contracts]) {
   const calendar = {
     closeTime: (_segment: ExchangeSegment, date: string) => new Date(`${date}T10:00:00Z`),
   } as unknown as MarketCalendar;
-  const clock = { now: () => new Date(NOW) } as Clock;
+  const clock = { now: () => new Date(at) } as Clock;
   const service = new ChainAnalyticsService(
     instruments,
     store,
@@ -110,7 +110,7 @@ function setup(list: readonly Instrument[] = [index, ...contracts]) {
     {} as TierBService, // Tier B is not exercised here
     DEFAULT_MARKET_DATA_OPTIONS,
   );
-  let ltt = Math.floor(NOW / 1000) - 100;
+  let ltt = Math.floor(at / 1000) - 100;
   const tick = (i: Instrument, ltp: number) =>
     store.apply({
       type: FeedResponseCode.TICKER,
@@ -181,6 +181,30 @@ describe('ChainAnalyticsService refresh', () => {
     service.refreshAll(NOW + FULL_REFRESH_MS);
     expect(solves).toHaveBeenCalledTimes(contracts.length);
     expect(solves.mock.calls[0][1].years).toBeLessThan(YEARS);
+    await updates.return!();
+  });
+});
+
+describe('ChainAnalyticsService at the expiry instant', () => {
+  it('reports the chain expired at the expiry instant, not at the next full refresh', async () => {
+    const { service, tick } = setup(undefined, EXPIRY_MS - 10_000);
+    tick(index, SPOT);
+    for (const c of contracts) tick(c, 10);
+    const updates = service.subscribe('NIFTY', EXPIRY, 2);
+    const snapshot = (await updates.next()).value as ChainUpdateView;
+    expect(snapshot.strikes[2].call!.analytics.status).not.toBe(black.IvStatus.EXPIRED);
+    service.refreshAll(EXPIRY_MS - 1);
+    const before = service.stats.strikeUpdates;
+    service.refreshAll(EXPIRY_MS);
+    // Checked before reading: a message that never comes would leave the read waiting.
+    expect(service.stats.strikeUpdates - before).toBe(STRIKES.length);
+    const expired = (await updates.next()).value as ChainUpdateView;
+    expect(strikesOf(expired)).toEqual(STRIKES);
+    expect(expired.yearsToExpiry).toBe(0);
+    for (const s of expired.strikes) {
+      expect(s.call!.analytics.status).toBe(black.IvStatus.EXPIRED);
+      expect(s.put!.analytics.status).toBe(black.IvStatus.EXPIRED);
+    }
     await updates.return!();
   });
 });
