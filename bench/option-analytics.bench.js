@@ -172,6 +172,7 @@ const instruments = {
   expiries: (u) => CHAINS.filter((c) => c[0] === u).map((c) => c[1]),
   chain: (u, e) => chains.get(`${u}|${e}`) ?? [],
   underlyingOf: (u) => bases.get(u)?.instrument,
+  chainBase: (u) => bases.get(u)?.instrument,
 };
 const expiryMs = (e) => Date.parse(`${e}T10:00:00Z`);
 const calendar = { closeTime: (_segment, e) => new Date(expiryMs(e)) };

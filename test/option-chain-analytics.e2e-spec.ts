@@ -215,6 +215,45 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
     expect(holders()).toBe(0);
   });
 
+  it('a later MCX expiry is analysed against the future it is written on, held on the feed with its window', async () => {
+    const instruments = t.app.get(InstrumentsService);
+    const marketData = t.app.get(MarketDataService);
+    const expiry = instruments.expiries('CRUDEOIL')[1]; // Tier B pins the nearest one
+    const future = instruments.futureFor('CRUDEOIL', expiry)!;
+    expect(future.expiry! >= expiry).toBe(true);
+    expect(future.securityId).not.toBe(instruments.underlyingOf('CRUDEOIL')!.securityId);
+    const c = open({ underlying: 'CRUDEOIL', expiry, strikes: 2 });
+    const first = (await c.batch(0)) as unknown as ChainUpdate;
+    expect(first.expiry).toBe(expiry);
+    // The window's contracts and the future, as CLIENT references of the subscription.
+    const held = () =>
+      marketData
+        .subscriptions({ kind: ReferenceKind.CLIENT }, 5_000)
+        .items.filter(
+          (i) =>
+            i.instrument?.expiry === expiry ||
+            (i.segment === future.segment && i.securityId === future.securityId),
+        ).length;
+    expect(held()).toBe(2 * 5 + 1);
+    const live = await update(c, (u) =>
+      u.strikes.some((s) => s.strike === u.atmStrike && solved(s.call) && solved(s.put)),
+    );
+    expect(live.forwardSource).toBe('FUTURE');
+    expect(live.forward).toBe(live.spot);
+    // The simulator prices these options on their own future: the IV solved against it is the
+    // model's volatility (within a few hundredths of a point here; against the near future,
+    // about 2 points off).
+    const atm = live.strikes.find((s) => s.strike === live.atmStrike)!;
+    const simOption = sim.universe.get('MCX_COMM', atm.call!.instrument.securityId)!;
+    const modelVol = sim.market.greeks(simOption)!.vol * 100;
+    for (const a of [atm.call!.analytics, atm.put!.analytics]) {
+      expect(Math.abs(a.iv! - modelVol)).toBeLessThan(0.5);
+    }
+    await c.dispose();
+    await c.closed();
+    await until(() => held() === 0, 'the window and its future are released');
+  });
+
   it('a window the feed has no room for: CAPACITY_EXCEEDED, nothing held', async () => {
     const marketData = t.app.get(MarketDataService);
     // Fill the feed with CLIENT references (same priority: nothing to evict) on instruments not

@@ -33,7 +33,11 @@ export class AlertFeedHolds {
     const refs: SubscriptionReference[] = [reference(row.id, instrument)];
     let base: Instrument | undefined;
     if (row.metric === AlertMetric.IV && instrument.underlying !== undefined) {
-      base = this.instruments.underlyingOf(instrument.underlying);
+      // The base its chain is analysed against (for MCX the future of the option's expiry).
+      base =
+        instrument.expiry === undefined
+          ? this.instruments.underlyingOf(instrument.underlying)
+          : this.instruments.chainBase(instrument.underlying, instrument.expiry);
       if (base) refs.push(reference(row.id, base));
     }
     try {

@@ -117,6 +117,32 @@ describe('InstrumentIndex', () => {
     expect(index.underlyingOf('NOPE', '2026-11-25')).toBeUndefined();
   });
 
+  it('finds the future an MCX option expiry is written on: the first expiring on or after it', () => {
+    // Futures 2026-11-19 (420000) and 2026-12-18 (420001).
+    expect(index.futureFor('CRUDEOIL', '2026-11-16')?.securityId).toBe('420000');
+    expect(index.futureFor('crudeoil', '2026-11-19')?.securityId).toBe('420000');
+    expect(index.futureFor('CRUDEOIL', '2026-12-16')?.securityId).toBe('420001');
+    expect(index.futureFor('CRUDEOIL', '2026-12-18')?.securityId).toBe('420001');
+    expect(index.futureFor('CRUDEOIL', '2026-12-21')).toBeUndefined();
+    expect(index.futureFor('NIFTY', '2026-11-26')).toBeUndefined();
+    expect(index.futureFor('NOPE', '2026-11-26')).toBeUndefined();
+    // By expiry whatever order the master lists them in.
+    const reversed = new InstrumentIndex([...UNIVERSE].reverse());
+    expect(reversed.futureFor('CRUDEOIL', '2026-11-16')?.securityId).toBe('420000');
+    expect(reversed.futureFor('CRUDEOIL', '2026-12-16')?.securityId).toBe('420001');
+  });
+
+  it("prices a chain off its expiry's future on MCX, else off underlyingOf", () => {
+    // On 2026-11-19 the near future is November's, but December's options are on December's.
+    expect(index.chainBase('CRUDEOIL', '2026-12-16', '2026-11-19')?.securityId).toBe('420001');
+    // No future expiring on or after the options: the near future, as before.
+    expect(index.chainBase('CRUDEOIL', '2027-01-18', '2026-11-19')?.securityId).toBe('420000');
+    expect(index.chainBase('NIFTY', '2026-11-26', '2026-11-25')).toBe(NIFTY);
+    expect(index.chainBase('RELIANCE', '2026-11-26', '2026-11-25')?.segment).toBe(
+      ExchangeSegment.NSE_EQ,
+    );
+  });
+
   describe('search', () => {
     it('puts the exact match first, case-insensitively, on symbol or display name', () => {
       expect(index.search('nifty', 10)[0]).toBe(NIFTY);

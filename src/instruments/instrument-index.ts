@@ -306,6 +306,32 @@ export class InstrumentIndex {
   }
 
   /**
+   * The future an MCX option expiry is written on: the first MCX future of the commodity
+   * expiring on or after the option's expiry (options expire a few days before their future, so
+   * near a future's expiry the nearest option expiry is already on the next future). Undefined
+   * when there is none (an index or stock, or no such future listed).
+   */
+  futureFor(underlying: string, optionExpiry: string): Instrument | undefined {
+    // Futures are in display order: by expiry, ascending.
+    return this.underlyings
+      .get(underlying.toUpperCase())
+      ?.futures.find(
+        (future) =>
+          future.segment === ExchangeSegment.MCX_COMM && (future.expiry ?? '') >= optionExpiry,
+      );
+  }
+
+  /**
+   * What one expiry's options are priced off: for MCX options (on futures) the future of that
+   * expiry, else (and when no such future is listed) `underlyingOf`.
+   */
+  chainBase(underlying: string, expiry: string, today: string): Instrument | undefined {
+    const base = this.underlyingOf(underlying, today);
+    if (base?.segment !== ExchangeSegment.MCX_COMM) return base;
+    return this.futureFor(underlying, expiry) ?? base;
+  }
+
+  /**
    * Ranked search on symbol and display name, case-insensitive: exact matches first, then the
    * contracts a trader's query names ("BANKNIFTY 52000 CE", "nifty 24500 pe 30 dec",
    * "CRUDEOIL FUT": underlying plus strike, kind and expiry parts in any order; expired ones

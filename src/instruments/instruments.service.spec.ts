@@ -69,6 +69,28 @@ describe('InstrumentsService', () => {
     expect(service.chain('NIFTY', service.expiries('NIFTY')[0]).length).toBeGreaterThan(0);
   });
 
+  it("prices an MCX option expiry off its own future, an index's off the index", async () => {
+    const service = aService(new FakeSource(), new FakeStore());
+    await service.reload();
+    const futures = service
+      .all()
+      .filter((i) => i.underlying === 'CRUDEOIL' && i.instrumentType === 'FUTCOM')
+      .map((i) => i.expiry!)
+      .sort();
+    const expiries = service.expiries('CRUDEOIL');
+    expect(expiries.length).toBeGreaterThan(1);
+    const bases = expiries.map((e) => service.chainBase('CRUDEOIL', e)!);
+    expiries.forEach((e, n) => {
+      expect(bases[n].instrumentType).toBe('FUTCOM');
+      expect(bases[n].expiry).toBe(futures.find((f) => f >= e));
+    });
+    // The first expiry is on the near future; the later ones are not.
+    expect(bases[0]).toBe(service.underlyingOf('CRUDEOIL'));
+    expect(new Set(bases).size).toBe(expiries.length);
+    const nifty = service.expiries('NIFTY');
+    expect(service.chainBase('NIFTY', nifty[nifty.length - 1])).toBe(service.underlyingOf('NIFTY'));
+  });
+
   it('keeps the old master when a file is refused or the download fails', async () => {
     const source = new FakeSource();
     const store = new FakeStore();

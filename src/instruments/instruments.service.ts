@@ -171,6 +171,19 @@ export class InstrumentsService implements OnApplicationBootstrap, BeforeApplica
     return this.index.underlyingOf(underlying, this.today());
   }
 
+  /** The MCX future an option expiry is written on (first expiring on or after it). */
+  futureFor(underlying: string, optionExpiry: string): Instrument | undefined {
+    return this.index.futureFor(underlying, optionExpiry);
+  }
+
+  /**
+   * What one expiry's options are priced off: for MCX options (on futures) the future of that
+   * expiry, else (and when no such future is listed) `underlyingOf`.
+   */
+  chainBase(underlying: string, expiry: string): Instrument | undefined {
+    return this.index.chainBase(underlying, expiry, this.today());
+  }
+
   /**
    * Downloads, verifies and swaps in a new master. Attempts run one at a time; calls made
    * while one runs share the next. A refused or failed download keeps the current master.

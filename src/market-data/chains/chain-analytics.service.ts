@@ -500,7 +500,8 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
   }
 
   private build(underlying: string, expiry: string): TrackedChain {
-    const base = this.instruments.underlyingOf(underlying);
+    // MCX options are priced off the future of their own expiry, not always the nearest one.
+    const base = this.instruments.chainBase(underlying, expiry);
     const byStrike = new Map<number, Slot>();
     let segment: ExchangeSegment | undefined;
     for (const i of this.instruments.chain(underlying, expiry)) {
@@ -548,7 +549,11 @@ export class ChainAnalyticsService implements OnApplicationBootstrap, OnModuleDe
   private refresh(chain: TrackedChain, nowMs: number, full: boolean): Slot[] {
     const baseRec = chain.baseKey >= 0 ? this.store.get(chain.baseKey) : undefined;
     const spot = spotOf(baseRec) ?? NaN;
-    const years = yearsToExpiry(chain.expiryMs, nowMs);
+    // Time to expiry moves only on the full refreshes (time decay every FULL_REFRESH_MS, and
+    // at the expiry instant): taken at every flush, it would move the discount factor and so a
+    // parity or carry forward by a hair each time, and every strike would be re-solved.
+    if (nowMs >= chain.expiryMs && chain.years > 0) full = true;
+    const years = full ? yearsToExpiry(chain.expiryMs, nowMs) : chain.years;
     let anyQuote = false;
     for (const slot of chain.points) {
       if (slot.call && readSide(this.store, slot.call)) slot.dirty = anyQuote = true;

@@ -169,6 +169,29 @@ describe('Tier B selection', () => {
     expect(selection.counts.CRUDEOIL).toBe(43);
   });
 
+  it('pins the future the nearest MCX options are written on when it is not the near future', () => {
+    const master = [...MASTER, ...aChain('CRUDEOIL', '2027-01-18', 5_000, 6_000, 50, MCX)];
+    const futures = (s: typeof selection) =>
+      s.instruments
+        .filter((i) => i.tag === 'CRUDEOIL' && i.instrument.instrumentType === 'FUTCOM')
+        .map((i) => i.instrument.securityId);
+    // December's options are on the near (December) future: nothing more is pinned.
+    const before = selectTierB({ instruments: master, spots: SPOTS, today: TODAY });
+    expect(before.underlyings.find((u) => u.name === 'CRUDEOIL')!.chains[0].expiry).toBe(
+      '2026-12-16',
+    );
+    expect(futures(before)).toEqual(['900001']);
+    expect(before.counts.CRUDEOIL).toBe(43);
+    // After they expire the December future still trades, but January's options are on
+    // January's future: both futures are pinned.
+    const after = selectTierB({ instruments: master, spots: SPOTS, today: '2026-12-17' });
+    const crude = after.underlyings.find((u) => u.name === 'CRUDEOIL')!;
+    expect(crude.underlying.securityId).toBe('900001');
+    expect(crude.chains.map((c) => c.expiry)).toEqual(['2027-01-18']);
+    expect(futures(after)).toEqual(['900001', '900002']);
+    expect(after.counts.CRUDEOIL).toBe(44);
+  });
+
   it('reports underlyings missing from the master, and an index without options', () => {
     expect(selection.missing).toEqual([
       { name: 'FINNIFTY', reason: TierBMissingReason.UNDERLYING_NOT_FOUND },

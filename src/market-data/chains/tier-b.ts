@@ -40,7 +40,8 @@ export interface TierBConfig {
 /**
  * Defaults: NIFTY and SENSEX keep weekly expiries (SEBI, Nov 2024), so their nearest two are
  * pinned; BANKNIFTY, FINNIFTY, MIDCPNIFTY and BANKEX are monthly only, and MCX CRUDEOIL and
- * NATURALGAS options are monthly on the near future: the nearest one of each.
+ * NATURALGAS options are monthly on futures: the nearest one of each (with the future it is
+ * written on, when that is not the near future).
  */
 export const DEFAULT_TIER_B_CONFIG: Readonly<TierBConfig> = {
   underlyings: [
@@ -237,6 +238,13 @@ export function selectTierB(input: TierBInput): TierBSelection {
     }
     const each = u.strikesEachSide ?? config.strikesEachSide;
     for (const expiry of expiries) {
+      if (u.source === TierBSource.NEAR_FUTURE) {
+        // An MCX option expiry is written on the first future expiring on or after it, the one
+        // its chain is analysed against: between the near options' expiry and their future's,
+        // the nearest options are already on the next future, which is pinned too.
+        const base = firstOnOrAfter(futuresBy.get(u.name) ?? [], expiry);
+        if (base) add(base, u.name);
+      }
       const chain = buildChain(
         options.filter((o) => o.expiry === expiry),
         expiry,
@@ -302,6 +310,12 @@ function isOption(i: Instrument): boolean {
 function nearest(list: readonly Instrument[]): Instrument | undefined {
   let best: Instrument | undefined;
   for (const i of list) if (!best || i.expiry! < best.expiry!) best = i;
+  return best;
+}
+
+function firstOnOrAfter(list: readonly Instrument[], expiry: string): Instrument | undefined {
+  let best: Instrument | undefined;
+  for (const i of list) if (i.expiry! >= expiry && (!best || i.expiry! < best.expiry!)) best = i;
   return best;
 }
 

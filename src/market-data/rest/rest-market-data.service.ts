@@ -225,7 +225,8 @@ export class RestMarketDataService {
     if (hit && (hit.pending || this.nowMs() - hit.at < CHAIN_REQUEST_SPACING_MS)) {
       return this.bounded(hit.promise, waitMs);
     }
-    const base = this.instruments.underlyingOf(name);
+    // MCX: the future this expiry is written on (DhanHQ answers a commodity chain per future).
+    const base = this.instruments.chainBase(name, expiry);
     if (!base) return;
     const tail = this.underlyingTails.get(name) ?? Promise.resolve();
     const fill: ChainFill = { at: this.nowMs(), pending: true, promise: Promise.resolve() };
