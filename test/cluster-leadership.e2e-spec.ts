@@ -10,6 +10,7 @@ import {
 } from '../src/market-data/relay/reference-relay.service';
 import { EMBEDDED_SIMULATOR_SEED } from '../src/dhan/dhan-endpoints';
 import { liquidEquities, until } from './dhan/helpers';
+import { eventually } from './utils/eventually';
 import { startChildServer, type ChildServer } from './utils/child-server';
 import { createUser, errorCodes, gql, login, LOGIN, subscribe } from './utils/graphql-client';
 import { databaseEngine, persistentDatabase } from './utils/test-app';
@@ -87,20 +88,6 @@ describeCluster('two instances on one Redis: leadership, failover, fencing, shar
     const response = await fetch(`${server.baseUrl}/ready`);
     const body = (await response.json()) as { info?: { role?: string } };
     return body.info?.role;
-  }
-
-  /** Resolves once the async condition holds (checked every 100 ms); rejects after `ms`. */
-  async function eventually(
-    condition: () => Promise<boolean>,
-    label: string,
-    ms = 60_000,
-  ): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (await condition().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${label}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   async function boot(): Promise<ChildServer> {

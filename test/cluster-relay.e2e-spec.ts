@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DhanSimulator } from '@app/dhan-simulator';
 import { EMBEDDED_SIMULATOR_SEED } from '../src/dhan/dhan-endpoints';
 import { liquidEquities, until } from './dhan/helpers';
+import { eventually } from './utils/eventually';
 import { startChildServer, type ChildServer } from './utils/child-server';
 import { createUser, gql, login, subscribe, type SubscriptionProbe } from './utils/graphql-client';
 import { freePort, OwnRedis } from './utils/redis-server';
@@ -118,19 +119,6 @@ describeCluster('two instances on Redis: ticks, feed health and order events rel
     info?: { role?: string };
     checks?: Record<string, string>;
     details?: Record<string, { reason: string }>;
-  }
-
-  async function eventually(
-    condition: () => Promise<boolean>,
-    label: string,
-    ms = 60_000,
-  ): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (await condition().catch(() => false)) return;
-      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${label}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   async function boot(): Promise<ChildServer> {

@@ -3,6 +3,7 @@ import { DhanSimulator } from '@app/dhan-simulator';
 import { EMBEDDED_SIMULATOR_SEED } from '../src/dhan/dhan-endpoints';
 import { correlationIdFor } from '../src/execution/domain/correlation-id';
 import { liquidEquities, until } from './dhan/helpers';
+import { eventually } from './utils/eventually';
 import { startChildServer, type ChildServer } from './utils/child-server';
 import { createUser, gql, login } from './utils/graphql-client';
 import { freePort, OwnRedis } from './utils/redis-server';
@@ -69,16 +70,6 @@ describeCluster(
       const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
       const match = pattern.exec(text);
       return match ? Number(match[1]) : undefined;
-    }
-
-    async function eventually(condition: () => Promise<boolean>, label: string, ms = 30_000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        if (await condition().catch(() => false)) return;
-        if (Date.now() > deadline)
-          throw new Error(`timed out after ${ms} ms waiting until ${label}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
     }
 
     /** Orders answered QUEUED (waiting for the budget) by the instance that took them. */
