@@ -54,11 +54,6 @@ export class DayCycleRelay implements OnModuleInit {
     );
   }
 
-  /** Resolves when every run received so far has been followed here (tests). */
-  whenFollowed(): Promise<void> {
-    return this.following.then(() => undefined);
-  }
-
   private receive(text: string): void {
     let message: DayCycleMessage;
     try {
