@@ -25,7 +25,7 @@
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg, quick: QUICK } = require('./harness');
+const { useBuild, arg, quick: QUICK, seededRandom, zipfSampler } = require('./harness');
 
 const build = useBuild('ALERTS_DIST');
 const { TickStore } = build.load('src/market-data/ticks/tick-store.js');
@@ -42,32 +42,9 @@ const SEG = 'NSE_FNO';
 const SEG_CODE = 2;
 const key = (id) => SEG_CODE * 0x1_0000_0000 + id;
 
-let seed = 42;
-function rand() {
-  seed |= 0;
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seededRandom(42);
 
-const cdf = new Float64Array(UNIVERSE);
-{
-  let sum = 0;
-  for (let i = 0; i < UNIVERSE; i++) cdf[i] = sum += 1 / Math.pow(i + 1, 1.1);
-  for (let i = 0; i < UNIVERSE; i++) cdf[i] /= sum;
-}
-function zipf() {
-  const u = rand();
-  let lo = 0;
-  let hi = UNIVERSE - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid] < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo + 1;
-}
+const zipf = zipfSampler(UNIVERSE, 1.1, rand);
 
 // The feed: which instrument each tick is for, whether it is a full packet, its price step.
 const TICKS = PER_DRAIN * DRAINS;

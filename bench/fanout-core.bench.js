@@ -24,7 +24,16 @@ if (typeof global.gc !== 'function') {
   process.exit(r.status ?? 1);
 }
 
-const { useBuild, arg, quick: QUICK, percentile, report, check } = require('./harness');
+const {
+  useBuild,
+  arg,
+  quick: QUICK,
+  percentile,
+  report,
+  check,
+  seededRandom,
+  zipfSampler,
+} = require('./harness');
 
 const build = useBuild();
 const { TickStore } = build.load('src/market-data/ticks/tick-store.js');
@@ -49,33 +58,9 @@ const SEG = 'NSE_FNO';
 const SEG_CODE = 2;
 const key = (id) => SEG_CODE * 0x1_0000_0000 + id;
 
-// Seeded PRNG (mulberry32) so every run sees the same workload.
-let seed = 42;
-function rand() {
-  seed |= 0;
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seededRandom(42);
 
-const cdf = new Float64Array(UNIVERSE);
-{
-  let sum = 0;
-  for (let i = 0; i < UNIVERSE; i++) cdf[i] = sum += 1 / Math.pow(i + 1, 1.1);
-  for (let i = 0; i < UNIVERSE; i++) cdf[i] /= sum;
-}
-function zipf() {
-  const u = rand();
-  let lo = 0;
-  let hi = UNIVERSE - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid] < u) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo + 1;
-}
+const zipf = zipfSampler(UNIVERSE, 1.1, rand);
 
 const watch = [];
 for (let c = 0; c < CLIENTS; c++) {

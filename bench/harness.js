@@ -77,6 +77,42 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/**
+ * A seeded pseudo-random source (mulberry32) returning numbers in [0, 1): every run of a
+ * benchmark sees the same workload, so runs of two builds compare.
+ */
+function seededRandom(seed) {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Ranks 1..universe drawn with Zipf weights 1/rank^exponent (a few instruments hot, a long
+ * tail), by binary search of the cumulative weights, from the source `rand`.
+ */
+function zipfSampler(universe, exponent, rand) {
+  const cdf = new Float64Array(universe);
+  let sum = 0;
+  for (let i = 0; i < universe; i++) cdf[i] = sum += 1 / Math.pow(i + 1, exponent);
+  for (let i = 0; i < universe; i++) cdf[i] /= sum;
+  return () => {
+    const u = rand();
+    let lo = 0;
+    let hi = universe - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  };
+}
+
 async function gql(url, query, variables, token) {
   const r = await fetch(url, {
     method: 'POST',
@@ -215,6 +251,8 @@ module.exports = {
   arg,
   quick,
   percentile,
+  seededRandom,
+  zipfSampler,
   gql,
   bootApp,
   loginAdmin,

@@ -25,7 +25,7 @@
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg, quick, report, check: target } = require('./harness');
+const { useBuild, arg, quick, report, check: target, seededRandom } = require('./harness');
 
 const build = useBuild('ANALYTICS_DIST');
 const { analyseOption, emptyAnalytics, black76Price, IvStatus } = build.load(
@@ -40,13 +40,7 @@ const OPTIONS = arg('options', quick ? 50_000 : 200_000);
 const REPS = arg('reps', quick ? 3 : 10);
 const ROUNDS = arg('rounds', quick ? 100 : 500);
 
-let seed = 0x5eed;
-function rand() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seededRandom(0x5eed);
 
 // The machine's state: what one Math.exp costs here now (about 5-10 ns on an idle core), and
 // the load average, so a figure taken on a busy machine reads as such.

@@ -17,7 +17,7 @@
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg, report, check } = require('./harness');
+const { useBuild, arg, report, check, seededRandom } = require('./harness');
 
 const build = useBuild('RISK_DIST');
 const { RiskEngine } = build.load('src/risk/risk-engine.js');
@@ -28,14 +28,7 @@ const ORDERS = arg('orders', 100_000);
 const USERS = arg('users', 1_000);
 const WARMUP = Math.min(20_000, ORDERS);
 
-// Deterministic PRNG (mulberry32) so runs compare.
-let seed = 0x5eed;
-function rand() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seededRandom(0x5eed);
 const pick = (list) => list[Math.floor(rand() * list.length)];
 
 const instruments = [
