@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock } from '../common/clock';
 import {
   ExecutionAmbiguousError,
   ExecutionRejectedError,
@@ -9,16 +8,11 @@ import {
   type ExecutionPort,
 } from '../execution/execution.contract';
 import { isTerminal, OrderStatus } from '../trading/order-status';
-import type { ExchangeSegment } from '@app/dhan/types';
-import { InstrumentsService } from '../instruments/instruments.service';
-import { MarketDataService } from '../market-data/market-data.service';
 import type { OrderEntity } from './entities/order.entity';
-import { marketProtection } from './market-protection';
 import { SendPriority, type SendPermit, type SendRequest } from './governor/order-governor';
 import { OrderGovernorService } from './governor/order-governor.service';
+import { MarketProtectionService } from './market-protection.service';
 import { parseState } from './order-row';
-import { priceText } from './order-terms';
-import type { OrderSide, OrderType } from '../trading/order-vocabulary';
 import { OrderScheduler } from './order-scheduler';
 import { OrderStore, type OrderStep } from './order-store';
 import { backoffMs, ORDERS_OPTIONS, type OrdersOptions } from './orders.options';
@@ -42,9 +36,7 @@ export class OrderDispatchService {
     @Inject(EXECUTION_PORT) private readonly port: ExecutionPort,
     @Inject(ORDERS_OPTIONS) private readonly options: OrdersOptions,
     private readonly governor: OrderGovernorService,
-    private readonly instruments: InstrumentsService,
-    private readonly marketData: MarketDataService,
-    private readonly clock: Clock,
+    private readonly protection: MarketProtectionService,
   ) {}
 
   /**
@@ -172,7 +164,7 @@ export class OrderDispatchService {
   ): Promise<void> {
     let row: OrderEntity;
     try {
-      const protection = this.protectionOf(before);
+      const protection = this.protection.protectionOf(before);
       if (protection === 'NO_PRICE') {
         permit.release();
         // Never sent: refused here as the broker would refuse an unprotected market order.
@@ -214,41 +206,6 @@ export class OrderDispatchService {
       { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
       'broker',
     );
-  }
-
-  /**
-   * The market price protection of a MARKET / SL-M order, computed once (a resend keeps it):
-   * the columns to store with SENT, nothing for other orders, NO_PRICE without a live LTP.
-   */
-  private protectionOf(
-    row: OrderEntity,
-  ): Pick<OrderEntity, 'protectedPrice' | 'protectionPercent'> | 'NO_PRICE' | undefined {
-    if (row.protectedPrice !== null) return undefined;
-    if (row.orderType !== 'MARKET' && row.orderType !== 'STOP_LOSS_MARKET') return undefined;
-    const instrument = this.instruments.get(row.segment as ExchangeSegment, row.securityId);
-    const tick = this.marketData.record(row.segment as ExchangeSegment, row.securityId);
-    const live = tick !== undefined && tick.hasData && !tick.stale && Number.isFinite(tick.ltp);
-    // The day's circuit limits when DhanHQ's quote gave them (the feed does not carry them).
-    const circuit = this.marketData.circuitLimits(
-      row.segment as ExchangeSegment,
-      row.securityId,
-      this.clock.now().getTime(),
-    );
-    const protection = marketProtection({
-      side: row.side as OrderSide,
-      orderType: row.orderType as OrderType,
-      ltp: live ? tick.ltp : undefined,
-      triggerPrice: row.triggerPrice === null ? undefined : Number(row.triggerPrice),
-      tickSize: instrument?.tickSize ?? 0,
-      percent: this.options.marketProtectionPercent,
-      upperCircuit: circuit?.upper,
-      lowerCircuit: circuit?.lower,
-    });
-    if (protection === undefined || protection === 'NO_PRICE') return protection;
-    return {
-      protectedPrice: priceText(Math.round(protection.price * 10_000)),
-      protectionPercent: String(protection.percent),
-    };
   }
 
   /** A modification, through the order budget at the priority of new exposure. */

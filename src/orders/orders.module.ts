@@ -19,6 +19,7 @@ import { OrderGovernorAdminResolver } from './governor/order-governor-admin.reso
 import { OrderAdmissionService } from './order-admission.service';
 import { OrderAmendmentService } from './order-amendment.service';
 import { OrderDispatchService } from './order-dispatch.service';
+import { MarketProtectionService } from './market-protection.service';
 import { OrderPlacementService } from './order-placement.service';
 import { OrderRecoveryService } from './order-recovery.service';
 import { OrderReferences } from './order-references';
@@ -36,6 +37,7 @@ export const OMS_PROVIDERS = [
   OrderReferences,
   OrderStore,
   OrderAdmissionService,
+  MarketProtectionService,
   OrderDispatchService,
   OrderPlacementService,
   OrderAmendmentService,
