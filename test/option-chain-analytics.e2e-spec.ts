@@ -91,6 +91,11 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
     token = (await login(t.graphqlUrl, t.admin.username, t.admin.password)).accessToken;
   });
 
+  afterEach(() => {
+    // A test that froze the simulator's walks (below) leaves them moving again.
+    sim?.market.setVolatilityScale(1);
+  });
+
   afterAll(async () => {
     for (const c of clients) await c.dispose();
     await t?.close();
@@ -222,6 +227,10 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
     const future = instruments.futureFor('CRUDEOIL', expiry)!;
     expect(future.expiry! >= expiry).toBe(true);
     expect(future.securityId).not.toBe(instruments.underlyingOf('CRUDEOIL')!.securityId);
+    // Walks frozen: every price marked from now on is at one level, so an option's price and its
+    // future's are consistent whichever ticks came last (moving, a pair a few ticks apart
+    // solves a few tenths of a point off the model under load).
+    sim.market.setVolatilityScale(0);
     const c = open({ underlying: 'CRUDEOIL', expiry, strikes: 2 });
     const first = (await c.batch(0)) as unknown as ChainUpdate;
     expect(first.expiry).toBe(expiry);
@@ -235,8 +244,22 @@ describe('option chain analytics (e2e, embedded simulator, graphql-ws over real 
             (i.segment === future.segment && i.securityId === future.securityId),
         ).length;
     expect(held()).toBe(2 * 5 + 1);
+    const simFuture = sim.universe.get('MCX_COMM', future.securityId)!;
+    /** Within a tick of the frozen model's price now (a quote marked before the freeze is not). */
+    const atModel = (securityId: string, price: number | null | undefined) => {
+      const inst = sim.universe.get('MCX_COMM', securityId)!;
+      return price != null && Math.abs(price - sim.market.mark(inst).ltp) <= inst.tickSize + 1e-9;
+    };
     const live = await update(c, (u) =>
-      u.strikes.some((s) => s.strike === u.atmStrike && solved(s.call) && solved(s.put)),
+      u.strikes.some(
+        (s) =>
+          s.strike === u.atmStrike &&
+          solved(s.call) &&
+          solved(s.put) &&
+          atModel(s.call!.instrument.securityId, s.call!.quote?.ltp) &&
+          atModel(s.put!.instrument.securityId, s.put!.quote?.ltp) &&
+          atModel(simFuture.securityId, u.forward),
+      ),
     );
     expect(live.forwardSource).toBe('FUTURE');
     expect(live.forward).toBe(live.spot);
