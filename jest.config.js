@@ -60,6 +60,8 @@ const DATABASE_INDEPENDENT = [
   '<rootDir>/test/order-governor\\.e2e',
   '<rootDir>/test/readiness-warmup\\.e2e',
   '<rootDir>/test/readme-examples\\.e2e',
+  // SQLite's safety levels; PostgreSQL's synchronous_commit is checked in commit-durability.spec.
+  '<rootDir>/test/orders-durability\\.e2e',
 ];
 
 if (process.env.TEST_DATABASE_URL) {

@@ -24,6 +24,20 @@ function postgresUrl(url: string): string {
 }
 
 /**
+ * How the app's SQLite connection is set. WAL lets readers proceed during a write. Commits are
+ * deferred by default (`synchronous = NORMAL`: written to the operating system, flushed at the
+ * next durable commit or checkpoint; they survive a crash of the process, not a power cut);
+ * the commits that must reach the disk ask for it (see CommitDurability: the order's
+ * write-ahead record before it is sent). Foreign keys are off by default in SQLite.
+ */
+export function prepareSqliteConnection(db: { pragma: (sql: string) => unknown }): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+}
+
+/**
  * The SQLite folder (0700 when we create it) and files (0600): the database holds password
  * hashes and session tokens. SQLite gives the -wal and -shm files the mode of the database
  * file, so creating that one 0600 before the driver opens it covers all three; files left by
@@ -63,12 +77,7 @@ export function buildDataSourceOptions(
       ...common,
       type: 'better-sqlite3',
       database: file,
-      // WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
-      prepareDatabase: (db: { pragma: (sql: string) => unknown }) => {
-        db.pragma('journal_mode = WAL');
-        db.pragma('foreign_keys = ON');
-        db.pragma('busy_timeout = 5000');
-      },
+      prepareDatabase: prepareSqliteConnection,
     };
   }
   usePostgresUtcTimestamps();

@@ -94,7 +94,10 @@ export type ExecutionLookup =
 /**
  * What ExecutionService offers the OMS. Every method may throw ExecutionRejectedError,
  * ExecutionAmbiguousError or ExecutionUnavailableError (place also the first two only after the
- * routing record is stored, so a crash never loses what was sent).
+ * routing record is stored, so a crash never loses what was sent). `place` stores an order's
+ * routing record with a durable commit before its first request leaves, which makes every
+ * write committed before it durable too (see CommitDurability): the OMS defers the flush of
+ * the writes that lead up to a first send.
  */
 export interface ExecutionPort {
   readonly gatewayKind: 'dhan' | 'paper';

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
 import { LeadershipService, standaloneLeadership } from '../cluster/leadership.service';
+import { transactionWith } from '../database/sqlite-serial';
 import { OrderStatus, type BrokerStatus } from '../trading/order-status';
 import { rupeesToUnits } from '../trading/price-units';
 import { correlationIdFor } from './domain';
@@ -588,7 +589,10 @@ export class ExecutionService
       createdAt: new Date(),
     });
     try {
-      await this.orders.insert(route);
+      // Durable: written ahead of the order's first request (see ExecutionPort).
+      await transactionWith(this.orders.manager.connection, 'durable', (em) =>
+        em.insert(ExecutionOrderEntity, route),
+      );
     } catch (error) {
       // A concurrent place of the same order id stored it first: use that one.
       if (!isUniqueViolation(error)) throw error;
@@ -691,7 +695,11 @@ export class ExecutionService
     }
     route.brokerOrderId = brokerOrderId;
     this.byBroker.set(brokerOrderId, route.orderId);
-    await this.orders.update({ orderId: route.orderId }, { brokerOrderId });
+    // Deferred commit: lost with a machine crash, the id is learnt again from the broker (a
+    // lookup by the record's correlationId, or its next update).
+    await transactionWith(this.orders.manager.connection, 'deferred', (em) =>
+      em.update(ExecutionOrderEntity, { orderId: route.orderId }, { brokerOrderId }),
+    );
   }
 
   /**

@@ -99,11 +99,13 @@ export class OrderDispatchService {
     const queued =
       status === OrderStatus.QUEUED
         ? row
-        : (
-            await this.store.applySteps(row, [
-              ...pending,
-              { event: { type: 'QUEUED' }, cause: 'governor' },
-            ])
+        : // Durable: the caller is told QUEUED, and a queued order is the OMS's alone.
+          (
+            await this.store.applySteps(
+              row,
+              [...pending, { event: { type: 'QUEUED' }, cause: 'governor' }],
+              'durable',
+            )
           ).row;
     if (queued.status !== OrderStatus.QUEUED) return;
     this.governor.governor.enqueue(request, {
@@ -181,11 +183,16 @@ export class OrderDispatchService {
         ]);
         return;
       }
+      // Written ahead of the request, so durable before it leaves: a first send's by the
+      // routing record ExecutionPort.place commits durably first (see ExecutionPort), which
+      // flushes this one too; a resend's (the record exists) here.
+      const firstSend = parseState(before).sendAttempts === 0;
       row = (
-        await this.store.applySteps(before, [
-          ...pending,
-          { event: { type: 'SENT' }, cause: 'oms', extra: protection },
-        ])
+        await this.store.applySteps(
+          before,
+          [...pending, { event: { type: 'SENT' }, cause: 'oms', extra: protection }],
+          firstSend ? 'deferred' : 'durable',
+        )
       ).row;
     } catch (e) {
       permit.release();
@@ -200,11 +207,18 @@ export class OrderDispatchService {
       return;
     }
     // The broker holds the order: a failure to store that is not a failed send (never resolved
-    // by lookup nor sent again); the broker's updates and the reconciliation carry it.
-    await this.store.apply(
+    // by lookup nor sent again); the broker's updates and the reconciliation carry it. Deferred
+    // commit: the order is durably SENT, so lost with a machine crash the acknowledgement is
+    // restored by the boot's lookup of every order in flight.
+    await this.store.applySteps(
       row,
-      { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
-      'broker',
+      [
+        {
+          event: { type: 'ACKNOWLEDGED', brokerOrderId: ack.brokerOrderId, status: ack.status },
+          cause: 'broker',
+        },
+      ],
+      'deferred',
     );
   }
 

@@ -17,6 +17,7 @@ import {
 } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { transactionWith, type CommitDurability } from '../database/sqlite-serial';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
 import { RESERVATION_SETTLED, type ReservationSettledEvent } from '../risk/funds.events';
@@ -261,11 +262,13 @@ export class OrderStore implements OnModuleInit {
   /**
    * Stores a NEW order with its CREATED event. When the (user, clientOrderId) key is already
    * taken, by an earlier call or a concurrent one that won the unique index, returns that
-   * order's id with `created: false`.
+   * order's id with `created: false`. Its commit is deferred (see CommitDurability): what
+   * matters of a placement after a machine crash is made durable further on (the routing record
+   * stored ahead of the send, a queued order).
    */
   async insertNew(row: OrderEntity): Promise<{ id: string; created: boolean }> {
     try {
-      await this.transaction(async (em) => {
+      await this.transaction('deferred', async (em) => {
         await em.getRepository(OrderEntity).insert(row);
         await em.getRepository(OrderEventEntity).insert({
           id: randomUUID(),
@@ -321,7 +324,12 @@ export class OrderStore implements OnModuleInit {
    * machine refuses (ILLEGAL) ends the list there; IGNORED steps are skipped. One
    * `orders.updated` for the whole, when it changed what a client sees.
    */
-  async applySteps(row: OrderEntity, steps: readonly OrderStep[]): Promise<Applied> {
+  async applySteps(
+    row: OrderEntity,
+    steps: readonly OrderStep[],
+    /** How its commit reaches the disk; the engine's default when undefined. */
+    durability?: CommitDurability,
+  ): Promise<Applied> {
     // With REDIS_URL another instance writes the same order (the leader applies the broker's
     // word on an order this instance sent): a write that finds the row changed reads it again
     // and applies the same steps to it, as the state machine decides for the newer state. Not
@@ -329,7 +337,7 @@ export class OrderStore implements OnModuleInit {
     const reapplicable = steps.every((s) => s.extra?.reservation === undefined);
     let current = row;
     for (let attempt = 1; ; attempt++) {
-      const done = await this.writeSteps(current, steps);
+      const done = await this.writeSteps(current, steps, durability);
       if (done !== CHANGED_CONCURRENTLY) return done;
       if (!reapplicable || attempt >= MAX_WRITE_ATTEMPTS) {
         throw new ConflictError('The order changed meanwhile; read it again and retry');
@@ -342,6 +350,7 @@ export class OrderStore implements OnModuleInit {
   private async writeSteps(
     row: OrderEntity,
     steps: readonly OrderStep[],
+    durability: CommitDurability | undefined,
   ): Promise<Applied | typeof CHANGED_CONCURRENTLY> {
     let current = row;
     const written: Array<{ step: OrderStep; from: OrderStatus; to: OrderStatus; at: number }> = [];
@@ -354,7 +363,7 @@ export class OrderStore implements OnModuleInit {
     }
     if (written.length === 0) return { row, applied: false };
     const updated = current;
-    const stored = await this.transaction(async (em: EntityManager) => {
+    const stored = await this.transaction(durability, async (em: EntityManager) => {
       const { id, version } = updated;
       const res = await em
         .getRepository(OrderEntity)
@@ -501,9 +510,13 @@ export class OrderStore implements OnModuleInit {
    * A transaction. SQLite has one connection and no nested transactions, so there they are
    * queued one after another; PostgreSQL runs them side by side on the pool.
    */
-  private transaction<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dataSource.options.type !== 'better-sqlite3') return this.dataSource.transaction(work);
-    const run = this.txQueue.then(() => this.dataSource.transaction(work));
+  private transaction<T>(
+    durability: CommitDurability | undefined,
+    work: (em: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    const start = () => transactionWith(this.dataSource, durability, work);
+    if (this.dataSource.options.type !== 'better-sqlite3') return start();
+    const run = this.txQueue.then(start);
     this.txQueue = run.catch(() => undefined);
     return run;
   }
