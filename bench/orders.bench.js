@@ -16,7 +16,6 @@
  * Build first into dist (`npx nest build`), or into a temporary folder:
  *   npx tsc -p tsconfig.build.json --outDir /tmp/orders-dist
  *   ORDERS_DIST=/tmp/orders-dist taskset -c 1 node bench/orders.bench.js [--orders 100]
- * `--sync-normal` (diagnostic) runs SQLite with synchronous=NORMAL to show the commits' share.
  * BENCH_DATABASE_URL=postgres://... runs it on PostgreSQL (a scratch schema, dropped after).
  * `--profile FILE` writes a CPU profile (.cpuprofile) of the placements alone (boot excluded) and
  * prints its heaviest functions by self time.
@@ -107,10 +106,6 @@ async function main() {
   const { app, graphqlUrl } = booted;
   try {
     const sim = app.get(DHAN_ENDPOINTS).simulator;
-    if (process.argv.includes('--sync-normal') && booted.engine === 'SQLite') {
-      // Diagnostic only: WAL commits without an fsync each, to show what the commits cost.
-      await app.get(require('typeorm').DataSource).query('PRAGMA synchronous = NORMAL');
-    }
     const execution = app.get(ExecutionService);
     await execution.whenReady();
     const instruments = app.get(InstrumentsService);
