@@ -85,7 +85,7 @@ export function serialiseSqliteAccess(dataSource: DataSource): DataSource {
  * flushing it flushes everything before) or the database's own checkpoint. Both survive a crash
  * of the process; a deferred commit can be lost by a crash of the machine (or of the PostgreSQL
  * server) before the next flush. Without either, a transaction commits as the engine is set:
- * PostgreSQL durable, SQLite deferred (see buildDataSourceOptions).
+ * PostgreSQL durable, SQLite deferred (see prepareSqliteConnection).
  */
 export type CommitDurability = 'durable' | 'deferred';
 
