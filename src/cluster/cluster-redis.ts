@@ -17,6 +17,8 @@ export class ClusterRedis implements OnApplicationShutdown {
   /** Null without REDIS_URL. */
   readonly client: Redis | null;
   private subscriberConnection: Redis | undefined;
+  /** Subscriptions asked for before the pub/sub connection was ready, by channel. */
+  private readonly pendingChannels = new Map<string, () => void>();
   private closing = false;
 
   constructor(@Inject(APP_CONFIG) config: ResolvedAppConfig, readiness: ReadinessRegistry) {
@@ -96,8 +98,20 @@ export class ClusterRedis implements OnApplicationShutdown {
     return this.subscriberConnection?.status === 'ready';
   }
 
+  /**
+   * SUBSCRIBE once the connection is ready. Sent while ioredis's connect handshake still runs
+   * (its client-info commands, then the INFO ready check), a SUBSCRIBE puts the connection in
+   * subscriber mode under the check: the check fails, the connection is recycled, and a
+   * subscription issued meanwhile could be lost without an error (an instance then never heard
+   * a channel). After a reconnect ioredis renews the subscriptions itself, after its check.
+   */
   private take(subscriber: Redis, channel: string): void {
     const attempt = (delayMs: number): void => {
+      if (this.closing) return;
+      if (subscriber.status !== 'ready') {
+        this.pendingChannels.set(channel, () => attempt(delayMs));
+        return;
+      }
       subscriber.subscribe(channel).catch((err: Error) => {
         if (this.closing) return;
         this.logger.warn({ msg: 'redis subscribe failed; retrying', channel, err: err.message });
@@ -118,6 +132,11 @@ export class ClusterRedis implements OnApplicationShutdown {
       this.subscriberConnection.on('error', (err: Error) =>
         this.logger.warn({ msg: 'redis subscriber error', err: err.message }),
       );
+      this.subscriberConnection.on('ready', () => {
+        const waiting = [...this.pendingChannels.values()];
+        this.pendingChannels.clear();
+        for (const subscribe of waiting) subscribe();
+      });
     }
     return this.subscriberConnection;
   }

@@ -68,7 +68,7 @@ export async function startChildServer(
         PATH: process.env.PATH ?? '',
         HOST: '127.0.0.1',
         PORT: '0',
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: process.env.CHILD_LOG_LEVEL ?? 'warn',
         DATABASE_URL: `sqlite:${path.join(dir, 'data/terminal.sqlite')}`,
         ADMIN_USERNAME: admin.username,
         ADMIN_PASSWORD: admin.password,
