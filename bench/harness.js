@@ -245,8 +245,42 @@ function check(what, value, comparator, target, unit = '', met = undefined) {
   };
 }
 
+/**
+ * `--phases`: wraps async methods of the build's classes to time each call, as
+ * `[file, class, method]` triples; returns the timings by `Class.method` and a printer.
+ */
+function phaseTimer(build, targets) {
+  const phases = new Map();
+  for (const [file, cls, method] of targets) {
+    const C = build.load(file)[cls];
+    const orig = C.prototype[method];
+    const name = `${cls}.${method}`;
+    C.prototype[method] = async function (...a) {
+      const t = process.hrtime.bigint();
+      try {
+        return await orig.apply(this, a);
+      } finally {
+        const list = phases.get(name) ?? [];
+        list.push(Number(process.hrtime.bigint() - t) / 1e6);
+        phases.set(name, list);
+      }
+    };
+  }
+  const print = () => {
+    for (const [name, list] of phases) {
+      list.sort((a, b) => a - b);
+      process.stdout.write(
+        `  ${name.padEnd(38)} ${String(list.length).padStart(5)} calls  ` +
+          `p50 ${percentile(list, 50).toFixed(2)} ms  p99 ${percentile(list, 99).toFixed(2)} ms\n`,
+      );
+    }
+  };
+  return { phases, print };
+}
+
 module.exports = {
   root,
+  phaseTimer,
   useBuild,
   arg,
   quick,

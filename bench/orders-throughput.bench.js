@@ -19,7 +19,16 @@
 'use strict';
 
 const os = require('node:os');
-const { useBuild, arg, quick, percentile: pct, bootApp, report, check } = require('./harness');
+const {
+  useBuild,
+  arg,
+  quick,
+  percentile: pct,
+  phaseTimer,
+  bootApp,
+  report,
+  check,
+} = require('./harness');
 
 const build = useBuild('BENCH_DIST');
 const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
@@ -86,32 +95,18 @@ async function main() {
       };
     };
     // --phases: time spent in each step of the order path (wrapped methods), per call.
-    const phases = new Map();
-    if (process.argv.includes('--phases')) {
-      const wrap = (file, cls, method) => {
-        const C = build.load(file)[cls];
-        const orig = C.prototype[method];
-        C.prototype[method] = async function (...a) {
-          const t = process.hrtime.bigint();
-          try {
-            return await orig.apply(this, a);
-          } finally {
-            const k = `${cls}.${method}`;
-            const list = phases.get(k) ?? [];
-            list.push(Number(process.hrtime.bigint() - t) / 1e6);
-            phases.set(k, list);
-          }
-        };
-      };
-      wrap('src/orders/order-store.js', 'OrderStore', 'insertNew');
-      wrap('src/orders/order-store.js', 'OrderStore', 'applySteps');
-      wrap('src/orders/order-store.js', 'OrderStore', 'load');
-      wrap('src/orders/order-admission.service.js', 'OrderAdmissionService', 'approve');
-      wrap('src/risk/risk.service.js', 'RiskService', 'check');
-      wrap('src/execution/execution.service.js', 'ExecutionService', 'place');
-      wrap('src/execution/gateway/dhan.gateway.js', 'DhanGateway', 'place');
-      wrap('libs/dhan/src/rest/dhan-rest-client.js', 'DhanRestClient', 'placeOrder');
-    }
+    const phases = process.argv.includes('--phases')
+      ? phaseTimer(build, [
+          ['src/orders/order-store.js', 'OrderStore', 'insertNew'],
+          ['src/orders/order-store.js', 'OrderStore', 'applySteps'],
+          ['src/orders/order-store.js', 'OrderStore', 'load'],
+          ['src/orders/order-admission.service.js', 'OrderAdmissionService', 'approve'],
+          ['src/risk/risk.service.js', 'RiskService', 'check'],
+          ['src/execution/execution.service.js', 'ExecutionService', 'place'],
+          ['src/execution/gateway/dhan.gateway.js', 'DhanGateway', 'place'],
+          ['libs/dhan/src/rest/dhan-rest-client.js', 'DhanRestClient', 'placeOrder'],
+        ])
+      : undefined;
     // Warm-up: one order per dealer 0..9, not counted.
     for (let d = 0; d < Math.min(10, DEALERS); d++) {
       await orders.place(dealers[d], { ...command(d, 0), clientOrderId: `warm-${d}` });
@@ -160,13 +155,7 @@ async function main() {
     const sent = await count(
       "SELECT COUNT(*) AS n FROM execution_orders e JOIN orders o ON o.id = e.order_id WHERE o.client_order_id LIKE 'tp-%'",
     );
-    for (const [name, list] of phases) {
-      list.sort((a, b) => a - b);
-      process.stdout.write(
-        `  ${name.padEnd(34)} ${String(list.length).padStart(5)} calls  ` +
-          `p50 ${pct(list, 50).toFixed(1)} ms  p99 ${pct(list, 99).toFixed(1)} ms\n`,
-      );
-    }
+    phases?.print();
     latencies.sort((a, b) => a - b);
     const lateAnswers = total - acknowledged;
     const lost = neverAcknowledged;

@@ -18,7 +18,8 @@
  *   ORDERS_DIST=/tmp/orders-dist taskset -c 1 node bench/orders.bench.js [--orders 100]
  * BENCH_DATABASE_URL=postgres://... runs it on PostgreSQL (a scratch schema, dropped after).
  * `--profile FILE` writes a CPU profile (.cpuprofile) of the placements alone (boot excluded) and
- * prints its heaviest functions by self time.
+ * prints its heaviest functions by self time; `--phases` prints the time per call of each step of
+ * the path (resolver, OMS store, RMS, EMS, the REST client).
  */
 'use strict';
 
@@ -28,6 +29,7 @@ const {
   arg,
   quick,
   percentile: pct,
+  phaseTimer,
   gql,
   bootApp,
   loginAdmin,
@@ -116,6 +118,19 @@ async function main() {
       maxOpenOrders: 1_000_000,
     });
 
+    const phases = process.argv.includes('--phases')
+      ? phaseTimer(build, [
+          ['src/orders/orders.resolver.js', 'OrdersResolver', 'placeOrder'],
+          ['src/orders/order-placement.service.js', 'OrderPlacementService', 'place'],
+          ['src/orders/order-store.js', 'OrderStore', 'insertNew'],
+          ['src/orders/order-admission.service.js', 'OrderAdmissionService', 'approve'],
+          ['src/risk/risk.service.js', 'RiskService', 'check'],
+          ['src/orders/order-store.js', 'OrderStore', 'applySteps'],
+          ['src/orders/order-store.js', 'OrderStore', 'load'],
+          ['src/execution/gateway/dhan.gateway.js', 'DhanGateway', 'place'],
+          ['libs/dhan/src/rest/dhan-rest-client.js', 'DhanRestClient', 'placeOrder'],
+        ])
+      : undefined;
     // Broker time: the span of ExecutionPort.place, per order id.
     const brokerMs = new Map();
     const place = execution.place.bind(execution);
@@ -202,6 +217,7 @@ async function main() {
     }
     sim.rest.clearFaults();
     await stopProfile?.();
+    phases?.print();
 
     const f = (x) => x.toFixed(1).padStart(6);
     process.stdout.write(

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Instrument } from '@app/dhan/types';
+import { DataSource } from 'typeorm';
 import { ExecutionService } from '../src/execution/execution.service';
 import { InstrumentsService } from '../src/instruments/instruments.service';
 import { TierBService } from '../src/market-data/chains/tier-b.service';
@@ -195,6 +196,16 @@ describe('/metrics for operating the desk (e2e, embedded simulator)', () => {
     expect(sample(after, 'orders_broker_duration_seconds_count')).toBe(1);
     expect(sample(after, 'orders_broker_duration_seconds_sum')).toBeGreaterThan(0);
     expect(sample(after, 'orders_ambiguous_total')).toBe(0);
+    // SQLite: the traded order's routing record waited for a flush of the WAL (PostgreSQL
+    // flushes its own log: the series stay at 0).
+    const walDelta = (name: string) => sample(after, name) - sample(before, name);
+    if (t.app.get(DataSource).options.type === 'better-sqlite3') {
+      expect(walDelta('sqlite_wal_flush_commits_total')).toBeGreaterThanOrEqual(1);
+      expect(walDelta('sqlite_wal_flushes_total')).toBeGreaterThanOrEqual(1);
+      expect(walDelta('sqlite_wal_flush_seconds_total')).toBeGreaterThan(0);
+    } else {
+      expect(sample(after, 'sqlite_wal_flushes_total')).toBe(0);
+    }
     // Fan-out and feed move with the simulator's ticks.
     for (const name of [
       'ticks_fanout_frames_total',

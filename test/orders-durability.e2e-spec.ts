@@ -1,6 +1,7 @@
 import type { Instrument } from '@app/dhan/types';
 import type { DhanSimulator } from '@app/dhan-simulator';
 import { DataSource, type QueryRunner } from 'typeorm';
+import { walFlushStats } from '../src/database/sqlite-serial';
 import { DHAN_ENDPOINTS, type DhanEndpoints } from '../src/dhan/dhan-endpoints';
 import { ExecutionService } from '../src/execution/execution.service';
 import { OrdersService } from '../src/orders/orders.service';
@@ -17,10 +18,11 @@ import { createTestApp, type TestApp } from './utils/test-app';
 
 /**
  * The order's write-ahead record reaches the disk before the order leaves, and it is the one
- * flush of a placement (SQLite: the WAL is flushed by a commit at `synchronous = FULL`; every
- * other commit is at NORMAL, written to the operating system and flushed with the next FULL
- * one). Every statement the app runs is logged with the safety level it runs at; the
- * simulator holds the order's REST request until the test has read the log.
+ * flush of a placement (SQLite: every commit is at NORMAL, written to the operating system; a
+ * durable one then waits for an fsync of the WAL, off the event loop, which flushes it and
+ * every commit before it). Every statement the app runs is logged with the safety level it
+ * runs at and the WAL flushes asked for and done so far; the simulator holds the order's REST
+ * request until the test has read the log.
  */
 
 const PLACE_ORDER = /^POST \/v2\/orders$/;
@@ -29,6 +31,9 @@ interface Statement {
   sql: string;
   level: number;
   inTransaction: boolean;
+  /** Durable commits that had asked for a WAL flush, and flushes done, before it ran. */
+  durableCommits: number;
+  flushes: number;
 }
 
 /** A commit point: COMMIT, or a write outside any transaction (it commits by itself). */
@@ -92,6 +97,7 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
   let alice: Trader;
   let equity: Instrument;
   const log: Statement[] = [];
+  let flushStats: () => { commits: number; flushes: number };
 
   beforeAll(async () => {
     t = await createTestApp({}, { configure: ordersConfig });
@@ -109,6 +115,11 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
         };
       }
     ).databaseConnection;
+    flushStats = () => {
+      const stats = walFlushStats(dataSource);
+      if (stats === undefined) throw new Error('no WAL flusher on the SQLite file');
+      return { commits: stats.commits, flushes: stats.flushes };
+    };
     const logger = dataSource.logger;
     const logQuery = logger.logQuery.bind(logger);
     // TypeORM logs each statement just before it runs it, synchronously with the run.
@@ -117,6 +128,8 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
         sql: sql.trim(),
         level: Number(db.pragma('synchronous', { simple: true })),
         inTransaction: db.inTransaction,
+        durableCommits: flushStats().commits,
+        flushes: flushStats().flushes,
       });
       return logQuery(sql, parameters, runner);
     };
@@ -128,10 +141,11 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
     await t?.close();
   });
 
-  it('commits the routing record at FULL before the request leaves; every other commit of the placement at NORMAL', async () => {
+  it('flushes the WAL once, after the routing record commits and before the request leaves; nothing after the answer', async () => {
     const { atBroker, release } = holdNextPlacement(sim);
 
     log.length = 0;
+    const start = flushStats();
     const placing = alice.place(limitBuy(sim, equity, 'durable'));
     await Promise.race([
       atBroker,
@@ -140,6 +154,7 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
       }),
     ]);
     const beforeSend = [...log];
+    const atSend = flushStats();
     release();
     const placed = await placing;
     expect([OrderStatus.TRANSIT, OrderStatus.PENDING]).toContain(placed.status);
@@ -149,15 +164,20 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
     // CREATED, then RISK_APPROVED with SENT, then the routing record: the last one flushes all.
     expect(aheadTables.filter((w) => w.includes('orders')).length).toBeGreaterThanOrEqual(2);
     expect(aheadTables[aheadTables.length - 1]).toContain('execution_orders');
-    expect(ahead[ahead.length - 1].level).toBe(2);
-    expect(ahead.slice(0, -1).every((c) => c.level === 1)).toBe(true);
+    const routing = ahead[ahead.length - 1];
+    // No durable commit before the routing record's; exactly one with it, flushed before the
+    // request reached the broker.
+    expect(ahead.every((c) => c.durableCommits === start.commits)).toBe(true);
+    expect(atSend.commits).toBe(start.commits + 1);
+    expect(atSend.flushes).toBeGreaterThanOrEqual(routing.flushes + 1);
+    // Every statement ran at NORMAL: no commit flushed on the event loop.
+    expect(beforeSend.every((s) => s.level === 1)).toBe(true);
 
-    // After the answer (ACKNOWLEDGED, the broker's id on the routing record): no flush.
+    // After the answer (ACKNOWLEDGED, the broker's id on the routing record): no flush asked.
     const after = commits(log.slice(beforeSend.length));
     expect(after.length).toBeGreaterThanOrEqual(2);
-    expect(after.every((c) => c.level === 1)).toBe(true);
-    // The connection is left at the default.
-    expect(log[log.length - 1].level).toBe(1);
+    expect(flushStats().commits).toBe(atSend.commits);
+    expect(log.every((s) => s.level === 1)).toBe(true);
   });
 
   it('a resend (the routing record exists) flushes its own SENT before the request leaves again', async () => {
@@ -165,18 +185,23 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
     sim.rest.failWith({ pattern: PLACE_ORDER, count: 1, status: 503 });
     const { atBroker, release } = holdNextPlacement(sim);
     log.length = 0;
+    const start = flushStats();
     const placed = alice.place(limitBuy(sim, equity, 'resent'));
     await atBroker;
     const beforeResend = [...log];
+    const atResend = flushStats();
     release();
     await placed;
     const tables = writtenTables(beforeResend);
     const points = commits(beforeResend);
     // One routing record, written before the first request; the resend's SENT is the last
-    // commit before the second, and is flushed.
+    // commit before the second, and is flushed: two durable commits in all.
     expect(tables.filter((w) => w.includes('execution_orders'))).toHaveLength(1);
     expect(tables[tables.length - 1]).toContain('orders');
     expect(tables[tables.length - 1]).not.toContain('execution_orders');
-    expect(points[points.length - 1].level).toBe(2);
+    const resent = points[points.length - 1];
+    expect(resent.durableCommits).toBe(start.commits + 1);
+    expect(atResend.commits).toBe(start.commits + 2);
+    expect(atResend.flushes).toBeGreaterThanOrEqual(resent.flushes + 1);
   });
 });

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EntityManager, type DataSource } from 'typeorm';
+import { WalFlusher, type SyncFile, type WalFlushStats } from './wal-flush';
 
 /**
  * SQLite through better-sqlite3 has one connection, so TypeORM hands every caller the same
@@ -21,6 +22,8 @@ interface TransactionScope {
 
 const scope = new AsyncLocalStorage<TransactionScope>();
 const queues = new WeakMap<DataSource, { tail: Promise<unknown> }>();
+/** Per SQLite file in WAL mode: what makes its durable commits durable (see WalFlusher). */
+const flushers = new WeakMap<DataSource, WalFlusher>();
 
 function insideTransactionOf(dataSource: DataSource): boolean {
   const current = scope.getStore();
@@ -36,8 +39,7 @@ function exclusive<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T
   return run;
 }
 
-/** The transaction of an entity manager as TypeORM has it (before the patch below). */
-let originalTransaction: ((...args: unknown[]) => Promise<unknown>) | undefined;
+let patched = false;
 
 /** Runs `call` (a transaction) as the one the connection is held for. */
 async function heldFor<T>(dataSource: DataSource, call: () => Promise<T>): Promise<T> {
@@ -51,9 +53,9 @@ async function heldFor<T>(dataSource: DataSource, call: () => Promise<T>): Promi
 }
 
 function patchEntityManagerOnce(): void {
-  if (originalTransaction !== undefined) return;
+  if (patched) return;
+  patched = true;
   const original = EntityManager.prototype.transaction as (...a: unknown[]) => Promise<unknown>;
-  originalTransaction = original;
   EntityManager.prototype.transaction = function patchedTransaction(
     this: EntityManager,
     ...args: unknown[]
@@ -65,11 +67,29 @@ function patchEntityManagerOnce(): void {
   } as typeof EntityManager.prototype.transaction;
 }
 
-/** Serialises transactions and statements on a better-sqlite3 DataSource; a no-op elsewhere. */
-export function serialiseSqliteAccess(dataSource: DataSource): DataSource {
+interface SqliteConnection {
+  name: string;
+  memory: boolean;
+  pragma(sql: string, options?: { simple: boolean }): unknown;
+}
+
+/**
+ * Serialises transactions and statements on a better-sqlite3 DataSource, and (a file in WAL
+ * mode) flushes its durable commits off the event loop; a no-op elsewhere. `syncFile` replaces
+ * the fsync (tests).
+ */
+export function serialiseSqliteAccess(
+  dataSource: DataSource,
+  { syncFile }: { syncFile?: SyncFile } = {},
+): DataSource {
   if (dataSource.options.type !== 'better-sqlite3' || queues.has(dataSource)) return dataSource;
   patchEntityManagerOnce();
   queues.set(dataSource, { tail: Promise.resolve() });
+  const db = (dataSource.driver as unknown as { databaseConnection: SqliteConnection })
+    .databaseConnection;
+  if (!db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
+    flushers.set(dataSource, new WalFlusher(db.name, syncFile));
+  }
   const runner = dataSource.createQueryRunner();
   const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
   runner.query = ((...args: unknown[]) =>
@@ -77,31 +97,30 @@ export function serialiseSqliteAccess(dataSource: DataSource): DataSource {
   return dataSource;
 }
 
+/** The WAL flushes of a SQLite DataSource so far; undefined for other engines. */
+export function walFlushStats(dataSource: DataSource): WalFlushStats | undefined {
+  return flushers.get(dataSource)?.stats;
+}
+
 /**
- * How a transaction's commit reaches the disk. `durable`: the commit returns once the
- * write-ahead log is flushed to the disk (SQLite `synchronous = FULL`, PostgreSQL
- * `synchronous_commit = on`). `deferred`: the commit returns once the log is handed to the
- * operating system, and is flushed with the next durable commit (the log is one sequence:
- * flushing it flushes everything before) or the database's own checkpoint. Both survive a crash
- * of the process; a deferred commit can be lost by a crash of the machine (or of the PostgreSQL
- * server) before the next flush. Without either, a transaction commits as the engine is set:
- * PostgreSQL durable, SQLite deferred (see prepareSqliteConnection).
+ * How a transaction's commit reaches the disk. `durable`: the transaction resolves once its
+ * commit is on the disk (SQLite: an fsync of the write-ahead log, off the event loop and shared
+ * by the commits that ask meanwhile, see WalFlusher; PostgreSQL: `synchronous_commit = on`).
+ * `deferred`: the commit is handed to the operating system (or the PostgreSQL server) and
+ * reaches the disk with the next durable commit (the log is one sequence: flushing it flushes
+ * everything before) or the database's own checkpoint. Both survive a crash of the process; a
+ * deferred commit can be lost by a crash of the machine (or of the PostgreSQL server) before
+ * the next flush. Without either, a transaction commits as the engine is set: PostgreSQL
+ * durable, SQLite deferred (`synchronous = NORMAL`, see prepareSqliteConnection).
  */
 export type CommitDurability = 'durable' | 'deferred';
 
-interface SqliteConnection {
-  pragma(sql: string, options?: { simple: boolean }): unknown;
-}
-
-/** SQLite's safety levels for the two durabilities (WAL mode). */
-const SQLITE_LEVEL: Record<CommitDurability, number> = { durable: 2, deferred: 1 };
-
 /**
  * `dataSource.transaction(work)` committed as `durability` says (undefined: the engine's
- * default). SQLite cannot change its safety level inside a transaction, so the level is set
- * around BEGIN ... COMMIT while the transaction holds the connection (see
- * serialiseSqliteAccess) and restored after; PostgreSQL sets `synchronous_commit` for the
- * transaction alone. Inside a transaction already open, `work` joins it as it is.
+ * default). SQLite always commits at NORMAL; a durable transaction then waits, after its commit
+ * and outside the connection's turn (other transactions go on), for the WAL flush that covers
+ * it. PostgreSQL sets `synchronous_commit` for the transaction alone. Inside a transaction
+ * already open, `work` joins it as it is (its commit is the outer transaction's).
  */
 export function transactionWith<T>(
   dataSource: DataSource,
@@ -115,27 +134,12 @@ export function transactionWith<T>(
       return work(em);
     });
   }
-  const original = originalTransaction;
-  if (
-    dataSource.options.type !== 'better-sqlite3' ||
-    !queues.has(dataSource) ||
-    insideTransactionOf(dataSource) ||
-    original === undefined
-  ) {
+  const flusher = flushers.get(dataSource);
+  if (durability === 'deferred' || flusher === undefined || insideTransactionOf(dataSource)) {
     return dataSource.transaction(work);
   }
-  return exclusive(dataSource, async () => {
-    const db = (dataSource.driver as unknown as { databaseConnection: SqliteConnection })
-      .databaseConnection;
-    const call = () => original.apply(dataSource.manager, [work]) as Promise<T>;
-    const level = Number(db.pragma('synchronous', { simple: true }));
-    const wanted = SQLITE_LEVEL[durability];
-    if (level === wanted) return heldFor(dataSource, call);
-    db.pragma(`synchronous = ${wanted}`);
-    try {
-      return await heldFor(dataSource, call);
-    } finally {
-      db.pragma(`synchronous = ${level}`);
-    }
+  return dataSource.transaction(work).then(async (result) => {
+    await flusher.flush();
+    return result;
   });
 }

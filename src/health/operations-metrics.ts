@@ -6,6 +6,8 @@ import {
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { walFlushStats } from '../database/sqlite-serial';
 import { WsAuthGate } from '../auth/ws-auth.gate';
 import { MARKET_DATA_EVICTED, MarketDataService } from '../market-data/market-data.service';
 import { DayCycleService } from '../scheduler/day-cycle.service';
@@ -68,6 +70,7 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
     private readonly gate: WsAuthGate,
     private readonly dayCycle: DayCycleService,
     @Inject(DHAN_ENDPOINTS) private readonly endpoints: DhanEndpoints,
+    private readonly dataSource: DataSource,
   ) {
     const registers = [metrics.registry];
     this.placed = new Counter({
@@ -236,6 +239,26 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
       'Bytes of the optionChainUpdates frames written (ASCII JSON).',
       [],
       (inc) => inc({}, marketData.chainStats().bytes),
+    );
+    // SQLite's durable commits (see WalFlusher); nothing on PostgreSQL.
+    const wal = () => walFlushStats(this.dataSource);
+    counter(
+      'sqlite_wal_flushes_total',
+      'fsyncs of the SQLite write-ahead log, off the event loop (durable commits wait for one).',
+      [],
+      (inc) => inc({}, wal()?.flushes ?? 0),
+    );
+    counter(
+      'sqlite_wal_flush_commits_total',
+      'Durable SQLite commits that waited for a WAL flush (several share one under load).',
+      [],
+      (inc) => inc({}, wal()?.commits ?? 0),
+    );
+    counter(
+      'sqlite_wal_flush_seconds_total',
+      'Time spent flushing the SQLite write-ahead log.',
+      [],
+      (inc) => inc({}, wal()?.seconds ?? 0),
     );
     this.stopFlushObserver = marketData.onFanoutFlush((ms) =>
       this.flushDuration.observe(ms / 1000),
