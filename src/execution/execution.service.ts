@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
 import { LeadershipService, standaloneLeadership } from '../cluster/leadership.service';
+import { EntityRows } from '../database/entity-rows';
 import { transactionWith } from '../database/sqlite-serial';
 import { OrderStatus, type BrokerStatus } from '../trading/order-status';
 import { rupeesToUnits } from '../trading/price-units';
@@ -572,10 +573,15 @@ export class ExecutionService
 
   // ---- routing record ------------------------------------------------------------------------
 
+  /** The routing record's own statements on the order path (see EntityRows). */
+  private get routeRows(): EntityRows<ExecutionOrderEntity> {
+    return EntityRows.of(this.orders.manager.connection, ExecutionOrderEntity);
+  }
+
   private async routeFor(order: ExecutionOrder): Promise<ExecutionOrderEntity> {
     const known = this.routes.get(order.orderId);
     if (known) return known;
-    const route = this.orders.create({
+    const route: ExecutionOrderEntity = this.orders.create({
       orderId: order.orderId,
       userId: order.userId,
       segment: order.segment,
@@ -591,12 +597,12 @@ export class ExecutionService
     try {
       // Durable: written ahead of the order's first request (see ExecutionPort).
       await transactionWith(this.orders.manager.connection, 'durable', (em) =>
-        em.insert(ExecutionOrderEntity, route),
+        this.routeRows.insert(em, route),
       );
     } catch (error) {
       // A concurrent place of the same order id stored it first: use that one.
       if (!isUniqueViolation(error)) throw error;
-      const stored = await this.orders.findOneBy({ orderId: order.orderId });
+      const stored = await this.routeRows.findOne({ orderId: order.orderId });
       if (!stored) throw error;
       this.remember(stored);
       return stored;
@@ -642,7 +648,7 @@ export class ExecutionService
   private async storedRoute(orderId: string): Promise<ExecutionOrderEntity | undefined> {
     const known = this.routes.get(orderId);
     if (known) return known;
-    const stored = await this.orders.findOneBy({ orderId });
+    const stored = await this.routeRows.findOne({ orderId });
     if (stored) this.remember(stored);
     return stored ? this.routes.get(orderId) : undefined;
   }
@@ -698,7 +704,7 @@ export class ExecutionService
     // Deferred commit: lost with a machine crash, the id is learnt again from the broker (a
     // lookup by the record's correlationId, or its next update).
     await transactionWith(this.orders.manager.connection, 'deferred', (em) =>
-      em.update(ExecutionOrderEntity, { orderId: route.orderId }, { brokerOrderId }),
+      this.routeRows.update(em, { orderId: route.orderId }, { brokerOrderId }),
     );
   }
 

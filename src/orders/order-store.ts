@@ -17,6 +17,7 @@ import {
 } from 'typeorm';
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
+import { EntityRows } from '../database/entity-rows';
 import { transactionWith, type CommitDurability } from '../database/sqlite-serial';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
@@ -109,6 +110,15 @@ export class OrderStore implements OnModuleInit {
     return this.dataSource.getRepository(OrderEventEntity);
   }
 
+  /** The order path's own statements (see EntityRows): one order by id, its writes. */
+  private get orderRows(): EntityRows<OrderEntity> {
+    return EntityRows.of(this.dataSource, OrderEntity);
+  }
+
+  private get eventRows(): EntityRows<OrderEventEntity> {
+    return EntityRows.of(this.dataSource, OrderEventEntity);
+  }
+
   /**
    * RMS rebuilds a user's ledger from the reservations orders store (working orders, and ended
    * ones still holding a filled share whose trade may not be settled), and reads a user's other
@@ -170,7 +180,7 @@ export class OrderStore implements OnModuleInit {
   // ---- reads ----
 
   async load(id: string): Promise<OrderEntity> {
-    const row = await this.orders.findOne({ where: { id } });
+    const row = await this.orderRows.findOne({ id });
     if (!row) throw new NotFoundError('Order not found');
     return row;
   }
@@ -180,14 +190,14 @@ export class OrderStore implements OnModuleInit {
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) {
       throw new NotFoundError('Order not found');
     }
-    const row = await this.orders.findOne({ where: { id, userId } });
+    const row = await this.orderRows.findOne({ id, userId });
     if (!row) throw new NotFoundError('Order not found');
     return row;
   }
 
   /** An order the broker reported on, if it is this user's. */
   async find(id: string): Promise<OrderEntity | null> {
-    return this.orders.findOne({ where: { id } });
+    return this.orderRows.findOne({ id });
   }
 
   list(userId: string): Promise<OrderEntity[]> {
@@ -269,8 +279,8 @@ export class OrderStore implements OnModuleInit {
   async insertNew(row: OrderEntity): Promise<{ id: string; created: boolean }> {
     try {
       await this.transaction('deferred', async (em) => {
-        await em.getRepository(OrderEntity).insert(row);
-        await em.getRepository(OrderEventEntity).insert({
+        await this.orderRows.insert(em, row);
+        await this.eventRows.insert(em, {
           id: randomUUID(),
           orderId: row.id,
           seq: 1,
@@ -365,11 +375,14 @@ export class OrderStore implements OnModuleInit {
     const updated = current;
     const stored = await this.transaction(durability, async (em: EntityManager) => {
       const { id, version } = updated;
-      const res = await em
-        .getRepository(OrderEntity)
-        .update({ id, version: row.version }, { ...changedColumns(row, updated), version });
-      if (res.affected !== 1) return false;
-      await em.getRepository(OrderEventEntity).insert(
+      const affected = await this.orderRows.update(
+        em,
+        { id, version: row.version },
+        { ...changedColumns(row, updated), version },
+      );
+      if (affected !== 1) return false;
+      await this.eventRows.insert(
+        em,
         written.map(({ step, from, to, at }) => ({
           id: randomUUID(),
           orderId: id,
