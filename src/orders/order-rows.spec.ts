@@ -1,14 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ExecutionOrderEntity } from '../execution/entities/execution-order.entity';
-import { OrderEventEntity } from '../orders/entities/order-event.entity';
-import { OrderEntity } from '../orders/entities/order.entity';
-import { buildDataSourceOptions } from './data-source-options';
-import { EntityRows } from './entity-rows';
-import { isUniqueViolation } from './unique-violation';
+import { buildDataSourceOptions } from '../database/data-source-options';
+import { EntityRows } from '../database/entity-rows';
+import { isUniqueViolation } from '../database/unique-violation';
+import { OrderEventEntity } from './entities/order-event.entity';
+import { OrderEntity } from './entities/order.entity';
 
-const ENTITIES = [OrderEntity, OrderEventEntity, ExecutionOrderEntity];
+/** The order path's statements (OrderStore) against TypeORM's repository, on the real tables. */
+const ENTITIES = [OrderEntity, OrderEventEntity];
 
 function anOrder(overrides: Partial<OrderEntity> = {}): OrderEntity {
   const at = new Date('2026-12-04T04:05:06.789Z');
