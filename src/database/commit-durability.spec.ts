@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -249,6 +249,18 @@ describe('transactionWith on SQLite (WAL)', () => {
   });
 });
 
+/** This process's open descriptors on `file` (Linux). */
+function openDescriptorsOf(file: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      // A deleted file's link reads "<path> (deleted)".
+      return readlinkSync(`/proc/self/fd/${fd}`).replace(/ \(deleted\)$/, '') === file;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 describe('WalFlusher with the real fsync', () => {
   it('flushes the log and, once, its folder; a missing log (all checkpointed) is no error', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'durability-'));
@@ -262,10 +274,16 @@ describe('WalFlusher with the real fsync', () => {
       );
       expect(walFlushStats(dataSource)).toMatchObject({ flushes: 2, commits: 2 });
       expect(walFlushStats(dataSource)?.seconds).toBeGreaterThan(0);
+      // SQLite's own descriptor on the log, and the flusher's, kept between flushes; both
+      // closed with the connection (SQLite then deletes the log).
+      const wal = join(folder, 'db.sqlite-wal');
+      expect(openDescriptorsOf(wal)).toBe(2);
       const flusher = new WalFlusher(join(folder, 'absent.sqlite'));
       await expect(flusher.flush()).resolves.toBeUndefined();
-    } finally {
       await dataSource.destroy();
+      expect(openDescriptorsOf(wal)).toBe(0);
+    } finally {
+      if (dataSource.isInitialized) await dataSource.destroy();
       rmSync(folder, { recursive: true, force: true });
     }
   });

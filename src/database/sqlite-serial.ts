@@ -88,7 +88,14 @@ export function serialiseSqliteAccess(
   const db = (dataSource.driver as unknown as { databaseConnection: SqliteConnection })
     .databaseConnection;
   if (!db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
-    flushers.set(dataSource, new WalFlusher(db.name, syncFile));
+    const flusher = new WalFlusher(db.name, syncFile);
+    flushers.set(dataSource, flusher);
+    // The flusher keeps the log file open; it is closed with the connection.
+    const destroy = dataSource.destroy.bind(dataSource);
+    dataSource.destroy = async () => {
+      await destroy();
+      await flusher.close();
+    };
   }
   const runner = dataSource.createQueryRunner();
   const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
