@@ -36,7 +36,7 @@ import {
   reservationRow,
   WORKING_STATUSES,
 } from './order-row';
-import { toOrderView } from './order-view';
+import { toOrderView, type OrderView } from './order-view';
 import {
   WORKING_FACT_COLUMNS,
   WorkingOrderIndex,
@@ -552,8 +552,15 @@ function changedColumns(before: OrderEntity, after: OrderEntity): Partial<OrderE
 
 /** Whether the order as the API shows it differs (its update time aside). */
 function visibleChange(before: OrderEntity, after: OrderEntity): boolean {
-  const shown = (row: OrderEntity) => JSON.stringify({ ...toOrderView(row), updatedAt: 0 });
-  return shown(before) !== shown(after);
+  const a = toOrderView(before);
+  const b = toOrderView(after);
+  for (const key of Object.keys(b) as Array<keyof OrderView>) {
+    if (key === 'updatedAt') continue;
+    const x = a[key];
+    const y = b[key];
+    if (x instanceof Date && y instanceof Date ? x.getTime() !== y.getTime() : x !== y) return true;
+  }
+  return false;
 }
 
 /** What the risk desk filters orders by (every field optional). */
