@@ -257,6 +257,9 @@ describe('/metrics for operating the desk (e2e, embedded simulator)', () => {
       'feed_disconnects_total',
       'broker_token_changes_total',
       'feed_stale_instruments',
+      'sqlite_wal_checkpoints_total',
+      'sqlite_wal_checkpoint_frames_total',
+      'sqlite_wal_checkpoint_seconds_total',
     ]) {
       expect(declared.has(name)).toBe(true);
     }

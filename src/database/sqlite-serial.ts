@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EntityManager, type DataSource } from 'typeorm';
+import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer';
 import { WalFlusher, type SyncFile, type WalFlushStats } from './wal-flush';
 
 /**
@@ -24,6 +25,11 @@ const scope = new AsyncLocalStorage<TransactionScope>();
 const queues = new WeakMap<DataSource, { tail: Promise<unknown> }>();
 /** Per SQLite file in WAL mode: what makes its durable commits durable (see WalFlusher). */
 const flushers = new WeakMap<DataSource, WalFlusher>();
+/** Per SQLite file in WAL mode: the worker thread that checkpoints it (see WalCheckpointer). */
+const checkpointers = new WeakMap<DataSource, WalCheckpointer>();
+
+/** How often the checkpointer copies the log into the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 function insideTransactionOf(dataSource: DataSource): boolean {
   const current = scope.getStore();
@@ -74,13 +80,17 @@ interface SqliteConnection {
 }
 
 /**
- * Serialises transactions and statements on a better-sqlite3 DataSource, and (a file in WAL
- * mode) flushes its durable commits off the event loop; a no-op elsewhere. `syncFile` replaces
- * the fsync (tests).
+ * Serialises transactions and statements on a better-sqlite3 DataSource; for a file in WAL
+ * mode, also flushes its durable commits and checkpoints its log off the event loop. A no-op
+ * elsewhere. `syncFile` replaces the fsync and `checkpointIntervalMs` the checkpointer's pace
+ * (tests).
  */
 export function serialiseSqliteAccess(
   dataSource: DataSource,
-  { syncFile }: { syncFile?: SyncFile } = {},
+  {
+    syncFile,
+    checkpointIntervalMs = CHECKPOINT_INTERVAL_MS,
+  }: { syncFile?: SyncFile; checkpointIntervalMs?: number } = {},
 ): DataSource {
   if (dataSource.options.type !== 'better-sqlite3' || queues.has(dataSource)) return dataSource;
   patchEntityManagerOnce();
@@ -90,9 +100,15 @@ export function serialiseSqliteAccess(
   if (!db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
     const flusher = new WalFlusher(db.name, syncFile);
     flushers.set(dataSource, flusher);
-    // The flusher keeps the log file open; it is closed with the connection.
+    // Checkpoints move to a worker thread: none on this connection, which commits.
+    db.pragma('wal_autocheckpoint = 0');
+    const checkpointer = new WalCheckpointer(db.name, checkpointIntervalMs);
+    checkpointers.set(dataSource, checkpointer);
+    // The checkpointer's connection closes first, then this one (SQLite's last connection
+    // copies what is left and removes the log); the flusher's handle on the log last.
     const destroy = dataSource.destroy.bind(dataSource);
     dataSource.destroy = async () => {
+      await checkpointer.stop();
       await destroy();
       await flusher.close();
     };
@@ -102,6 +118,16 @@ export function serialiseSqliteAccess(
   runner.query = ((...args: unknown[]) =>
     exclusive(dataSource, () => query(...args))) as typeof runner.query;
   return dataSource;
+}
+
+/** The checkpointer of a SQLite file in WAL mode; undefined for other engines. */
+export function walCheckpointer(dataSource: DataSource): WalCheckpointer | undefined {
+  return checkpointers.get(dataSource);
+}
+
+/** What the checkpointer did so far; undefined for other engines. */
+export function walCheckpointStats(dataSource: DataSource): CheckpointStats | undefined {
+  return checkpointers.get(dataSource)?.stats;
 }
 
 /** The WAL flushes of a SQLite DataSource so far; undefined for other engines. */

@@ -7,7 +7,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { OnEvent } from '@nestjs/event-emitter';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { walFlushStats } from '../database/sqlite-serial';
+import { walCheckpointStats, walFlushStats } from '../database/sqlite-serial';
 import { WsAuthGate } from '../auth/ws-auth.gate';
 import { MARKET_DATA_EVICTED, MarketDataService } from '../market-data/market-data.service';
 import { DayCycleService } from '../scheduler/day-cycle.service';
@@ -259,6 +259,25 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
       'Time spent flushing the SQLite write-ahead log.',
       [],
       (inc) => inc({}, wal()?.seconds ?? 0),
+    );
+    const checkpoints = () => walCheckpointStats(this.dataSource);
+    counter(
+      'sqlite_wal_checkpoints_total',
+      'SQLite checkpoints that copied the log into the database file (in a worker thread).',
+      [],
+      (inc) => inc({}, checkpoints()?.checkpoints ?? 0),
+    );
+    counter(
+      'sqlite_wal_checkpoint_frames_total',
+      'Log frames (pages) the SQLite checkpoints copied.',
+      [],
+      (inc) => inc({}, checkpoints()?.frames ?? 0),
+    );
+    counter(
+      'sqlite_wal_checkpoint_seconds_total',
+      'Time the SQLite checkpoints took in their worker thread.',
+      [],
+      (inc) => inc({}, checkpoints()?.seconds ?? 0),
     );
     this.stopFlushObserver = marketData.onFanoutFlush((ms) =>
       this.flushDuration.observe(ms / 1000),
