@@ -100,8 +100,14 @@ export function serialiseSqliteAccess(
   if (!db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
     const flusher = new WalFlusher(db.name, syncFile);
     flushers.set(dataSource, flusher);
-    // Checkpoints move to a worker thread: none on this connection, which commits.
+    // Checkpoints move to a worker thread: none on this connection, which commits. Nor any
+    // flush: at NORMAL it would still flush the log's header on the event loop each time the
+    // log starts again after a checkpoint (a few times a second under orders). That header is
+    // flushed with the next durable commit, and until then the commits after it are as any
+    // deferred commit: a power cut loses them, and recovery ignores frames whose header did not
+    // reach the disk. Checkpoints, which must flush, run at NORMAL in the worker.
     db.pragma('wal_autocheckpoint = 0');
+    db.pragma('synchronous = OFF');
     const checkpointer = new WalCheckpointer(db.name, checkpointIntervalMs);
     checkpointers.set(dataSource, checkpointer);
     // The checkpointer's connection closes first, then this one (SQLite's last connection
@@ -109,6 +115,8 @@ export function serialiseSqliteAccess(
     const destroy = dataSource.destroy.bind(dataSource);
     dataSource.destroy = async () => {
       await checkpointer.stop();
+      // Closing, this connection copies what is left of the log: flushed, at NORMAL.
+      if (dataSource.isInitialized) db.pragma('synchronous = NORMAL');
       await destroy();
       await flusher.close();
     };
@@ -144,13 +152,13 @@ export function walFlushStats(dataSource: DataSource): WalFlushStats | undefined
  * everything before) or the database's own checkpoint. Both survive a crash of the process; a
  * deferred commit can be lost by a crash of the machine (or of the PostgreSQL server) before
  * the next flush. Without either, a transaction commits as the engine is set: PostgreSQL
- * durable, SQLite deferred (`synchronous = NORMAL`, see prepareSqliteConnection).
+ * durable, SQLite deferred.
  */
 export type CommitDurability = 'durable' | 'deferred';
 
 /**
  * `dataSource.transaction(work)` committed as `durability` says (undefined: the engine's
- * default). SQLite always commits at NORMAL; a durable transaction then waits, after its commit
+ * default). SQLite never flushes at commit; a durable transaction then waits, after its commit
  * and outside the connection's turn (other transactions go on), for the WAL flush that covers
  * it. PostgreSQL sets `synchronous_commit` for the transaction alone. Inside a transaction
  * already open, `work` joins it as it is (its commit is the outer transaction's).
