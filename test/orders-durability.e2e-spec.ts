@@ -18,9 +18,9 @@ import { createTestApp, type TestApp } from './utils/test-app';
 
 /**
  * The order's write-ahead record reaches the disk before the order leaves, and it is the one
- * flush of a placement (SQLite: the app's connection commits at OFF, writing to the operating
- * system; a durable commit then waits for an fsync of the WAL, off the event loop, which
- * flushes it and every commit before it). Every statement the app runs is logged with the safety level it
+ * flush of a placement (SQLite: every commit is at NORMAL, written to the operating system; a
+ * durable one then waits for an fsync of the WAL, off the event loop, which flushes it and
+ * every commit before it). Every statement the app runs is logged with the safety level it
  * runs at and the WAL flushes asked for and done so far; the simulator holds the order's REST
  * request until the test has read the log.
  */
@@ -170,14 +170,14 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
     expect(ahead.every((c) => c.durableCommits === start.commits)).toBe(true);
     expect(atSend.commits).toBe(start.commits + 1);
     expect(atSend.flushes).toBeGreaterThanOrEqual(routing.flushes + 1);
-    // Every statement ran at OFF: nothing flushed on the event loop.
-    expect(beforeSend.every((s) => s.level === 0)).toBe(true);
+    // Every statement ran at NORMAL: no commit flushed on the event loop.
+    expect(beforeSend.every((s) => s.level === 1)).toBe(true);
 
     // After the answer (ACKNOWLEDGED, the broker's id on the routing record): no flush asked.
     const after = commits(log.slice(beforeSend.length));
     expect(after.length).toBeGreaterThanOrEqual(2);
     expect(flushStats().commits).toBe(atSend.commits);
-    expect(log.every((s) => s.level === 0)).toBe(true);
+    expect(log.every((s) => s.level === 1)).toBe(true);
   });
 
   it('a resend (the routing record exists) flushes its own SENT before the request leaves again', async () => {

@@ -28,8 +28,7 @@ function postgresUrl(url: string): string {
  * deferred by default (`synchronous = NORMAL`: written to the operating system, flushed at the
  * next durable commit or checkpoint; they survive a crash of the process, not a power cut);
  * the commits that must reach the disk ask for it (see CommitDurability: the order's
- * write-ahead record before it is sent). Once migrated, the app's connection goes to OFF and
- * leaves every flush to the thread pool and the checkpoint worker (serialiseSqliteAccess).
+ * write-ahead record before it is sent, flushed in the thread pool, see serialiseSqliteAccess).
  * Foreign keys are off by default in SQLite.
  */
 export function prepareSqliteConnection(db: { pragma: (sql: string) => unknown }): void {

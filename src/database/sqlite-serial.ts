@@ -1,6 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EntityManager, type DataSource } from 'typeorm';
-import { WalCheckpointer, type CheckpointStats } from './wal-checkpointer';
+import {
+  DEFAULT_CHECKPOINT_POLICY,
+  WalCheckpointer,
+  type CheckpointPolicy,
+  type CheckpointStats,
+} from './wal-checkpointer';
 import { WalFlusher, type SyncFile, type WalFlushStats } from './wal-flush';
 
 /**
@@ -27,9 +32,6 @@ const queues = new WeakMap<DataSource, { tail: Promise<unknown> }>();
 const flushers = new WeakMap<DataSource, WalFlusher>();
 /** Per SQLite file in WAL mode: the worker thread that checkpoints it (see WalCheckpointer). */
 const checkpointers = new WeakMap<DataSource, WalCheckpointer>();
-
-/** How often the checkpointer copies the log into the database file. */
-const CHECKPOINT_INTERVAL_MS = 250;
 
 function insideTransactionOf(dataSource: DataSource): boolean {
   const current = scope.getStore();
@@ -82,15 +84,14 @@ interface SqliteConnection {
 /**
  * Serialises transactions and statements on a better-sqlite3 DataSource; for a file in WAL
  * mode, also flushes its durable commits and checkpoints its log off the event loop. A no-op
- * elsewhere. `syncFile` replaces the fsync and `checkpointIntervalMs` the checkpointer's pace
- * (tests).
+ * elsewhere. `syncFile` replaces the fsync and `checkpoints` the checkpointer's policy (tests).
  */
 export function serialiseSqliteAccess(
   dataSource: DataSource,
   {
     syncFile,
-    checkpointIntervalMs = CHECKPOINT_INTERVAL_MS,
-  }: { syncFile?: SyncFile; checkpointIntervalMs?: number } = {},
+    checkpoints = DEFAULT_CHECKPOINT_POLICY,
+  }: { syncFile?: SyncFile; checkpoints?: CheckpointPolicy } = {},
 ): DataSource {
   if (dataSource.options.type !== 'better-sqlite3' || queues.has(dataSource)) return dataSource;
   patchEntityManagerOnce();
@@ -100,23 +101,15 @@ export function serialiseSqliteAccess(
   if (!db.memory && db.pragma('journal_mode', { simple: true }) === 'wal') {
     const flusher = new WalFlusher(db.name, syncFile);
     flushers.set(dataSource, flusher);
-    // Checkpoints move to a worker thread: none on this connection, which commits. Nor any
-    // flush: at NORMAL it would still flush the log's header on the event loop each time the
-    // log starts again after a checkpoint (a few times a second under orders). That header is
-    // flushed with the next durable commit, and until then the commits after it are as any
-    // deferred commit: a power cut loses them, and recovery ignores frames whose header did not
-    // reach the disk. Checkpoints, which must flush, run at NORMAL in the worker.
+    // Checkpoints move to a worker thread: none on this connection, which commits.
     db.pragma('wal_autocheckpoint = 0');
-    db.pragma('synchronous = OFF');
-    const checkpointer = new WalCheckpointer(db.name, checkpointIntervalMs);
+    const checkpointer = new WalCheckpointer(db.name, checkpoints);
     checkpointers.set(dataSource, checkpointer);
     // The checkpointer's connection closes first, then this one (SQLite's last connection
     // copies what is left and removes the log); the flusher's handle on the log last.
     const destroy = dataSource.destroy.bind(dataSource);
     dataSource.destroy = async () => {
       await checkpointer.stop();
-      // Closing, this connection copies what is left of the log: flushed, at NORMAL.
-      if (dataSource.isInitialized) db.pragma('synchronous = NORMAL');
       await destroy();
       await flusher.close();
     };
@@ -152,13 +145,13 @@ export function walFlushStats(dataSource: DataSource): WalFlushStats | undefined
  * everything before) or the database's own checkpoint. Both survive a crash of the process; a
  * deferred commit can be lost by a crash of the machine (or of the PostgreSQL server) before
  * the next flush. Without either, a transaction commits as the engine is set: PostgreSQL
- * durable, SQLite deferred.
+ * durable, SQLite deferred (`synchronous = NORMAL`, see prepareSqliteConnection).
  */
 export type CommitDurability = 'durable' | 'deferred';
 
 /**
  * `dataSource.transaction(work)` committed as `durability` says (undefined: the engine's
- * default). SQLite never flushes at commit; a durable transaction then waits, after its commit
+ * default). SQLite commits at NORMAL (no flush); a durable transaction then waits, after its commit
  * and outside the connection's turn (other transactions go on), for the WAL flush that covers
  * it. PostgreSQL sets `synchronous_commit` for the transaction alone. Inside a transaction
  * already open, `work` joins it as it is (its commit is the outer transaction's).

@@ -4,17 +4,28 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { prepareSqliteConnection } from './data-source-options';
 import { serialiseSqliteAccess, walCheckpointer, walCheckpointStats } from './sqlite-serial';
-import type { CheckpointResult } from './wal-checkpointer';
+import {
+  DEFAULT_CHECKPOINT_POLICY,
+  type CheckpointPolicy,
+  type CheckpointResult,
+} from './wal-checkpointer';
 
-/** A SQLite file as the app opens it, its checkpointer at `intervalMs`. */
-async function openSqlite(folder: string, intervalMs: number, create = true): Promise<DataSource> {
+/** A policy whose checkpoints never come in a test's time: only the explicit ones run. */
+const NEVER: CheckpointPolicy = { pollMs: 600_000, thresholdFrames: 1e9, idleMs: 1e9 };
+
+/** A SQLite file as the app opens it, its checkpointer with `policy`. */
+async function openSqlite(
+  folder: string,
+  policy: CheckpointPolicy,
+  create = true,
+): Promise<DataSource> {
   const dataSource = await new DataSource({
     type: 'better-sqlite3',
     database: join(folder, 'db.sqlite'),
     prepareDatabase: prepareSqliteConnection,
   }).initialize();
   if (create) await dataSource.query('CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)');
-  return serialiseSqliteAccess(dataSource, { checkpointIntervalMs: intervalMs });
+  return serialiseSqliteAccess(dataSource, { checkpoints: policy });
 }
 
 /** `n` commits of one 5,000-byte row each (two pages or more per commit). */
@@ -38,8 +49,7 @@ describe('WalCheckpointer: checkpoints in a worker thread, none on the connectio
   });
 
   it('the log grows past the automatic checkpoint size until the worker copies it; then it starts again', async () => {
-    // A pace the test never reaches: only the explicit checkpoints below run.
-    dataSource = await openSqlite(folder, 600_000);
+    dataSource = await openSqlite(folder, NEVER);
     const rows = (await dataSource.query('PRAGMA wal_autocheckpoint')) as Array<{
       wal_autocheckpoint: number;
     }>;
@@ -65,32 +75,43 @@ describe('WalCheckpointer: checkpoints in a worker thread, none on the connectio
     expect(await dataSource.query('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: 701 }]);
   });
 
-  it('checkpoints on its own at its pace, while the app keeps writing', async () => {
-    dataSource = await openSqlite(folder, 20);
+  it('copies the log once thresholdFrames wait to be copied, not before', async () => {
+    dataSource = await openSqlite(folder, { pollMs: 5, thresholdFrames: 200, idleMs: 1e9 });
     const checkpointer = walCheckpointer(dataSource)!;
-    const copied = new Promise<CheckpointResult>((resolve) => {
+    const first = new Promise<CheckpointResult>((resolve) => {
       const off = checkpointer.onCheckpoint((r) => {
-        if (r.checkpointed >= 20) {
-          off();
-          resolve(r);
-        }
+        off();
+        resolve(r);
       });
     });
-    await writeRows(dataSource, 20);
+    // About three frames a commit: the threshold is passed after some 70 of them.
+    await writeRows(dataSource, 150);
+    const result = await first;
+    // The first checkpoint came with the threshold reached: none copied a smaller log before.
+    expect(result.log).toBeGreaterThanOrEqual(200);
+    expect(result.checkpointed).toBe(result.log);
+  });
+
+  it('copies a smaller log once it stops moving for idleMs', async () => {
+    dataSource = await openSqlite(folder, { pollMs: 5, thresholdFrames: 1e9, idleMs: 50 });
+    const checkpointer = walCheckpointer(dataSource)!;
+    const copied = new Promise<CheckpointResult>((resolve) => checkpointer.onCheckpoint(resolve));
+    await writeRows(dataSource, 3);
     const result = await copied;
-    expect(result.checkpointed).toBeGreaterThanOrEqual(20);
-    expect(await dataSource.query('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: 20 }]);
+    expect(result.checkpointed).toBeGreaterThanOrEqual(3);
+    expect(result.checkpointed).toBe(result.log);
+    expect(await dataSource.query('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: 3 }]);
   });
 
   it('stops with the connection: the worker exits and is asked nothing more', async () => {
-    dataSource = await openSqlite(folder, 20);
+    dataSource = await openSqlite(folder, DEFAULT_CHECKPOINT_POLICY);
     const checkpointer = walCheckpointer(dataSource)!;
     await writeRows(dataSource, 3);
     await dataSource.destroy();
     await expect(checkpointer.checkpointNow()).rejects.toThrow('stopped');
     // The last connection closed: SQLite copied the rest and removed the log.
     expect(() => statSync(join(folder, 'db.sqlite-wal'))).toThrow();
-    const reopened = await openSqlite(folder, 600_000, false);
+    const reopened = await openSqlite(folder, NEVER, false);
     dataSource = reopened;
     expect(await reopened.query('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: 3 }]);
   });

@@ -19,8 +19,8 @@ export interface WalFlushStats {
  *
  * better-sqlite3 runs statements on the event loop, so a commit at `synchronous = FULL` stops
  * every other piece of work (ticks, other dealers' orders) for as long as the disk takes to
- * flush. Instead, no commit flushes (the WAL frames are written to the operating system), and
- * a commit that must be durable waits for an fsync of the WAL file
+ * flush. Instead, every commit is made at NORMAL (the WAL frames are written to the operating
+ * system, not flushed), and a commit that must be durable waits for an fsync of the WAL file
  * in the thread pool. The WAL is one sequence: an fsync that starts after a commit has been
  * written flushes that commit and every one before it, so commits that ask while a flush is
  * running share the next one. A commit the database already checkpointed is durable too (the
