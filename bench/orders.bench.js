@@ -30,7 +30,7 @@ const {
   quick,
   percentile: pct,
   phaseTimer,
-  gql,
+  keepAliveGql,
   bootApp,
   loginAdmin,
   report,
@@ -44,7 +44,10 @@ const { RiskService } = build.load('src/risk/risk.service.js');
 const { DHAN_ENDPOINTS } = build.load('src/dhan/dhan-endpoints.js');
 
 const ORDERS = arg('orders', quick ? 30 : 100);
-const DELAYS = [0, 20, 100];
+const delaysIndex = process.argv.indexOf('--delays');
+/** Simulator delays to measure, `--delays 0,20,100` by default. */
+const DELAYS =
+  delaysIndex > 0 ? process.argv[delaysIndex + 1].split(',').map(Number) : [0, 20, 100];
 const PACE_MS = 260;
 
 const PLACE = `mutation P($input: PlaceOrderInput!) {
@@ -113,6 +116,8 @@ async function main() {
     const instruments = app.get(InstrumentsService);
     await instruments.ready();
     const { token, userId } = await loginAdmin(booted);
+    // One kept-alive connection, as a terminal holds one (lighter than fetch in this process).
+    const post = keepAliveGql(graphqlUrl);
     await app.get(RiskService).setRiskLimits(userId, {
       maxOrdersPerWindow: 1_000_000,
       maxOpenOrders: 1_000_000,
@@ -121,7 +126,10 @@ async function main() {
     const phases = process.argv.includes('--phases')
       ? phaseTimer(build, [
           ['src/orders/orders.resolver.js', 'OrdersResolver', 'placeOrder'],
+          ['src/orders/orders.service.js', 'OrdersService', 'place'],
           ['src/orders/order-placement.service.js', 'OrderPlacementService', 'place'],
+          ['src/orders/order-dispatch.service.js', 'OrderDispatchService', 'send'],
+          ['src/execution/execution.service.js', 'ExecutionService', 'place'],
           ['src/orders/order-store.js', 'OrderStore', 'insertNew'],
           ['src/orders/order-admission.service.js', 'OrderAdmissionService', 'approve'],
           ['src/risk/risk.service.js', 'RiskService', 'check'],
@@ -178,8 +186,7 @@ async function main() {
         }
         const inst = equities[++seq % equities.length];
         const t0 = process.hrtime.bigint();
-        const data = await gql(
-          graphqlUrl,
+        const data = await post(
           PLACE,
           {
             input: {
