@@ -321,8 +321,52 @@ function phaseTimer(build, targets) {
   return { phases, print };
 }
 
+/**
+ * `--profile FILE`: a CPU profile (node:inspector) from now until the returned function is
+ * called; written to FILE, its heaviest functions by self time printed.
+ */
+async function startCpuProfile(file) {
+  const inspector = require('node:inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method, params) =>
+    new Promise((resolve, reject) =>
+      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 100 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = await post('Profiler.stop');
+    session.disconnect();
+    fs.writeFileSync(file, JSON.stringify(profile));
+    printProfile(profile);
+  };
+}
+
+/** The heaviest functions by self time, idle and the profiler's own frames left out. */
+function printProfile(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id).callFrame;
+    if (frame.functionName === '(idle)') return;
+    const dt = profile.timeDeltas[i] ?? 0;
+    busy += dt;
+    const where = frame.url.replace(/.*node_modules\//, '').replace(/.*\/(src|libs)\//, '$1/');
+    const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  process.stdout.write(`profile: ${(busy / 1000).toFixed(0)} ms busy; top self time:\n`);
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    process.stdout.write(`  ${(us / 1000).toFixed(1).padStart(8)} ms  ${key}\n`);
+  }
+}
+
 module.exports = {
   root,
+  startCpuProfile,
   phaseTimer,
   useBuild,
   arg,

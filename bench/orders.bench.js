@@ -30,6 +30,7 @@ const {
   quick,
   percentile: pct,
   phaseTimer,
+  startCpuProfile,
   keepAliveGql,
   bootApp,
   loginAdmin,
@@ -58,46 +59,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const profileIndex = process.argv.indexOf('--profile');
 const PROFILE = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
-
-/** A CPU profile of the placements (node:inspector), started after boot. */
-async function startProfile() {
-  const inspector = require('node:inspector');
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method, params) =>
-    new Promise((resolve, reject) =>
-      session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
-    );
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 100 });
-  await post('Profiler.start');
-  return async () => {
-    const { profile } = await post('Profiler.stop');
-    session.disconnect();
-    require('node:fs').writeFileSync(PROFILE, JSON.stringify(profile));
-    printProfile(profile);
-  };
-}
-
-/** The heaviest functions by self time, idle and the profiler's own frames left out. */
-function printProfile(profile) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  let busy = 0;
-  profile.samples.forEach((id, i) => {
-    const frame = byId.get(id).callFrame;
-    if (frame.functionName === '(idle)') return;
-    const dt = profile.timeDeltas[i] ?? 0;
-    busy += dt;
-    const where = frame.url.replace(/.*node_modules\//, '').replace(/.*\/(src|libs)\//, '$1/');
-    const key = `${frame.functionName || '(anonymous)'} ${where}:${frame.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + dt);
-  });
-  process.stdout.write(`profile: ${(busy / 1000).toFixed(0)} ms busy; top self time:\n`);
-  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
-    process.stdout.write(`  ${(us / 1000).toFixed(1).padStart(8)} ms  ${key}\n`);
-  }
-}
 
 async function main() {
   const booted = await bootApp(build, {
@@ -168,7 +129,7 @@ async function main() {
     await sleep(3_000);
     const idleCpu = process.cpuUsage(idleStart);
     const idleCpuMsPerS = (idleCpu.user + idleCpu.system) / 1_000 / 3;
-    const stopProfile = PROFILE ? await startProfile() : undefined;
+    const stopProfile = PROFILE ? await startCpuProfile(PROFILE) : undefined;
     for (const delay of DELAYS) {
       sim.rest.clearFaults();
       if (delay > 0) sim.rest.delay({ pattern: /^POST \/v2\/orders$/, ms: delay });
