@@ -8,6 +8,7 @@
  */
 'use strict';
 
+const fs = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const WebSocket = require('ws');
@@ -18,6 +19,14 @@ const { DhanSimulator } = require('@app/dhan-simulator');
 
 const { rate: RATE, feedSize: FEED, skew: SKEW, tickIntervalMs: TICK_MS } = workerData;
 const table = openTable(workerData.table);
+// --native-fleet: every stamp also goes to the C fleet through a FIFO, as 16-byte records
+// (int32 security id, int32 LTP in paise, float64 send time in ms); read-write and
+// non-blocking, so opening never waits for the reader and a full pipe drops (counted).
+const fifo = workerData.stampFifo
+  ? fs.openSync(workerData.stampFifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK)
+  : -1;
+const fifoRecords = Buffer.alloc(16 * 4096);
+let fifoDropped = 0;
 
 // ---- stamps: every server-side socket send of a packet frame ----
 const send = WebSocket.prototype.send;
@@ -27,14 +36,30 @@ WebSocket.prototype.send = function (data, options, cb) {
 };
 function stamp(frame) {
   const now = nowMs();
+  let records = 0;
   for (let o = 0; o + 8 <= frame.length;) {
     const code = frame[o];
     const len = frame.readUInt16LE(o + 1);
     if (len < 8 || o + len > frame.length) break;
     if ((code === 2 || code === 4 || code === 8) && len >= 12) {
-      table.record(frame.readInt32LE(o + 4), Math.round(frame.readFloatLE(o + 8) * 100), now);
+      const id = frame.readInt32LE(o + 4);
+      const paise = Math.round(frame.readFloatLE(o + 8) * 100);
+      table.record(id, paise, now);
+      if (fifo >= 0 && records < 4096) {
+        fifoRecords.writeInt32LE(id, records * 16);
+        fifoRecords.writeInt32LE(paise, records * 16 + 4);
+        fifoRecords.writeDoubleLE(now, records * 16 + 8);
+        records++;
+      }
     }
     o += len;
+  }
+  if (records > 0) {
+    try {
+      fs.writeSync(fifo, fifoRecords, 0, records * 16);
+    } catch {
+      fifoDropped += records;
+    }
   }
 }
 
@@ -102,6 +127,7 @@ async function main() {
         ...totals(),
         loopP99Ms: loop.percentile(99) / 1e6,
         skippedBackpressure: sim.feed.stats.ticksSkippedBackpressure,
+        stampsDropped: fifoDropped,
       });
     } else if (msg.cmd === 'exit') {
       await sim.stop();

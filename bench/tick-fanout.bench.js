@@ -22,10 +22,14 @@
  * (securityId, LTP) -> send time (bench/tick-fanout-stamps.js); the fleet looks each received
  * tick up on arrival. Guard: this process's CPU (simulator + fleet) and the
  * fleet's event-loop p99 are printed for every server; a row over 80 % or 5 ms is flagged.
+ * `--native-fleet` runs the clients in C instead (bench/native/tick-fleet.c, one epoll loop,
+ * built with `cc`; stamps reach it through a FIFO): its CPU is added to the load side's and its
+ * loop figure is the p99 of its loop's turns (the time a ready socket can wait).
  *
  *   npx nest build && node bench/tick-fanout.bench.js [--clients 200] [--per-client 50]
  *       [--rate 25000] [--feed 25000] [--seconds 30] [--warmup 10] [--rotate 0]
- *       [--only B3,B3R,B0] [--leader-core 1] [--sample-every 1] [--json out.json] [--autogroup-nice -10] [--quick]
+ *       [--only B3,B3R,B0] [--leader-core 1] [--sample-every 1] [--json out.json] [--autogroup-nice -10]
+ *       [--native-fleet] [--quick]
  */
 'use strict';
 
@@ -74,6 +78,8 @@ if (hasTaskset) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)
 // On a machine shared with other work, `--autogroup-nice -10` raises this session's scheduling
 // group (the bench, its workers and the servers it starts) above the others' groups.
 const AUTOGROUP_NICE = arg('autogroup-nice', '');
+/** The client fleet in C (bench/native/tick-fleet.c, built here with `cc`) instead of Node. */
+const NATIVE_FLEET = argv.includes('--native-fleet');
 if (AUTOGROUP_NICE !== '') {
   try {
     fs.writeFileSync('/proc/self/autogroup', AUTOGROUP_NICE);
@@ -202,11 +208,25 @@ const FIELDS =
   'open high low close prevClose change changePercent oi ' +
   'depth { bidQty bidOrders bidPrice askQty askOrders askPrice } stale';
 
+/** --native-fleet: the C fleet built into a temporary folder, and the FIFO of send stamps. */
+function nativeFleet() {
+  if (!NATIVE_FLEET) return {};
+  const { execFileSync } = require('node:child_process');
+  const at = fs.mkdtempSync(path.join(os.tmpdir(), 'tick-fleet-bin-'));
+  const binary = path.join(at, 'tick-fleet');
+  execFileSync('cc', ['-O2', '-o', binary, path.join(__dirname, 'native', 'tick-fleet.c')]);
+  const stampFifo = path.join(at, 'stamps.fifo');
+  execFileSync('mkfifo', [stampFifo]);
+  return { binary, stampFifo };
+}
+
 async function main() {
   const table = createTable();
+  const native = nativeFleet();
   const sim = worker('tick-fanout-sim.js', {
     dist,
     table,
+    stampFifo: native.stampFifo,
     rate: RATE,
     feedSize: FEED,
     skew: 1.1,
@@ -252,7 +272,8 @@ async function main() {
   }
 
   async function measure(label, pid, url, token, withBackground, others = []) {
-    const fleet = worker('tick-fanout-clients.js', {
+    const fleet = worker(NATIVE_FLEET ? 'tick-fanout-native.js' : 'tick-fanout-clients.js', {
+      ...native,
       url,
       token,
       watchlists,
@@ -295,7 +316,8 @@ async function main() {
       const self = process.cpuUsage(self0);
       const core1 = coreTimes(1);
       const rssLoaded = rssMb(pid);
-      const loadCpu = ((self.user + self.system) / 1e6 / dt) * 100;
+      // The C fleet is a child process: its CPU is added to the bench process's own.
+      const loadCpu = ((self.user + self.system) / 1e6 / dt + (f.cpuMs ?? 0) / 1000 / f.dt) * 100;
       const updatesOut = f.updates / f.dt;
       const r = {
         label,
