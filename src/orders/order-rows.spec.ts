@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../database/data-source-options';
 import { EntityRows } from '../database/entity-rows';
 import { isUniqueViolation } from '../database/unique-violation';
 import { OrderEventEntity } from './entities/order-event.entity';
 import { OrderEntity } from './entities/order.entity';
+import { postgresScratchSchema } from './__tests__/harness';
 
 /** The order path's statements (OrderStore) against TypeORM's repository, on the real tables. */
 const ENTITIES = [OrderEntity, OrderEventEntity];
@@ -69,25 +69,15 @@ if (pgUrl) {
   engines.push([
     'PostgreSQL',
     async () => {
-      const schema = `rows_${randomBytes(5).toString('hex')}`;
-      const run = async (sql: string) => {
-        const client = new Client({ connectionString: pgUrl });
-        await client.connect();
-        try {
-          await client.query(sql);
-        } finally {
-          await client.end();
-        }
-      };
-      await run(`CREATE SCHEMA "${schema}"`);
+      const scratch = await postgresScratchSchema(pgUrl, 'rows');
       const ds = await new DataSource(
-        buildDataSourceOptions({ engine: 'postgres', url: pgUrl, schema }, ENTITIES),
+        buildDataSourceOptions(scratch.config, ENTITIES),
       ).initialize();
       return {
         ds,
         drop: async () => {
           await ds.destroy();
-          await run(`DROP SCHEMA "${schema}" CASCADE`);
+          await scratch.drop();
         },
       };
     },

@@ -229,7 +229,15 @@ async function harnessDatabase(): Promise<{ config: DatabaseConfig; drop(): Prom
       drop: () => Promise.resolve(),
     };
   }
-  const schema = `oms_${randomBytes(6).toString('hex')}`;
+  return postgresScratchSchema(url, 'oms');
+}
+
+/** A fresh PostgreSQL schema on `url` (its config, and how to drop it). */
+export async function postgresScratchSchema(
+  url: string,
+  prefix: string,
+): Promise<{ config: DatabaseConfig; drop(): Promise<void> }> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
   const run = async (sql: string) => {
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
     await client.connect();
