@@ -76,6 +76,9 @@ static int measuring;
 static long turn;
 static int bgPending, fleetAcksPending, fleetStarted;
 
+static void drop(conn_t *c);
+static void subscribeAll(conn_t *c);
+
 static uint64_t *tKeys;
 static double *tTimes;
 
@@ -171,8 +174,8 @@ static void flushOut(conn_t *c) {
     ssize_t n = write(c->fd, c->out.buf, c->out.len);
     if (n < 0) {
       if (errno == EAGAIN) break;
-      c->state = CLOSED;
       errors++;
+      drop(c);
       return;
     }
     consume(&c->out, n);
@@ -287,6 +290,19 @@ static void onTicks(const unsigned char *d, size_t n) {
 
 static int fleetOpen(void);
 
+/* Closes `c`; a fleet client lost before its acknowledgement no longer holds the fleet back. */
+static void drop(conn_t *c) {
+  if (c->state == CLOSED) return;
+  if (!c->background && c->state != OPEN && fleetAcksPending > 0 && --fleetAcksPending == 0) {
+    for (int i = 0; i < nConns; i++)
+      if (!conns[i].background && conns[i].state == OPEN) subscribeAll(&conns[i]);
+    fleetStarted = 1;
+  }
+  c->state = CLOSED;
+  epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  close(c->fd);
+}
+
 static void onMessage(conn_t *c, const unsigned char *d, size_t n) {
   const unsigned char *probe = n > 80 ? d : d;
   size_t probeN = n > 80 ? 80 : n;
@@ -332,9 +348,7 @@ static void onReadable(conn_t *c) {
   for (;;) {
     ssize_t r = read(c->fd, tmp, sizeof tmp);
     if (r == 0 || (r < 0 && errno != EAGAIN)) {
-      c->state = CLOSED;
-      epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
-      close(c->fd);
+      drop(c);
       return;
     }
     if (r < 0) break;
@@ -347,7 +361,7 @@ static void onReadable(conn_t *c) {
     if (c->in.len < 12 || memcmp(c->in.buf + 9, "101", 3) != 0) {
       fprintf(stderr, "upgrade refused: %.*s\n", (int)(c->in.len < 200 ? c->in.len : 200), c->in.buf);
       errors++;
-      c->state = CLOSED;
+      drop(c);
       return;
     }
     consume(&c->in, endHead + 4 - c->in.buf);
@@ -381,10 +395,12 @@ static void onReadable(conn_t *c) {
     if (opcode == 9) {
       sendFrame(c, 10, (const char *)payload, len);
     } else if (opcode == 8) {
-      c->state = CLOSED;
+      drop(c);
+      return;
     } else if (opcode == 1 || opcode == 2 || opcode == 0) {
       onMessage(c, payload, len);
     }
+    if (c->state == CLOSED) return;
     at += h + len;
   }
   if (at > 0) consume(&c->in, at);
@@ -397,7 +413,7 @@ static void onWritable(conn_t *c) {
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l);
     if (err) {
       errors++;
-      c->state = CLOSED;
+      drop(c);
       return;
     }
     c->state = UPGRADING;
