@@ -17,6 +17,8 @@
  *   npx tsc -p tsconfig.build.json --outDir /tmp/orders-dist
  *   ORDERS_DIST=/tmp/orders-dist taskset -c 1 node bench/orders.bench.js [--orders 100]
  * BENCH_DATABASE_URL=postgres://... runs it on PostgreSQL (a scratch schema, dropped after).
+ * `--sim-process` runs the simulator in a child process (the app in live mode against it), so
+ * the app's process does only the app's work, as with a broker elsewhere.
  * `--profile FILE` writes a CPU profile (.cpuprofile) of the placements alone (boot excluded) and
  * prints its heaviest functions by self time; `--phases` prints the time per call of each step of
  * the path (resolver, OMS store, RMS, EMS, the REST client).
@@ -60,18 +62,88 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const profileIndex = process.argv.indexOf('--profile');
 const PROFILE = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
 
+/**
+ * `--sim-process`: the simulator in a child process (bench/orders-sim-child.js), the app in
+ * live mode against it; else the app's embedded simulator. Either way: the order request's
+ * delay, and LIMIT prices 5 % below the market.
+ */
+async function broker() {
+  if (!process.argv.includes('--sim-process')) return undefined;
+  const { fork } = require('node:child_process');
+  const child = fork(require('node:path').join(__dirname, 'orders-sim-child.js'), [build.dist]);
+  process.once('exit', () => child.kill());
+  let next = 0;
+  const waiting = new Map();
+  const ready = new Promise((resolve, reject) => {
+    child.on('message', (m) => {
+      if (m.ready) return resolve(m);
+      waiting.get(m.reply)?.(m);
+      waiting.delete(m.reply);
+    });
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  const call = (cmd, extra = {}) =>
+    new Promise((resolve) => {
+      const id = ++next;
+      waiting.set(id, resolve);
+      child.send({ id, cmd, ...extra });
+    });
+  const { urls, credentials } = await ready;
+  return {
+    env: {
+      EXECUTION_MODE: 'live',
+      JWT_SECRET: require('node:crypto').randomBytes(32).toString('hex'),
+      DHAN_CLIENT_ID: credentials.clientId,
+      DHAN_ACCESS_TOKEN: credentials.accessToken,
+      DHAN_FEED_URL: urls.feedUrl,
+      DHAN_API_URL: urls.apiUrl,
+      DHAN_ORDER_UPDATE_URL: urls.orderUpdateUrl,
+      DHAN_INSTRUMENTS_URL: urls.instrumentsUrl,
+    },
+    delay: (ms) => call('delay', { ms }),
+    prices: async (list) =>
+      (
+        await call('prices', {
+          instruments: list.map((i) => ({
+            segment: i.segment,
+            securityId: i.securityId,
+            tickSize: i.tickSize,
+          })),
+        })
+      ).prices,
+    stop: () => call('stop'),
+  };
+}
+
 async function main() {
+  const external = await broker();
   const booted = await bootApp(build, {
     tmpPrefix: 'orders-bench-',
+    env: external?.env ?? {},
     configure: (config) => ({
       ...config,
       marketData: { tierB: { enabled: false } },
-      dhan: { ...config.dhan, simulatorOptions: { rest: { rateLimits: false } } },
+      ...(external
+        ? {}
+        : { dhan: { ...config.dhan, simulatorOptions: { rest: { rateLimits: false } } } }),
     }),
   });
   const { app, graphqlUrl } = booted;
   try {
-    const sim = app.get(DHAN_ENDPOINTS).simulator;
+    const embedded = app.get(DHAN_ENDPOINTS).simulator;
+    const sim = external ?? {
+      delay: async (ms) => {
+        embedded.rest.clearFaults();
+        if (ms > 0) embedded.rest.delay({ pattern: /^POST \/v2\/orders$/, ms });
+      },
+      prices: async (list) =>
+        list.map((i) => {
+          const tick = Math.round(i.tickSize * 10_000);
+          const ltp = embedded.market.mark(embedded.universe.get(i.segment, i.securityId)).ltp;
+          return (Math.round((ltp * 0.95 * 10_000) / tick) * tick) / 10_000;
+        }),
+      stop: async () => undefined,
+    };
     const execution = app.get(ExecutionService);
     await execution.whenReady();
     const instruments = app.get(InstrumentsService);
@@ -116,11 +188,6 @@ async function main() {
       .all()
       .filter((i) => i.segment === 'NSE_EQ' && i.instrumentType === 'EQUITY')
       .slice(0, 20);
-    const priceOf = (i) => {
-      const simInst = sim.universe.get(i.segment, i.securityId);
-      const tick = Math.round(i.tickSize * 10_000);
-      return (Math.round((sim.market.mark(simInst).ltp * 0.95 * 10_000) / tick) * tick) / 10_000;
-    };
 
     const rows = [];
     let seq = 0;
@@ -131,8 +198,8 @@ async function main() {
     const idleCpuMsPerS = (idleCpu.user + idleCpu.system) / 1_000 / 3;
     const stopProfile = PROFILE ? await startCpuProfile(PROFILE) : undefined;
     for (const delay of DELAYS) {
-      sim.rest.clearFaults();
-      if (delay > 0) sim.rest.delay({ pattern: /^POST \/v2\/orders$/, ms: delay });
+      await sim.delay(delay);
+      const prices = await sim.prices(equities);
       const total = [];
       const broker = [];
       const ours = [];
@@ -145,7 +212,8 @@ async function main() {
           cpuStart = process.cpuUsage();
           wallStart = process.hrtime.bigint();
         }
-        const inst = equities[++seq % equities.length];
+        const k = ++seq % equities.length;
+        const inst = equities[k];
         const t0 = process.hrtime.bigint();
         const data = await post(
           PLACE,
@@ -158,7 +226,7 @@ async function main() {
               orderType: 'LIMIT',
               productType: 'INTRADAY',
               validity: 'DAY',
-              price: priceOf(inst),
+              price: prices[k],
             },
           },
           token,
@@ -183,13 +251,14 @@ async function main() {
       const cpuMsPerOrder = ((cpu.user + cpu.system) / 1_000 - idleCpuMsPerS * wallS) / ORDERS;
       rows.push({ delay, total, broker, ours, unacknowledged, cpuMsPerOrder });
     }
-    sim.rest.clearFaults();
+    await sim.delay(0);
     await stopProfile?.();
     phases?.print();
 
     const f = (x) => x.toFixed(1).padStart(6);
     process.stdout.write(
-      `order placement, place-to-acknowledged over HTTP, ${booted.engine}, ${ORDERS} orders per point ` +
+      `order placement, place-to-acknowledged over HTTP, ${booted.engine}, ` +
+        `simulator ${external ? 'in its own process' : 'in process'}, ${ORDERS} orders per point ` +
         `(node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} cpus)\n` +
         'sim delay | total p50  p99 | broker p50  p99 | ours p50  p99  (ms) | cpu/order | not acked\n',
     );
@@ -219,6 +288,7 @@ async function main() {
     });
   } finally {
     await booted.close();
+    await external?.stop();
   }
 }
 
