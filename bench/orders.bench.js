@@ -18,7 +18,8 @@
  *   ORDERS_DIST=/tmp/orders-dist taskset -c 1 node bench/orders.bench.js [--orders 100]
  * BENCH_DATABASE_URL=postgres://... runs it on PostgreSQL (a scratch schema, dropped after).
  * `--sim-process` runs the simulator in a child process (the app in live mode against it), so
- * the app's process does only the app's work, as with a broker elsewhere.
+ * the app's process does only the app's work, as with a broker elsewhere; `--sim-core N` pins
+ * that process to core N.
  * `--profile FILE` writes a CPU profile (.cpuprofile) of the placements alone (boot excluded) and
  * prints its heaviest functions by self time; `--phases` prints the time per call of each step of
  * the path (resolver, OMS store, RMS, EMS, the REST client).
@@ -72,6 +73,13 @@ async function broker() {
   const { fork } = require('node:child_process');
   const child = fork(require('node:path').join(__dirname, 'orders-sim-child.js'), [build.dist]);
   process.once('exit', () => child.kill());
+  // `--sim-core N`: the simulator's process on core N (the bench itself is usually pinned to
+  // another with taskset, which a child inherits).
+  const simCore = process.argv.indexOf('--sim-core');
+  if (simCore > 0) {
+    const core = process.argv[simCore + 1];
+    require('node:child_process').spawnSync('taskset', ['-a', '-p', '-c', core, String(child.pid)]);
+  }
   let next = 0;
   const waiting = new Map();
   const ready = new Promise((resolve, reject) => {
