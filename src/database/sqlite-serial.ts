@@ -137,6 +137,15 @@ export function walFlushStats(dataSource: DataSource): WalFlushStats | undefined
 }
 
 /**
+ * Resolves once every commit made so far on a SQLite file is on the disk (the WAL flush a
+ * durable transaction waits for); at once elsewhere. For callers that queue their own
+ * transactions and must not hold that queue during the flush (see OrderStore).
+ */
+export function flushCommits(dataSource: DataSource): Promise<void> {
+  return flushers.get(dataSource)?.flush() ?? Promise.resolve();
+}
+
+/**
  * How a transaction's commit reaches the disk. `durable`: the transaction resolves once its
  * commit is on the disk (SQLite: an fsync of the write-ahead log, off the event loop and shared
  * by the commits that ask meanwhile, see WalFlusher; PostgreSQL: `synchronous_commit = on`).

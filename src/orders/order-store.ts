@@ -18,7 +18,7 @@ import {
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { EntityRows } from '../database/entity-rows';
-import { transactionWith, type CommitDurability } from '../database/sqlite-serial';
+import { flushCommits, transactionWith, type CommitDurability } from '../database/sqlite-serial';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
 import { RESERVATION_SETTLED, type ReservationSettledEvent } from '../risk/funds.events';
@@ -527,11 +527,19 @@ export class OrderStore implements OnModuleInit {
     durability: CommitDurability | undefined,
     work: (em: EntityManager) => Promise<T>,
   ): Promise<T> {
-    const start = () => transactionWith(this.dataSource, durability, work);
-    if (this.dataSource.options.type !== 'better-sqlite3') return start();
-    const run = this.txQueue.then(start);
+    if (this.dataSource.options.type !== 'better-sqlite3') {
+      return transactionWith(this.dataSource, durability, work);
+    }
+    // The queue holds the transaction, not a durable commit's flush: the next transaction goes
+    // on while the disk flushes, and durable commits made meanwhile share the next flush.
+    const commit = durability === 'durable' ? 'deferred' : durability;
+    const run = this.txQueue.then(() => transactionWith(this.dataSource, commit, work));
     this.txQueue = run.catch(() => undefined);
-    return run;
+    if (durability !== 'durable') return run;
+    return run.then(async (result) => {
+      await flushCommits(this.dataSource);
+      return result;
+    });
   }
 }
 
