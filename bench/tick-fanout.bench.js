@@ -22,14 +22,14 @@
  * (securityId, LTP) -> send time (bench/tick-fanout-stamps.js); the fleet looks each received
  * tick up on arrival. Guard: this process's CPU (simulator + fleet) and the
  * fleet's event-loop p99 are printed for every server; a row over 80 % or 5 ms is flagged.
- * `--native-fleet` runs the clients in C instead (bench/native/tick-fleet.c, one epoll loop,
- * built with `cc`; stamps reach it through a FIFO): its CPU is added to the load side's and its
- * loop figure is the p99 of its loop's turns (the time a ready socket can wait).
+ * The clients run in C where `cc` is found (bench/native/tick-fleet.c, one epoll loop; stamps
+ * reach it through a FIFO; `--node-fleet` for the Node fleet): its CPU is added to the load
+ * side's and its loop figure is the p99 of its loop's turns (the time a ready socket can wait).
  *
  *   npx nest build && node bench/tick-fanout.bench.js [--clients 200] [--per-client 50]
  *       [--rate 25000] [--feed 25000] [--seconds 30] [--warmup 10] [--rotate 0]
  *       [--only B3,B3R,B0] [--leader-core 1] [--sample-every 1] [--json out.json] [--autogroup-nice -10]
- *       [--native-fleet] [--quick]
+ *       [--native-fleet | --node-fleet] [--quick]
  */
 'use strict';
 
@@ -78,8 +78,13 @@ if (hasTaskset) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)
 // On a machine shared with other work, `--autogroup-nice -10` raises this session's scheduling
 // group (the bench, its workers and the servers it starts) above the others' groups.
 const AUTOGROUP_NICE = arg('autogroup-nice', '');
-/** The client fleet in C (bench/native/tick-fleet.c, built here with `cc`) instead of Node. */
-const NATIVE_FLEET = argv.includes('--native-fleet');
+/**
+ * The client fleet in C (bench/native/tick-fleet.c, built here with `cc`): the default where a
+ * C compiler is found (`--native-fleet` insists on it); `--node-fleet` runs the Node fleet.
+ */
+const NATIVE_FLEET =
+  argv.includes('--native-fleet') ||
+  (!argv.includes('--node-fleet') && spawnSync('cc', ['--version']).status === 0);
 if (AUTOGROUP_NICE !== '') {
   try {
     fs.writeFileSync('/proc/self/autogroup', AUTOGROUP_NICE);
@@ -344,6 +349,7 @@ async function main() {
           (((core1[0] - core0[0]) / Math.max(1, core1[1] - core0[1])) * 100).toFixed(0) + '%',
         fleetLoopP99Ms: f.loopP99Ms.toFixed(1),
         simLoopP99Ms: s1.loopP99Ms.toFixed(1),
+        ...(NATIVE_FLEET ? { stampsDropped: s1.stampsDropped } : {}),
         open: f.open,
         ...(others.length > 0 ? { othersCpu } : {}),
         load: `${load0} -> ${loadavg()}`,
@@ -523,7 +529,8 @@ async function main() {
     ` ticking Zipf 1.1 by activity (cap ${feed.cap}/s, ${feed.capped} at the cap, top 500 carry` +
     ` ${(feed.top500Share * 100).toFixed(0)} %), target ${RATE} ticks/s, conflation ${INTERVAL} ms (B1: none),` +
     ` order rotated by ${ROTATE}, ${SECONDS} s after ${WARMUP} s warm-up, taskset ${hasTaskset},` +
-    ` autogroup nice ${AUTOGROUP_NICE || 'unchanged'}`;
+    ` autogroup nice ${AUTOGROUP_NICE || 'unchanged'},` +
+    ` client fleet ${NATIVE_FLEET ? 'in C' : 'in Node'}`;
   console.log(env);
   console.table(
     results.map((r) => {
