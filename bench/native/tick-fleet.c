@@ -304,9 +304,9 @@ static void drop(conn_t *c) {
 }
 
 static void onMessage(conn_t *c, const unsigned char *d, size_t n) {
-  const unsigned char *probe = n > 80 ? d : d;
+  /* The message's head: `{"id":"…","type":"…"` comes first. */
   size_t probeN = n > 80 ? 80 : n;
-  if (memmem(probe, probeN, "\"type\":\"next\"", 13)) {
+  if (memmem(d, probeN, "\"type\":\"next\"", 13)) {
     if (!c->background) {
       onTicks(d, n);
       return;

@@ -1,4 +1,10 @@
-import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntityMetadata,
+  EntityTarget,
+  ObjectLiteral,
+} from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 
 /**
@@ -22,12 +28,14 @@ export class EntityRows<T extends ObjectLiteral> {
   private readonly selectList: string;
   private readonly sql = new Map<string, string>();
   private readonly postgres: boolean;
+  private readonly meta: EntityMetadata;
 
   private constructor(
     private readonly dataSource: DataSource,
-    private readonly target: EntityTarget<T>,
+    target: EntityTarget<T>,
   ) {
     const meta = dataSource.getMetadata(target);
+    this.meta = meta;
     const driver = dataSource.driver;
     this.columns = meta.columns.filter((c) => !c.isVirtual && c.relationMetadata === undefined);
     for (const c of this.columns) this.byProperty.set(c.propertyName, c);
@@ -64,10 +72,7 @@ export class EntityRows<T extends ObjectLiteral> {
     where: Partial<T>,
     on: EntityManager | DataSource = this.dataSource,
   ): Promise<T | null> {
-    const keys = Object.keys(where);
-    if (keys.length === 0 || keys.some((k) => where[k] === null || where[k] === undefined)) {
-      throw new Error('EntityRows.findOne: every condition needs a value');
-    }
+    const keys = conditionKeys(where, 'findOne');
     const sql = this.statement(`select:${keys.join(',')}`, () => {
       const conditions = keys.map((k, i) => `${this.name(k)} = ${this.param(i)}`).join(' AND ');
       return `SELECT ${this.selectList} FROM ${this.table} WHERE ${conditions} LIMIT 1`;
@@ -99,14 +104,8 @@ export class EntityRows<T extends ObjectLiteral> {
   /** Sets `set` on the rows whose columns equal `where`; returns how many rows changed. */
   async update(em: EntityManager, where: Partial<T>, set: Partial<T>): Promise<number> {
     const setKeys = Object.keys(set);
-    const whereKeys = Object.keys(where);
+    const whereKeys = conditionKeys(where, 'update');
     if (setKeys.length === 0) throw new Error('EntityRows.update: nothing to set');
-    if (
-      whereKeys.length === 0 ||
-      whereKeys.some((k) => where[k] === null || where[k] === undefined)
-    ) {
-      throw new Error('EntityRows.update: every condition needs a value');
-    }
     const sql = this.statement(`update:${setKeys.join(',')}:${whereKeys.join(',')}`, () => {
       const assignments = setKeys.map((k, i) => `${this.name(k)} = ${this.param(i)}`).join(', ');
       const conditions = whereKeys
@@ -127,7 +126,7 @@ export class EntityRows<T extends ObjectLiteral> {
   }
 
   private hydrate(raw: Record<string, unknown>): T {
-    const entity = this.dataSource.getMetadata(this.target).create() as Record<string, unknown>;
+    const entity = this.meta.create() as Record<string, unknown>;
     for (const c of this.columns) {
       entity[c.propertyName] = this.dataSource.driver.prepareHydratedValue(raw[c.databaseName], c);
     }
@@ -162,4 +161,13 @@ export class EntityRows<T extends ObjectLiteral> {
     }
     return sql;
   }
+}
+
+/** The properties of `where`; every condition needs a value (`= NULL` never matches). */
+function conditionKeys(where: ObjectLiteral, call: string): string[] {
+  const keys = Object.keys(where);
+  if (keys.length === 0 || keys.some((k) => where[k] === null || where[k] === undefined)) {
+    throw new Error(`EntityRows.${call}: every condition needs a value`);
+  }
+  return keys;
 }

@@ -182,7 +182,7 @@ export function transactionWith<T>(
     return dataSource.transaction(work);
   }
   return dataSource.transaction(work).then(async (result) => {
-    await flusher.flush();
+    await flushCommits(dataSource);
     return result;
   });
 }
