@@ -119,6 +119,11 @@ async function main() {
     const profileAt = process.argv.indexOf('--profile');
     const stopProfile =
       profileAt > 0 ? await startCpuProfile(process.argv[profileAt + 1]) : undefined;
+    // SQLite: how many transactions shared each commit during the burst (sqlite-serial).
+    const serial = build.load('src/database/sqlite-serial.js');
+    const dataSource = app.get(require('typeorm').DataSource);
+    const groupsAt = () => ({ ...(serial.groupCommitStats?.(dataSource) ?? {}) });
+    const groupsBefore = groupsAt();
     const cpu = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await Promise.all(
@@ -134,6 +139,14 @@ async function main() {
     );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const used = process.cpuUsage(cpu);
+    const groupsAfter = groupsAt();
+    const grouped =
+      groupsAfter.commits === undefined
+        ? undefined
+        : {
+            commits: groupsAfter.commits - groupsBefore.commits,
+            transactions: groupsAfter.transactions - groupsBefore.transactions,
+          };
     await stopProfile?.();
     const total = DEALERS * PER_DEALER;
     const rate = total / seconds;
@@ -173,7 +186,11 @@ async function main() {
         `process CPU ${((used.user + used.system) / 1000 / total).toFixed(2)} ms/order\n` +
         `  statuses ${JSON.stringify(Object.fromEntries(statuses))}; stored ${stored}, ` +
         `sent ${sent}; acknowledged after the call returned ${lateAnswers}; ` +
-        `lost ${lost}, duplicated ${duplicated}\n`,
+        `lost ${lost}, duplicated ${duplicated}\n` +
+        (grouped
+          ? `  grouped commits: ${grouped.transactions} transactions in ${grouped.commits} ` +
+            'shared commits\n'
+          : ''),
     );
     report('orders-throughput', {
       figures: {
@@ -188,6 +205,7 @@ async function main() {
         acknowledgedAfterTheCall: lateAnswers,
         lost,
         duplicated,
+        groupedCommits: grouped,
       },
       checks: [
         check(`orders per second (${booted.engine})`, rate, '>=', 500, 'orders/s'),

@@ -155,8 +155,20 @@ function worker(file, data) {
 /** BENCH_SERVER_NODE_ARGS: node flags for the servers only, e.g. `--cpu-prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
+/**
+ * The node flags production runs the app with (`npm run start:prod`, e.g. the young
+ * generation's size), so the app is measured as it is deployed; the reference servers run with
+ * node's defaults.
+ */
+const APP_NODE_ARGS = (
+  require('../package.json').scripts['start:prod'].match(/^node ((?:--\S+ )*)/)?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
+
 function startChild(script, env, core = '0') {
-  const args = [...SERVER_NODE_ARGS, script];
+  const app = script.endsWith(path.join('src', 'main.js'));
+  const args = [...SERVER_NODE_ARGS, ...(app ? APP_NODE_ARGS : []), script];
   const cmd = hasTaskset ? 'taskset' : process.execPath;
   const full = hasTaskset ? ['-c', core, process.execPath, ...args] : args;
   const child = spawn(cmd, full, {
@@ -276,7 +288,66 @@ async function main() {
     throw new Error('the feed never reached its instrument count');
   }
 
-  async function measure(label, pid, url, token, withBackground, others = []) {
+  /**
+   * The app's own series over the measured window (`metricsUrl`: its /metrics): the event
+   * loop's delay p99 (the gauge covers the time since the previous scrape, so one scrape at the
+   * start opens the window), garbage-collection pauses by kind, and the fan-out's flushes, so a
+   * latency tail can be put down to what stalled the server's loop.
+   */
+  async function scrapeMetrics(metricsUrl) {
+    const text = await fetch(metricsUrl).then((r) => r.text());
+    const series = new Map();
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      const space = line.lastIndexOf(' ');
+      // Labels in one order (name{a="..",b=".."}, sorted), whatever order the registry prints.
+      const key = line.slice(0, space).replace(/\{(.*)\}$/, (_, labels) => {
+        const pairs = labels.match(/[a-zA-Z_]+="[^"]*"/g) ?? [];
+        return `{${pairs.sort().join(',')}}`;
+      });
+      series.set(key, Number(line.slice(space + 1)));
+    }
+    return series;
+  }
+
+  function serverSeries(before, after) {
+    const delta = (key) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+    const gc = {};
+    for (const kind of ['minor', 'major', 'incremental', 'weakcb']) {
+      const count = delta(`nodejs_gc_pause_seconds_count{kind="${kind}"}`);
+      if (count === 0) continue;
+      const sum = delta(`nodejs_gc_pause_seconds_sum{kind="${kind}"}`);
+      const under = (le) => delta(`nodejs_gc_pause_seconds_bucket{kind="${kind}",le="${le}"}`);
+      gc[kind] = {
+        pauses: count,
+        ms: Math.round(sum * 1000),
+        over10ms: count - under('0.01'),
+        over25ms: count - under('0.025'),
+      };
+    }
+    const flushes = delta('ticks_fanout_flush_duration_seconds_count');
+    const flushUnder = (le) => delta(`ticks_fanout_flush_duration_seconds_bucket{le="${le}"}`);
+    const flushBuckets = [...after.keys()]
+      .filter((k) => k.startsWith('ticks_fanout_flush_duration_seconds_bucket'))
+      .map((k) => k.match(/le="([^"]+)"/)?.[1]);
+    const over = (le) => (flushBuckets.includes(le) ? flushes - flushUnder(le) : undefined);
+    return {
+      loopDelayP99Ms: Number(
+        ((after.get('nodejs_eventloop_delay_p99_seconds') ?? 0) * 1000).toFixed(1),
+      ),
+      gc,
+      flushes,
+      flushMsMean:
+        flushes > 0
+          ? Number(((delta('ticks_fanout_flush_duration_seconds_sum') / flushes) * 1000).toFixed(2))
+          : 0,
+      flushesOver25ms: over('0.025'),
+      flushesOver50ms: over('0.05'),
+      heldFlushes: delta('ticks_fanout_held_flushes_total'),
+    };
+  }
+
+  async function measure(label, pid, url, token, withBackground, others = [], metricsUrl) {
     const fleet = worker(NATIVE_FLEET ? 'tick-fanout-native.js' : 'tick-fanout-clients.js', {
       ...native,
       url,
@@ -304,12 +375,14 @@ async function main() {
       const others0 = others.map(([, p]) => cpuTicks(p));
       const core0 = coreTimes(1);
       const self0 = process.cpuUsage();
+      const m0 = metricsUrl ? await scrapeMetrics(metricsUrl) : undefined;
       const s0 = await sim.call('mark');
       await fleet.call('mark');
       const t0 = performance.now();
       await sleep(SECONDS * 1000);
       const f = await fleet.call('stop');
       const s1 = await sim.call('stop');
+      const server = m0 ? serverSeries(m0, await scrapeMetrics(metricsUrl)) : undefined;
       const dt = (performance.now() - t0) / 1000;
       const cpu = (cpuTicks(pid) - c0) / TICK_HZ / dt;
       const othersCpu = others
@@ -351,6 +424,7 @@ async function main() {
         simLoopP99Ms: s1.loopP99Ms.toFixed(1),
         ...(NATIVE_FLEET ? { stampsDropped: s1.stampsDropped } : {}),
         open: f.open,
+        ...(server ? { server } : {}),
         ...(others.length > 0 ? { othersCpu } : {}),
         load: `${load0} -> ${loadavg()}`,
         guard:
@@ -419,7 +493,15 @@ async function main() {
     try {
       await waitHttp(`http://127.0.0.1:${port}/ready`, (r) => r.status === 200);
       const token = await appToken(port);
-      await measure('app (B3)', app.pid, `ws://127.0.0.1:${port}/graphql`, token, true);
+      await measure(
+        'app (B3)',
+        app.pid,
+        `ws://127.0.0.1:${port}/graphql`,
+        token,
+        true,
+        [],
+        `http://127.0.0.1:${port}/metrics`,
+      );
     } finally {
       await stop(app);
     }

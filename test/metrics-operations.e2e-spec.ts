@@ -260,6 +260,8 @@ describe('/metrics for operating the desk (e2e, embedded simulator)', () => {
       'sqlite_wal_checkpoints_total',
       'sqlite_wal_checkpoint_frames_total',
       'sqlite_wal_checkpoint_seconds_total',
+      'sqlite_group_commits_total',
+      'sqlite_group_commit_transactions_total',
     ]) {
       expect(declared.has(name)).toBe(true);
     }

@@ -7,7 +7,7 @@ import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { OnEvent } from '@nestjs/event-emitter';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { walCheckpointStats, walFlushStats } from '../database/sqlite-serial';
+import { groupCommitStats, walCheckpointStats, walFlushStats } from '../database/sqlite-serial';
 import { WsAuthGate } from '../auth/ws-auth.gate';
 import { MARKET_DATA_EVICTED, MarketDataService } from '../market-data/market-data.service';
 import { DayCycleService } from '../scheduler/day-cycle.service';
@@ -259,6 +259,19 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
       'Time spent flushing the SQLite write-ahead log.',
       [],
       (inc) => inc({}, wal()?.seconds ?? 0),
+    );
+    const groups = () => groupCommitStats(this.dataSource);
+    counter(
+      'sqlite_group_commits_total',
+      'SQLite commits shared by transactions that queued together (each in a savepoint).',
+      [],
+      (inc) => inc({}, groups()?.commits ?? 0),
+    );
+    counter(
+      'sqlite_group_commit_transactions_total',
+      'SQLite transactions that committed through a shared commit.',
+      [],
+      (inc) => inc({}, groups()?.transactions ?? 0),
     );
     const checkpoints = () => walCheckpointStats(this.dataSource);
     counter(

@@ -18,7 +18,7 @@ import {
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { EntityRows } from '../database/entity-rows';
-import { flushCommits, transactionWith, type CommitDurability } from '../database/sqlite-serial';
+import { transactionWith, type CommitDurability } from '../database/sqlite-serial';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
 import { RESERVATION_SETTLED, type ReservationSettledEvent } from '../risk/funds.events';
@@ -77,7 +77,6 @@ export class OrderStore implements OnModuleInit {
   private readonly logger = new Logger(OrderStore.name);
   private readonly illegalCounter: Counter<'event' | 'from'>;
   private readonly conflictCounter: Counter;
-  private txQueue: Promise<unknown> = Promise.resolve();
   /** Every working order by user, on a single instance (see onModuleInit); else undefined. */
   private workingIndex: WorkingOrderIndex | undefined;
 
@@ -519,27 +518,15 @@ export class OrderStore implements OnModuleInit {
     this.emitter.emit(ORDERS_UPDATED, event);
   }
 
-  /**
-   * A transaction. SQLite has one connection and no nested transactions, so there they are
-   * queued one after another; PostgreSQL runs them side by side on the pool.
-   */
+  /** A transaction of the order store, committed as `durability` says. */
   private transaction<T>(
     durability: CommitDurability | undefined,
     work: (em: EntityManager) => Promise<T>,
   ): Promise<T> {
-    if (this.dataSource.options.type !== 'better-sqlite3') {
-      return transactionWith(this.dataSource, durability, work);
-    }
-    // The queue holds the transaction, not a durable commit's flush: the next transaction goes
-    // on while the disk flushes, and durable commits made meanwhile share the next flush.
-    const commit = durability === 'durable' ? 'deferred' : durability;
-    const run = this.txQueue.then(() => transactionWith(this.dataSource, commit, work));
-    this.txQueue = run.catch(() => undefined);
-    if (durability !== 'durable') return run;
-    return run.then(async (result) => {
-      await flushCommits(this.dataSource);
-      return result;
-    });
+    // SQLite: transactions queue for its one connection (and share commits when they queue
+    // together, see sqlite-serial); a durable one waits for its flush after its commit, outside
+    // that queue, so the next transactions go on while the disk flushes.
+    return transactionWith(this.dataSource, durability, work);
   }
 }
 

@@ -9,9 +9,10 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../../config/app-config';
 import { buildDataSourceOptions } from '../../database/data-source-options';
+import { serialiseSqliteAccess } from '../../database/sqlite-serial';
 import {
   EXECUTION_ORDER_EVENT,
   ExecutionAmbiguousError,
@@ -267,9 +268,16 @@ export async function createHarness(options: Partial<OrdersOptions> = {}): Promi
   const module = await Test.createTestingModule({
     imports: [
       EventEmitterModule.forRoot(),
-      TypeOrmModule.forRoot({
-        ...buildDataSourceOptions(database.config),
-        entities: [OrderEntity, OrderEventEntity, ...RISK_ENTITIES],
+      // As the app's DatabaseModule makes it: SQLite's one connection serialised (sqlite-serial).
+      TypeOrmModule.forRootAsync({
+        useFactory: () => ({
+          ...buildDataSourceOptions(database.config),
+          entities: [OrderEntity, OrderEventEntity, ...RISK_ENTITIES],
+        }),
+        dataSourceFactory: async (options?: DataSourceOptions) => {
+          if (options === undefined) throw new Error('database options missing');
+          return serialiseSqliteAccess(await new DataSource(options).initialize());
+        },
       }),
       TypeOrmModule.forFeature([OrderEntity, OrderEventEntity, ...RISK_ENTITIES]),
     ],
