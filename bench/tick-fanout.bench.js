@@ -313,16 +313,19 @@ async function main() {
   function serverSeries(before, after) {
     const delta = (key) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
     const gc = {};
-    for (const kind of ['minor', 'major', 'incremental', 'weakcb']) {
+    // The kinds as node's performance entries number them.
+    const kinds = { 1: 'scavenge', 2: 'markCompact', 4: 'incremental', 8: 'weakCallbacks' };
+    for (const [kind, name] of Object.entries(kinds)) {
       const count = delta(`nodejs_gc_pause_seconds_count{kind="${kind}"}`);
       if (count === 0) continue;
       const sum = delta(`nodejs_gc_pause_seconds_sum{kind="${kind}"}`);
       const under = (le) => delta(`nodejs_gc_pause_seconds_bucket{kind="${kind}",le="${le}"}`);
-      gc[kind] = {
+      gc[name] = {
         pauses: count,
         ms: Math.round(sum * 1000),
         over10ms: count - under('0.01'),
         over25ms: count - under('0.025'),
+        over50ms: count - under('0.05'),
       };
     }
     const flushes = delta('ticks_fanout_flush_duration_seconds_count');
@@ -343,6 +346,7 @@ async function main() {
           : 0,
       flushesOver25ms: over('0.025'),
       flushesOver50ms: over('0.05'),
+      flushesOver100ms: over('0.1'),
       heldFlushes: delta('ticks_fanout_held_flushes_total'),
     };
   }
@@ -489,7 +493,10 @@ async function main() {
 
   async function runApp() {
     const app = startChild(path.join(dist, 'src/main.js'), appEnv(port, 'bench.sqlite'));
-    app.stdout.resume();
+    // BENCH_APP_LOG=FILE keeps the app's output (with BENCH_SERVER_NODE_ARGS=--trace-gc, its
+    // collector's log); else it is read and dropped.
+    if (process.env.BENCH_APP_LOG) app.stdout.pipe(fs.createWriteStream(process.env.BENCH_APP_LOG));
+    else app.stdout.resume();
     try {
       await waitHttp(`http://127.0.0.1:${port}/ready`, (r) => r.status === 200);
       const token = await appToken(port);
