@@ -18,6 +18,7 @@ const interval = Number(env.TICKS_INTERVAL_MS || 100);
 const feed = startFeed(env, 'ref');
 const store = feed.store;
 const serializer = new TickSerializer();
+const SUFFIX = Buffer.from(']}}}');
 
 const clients = new Set();
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
@@ -46,21 +47,29 @@ setInterval(() => {
   for (const client of clients) {
     if (client.ws.bufferedAmount > 256 * 1024) continue;
     for (const sub of client.subs) {
+      // The changed records' fragments (each valid until its record's next version), copied
+      // into one frame: prefix, '[', fragments separated by ',', ']}}}'.
       const parts = [];
+      let size = sub.prefix.length + 1 + SUFFIX.length;
       for (let i = 0; i < sub.records.length; i++) {
         const r = sub.records[i];
         if (r.version === sub.seen[i]) continue;
         sub.seen[i] = r.version;
-        parts.push(serializer.fragment(r));
+        const fragment = serializer.fragment(r);
+        parts.push(fragment);
+        size += fragment.view.length + (parts.length > 1 ? 1 : 0);
       }
       if (parts.length === 0) continue;
-      const chunks = [sub.prefix, Buffer.from('[')];
+      const frame = Buffer.allocUnsafe(size);
+      let offset = sub.prefix.copy(frame, 0);
+      frame[offset++] = 0x5b; // [
       for (let i = 0; i < parts.length; i++) {
-        if (i > 0) chunks.push(Buffer.from(','));
-        chunks.push(parts[i]);
+        if (i > 0) frame[offset++] = 0x2c; // ,
+        frame.set(parts[i].view, offset);
+        offset += parts[i].view.length;
       }
-      chunks.push(Buffer.from(']}}}'));
-      client.ws.send(Buffer.concat(chunks), { binary: false });
+      SUFFIX.copy(frame, offset);
+      client.ws.send(frame, { binary: false });
     }
   }
 }, interval);

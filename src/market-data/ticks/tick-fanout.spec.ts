@@ -201,13 +201,20 @@ describe('TickFanout', () => {
       expect(clients.every((c) => c.last()['1'] === 100)).toBe(true);
     });
 
-    it('hands every client the same cached fragment bytes', () => {
+    it('hands every client the same cached fragment bytes, rewritten in place per version', () => {
       const { store, tick, serializer } = setup();
       const rec = tick(1, 100)!;
       const first = serializer.fragment(rec);
+      const text = () => first.view.toString('latin1');
+      const before = text();
+      const built = serializer.serializations;
       expect(serializer.fragment(rec)).toBe(first);
+      expect(serializer.serializations).toBe(built);
       tick(1, 101);
-      expect(serializer.fragment(store.get(key(1))!)).not.toBe(first);
+      expect(serializer.fragment(store.get(key(1))!)).toBe(first);
+      expect(serializer.serializations).toBe(built + 1);
+      expect(text()).not.toBe(before);
+      expect(JSON.parse(text())).toMatchObject({ ltp: 101 });
     });
 
     it('wraps each batch in the subscription framing', () => {

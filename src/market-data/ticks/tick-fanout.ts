@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { MarketDataError, MarketDataErrorCode } from '../market-data.errors';
+import type { Fragment } from './tick-fragment';
 import { TickSerializer } from './tick-serializer';
 import { TickRecord, TickStore } from './tick-store';
 
@@ -136,11 +137,8 @@ export interface ClientClosedEvent {
   noLongerWanted: number[];
 }
 
-/**
- * JSON bytes of one record for one selection shape (see tick-selection.ts); must return the
- * same Buffer while the record version is unchanged, as the batch is sized before it is filled.
- */
-export type FragmentOf = (r: TickRecord) => Buffer;
+/** The record's fragment for one selection shape, current for the record's version. */
+export type FragmentOf = (r: TickRecord) => Fragment;
 
 class Subscription {
   /** Record version last delivered, per requested instrument; -1 = never (snapshot due). */
@@ -533,7 +531,7 @@ export class TickFanout implements OnModuleDestroy {
         if (version === seen[i]) continue;
         count++;
         if (seen[i] > 0) this.counters.conflated += version - seen[i] - 1;
-        bytes += fragmentOf(records[i]).length;
+        bytes += fragmentOf(records[i]).view.length;
       }
       if (count === 0) continue;
       // One allocation and one copy per batch: the fragments are already UTF-8.
@@ -547,7 +545,7 @@ export class TickFanout implements OnModuleDestroy {
         seen[i] = rec.version;
         payload[offset++] = separator;
         separator = COMMA;
-        const fragment = fragmentOf(rec);
+        const fragment = fragmentOf(rec).view;
         payload.set(fragment, offset);
         offset += fragment.length;
       }

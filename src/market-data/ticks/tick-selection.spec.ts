@@ -145,7 +145,13 @@ describe('ticks fast path: the same JSON as graphql-js', () => {
     const b = shapes.fragmentFor([{ key: 'ltp', name: 'ltp' }])!;
     expect(a).toBe(b);
     expect(a(current)).toBe(b(current));
-    expect(a(current).toString()).toBe('{"ltp":104.35}');
+    const fragment = a(current);
+    expect(fragment.view.toString('utf8')).toBe('{"ltp":104.35}');
+    // A new version is written in place, into the same holder.
+    current.ltp = 104.5;
+    current.version++;
+    expect(a(current)).toBe(fragment);
+    expect(fragment.view.toString('utf8')).toBe('{"ltp":104.5}');
     expect(shapes.size).toBe(1);
   });
 });

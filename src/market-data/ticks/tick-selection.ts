@@ -6,6 +6,7 @@ import {
 import { collectFields } from '../../common/graphql/collect-fields';
 import { InstrumentKeyMap } from '../feed/instrument-key-map';
 import type { FragmentOf } from './tick-fanout';
+import { emptyFragment, writeFragment, type Fragment } from './tick-fragment';
 import { DEPTH_LEVELS, DEPTH_STRIDE, type TickRecord } from './tick-store';
 
 /** One selected field: response key (alias or name), field name, sub-selection (depth). */
@@ -185,20 +186,20 @@ const CANONICAL = signature([
 ]);
 
 class ShapeCache {
-  private readonly cache = new InstrumentKeyMap<{ version: number; json: Buffer }>();
+  /** Per instrument: the version its fragment holds (written in place, see Fragment). */
+  private readonly cache = new InstrumentKeyMap<{ version: number; fragment: Fragment }>();
   constructor(private readonly emit: (r: TickRecord) => string) {}
 
   readonly fragment: FragmentOf = (r) => {
-    const hit = this.cache.get(r.key);
-    if (hit && hit.version === r.version) return hit.json;
-    const json = Buffer.from(this.emit(r));
-    if (hit) {
-      hit.version = r.version;
-      hit.json = json;
-    } else {
-      this.cache.set(r.key, { version: r.version, json });
+    let hit = this.cache.get(r.key);
+    if (hit && hit.version === r.version) return hit.fragment;
+    if (hit === undefined) {
+      hit = { version: -1, fragment: emptyFragment() };
+      this.cache.set(r.key, hit);
     }
-    return json;
+    writeFragment(hit.fragment, this.emit(r), 'utf8');
+    hit.version = r.version;
+    return hit.fragment;
   };
 }
 

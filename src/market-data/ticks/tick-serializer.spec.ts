@@ -60,11 +60,22 @@ describe('serializeTick numbers', () => {
     rec.ltt = 1_764_060_000;
     rec.version++;
     const first = serializer.fragment(rec);
+    const text = () => first.view.toString('utf8');
     expect(serializer.fragment(rec)).toBe(first);
-    expect(first.toString('utf8')).toBe(serializeTick(rec));
-    expect(JSON.parse(first.toString('utf8'))).toMatchObject({
+    expect(text()).toBe(serializeTick(rec));
+    expect(JSON.parse(text())).toMatchObject({
       ltp: 104.35,
       lastTradeTime: new Date(1_764_060_000 * 1000).toISOString(),
     });
+    // The next version is written into the same holder and bytes: nothing allocated per tick.
+    const bytes = first.bytes;
+    const serialised = serializer.serializations;
+    rec.ltp = 104.4;
+    rec.version++;
+    expect(serializer.fragment(rec)).toBe(first);
+    expect(first.bytes).toBe(bytes);
+    expect(serializer.serializations).toBe(serialised + 1);
+    expect(JSON.parse(text())).toMatchObject({ ltp: 104.4 });
+    expect(text()).toBe(serializeTick(rec));
   });
 });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { emptyFragment, writeFragment, type Fragment } from './tick-fragment';
 import { DEPTH_LEVELS, DEPTH_STRIDE, TickRecord } from './tick-store';
 
 /**
@@ -112,15 +113,18 @@ export class TickSerializer {
   /** How many fragments were built (not served from cache). */
   serializations = 0;
 
-  /** UTF-8 JSON of the record's current version; the same Buffer until the record changes. */
-  fragment(r: TickRecord): Buffer {
+  /**
+   * UTF-8 JSON of the record's current version, in the record's own fragment (written in place
+   * once per version, see Fragment).
+   */
+  fragment(r: TickRecord): Fragment {
     if (r.jsonVersion === r.version && r.json !== null) return r.json;
+    r.json ??= emptyFragment();
     // Every character is ASCII (enum names, digits, ISO time): latin1 is the same bytes as
     // UTF-8 without the encoder's scan.
-    const json = Buffer.from(serializeTick(r), 'latin1');
-    r.json = json;
+    writeFragment(r.json, serializeTick(r), 'latin1');
     r.jsonVersion = r.version;
     this.serializations++;
-    return json;
+    return r.json;
   }
 }

@@ -9,6 +9,7 @@ import {
   securityIdOfKey,
   segmentCodeOfKey,
 } from '@app/dhan/types';
+import type { Fragment } from './tick-fragment';
 import { InstrumentKeyMap } from '../feed/instrument-key-map';
 
 /*
@@ -137,7 +138,7 @@ export class TickRecord {
   version = 0;
   dirty = false;
   /** Serialisation cache, owned by whoever serialises (see TickSerializer). */
-  json: Buffer | null = null;
+  json: Fragment | null = null;
   jsonVersion = -1;
   /** A held LTP jump waiting for a confirming packet (RELIABILITY F8); NaN = none. */
   jumpLtp = NaN;
