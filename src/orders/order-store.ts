@@ -22,6 +22,7 @@ import { transactionWith, type CommitDurability } from '../database/sqlite-seria
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
 import { RESERVATION_SETTLED, type ReservationSettledEvent } from '../risk/funds.events';
+import { exposureOf } from '../risk/risk-facts.service';
 import { RiskService } from '../risk/risk.service';
 import { averagePrice, transition } from './domain/order-state';
 import { isTerminal, OrderStatus } from '../trading/order-status';
@@ -155,17 +156,23 @@ export class OrderStore implements OnModuleInit {
         children: children.filter((c) => c.parentId === r.id).map((c) => c.id),
       }));
     });
-    this.risk.useWorkingOrderSource(async (userId, exceptId) =>
-      (await this.workingFacts(userId, exceptId)).map((o) => ({
-        segment: o.segment,
-        securityId: o.securityId,
-        productType: o.productType,
-        side: o.side,
-        quantity: o.quantity,
-        filledQuantity: o.filledQuantity,
-        price: o.price === null ? undefined : Number(o.price),
-      })),
-    );
+    this.risk.useWorkingOrderSource(async (query) => {
+      // A single instance keeps the sums as orders change; across instances they are read.
+      if (this.workingIndex) return this.workingIndex.exposure(query);
+      const rows = await this.workingFacts(query.userId, query.exceptOrderId);
+      return exposureOf(
+        rows.map((o) => ({
+          segment: o.segment,
+          securityId: o.securityId,
+          productType: o.productType,
+          side: o.side,
+          quantity: o.quantity,
+          filledQuantity: o.filledQuantity,
+          price: o.price === null ? undefined : Number(o.price),
+        })),
+        query,
+      );
+    });
     if (this.risk.clustered) return;
     const index = new WorkingOrderIndex();
     const rows = await this.orders.find({

@@ -19,8 +19,63 @@ export interface WorkingOrder {
   price: number | undefined;
 }
 
-/** The user's working orders other than `exceptOrderId` (registered by the OMS at init). */
-export type WorkingOrderSource = (userId: string, exceptOrderId: string) => Promise<WorkingOrder[]>;
+/** What RMS reads of a user's other working orders for one order's check. */
+export interface WorkingExposure {
+  /** The user's working orders other than the one checked. */
+  count: number;
+  /** Remaining quantity of those BUY / SELL orders in the checked order's instrument and product. */
+  openBuy: number;
+  openSell: number;
+  /** Their value: the sum of workingValuePaise over them. */
+  valuePaise: number;
+}
+
+/** The order a WorkingExposure is asked for. */
+export interface ExposureQuery {
+  userId: string;
+  exceptOrderId: string;
+  segment: string;
+  securityId: string;
+  productType: string;
+}
+
+/**
+ * The user's working orders other than `exceptOrderId`, as RMS reads them (registered by the
+ * OMS at init): kept as running sums by the OMS on a single instance, so a check costs the same
+ * whatever the size of the dealer's book.
+ */
+export type WorkingOrderSource = (query: ExposureQuery) => Promise<WorkingExposure>;
+
+/** One working order's part of WorkingExposure.valuePaise (none for a market order). */
+export function workingValuePaise(remaining: number, price: number | undefined): number {
+  const units = price === undefined ? undefined : rupeesToUnits(price);
+  return units === undefined ? 0 : Math.ceil((remaining * units) / 100);
+}
+
+/** The exposure of a list of working orders (the checked one already left out). */
+export function exposureOf(
+  orders: readonly WorkingOrder[],
+  query: Pick<ExposureQuery, 'segment' | 'securityId' | 'productType'>,
+): WorkingExposure {
+  let openBuy = 0;
+  let openSell = 0;
+  let valuePaise = 0;
+  for (const o of orders) {
+    const remaining = o.quantity - o.filledQuantity;
+    if (
+      o.segment === query.segment &&
+      o.securityId === query.securityId &&
+      o.productType === query.productType
+    ) {
+      if (o.side === 'BUY') openBuy += remaining;
+      else openSell += remaining;
+    }
+    valuePaise += workingValuePaise(remaining, o.price);
+  }
+  return { count: orders.length, openBuy, openSell, valuePaise };
+}
+
+const NO_EXPOSURE: WorkingExposure = { count: 0, openBuy: 0, openSell: 0, valuePaise: 0 };
 
 /** The parts of a RiskContext gathered from outside RMS (the service adds state, limits, funds). */
 export interface RiskCheckParts {
@@ -46,7 +101,7 @@ export interface PriceWait {
  */
 @Injectable()
 export class RiskFactsService {
-  private workingSource: WorkingOrderSource = () => Promise.resolve([]);
+  private workingSource: WorkingOrderSource = () => Promise.resolve(NO_EXPOSURE);
 
   constructor(
     private readonly marketData: MarketDataService,
@@ -58,15 +113,21 @@ export class RiskFactsService {
     this.workingSource = source;
   }
 
-  working(order: OrderToCheck): Promise<WorkingOrder[]> {
-    return this.workingSource(order.userId, order.orderId);
+  working(order: OrderToCheck): Promise<WorkingExposure> {
+    return this.workingSource({
+      userId: order.userId,
+      exceptOrderId: order.orderId,
+      segment: order.segment,
+      securityId: order.securityId,
+      productType: order.productType,
+    });
   }
 
-  /** Tick store, portfolio and the user's other working orders, as RMS reads them. */
+  /** Tick store, portfolio and the user's other working orders (their exposure), as RMS reads them. */
   parts(
     order: OrderToCheck,
     instrument: Instrument | undefined,
-    others: readonly WorkingOrder[],
+    others: WorkingExposure,
   ): RiskCheckParts {
     const rec = this.marketData.record(order.segment, order.securityId);
     const circuit = this.marketData.circuitLimits(
@@ -84,20 +145,6 @@ export class RiskFactsService {
             lowerCircuit: circuit?.lower,
           }
         : {};
-    let openBuy = 0;
-    let openSell = 0;
-    let workingValuePaise = 0;
-    for (const o of others) {
-      const remaining = o.quantity - o.filledQuantity;
-      if (o.segment === order.segment && o.securityId === order.securityId) {
-        if (o.productType === order.productType) {
-          if (o.side === 'BUY') openBuy += remaining;
-          else openSell += remaining;
-        }
-      }
-      const units = o.price === undefined ? undefined : rupeesToUnits(o.price);
-      if (units !== undefined) workingValuePaise += Math.ceil((remaining * units) / 100);
-    }
     const snapshot = this.portfolio.riskSnapshot(
       order.userId,
       order.segment,
@@ -110,12 +157,12 @@ export class RiskFactsService {
       market,
       position: {
         netQuantity: snapshot.netQuantity,
-        openBuyQuantity: openBuy,
-        openSellQuantity: openSell,
+        openBuyQuantity: others.openBuy,
+        openSellQuantity: others.openSell,
       },
       account: {
-        openOrderCount: others.length,
-        grossExposurePaise: snapshot.grossExposurePaise + workingValuePaise,
+        openOrderCount: others.count,
+        grossExposurePaise: snapshot.grossExposurePaise + others.valuePaise,
         dayPnlPaise: snapshot.dayPnlPaise,
       },
     };
