@@ -128,15 +128,21 @@ describe('SQLite access serialised per transaction', () => {
         .all()
         .map((r) => r.k);
 
-    /** A transaction that holds the connection until `release` is called. */
-    function holder(): { done: Promise<unknown>; release: () => void } {
+    /**
+     * A transaction that holds the connection until `release` is called; `holding` resolves
+     * once it runs (its group has started, so transactions asking afterwards queue behind it).
+     */
+    function holder(): { holding: Promise<void>; done: Promise<unknown>; release: () => void } {
       let release!: () => void;
+      let running!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
+      const holding = new Promise<void>((resolve) => (running = resolve));
       const done = dataSource.transaction(async (em) => {
         await em.query(`INSERT INTO t (k) VALUES ('held')`);
+        running();
         await gate;
       });
-      return { done, release };
+      return { holding, done, release };
     }
 
     const insert = (k: string) =>
@@ -147,7 +153,7 @@ describe('SQLite access serialised per transaction', () => {
 
     it('runs them in one transaction and answers each only once the commit is visible', async () => {
       const held = holder();
-      await yieldTurn();
+      await held.holding;
       const before = { ...groupCommitStats(dataSource) };
       const seen: string[][] = [];
       const members = ['a', 'b', 'c', 'd'].map((k) =>
@@ -170,7 +176,7 @@ describe('SQLite access serialised per transaction', () => {
 
     it('undoes only a failed member: its own writes are rolled back, the others commit', async () => {
       const held = holder();
-      await yieldTurn();
+      await held.holding;
       const a = insert('a');
       const failed = dataSource.transaction(async (em) => {
         await em.query(`INSERT INTO t (k) VALUES ('x')`);
@@ -190,7 +196,7 @@ describe('SQLite access serialised per transaction', () => {
 
     it('fails every member when SQLite ends the shared transaction itself', async () => {
       const held = holder();
-      await yieldTurn();
+      await held.holding;
       const a = insert('a');
       const ender = dataSource.transaction(async (em) => {
         await em.query(`INSERT INTO t (k) VALUES ('b')`);
@@ -214,7 +220,7 @@ describe('SQLite access serialised per transaction', () => {
 
     it('keeps a plain write between two transactions in its place', async () => {
       const held = holder();
-      await yieldTurn();
+      await held.holding;
       const order: string[] = [];
       const first = insert('a').then(() => order.push('first'));
       const plain = dataSource
@@ -229,7 +235,7 @@ describe('SQLite access serialised per transaction', () => {
 
     it(`puts at most ${MAX_GROUP} transactions in one commit`, async () => {
       const held = holder();
-      await yieldTurn();
+      await held.holding;
       const before = { ...groupCommitStats(dataSource) };
       const n = MAX_GROUP + 3;
       const members = Array.from({ length: n }, (_, i) => insert(`k${String(i).padStart(3, '0')}`));
