@@ -220,6 +220,11 @@ parentPort.on('message', async (msg) => {
         open: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length,
       });
       for (const ws of sockets) ws.terminate();
+    } else if (msg.cmd.startsWith('fresh')) {
+      // Freshness needs the clients' last values after the feed stopped: the C fleet's.
+      parentPort.postMessage({ reply: msg.id, unsupported: true });
+    } else if (msg.cmd === 'exit') {
+      parentPort.postMessage({ reply: msg.id });
     }
   } catch (e) {
     parentPort.postMessage({ reply: msg.id, error: String(e && e.message ? e.message : e) });

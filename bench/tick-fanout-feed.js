@@ -4,11 +4,14 @@
  * TickStore from dist/, wired the same way. `watch(instruments)` puts instruments on the feed
  * (once each) and returns their store records; `onApplied(fn)` sees every record a packet changed.
  * FEED_INSTRUMENTS_FILE (a JSON list of { segment, securityId }) is put on the feed at start.
+ * The server's event-loop delay: on SIGUSR2 it prints `LOOP <p99 ms> <max ms>` (since the
+ * previous SIGUSR2) and starts over, so the bench reads it over its measured window.
  */
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 
 const { dist } = require('./harness').useBuild();
 
@@ -16,6 +19,12 @@ const { FeedConnection, FeedResponseCode, SEGMENT_CODE, instrumentKey } = requir
 const { TickStore } = require(path.join(dist, 'src/market-data/ticks/tick-store.js'));
 
 function startFeed(env = process.env, name = 'ref') {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  process.on('SIGUSR2', () => {
+    console.log(`LOOP ${loop.percentile(99) / 1e6} ${loop.max / 1e6}`);
+    loop.reset();
+  });
   const store = new TickStore();
   const listeners = [];
   const feeds = Array.from({ length: 5 }, (_, i) => {

@@ -4,7 +4,9 @@
  * instruments ranked by the simulator's activity model (ATM strikes of near expiries and top
  * stocks first) and ticking Zipf(s) by rank, capped at one tick per timer round, scaled so
  * that all of them together tick at `rate` per second. Every frame the simulator sends is
- * stamped into the shared side table (tick-fanout-stamps.js).
+ * stamped into the shared side table (tick-fanout-stamps.js), and each instrument's last LTP
+ * sent is kept: `freeze` stops every feed connection's ticks (pings still answered) and replies
+ * those final values, for the fleet's freshness check; `thaw` resumes them.
  */
 'use strict';
 
@@ -27,6 +29,9 @@ const fifo = workerData.stampFifo
   : -1;
 const fifoRecords = Buffer.alloc(16 * 4096);
 let fifoDropped = 0;
+/** Each instrument's last LTP sent (paise) and when. */
+const finalPaise = new Map();
+const finalAt = new Map();
 
 // ---- stamps: every server-side socket send of a packet frame ----
 const send = WebSocket.prototype.send;
@@ -45,6 +50,8 @@ function stamp(frame) {
       const id = frame.readInt32LE(o + 4);
       const paise = Math.round(frame.readFloatLE(o + 8) * 100);
       table.record(id, paise, now);
+      finalPaise.set(id, paise);
+      finalAt.set(id, now);
       if (fifo >= 0 && records < 4096) {
         fifoRecords.writeInt32LE(id, records * 16);
         fifoRecords.writeInt32LE(paise, records * 16 + 4);
@@ -129,6 +136,21 @@ async function main() {
         skippedBackpressure: sim.feed.stats.ticksSkippedBackpressure,
         stampsDropped: fifoDropped,
       });
+    } else if (msg.cmd === 'freeze') {
+      for (const c of sim.feed.connectionInfo()) sim.feed.goSilent(c.id, { answerPings: true });
+      const n = finalPaise.size;
+      const records = Buffer.alloc(16 * n);
+      let k = 0;
+      for (const [id, paise] of finalPaise) {
+        records.writeInt32LE(id, k * 16);
+        records.writeInt32LE(paise, k * 16 + 4);
+        records.writeDoubleLE(finalAt.get(id), k * 16 + 8);
+        k++;
+      }
+      parentPort.postMessage({ reply: msg.id, instruments: n, records });
+    } else if (msg.cmd === 'thaw') {
+      for (const c of sim.feed.connectionInfo()) sim.feed.resume(c.id);
+      parentPort.postMessage({ reply: msg.id });
     } else if (msg.cmd === 'exit') {
       await sim.stop();
       parentPort.postMessage({ reply: msg.id });

@@ -30,6 +30,18 @@
  *       [--rate 25000] [--feed 25000] [--seconds 30] [--warmup 10] [--rotate 0]
  *       [--only B3,B3R,B0] [--leader-core 1] [--sample-every 1] [--json out.json] [--autogroup-nice -10]
  *       [--native-fleet | --node-fleet] [--quick]
+ *       [--slo [--slo-max 4000] [--slo-start B3=500,B0=500,B1=1]]
+ *
+ * Freshness (C fleet): after each measured window the simulator stops ticking and the fleet
+ * counts the (client, instrument) pairs whose last LTP is the simulator's final one after one
+ * conflation interval + 100 ms, and the largest staleness; the feed then resumes.
+ *
+ * `--slo`, the saturation headline: per server, clients doubled from `--slo-start` (halved
+ * when that point misses; then one step halfway into the gap) until a point misses the SLO (p99 over the conflation interval
+ * + 100 ms, freshness under 99.9 %, the server's event-loop p99 over 50 ms, or a client not
+ * served); the largest count that met it is the server's clients at SLO. A fresh server process
+ * per point. A point whose load side broke its guard ends the search (the count is then a lower
+ * bound), as does `--slo-max`.
  */
 'use strict';
 
@@ -72,6 +84,23 @@ const BG_CHUNK = 500;
 const BG_PER_SOCKET = 20;
 const GUARD_CPU = 80;
 const GUARD_LOOP_MS = 5;
+const SLO = argv.includes('--slo');
+const SLO_MAX = Number(arg('slo-max', 4000));
+const SLO_START = {
+  B3: 500,
+  B0: 500,
+  B1: 1,
+  ...Object.fromEntries(
+    arg('slo-start', '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('='))
+      .map(([k, v]) => [k, Number(v)]),
+  ),
+};
+const SLO_P99_MS = INTERVAL + 100;
+const SLO_FRESH_PCT = 99.9;
+const SLO_LOOP_MS = 50;
 
 const hasTaskset = spawnSync('taskset', ['-c', '1', 'true']).status === 0;
 if (hasTaskset) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
@@ -252,7 +281,7 @@ async function main() {
   const feed = await sim.ready;
   const ranked = feed.ranked;
   const pick = zipfPicker(ranked.length, 1.1);
-  const watchlists = Array.from({ length: CLIENTS }, () => {
+  const watchlists = Array.from({ length: SLO ? Math.max(CLIENTS, SLO_MAX) : CLIENTS }, () => {
     const set = new Set();
     while (set.size < PER_CLIENT) set.add(pick());
     return [...set].map((k) => ranked[k]);
@@ -351,12 +380,51 @@ async function main() {
     };
   }
 
-  async function measure(label, pid, url, token, withBackground, others = [], metricsUrl) {
+  /**
+   * Freshness after the measured window (C fleet only): the simulator stops ticking and hands
+   * over each instrument's final LTP; after one conflation interval + 100 ms the fleet counts
+   * the (client, instrument) pairs whose last value is the final one. The feed resumes after.
+   */
+  async function freshness(fleet) {
+    if (!NATIVE_FLEET) return undefined;
+    const finals = await sim.call('freeze');
+    try {
+      const file = path.join(dir, 'finals.bin');
+      fs.writeFileSync(file, Buffer.from(finals.records));
+      await sleep(INTERVAL + 100);
+      const f = await fleet.call(`fresh ${file}`);
+      return {
+        freshPct: f.pairs > 0 ? Number(((f.fresh / f.pairs) * 100).toFixed(3)) : NaN,
+        pairs: f.pairs,
+        stalePairs: f.pairs - f.fresh,
+        neverReceived: f.never,
+        maxStalenessMs: f.maxStalenessMs,
+      };
+    } finally {
+      await sim.call('thaw');
+    }
+  }
+
+  /**
+   * One measured point: `clients` fleet clients (the first of the watchlists) against the
+   * server at `url`. `loopProbe` reads the event-loop delay of a reference server over the
+   * window (the app's comes from its /metrics).
+   */
+  async function measure(
+    label,
+    pid,
+    url,
+    token,
+    withBackground,
+    others = [],
+    metricsUrl,
+    { clients = CLIENTS, loopProbe } = {},
+  ) {
     const fleet = worker(NATIVE_FLEET ? 'tick-fanout-native.js' : 'tick-fanout-clients.js', {
       ...native,
       url,
       token,
-      watchlists,
+      watchlists: watchlists.slice(0, clients),
       background: withBackground ? background : [],
       perSocket: BG_PER_SOCKET,
       fields: FIELDS,
@@ -372,21 +440,23 @@ async function main() {
       await sleep(2000);
       const rssIdle = rssMb(pid);
       await fleet.call('fleet');
-      log(`${label}: ${CLIENTS} clients subscribed, warming up`);
+      log(`${label}: ${clients} clients subscribed, warming up`);
       await sleep(WARMUP * 1000);
+      // The window's start: the probes first (a saturated server answers late), then the
+      // counters, as close to the marks as they can be.
+      const m0 = metricsUrl ? await scrapeMetrics(metricsUrl) : undefined;
+      await loopProbe?.reset();
       const load0 = loadavg();
       const c0 = cpuTicks(pid);
       const others0 = others.map(([, p]) => cpuTicks(p));
       const core0 = coreTimes(1);
       const self0 = process.cpuUsage();
-      const m0 = metricsUrl ? await scrapeMetrics(metricsUrl) : undefined;
       const s0 = await sim.call('mark');
       await fleet.call('mark');
       const t0 = performance.now();
       await sleep(SECONDS * 1000);
       const f = await fleet.call('stop');
       const s1 = await sim.call('stop');
-      const server = m0 ? serverSeries(m0, await scrapeMetrics(metricsUrl)) : undefined;
       const dt = (performance.now() - t0) / 1000;
       const cpu = (cpuTicks(pid) - c0) / TICK_HZ / dt;
       const othersCpu = others
@@ -398,12 +468,16 @@ async function main() {
       const self = process.cpuUsage(self0);
       const core1 = coreTimes(1);
       const rssLoaded = rssMb(pid);
+      // After the window's figures: a saturated server answers its loop probe late.
+      const server = m0 ? serverSeries(m0, await scrapeMetrics(metricsUrl)) : undefined;
+      const serverLoop = server ? server.loopDelayP99Ms : (await loopProbe?.read())?.p99;
+      const fresh = await freshness(fleet);
       // The C fleet is a child process: its CPU is added to the bench process's own.
       const loadCpu = ((self.user + self.system) / 1e6 / dt + (f.cpuMs ?? 0) / 1000 / f.dt) * 100;
       const updatesOut = f.updates / f.dt;
       const r = {
         label,
-        clients: CLIENTS,
+        clients,
         onFeed,
         ticksIn: Math.round((s1.packets - s0.packets) / dt),
         messagesOut: Math.round(f.messages / f.dt),
@@ -420,7 +494,7 @@ async function main() {
         updatesPerCpuSec: Math.round(updatesOut / Math.max(cpu, 0.01)),
         rssIdleMb: rssIdle.toFixed(0),
         rssLoadedMb: rssLoaded.toFixed(0),
-        kbPerSubscriber: (((rssLoaded - rssIdle) * 1024) / CLIENTS).toFixed(0),
+        kbPerSubscriber: (((rssLoaded - rssIdle) * 1024) / clients).toFixed(0),
         loadCpu: loadCpu.toFixed(0) + '%',
         core1Busy:
           (((core1[0] - core0[0]) / Math.max(1, core1[1] - core0[1])) * 100).toFixed(0) + '%',
@@ -428,6 +502,8 @@ async function main() {
         simLoopP99Ms: s1.loopP99Ms.toFixed(1),
         ...(NATIVE_FLEET ? { stampsDropped: s1.stampsDropped } : {}),
         open: f.open,
+        ...(serverLoop !== undefined ? { serverLoopP99Ms: Number(serverLoop.toFixed(1)) } : {}),
+        ...(fresh ? { fresh } : {}),
         ...(server ? { server } : {}),
         ...(others.length > 0 ? { othersCpu } : {}),
         load: `${load0} -> ${loadavg()}`,
@@ -438,7 +514,9 @@ async function main() {
       };
       results.push(r);
       console.log(JSON.stringify(r));
+      return r;
     } finally {
+      await fleet.call('exit').catch(() => undefined);
       await fleet.terminate();
     }
   }
@@ -491,7 +569,7 @@ async function main() {
     WS_SUBSCRIPTIONS_PER_USER_FIELD: '1000000',
   });
 
-  async function runApp() {
+  async function runApp(clients = CLIENTS) {
     const app = startChild(path.join(dist, 'src/main.js'), appEnv(port, 'bench.sqlite'));
     // BENCH_APP_LOG=FILE keeps the app's output (with BENCH_SERVER_NODE_ARGS=--trace-gc, its
     // collector's log); else it is read and dropped.
@@ -500,7 +578,7 @@ async function main() {
     try {
       await waitHttp(`http://127.0.0.1:${port}/ready`, (r) => r.status === 200);
       const token = await appToken(port);
-      await measure(
+      return await measure(
         'app (B3)',
         app.pid,
         `ws://127.0.0.1:${port}/graphql`,
@@ -508,6 +586,7 @@ async function main() {
         true,
         [],
         `http://127.0.0.1:${port}/metrics`,
+        { clients },
       );
     } finally {
       await stop(app);
@@ -576,7 +655,7 @@ async function main() {
 
   // B0 (bare ws reference) and B1 (plain graphql-ws peer): same feed and clients; the whole
   // feed set is put on their feed connections at start (FEED_INSTRUMENTS_FILE).
-  async function runChild(label, script) {
+  async function runChild(label, script, clients = CLIENTS) {
     const ref = startChild(path.join(__dirname, script), {
       ...dhanEnv,
       TICKS_INTERVAL_MS: String(INTERVAL),
@@ -590,10 +669,148 @@ async function main() {
         });
         ref.once('exit', () => reject(new Error(`${script} exited`)));
       });
-      await measure(label, ref.pid, `ws://127.0.0.1:${refPort}/`, '', false);
+      // Its event-loop delay over the window: SIGUSR2 prints `LOOP <p99> <max>` and resets.
+      let onLoop = () => undefined;
+      ref.stdout.on('data', (d) => {
+        const m = /LOOP ([\d.]+) ([\d.]+)/.exec(d);
+        if (m) onLoop({ p99: Number(m[1]), max: Number(m[2]) });
+      });
+      const probe = () =>
+        new Promise((resolve) => {
+          onLoop = resolve;
+          ref.kill('SIGUSR2');
+        });
+      return await measure(label, ref.pid, `ws://127.0.0.1:${refPort}/`, '', false, [], undefined, {
+        clients,
+        loopProbe: { reset: probe, read: probe },
+      });
     } finally {
       await stop(ref);
     }
+  }
+
+  /** Whether a measured point meets the SLO, and what it missed. */
+  function sloVerdict(r) {
+    if (r.guard !== 'ok') return { ok: false, broken: true, misses: [`load side ${r.guard}`] };
+    const misses = [];
+    if (r.open < r.clients) misses.push(`${r.open} of ${r.clients} clients open`);
+    if (!(r.samples > 0)) misses.push('no latency sample');
+    else if (Number(r.p99) > SLO_P99_MS) misses.push(`p99 ${r.p99} ms`);
+    const freshPct = r.fresh?.freshPct;
+    if (!(freshPct >= SLO_FRESH_PCT)) misses.push(`fresh ${freshPct ?? 'not measured'} %`);
+    if (!(r.serverLoopP99Ms <= SLO_LOOP_MS)) misses.push(`server loop p99 ${r.serverLoopP99Ms} ms`);
+    return { ok: misses.length === 0, broken: false, misses };
+  }
+
+  /** `--slo`: each server's clients at SLO (see the header). */
+  async function sloSearch() {
+    const runners = {
+      B3: (n) => runApp(n),
+      B0: (n) => runChild('bare ws (B0)', 'tick-fanout-reference.js', n),
+      B1: (n) => runChild('graphql-ws (B1)', 'tick-fanout-graphql-ws.js', n),
+    };
+    const order = ['B3', 'B0', 'B1'];
+    const slo = [];
+    for (let i = 0; i < order.length; i++) {
+      const id = order[(i + ROTATE) % order.length];
+      if (!ONLY.includes(id)) continue;
+      const steps = [];
+      let met = 0;
+      let missed = null;
+      let bound = '';
+      const point = async (n) => {
+        const r = await runners[id](n);
+        const v = sloVerdict(r);
+        log(`${id} at ${n} clients: ${v.ok ? 'within the SLO' : v.misses.join(', ')}`);
+        steps.push({
+          clients: n,
+          ok: v.ok,
+          misses: v.misses,
+          p99: Number(r.p99),
+          freshPct: r.fresh?.freshPct,
+          maxStalenessMs: r.fresh?.maxStalenessMs,
+          serverLoopP99Ms: r.serverLoopP99Ms,
+          serverCpu: r.serverCpu,
+          updatesOut: r.updatesOut,
+          loadCpu: r.loadCpu,
+          fleetLoopP99Ms: r.fleetLoopP99Ms,
+        });
+        await sleep(3000);
+        return v;
+      };
+      let brokenAt = null;
+      /** Notes a point that did not meet the SLO: the lowest miss, or the lowest break. */
+      const notMet = (n, v) => {
+        if (v.broken) brokenAt = Math.min(brokenAt ?? n, n);
+        else missed = Math.min(missed ?? n, n);
+      };
+      const first = await point(SLO_START[id]);
+      if (first.ok) {
+        // Up, doubling, until a point misses.
+        met = SLO_START[id];
+        for (let n = met * 2; n <= SLO_MAX; n *= 2) {
+          const v = await point(n);
+          if (!v.ok) {
+            notMet(n, v);
+            break;
+          }
+          met = n;
+        }
+      } else {
+        // Down, halving, until a point meets it.
+        notMet(SLO_START[id], first);
+        for (let n = Math.floor(SLO_START[id] / 2); n >= 1; n = Math.floor(n / 2)) {
+          const v = await point(n);
+          if (v.ok) {
+            met = n;
+            break;
+          }
+          notMet(n, v);
+        }
+      }
+      // One step halfway back into the gap (below a miss, or below a point the load side could
+      // not hold).
+      const ceiling = Math.min(missed ?? Infinity, brokenAt ?? Infinity);
+      if (ceiling !== Infinity && met > 0 && ceiling - met >= 2) {
+        const half = Math.round((met + ceiling) / 2);
+        const v = await point(half);
+        if (v.ok) met = half;
+        else if (!v.broken) missed = half;
+        else brokenAt = half;
+      }
+      if (missed === null && brokenAt !== null) {
+        bound = `load side broke its guard at ${brokenAt}: a lower bound`;
+      }
+      if (missed === null && bound === '') bound = `--slo-max ${SLO_MAX} reached`;
+      slo.push({ id, maxClientsAtSlo: met, firstMiss: missed, bound, steps });
+    }
+    const env =
+      `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model}), clients x ${PER_CLIENT}` +
+      ` instruments, feed ${ranked.length} instruments at ${RATE} ticks/s, conflation ${INTERVAL} ms` +
+      ` (B1: none), ${SECONDS} s after ${WARMUP} s warm-up per point, SLO: p99 <= ${SLO_P99_MS} ms,` +
+      ` freshness >= ${SLO_FRESH_PCT} % after ${INTERVAL + 100} ms, server loop p99 <= ${SLO_LOOP_MS} ms,` +
+      ` client fleet ${NATIVE_FLEET ? 'in C' : 'in Node'}, autogroup nice ${AUTOGROUP_NICE || 'unchanged'}`;
+    console.log(env);
+    for (const x of slo) {
+      console.log(
+        `${x.id}: ${x.maxClientsAtSlo} clients at SLO` +
+          (x.firstMiss !== null ? ` (missed at ${x.firstMiss})` : '') +
+          (x.bound ? ` (${x.bound})` : ''),
+      );
+      console.table(x.steps.map(({ misses, ...rest }) => ({ ...rest, misses: misses.join('; ') })));
+    }
+    const b3 = slo.find((x) => x.id === 'B3');
+    const b0 = slo.find((x) => x.id === 'B0');
+    if (b3 && b0 && b0.maxClientsAtSlo > 0) {
+      console.log(
+        `B3 / B0 clients at SLO: ${(b3.maxClientsAtSlo / b0.maxClientsAtSlo).toFixed(2)}`,
+      );
+    }
+    if (JSON_OUT) fs.writeFileSync(JSON_OUT, JSON.stringify({ env, slo, results }, null, 2));
+    report('tick-fanout-slo', {
+      figures: { env, slo },
+      checks: slo.map((x) => check(`${x.id} clients at SLO`, x.maxClientsAtSlo, '>=', 0)),
+    });
   }
 
   const servers = [
@@ -602,6 +819,13 @@ async function main() {
     ['B0', () => runChild('bare ws (B0)', 'tick-fanout-reference.js')],
     ['B1', () => runChild('graphql-ws (B1)', 'tick-fanout-graphql-ws.js')],
   ];
+  if (SLO) {
+    await sloSearch();
+    await sim.call('exit');
+    await sim.terminate();
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
   for (let i = 0; i < servers.length; i++) {
     const [id, run] = servers[(i + ROTATE) % servers.length];
     if (!ONLY.includes(id)) continue;

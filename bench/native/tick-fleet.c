@@ -10,7 +10,14 @@
  * after it, and the stamp looked up (process.hrtime and CLOCK_MONOTONIC are the same clock).
  *
  *   cc -O2 -o tick-fleet bench/native/tick-fleet.c
- *   tick-fleet CONFIG        (commands on stdin: background, fleet, mark, stop; JSON replies)
+ *   tick-fleet CONFIG        (commands on stdin: background, fleet, mark, stop, fresh FILE,
+ *                             exit; JSON replies)
+ *
+ * Freshness: every client keeps the last LTP it received per instrument (and when); `fresh FILE`
+ * compares them with the simulator's final values after it stopped ticking (FILE: 16-byte
+ * records as the stamps) and replies the share of (client, instrument) pairs whose last value
+ * is the final one, and the largest staleness (a fresh pair: the final value's delivery time;
+ * any other: the time since the final value was sent).
  *
  * CONFIG, one setting per line: `host H`, `port P`, `path /graphql`, `token T`, `fields F`,
  * `sample N` (every Nth frame's ticks are timed), `stamps FIFO`, `bgper N` (background
@@ -39,6 +46,9 @@
 #define TABLE_MASK (TABLE_SLOTS - 1)
 #define PROBES 4
 #define MIN_TICK_TAIL 250
+/* Last values per client: open addressing over its instruments (50 a client in the bench). */
+#define LV_SLOTS 256
+#define LV_MASK (LV_SLOTS - 1)
 
 enum state { CONNECTING, UPGRADING, INITIALISING, OPEN, CLOSED };
 
@@ -56,6 +66,9 @@ typedef struct {
   int acked;
   bytes_t in, out;
   char *firstSeen;  /* background: which of its subscriptions sent a first frame */
+  uint32_t *lvId;   /* clients: last value per instrument (id + 1, 0 = empty slot) */
+  uint32_t *lvPaise;
+  double *lvAt;     /* when that value first arrived */
 } conn_t;
 
 static char host[256] = "127.0.0.1", path_[256] = "/graphql", token[4096], fields[4096];
@@ -78,6 +91,7 @@ static int bgPending, fleetAcksPending, fleetStarted;
 
 static void drop(conn_t *c);
 static void subscribeAll(conn_t *c);
+static void reply(const char *json);
 
 static uint64_t *tKeys;
 static double *tTimes;
@@ -254,8 +268,18 @@ static void subscribeAll(conn_t *c) {
   }
 }
 
-/* Counts the ticks of one `next` frame and samples their latency (see the JS fleet). */
-static void onTicks(const unsigned char *d, size_t n) {
+/* The slot of instrument `id` in a client's last values (found or empty). */
+static uint32_t lvSlot(const conn_t *c, uint32_t id) {
+  uint32_t s = (id * 0x9e3779b1u) >> 24 & LV_MASK;
+  while (c->lvId[s] != 0 && c->lvId[s] != id + 1) s = (s + 1) & LV_MASK;
+  return s;
+}
+
+/*
+ * Counts the ticks of one `next` frame, keeps each instrument's last LTP for the client, and
+ * samples the latency of every `sampleEvery`th frame's ticks (see the JS fleet).
+ */
+static void onTicks(conn_t *c, const unsigned char *d, size_t n) {
   double now = nowMs();
   messages++;
   nbytes += n;
@@ -265,19 +289,26 @@ static void onTicks(const unsigned char *d, size_t n) {
   const unsigned char *at = memmem(d, n, "Id\":\"", 5);
   while (at) {
     count++;
-    if (sample) {
-      const unsigned char *i = at + 5;
-      uint32_t id = 0;
-      while (i < end && *i >= '0' && *i <= '9') id = id * 10 + (*i++ - '0');
-      i += 8; /* `","ltp":` */
-      if (i < end && i[-3] == 'p' && *i != 'n') {
-        uint32_t whole = 0;
-        while (i < end && *i >= '0' && *i <= '9') whole = whole * 10 + (*i++ - '0');
-        uint32_t paise = whole * 100;
-        if (i + 2 < end && *i == '.') {
-          if (i[1] >= '0' && i[1] <= '9') paise += (i[1] - '0') * 10;
-          if (i[2] >= '0' && i[2] <= '9') paise += i[2] - '0';
-        }
+    const unsigned char *i = at + 5;
+    uint32_t id = 0;
+    while (i < end && *i >= '0' && *i <= '9') id = id * 10 + (*i++ - '0');
+    i += 8; /* `","ltp":` */
+    if (i < end && i[-3] == 'p' && *i != 'n') {
+      uint32_t whole = 0;
+      while (i < end && *i >= '0' && *i <= '9') whole = whole * 10 + (*i++ - '0');
+      uint32_t paise = whole * 100;
+      if (i + 2 < end && *i == '.') {
+        if (i[1] >= '0' && i[1] <= '9') paise += (i[1] - '0') * 10;
+        if (i[2] >= '0' && i[2] <= '9') paise += i[2] - '0';
+      }
+      /* When the value changed: a new version of the same LTP (volume, depth) is not news. */
+      uint32_t s = lvSlot(c, id);
+      if (c->lvId[s] != id + 1 || c->lvPaise[s] != paise) {
+        c->lvId[s] = id + 1;
+        c->lvPaise[s] = paise;
+        c->lvAt[s] = now;
+      }
+      if (sample) {
         double sent = lookup(id, paise);
         if (sent >= 0 && latN < MAX_LAT) lat[latN++] = now - sent;
       }
@@ -308,7 +339,7 @@ static void onMessage(conn_t *c, const unsigned char *d, size_t n) {
   size_t probeN = n > 80 ? 80 : n;
   if (memmem(d, probeN, "\"type\":\"next\"", 13)) {
     if (!c->background) {
-      onTicks(d, n);
+      onTicks(c, d, n);
       return;
     }
     bgMessages++;
@@ -434,7 +465,14 @@ static conn_t *openConn(int background, int first, int lists) {
   c->background = background;
   c->first = first;
   c->lists = lists;
-  if (background) c->firstSeen = calloc(lists, 1);
+  if (background) {
+    c->firstSeen = calloc(lists, 1);
+  } else {
+    c->lvId = calloc(LV_SLOTS, sizeof *c->lvId);
+    c->lvPaise = calloc(LV_SLOTS, sizeof *c->lvPaise);
+    c->lvAt = calloc(LV_SLOTS, sizeof *c->lvAt);
+    if (!c->lvId || !c->lvPaise || !c->lvAt) die("calloc");
+  }
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (c->fd < 0) die("socket");
   int one = 1;
@@ -471,6 +509,79 @@ static double cpuMs(void) {
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec * 1e3 + u.ru_utime.tv_usec / 1e3 + u.ru_stime.tv_sec * 1e3 +
          u.ru_stime.tv_usec / 1e3;
+}
+
+/* ---- freshness ---- */
+
+#define FIN_SLOTS (1u << 17)
+#define FIN_MASK (FIN_SLOTS - 1)
+
+/*
+ * `fresh FILE`: FILE holds the simulator's final value of every instrument it sent (16-byte
+ * records: int32 id, int32 LTP in paise, float64 send time), written once it stopped ticking.
+ * Every client's every instrument with a final value is a pair; a pair is fresh when the last
+ * LTP the client received for it is the final one.
+ */
+static void fresh(const char *file) {
+  static uint32_t finId[FIN_SLOTS], finPaise[FIN_SLOTS];
+  static double finAt[FIN_SLOTS];
+  memset(finId, 0, sizeof finId);
+  FILE *f = fopen(file, "rb");
+  if (!f) die(file);
+  unsigned char rec[16];
+  double lastSend = 0;
+  while (fread(rec, 16, 1, f) == 1) {
+    int32_t id, paise;
+    double t;
+    memcpy(&id, rec, 4);
+    memcpy(&paise, rec + 4, 4);
+    memcpy(&t, rec + 8, 8);
+    uint32_t s = ((uint32_t)id * 0x9e3779b1u) >> 15 & FIN_MASK;
+    while (finId[s] != 0 && finId[s] != (uint32_t)id + 1) s = (s + 1) & FIN_MASK;
+    finId[s] = (uint32_t)id + 1;
+    finPaise[s] = (uint32_t)paise;
+    finAt[s] = t;
+    if (t > lastSend) lastSend = t;
+  }
+  fclose(f);
+  double now = nowMs();
+  long pairs = 0, freshPairs = 0, never = 0, noFinal = 0;
+  double maxStale = 0;
+  for (int k = 0; k < nConns; k++) {
+    conn_t *c = &conns[k];
+    if (c->background) continue;
+    for (const char *p = clientLists[c->first]; *p;) {
+      const char *colon = strchr(p, ':');
+      if (!colon) break;
+      uint32_t id = (uint32_t)strtoul(colon + 1, NULL, 10);
+      const char *comma = strchr(colon, ',');
+      p = comma ? comma + 1 : colon + strlen(colon);
+      uint32_t s = (id * 0x9e3779b1u) >> 15 & FIN_MASK;
+      while (finId[s] != 0 && finId[s] != id + 1) s = (s + 1) & FIN_MASK;
+      if (finId[s] == 0) {
+        noFinal++;
+        continue;
+      }
+      pairs++;
+      uint32_t l = lvSlot(c, id);
+      double stale;
+      if (c->lvId[l] == id + 1 && c->lvPaise[l] == finPaise[s]) {
+        freshPairs++;
+        stale = c->lvAt[l] - finAt[s];
+        if (stale < 0) stale = 0;
+      } else {
+        if (c->lvId[l] == 0) never++;
+        stale = now - finAt[s];
+      }
+      if (stale > maxStale) maxStale = stale;
+    }
+  }
+  char out[512];
+  snprintf(out, sizeof out,
+           "{\"reply\":\"fresh\",\"pairs\":%ld,\"fresh\":%ld,\"never\":%ld,\"noFinal\":%ld,"
+           "\"maxStalenessMs\":%.1f,\"sinceLastSendMs\":%.1f}",
+           pairs, freshPairs, never, noFinal, maxStale, now - lastSend);
+  reply(out);
 }
 
 /* ---- commands ---- */
@@ -527,6 +638,10 @@ static void command(const char *line) {
              pct(lat, latN, 99), pct(lat, latN, 99.9), latN ? lat[latN - 1] : -1,
              pct(iters, iterN, 99), iterN ? iters[iterN - 1] : -1, fleetOpen(), cpu);
     reply(out);
+  } else if (strncmp(line, "fresh ", 6) == 0) {
+    fresh(line + 6);
+  } else if (strcmp(line, "exit") == 0) {
+    reply("{\"reply\":\"exit\"}");
     exit(0);
   }
 }
