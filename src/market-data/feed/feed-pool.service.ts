@@ -87,8 +87,12 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
   private readonly disconnectListeners: Array<(index: number, info: FeedDisconnectInfo) => void> =
     [];
   private ticksIn = 0;
-  /** Packets by response code (ticker, quote, full, OI, previous close, market status...). */
-  private readonly packetsByType = new Map<number, number>();
+  /**
+   * Packets by response code (ticker, quote, full, OI, previous close, market status...), the
+   * code being one byte: an array slot per code, as a Map's two lookups a packet showed in the
+   * tick path's profile.
+   */
+  private readonly packetsByType = new Float64Array(256);
   /** Disconnects by reason: a feed code (805, 807...), an HTTP refusal, or the socket's cause. */
   private readonly disconnectsByReason = new Map<string, number>();
   /** Connections running: this instance leads and the pool was started. */
@@ -334,7 +338,7 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
 
   private onPacket(p: FeedPacket): void {
     this.ticksIn++;
-    this.packetsByType.set(p.type, (this.packetsByType.get(p.type) ?? 0) + 1);
+    this.packetsByType[p.type & 255]++;
     switch (p.type) {
       case FeedResponseCode.TICKER:
         this.store.applyTicker(p);
@@ -383,9 +387,9 @@ export class FeedPool implements FeedPort, OnApplicationBootstrap, BeforeApplica
       registers,
       collect() {
         this.reset();
-        for (const [code, n] of pool.packetsByType) {
-          this.inc({ type: (FeedResponseCode[code] ?? String(code)).toLowerCase() }, n);
-        }
+        pool.packetsByType.forEach((n, code) => {
+          if (n > 0) this.inc({ type: (FeedResponseCode[code] ?? String(code)).toLowerCase() }, n);
+        });
       },
     });
     new Counter({

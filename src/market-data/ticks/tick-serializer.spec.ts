@@ -1,6 +1,6 @@
 import { ExchangeSegment, SEGMENT_CODE, instrumentKey } from '@app/dhan';
-import { serializeTick, TickSerializer } from './tick-serializer';
-import { TickStore } from './tick-store';
+import { MAX_TICK_BYTES, serializeTick, TickSerializer } from './tick-serializer';
+import { DEPTH_LEVELS, DEPTH_STRIDE, TickRecord, TickStore } from './tick-store';
 
 /** What JSON.stringify writes for the same values (graphql-js serialises Floats this way). */
 function viaJson(values: number[]): string {
@@ -77,5 +77,131 @@ describe('serializeTick numbers', () => {
     expect(serializer.serializations).toBe(serialised + 1);
     expect(JSON.parse(text())).toMatchObject({ ltp: 104.4 });
     expect(text()).toBe(serializeTick(rec));
+  });
+});
+
+/** The Tick as graphql-js would write it: the fields in order, NaN as null. */
+function reference(r: TickRecord): string {
+  const n = (x: number) => (Number.isNaN(x) ? null : x);
+  const depth = r.hasDepth
+    ? Array.from({ length: DEPTH_LEVELS }, (_, i) => {
+        const d = Array.from(r.depth.subarray(i * DEPTH_STRIDE, (i + 1) * DEPTH_STRIDE), n);
+        return {
+          bidQty: d[0],
+          bidOrders: d[1],
+          bidPrice: d[2],
+          askQty: d[3],
+          askOrders: d[4],
+          askPrice: d[5],
+        };
+      })
+    : null;
+  return JSON.stringify({
+    segment: r.segment,
+    securityId: r.securityId,
+    ltp: n(r.ltp),
+    lastTradeTime: r.ltt > 0 ? new Date(r.ltt * 1000).toISOString() : null,
+    lastTradeQty: n(r.ltq),
+    avgPrice: n(r.atp),
+    volume: n(r.volume),
+    totalBuyQty: n(r.totalBuyQty),
+    totalSellQty: n(r.totalSellQty),
+    open: n(r.open),
+    high: n(r.high),
+    low: n(r.low),
+    close: n(r.close),
+    prevClose: n(r.prevClose),
+    change: n(r.change),
+    changePercent: n(r.changePercent),
+    oi: n(r.oi),
+    depth,
+    stale: r.stale,
+  });
+}
+
+describe('serializeTick bytes', () => {
+  it('writes the same JSON as JSON.stringify of the Tick for 20,000 random records', () => {
+    const store = new TickStore();
+    const serializer = new TickSerializer();
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    // Values a tick carries, and the odd ones: NaN, negative, huge, long fractions, -0.
+    const value = (): number => {
+      const k = rand();
+      if (k < 0.1) return Number.NaN;
+      if (k < 0.4) return Math.round(rand() * 5_000_000) / 100;
+      if (k < 0.6) return Math.round(rand() * 1e9);
+      if (k < 0.7) return -Math.round(rand() * 100_000) / 100;
+      if (k < 0.75) return rand() * 1e6;
+      if (k < 0.8) return Math.round(rand() * 1e17);
+      if (k < 0.85)
+        return [0, -0, 1e21, -1e21, 5e-324, 0.1 + 0.2, 2 ** 53, -(2 ** 53)][(rand() * 8) | 0];
+      return Math.round(rand() * 2000) / 20;
+    };
+    const segments = [ExchangeSegment.NSE_FNO, ExchangeSegment.NSE_EQ, ExchangeSegment.MCX_COMM];
+    let longest = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const segment = segments[i % segments.length];
+      const rec = store.ensure(instrumentKey(SEGMENT_CODE[segment], 1 + ((rand() * 300) | 0)));
+      rec.ltp = value();
+      rec.ltt = rand() < 0.2 ? 0 : 1_700_000_000 + ((rand() * 1e8) | 0);
+      rec.ltq = value();
+      rec.atp = value();
+      rec.volume = value();
+      rec.totalBuyQty = value();
+      rec.totalSellQty = value();
+      rec.open = value();
+      rec.high = value();
+      rec.low = value();
+      rec.close = value();
+      rec.prevClose = value();
+      rec.change = value();
+      rec.changePercent = value();
+      rec.oi = value();
+      rec.hasDepth = rand() < 0.7;
+      for (let d = 0; d < rec.depth.length; d++) rec.depth[d] = value();
+      rec.stale = rand() < 0.5;
+      const json = serializeTick(rec);
+      expect(json).toBe(reference(rec));
+      // The record's own bytes, written in place: a longer version than they hold is written
+      // again into larger ones, a shorter one leaves no trailing bytes of the last.
+      rec.version++;
+      expect(serializer.fragment(rec).view.toString('latin1')).toBe(json);
+      longest = Math.max(longest, json.length);
+    }
+    // The scratch buffer holds the longest tick with room to spare.
+    expect(longest).toBeLessThan(MAX_TICK_BYTES / 2);
+  });
+
+  it('writes trade times as toISOString does, leap days and the ends of the range included', () => {
+    const store = new TickStore();
+    const rec = store.ensure(instrumentKey(SEGMENT_CODE[ExchangeSegment.NSE_EQ], 2885));
+    const times = [
+      1,
+      59,
+      86_399,
+      86_400,
+      951_782_400, // 2000-02-29
+      951_868_799,
+      1_709_164_800, // 2024-02-29
+      4_107_542_399, // 2100-02-28T23:59:59
+      4_107_542_400, // 2100-03-01 (no leap day)
+      253_402_300_799, // the last second toISOString writes in four digits
+      253_402_300_800,
+      1_764_060_000.5,
+    ];
+    // Every IST midnight from 2025 to 2027, and the second before it.
+    for (
+      let t = Date.UTC(2025, 0, 1) / 1000 - 19_800;
+      t < Date.UTC(2028, 0, 1) / 1000;
+      t += 86_400
+    ) {
+      times.push(t, t - 1);
+    }
+    for (const t of times) {
+      rec.ltt = t;
+      const text = /"lastTradeTime":("[^"]*"|null)/.exec(serializeTick(rec))![1];
+      expect(text).toBe(JSON.stringify(new Date(t * 1000).toISOString()));
+    }
   });
 });
