@@ -179,6 +179,8 @@ async function openFleet() {
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
 let mark = null;
+/** The window's figures, taken at `stop`, replied to `report`. */
+let stopped = null;
 
 parentPort.on('message', async (msg) => {
   try {
@@ -196,6 +198,8 @@ parentPort.on('message', async (msg) => {
       loop.reset();
       loop.enable();
       parentPort.postMessage({ reply: msg.id });
+    } else if (msg.cmd === 'report') {
+      parentPort.postMessage({ ...stopped, reply: msg.id });
     } else if (msg.cmd === 'stop') {
       measuring = false;
       loop.disable();
@@ -205,8 +209,7 @@ parentPort.on('message', async (msg) => {
         latN === 0 ? NaN : sorted[Math.min(latN - 1, Math.floor((p / 100) * latN))];
       const delta = {};
       for (const k of Object.keys(c)) delta[k] = c[k] - mark[k];
-      parentPort.postMessage({
-        reply: msg.id,
+      stopped = {
         dt,
         ...delta,
         samples: latN,
@@ -218,7 +221,8 @@ parentPort.on('message', async (msg) => {
         loopP99Ms: loop.percentile(99) / 1e6,
         loopMaxMs: loop.max / 1e6,
         open: sockets.filter((ws) => ws.readyState === WebSocket.OPEN).length,
-      });
+      };
+      parentPort.postMessage({ reply: msg.id });
       for (const ws of sockets) ws.terminate();
     } else if (msg.cmd.startsWith('fresh')) {
       // Freshness needs the clients' last values after the feed stopped: the C fleet's.

@@ -126,7 +126,7 @@ async function main() {
     } else if (msg.cmd === 'mark') {
       loop.reset();
       loop.enable();
-      parentPort.postMessage({ reply: msg.id, ...totals() });
+      parentPort.postMessage({ reply: msg.id, ...totals(), stampsDropped: fifoDropped });
     } else if (msg.cmd === 'stop') {
       loop.disable();
       parentPort.postMessage({

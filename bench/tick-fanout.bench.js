@@ -455,7 +455,7 @@ async function main() {
       await fleet.call('mark');
       const t0 = performance.now();
       await sleep(SECONDS * 1000);
-      const f = await fleet.call('stop');
+      await fleet.call('stop');
       const s1 = await sim.call('stop');
       const dt = (performance.now() - t0) / 1000;
       const cpu = (cpuTicks(pid) - c0) / TICK_HZ / dt;
@@ -472,6 +472,8 @@ async function main() {
       const server = m0 ? serverSeries(m0, await scrapeMetrics(metricsUrl)) : undefined;
       const serverLoop = server ? server.loopDelayP99Ms : (await loopProbe?.read())?.p99;
       const fresh = await freshness(fleet);
+      // The latency percentiles last: sorting millions of samples pauses the fleet's reads.
+      const f = await fleet.call('report');
       // The C fleet is a child process: its CPU is added to the bench process's own.
       const loadCpu = ((self.user + self.system) / 1e6 / dt + (f.cpuMs ?? 0) / 1000 / f.dt) * 100;
       const updatesOut = f.updates / f.dt;
@@ -500,7 +502,7 @@ async function main() {
           (((core1[0] - core0[0]) / Math.max(1, core1[1] - core0[1])) * 100).toFixed(0) + '%',
         fleetLoopP99Ms: f.loopP99Ms.toFixed(1),
         simLoopP99Ms: s1.loopP99Ms.toFixed(1),
-        ...(NATIVE_FLEET ? { stampsDropped: s1.stampsDropped } : {}),
+        ...(NATIVE_FLEET ? { stampsDropped: s1.stampsDropped - s0.stampsDropped } : {}),
         open: f.open,
         ...(serverLoop !== undefined ? { serverLoopP99Ms: Number(serverLoop.toFixed(1)) } : {}),
         ...(fresh ? { fresh } : {}),

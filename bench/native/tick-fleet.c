@@ -11,13 +11,14 @@
  *
  *   cc -O2 -o tick-fleet bench/native/tick-fleet.c
  *   tick-fleet CONFIG        (commands on stdin: background, fleet, mark, stop, fresh FILE,
- *                             exit; JSON replies)
+ *                             report, exit; JSON replies)
  *
  * Freshness: every client keeps the last LTP it received per instrument (and when); `fresh FILE`
  * compares them with the simulator's final values after it stopped ticking (FILE: 16-byte
  * records as the stamps) and replies the share of (client, instrument) pairs whose last value
  * is the final one, and the largest staleness (a fresh pair: the final value's delivery time;
- * any other: the time since the final value was sent).
+ * any other: the time since the final value was sent; both from the window's start at the
+ * earliest).
  *
  * CONFIG, one setting per line: `host H`, `port P`, `path /graphql`, `token T`, `fields F`,
  * `sample N` (every Nth frame's ticks are timed), `stamps FIFO`, `bgper N` (background
@@ -513,6 +514,8 @@ static double cpuMs(void) {
 
 /* ---- freshness ---- */
 
+static double markT;
+
 #define FIN_SLOTS (1u << 17)
 #define FIN_MASK (FIN_SLOTS - 1)
 
@@ -565,13 +568,17 @@ static void fresh(const char *file) {
       pairs++;
       uint32_t l = lvSlot(c, id);
       double stale;
+      /* Staleness from the window's start at the earliest: a value last sent before it (an
+         instrument that ticks rarely) reached the client when it subscribed, which says nothing
+         of delivery. */
+      double from = finAt[s] > markT ? finAt[s] : markT;
       if (c->lvId[l] == id + 1 && c->lvPaise[l] == finPaise[s]) {
         freshPairs++;
-        stale = c->lvAt[l] - finAt[s];
+        stale = c->lvAt[l] - from;
         if (stale < 0) stale = 0;
       } else {
         if (c->lvId[l] == 0) never++;
-        stale = now - finAt[s];
+        stale = now - from;
       }
       if (stale > maxStale) maxStale = stale;
     }
@@ -586,7 +593,8 @@ static void fresh(const char *file) {
 
 /* ---- commands ---- */
 
-static double markT, markCpu, markC[6];
+static double markCpu, markC[6], stopDt, stopCpu, stopC[6];
+static int stopOpen;
 static enum { NONE, WAIT_BG, WAIT_FLEET } waiting;
 
 static void reply(const char *json) {
@@ -623,20 +631,29 @@ static void command(const char *line) {
     measuring = 1;
     reply("{\"reply\":\"mark\"}");
   } else if (strcmp(line, "stop") == 0) {
+    /* The window's counters, taken at once; the sorting waits for `report`, so the sockets are
+       read on meanwhile (a pause of the reads here backed every server up for a second at
+       1,000 clients, which the freshness check then counted). */
     measuring = 0;
-    double dt = (nowMs() - markT) / 1000;
-    double cpu = cpuMs() - markCpu;
+    stopDt = (nowMs() - markT) / 1000;
+    stopCpu = cpuMs() - markCpu;
+    double c[6] = {messages, updates, nbytes, bgMessages, bgBytes, errors};
+    memcpy(stopC, c, sizeof c);
+    stopOpen = fleetOpen();
+    reply("{\"reply\":\"stop\"}");
+  } else if (strcmp(line, "report") == 0) {
     qsort(lat, latN, sizeof *lat, cmpDouble);
     qsort(iters, iterN, sizeof *iters, cmpDouble);
     snprintf(out, sizeof out,
-             "{\"reply\":\"stop\",\"dt\":%.3f,\"messages\":%.0f,\"updates\":%.0f,\"bytes\":%.0f,"
+             "{\"reply\":\"report\",\"dt\":%.3f,\"messages\":%.0f,\"updates\":%.0f,\"bytes\":%.0f,"
              "\"bgMessages\":%.0f,\"bgBytes\":%.0f,\"errors\":%.0f,\"samples\":%ld,\"p50\":%.3f,"
              "\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f,\"loopP99Ms\":%.3f,"
              "\"loopMaxMs\":%.3f,\"open\":%d,\"cpuMs\":%.1f}",
-             dt, messages - markC[0], updates - markC[1], nbytes - markC[2], bgMessages - markC[3],
-             bgBytes - markC[4], errors - markC[5], latN, pct(lat, latN, 50), pct(lat, latN, 95),
-             pct(lat, latN, 99), pct(lat, latN, 99.9), latN ? lat[latN - 1] : -1,
-             pct(iters, iterN, 99), iterN ? iters[iterN - 1] : -1, fleetOpen(), cpu);
+             stopDt, stopC[0] - markC[0], stopC[1] - markC[1], stopC[2] - markC[2],
+             stopC[3] - markC[3], stopC[4] - markC[4], stopC[5] - markC[5], latN,
+             pct(lat, latN, 50), pct(lat, latN, 95), pct(lat, latN, 99), pct(lat, latN, 99.9),
+             latN ? lat[latN - 1] : -1, pct(iters, iterN, 99), iterN ? iters[iterN - 1] : -1,
+             stopOpen, stopCpu);
     reply(out);
   } else if (strncmp(line, "fresh ", 6) == 0) {
     fresh(line + 6);

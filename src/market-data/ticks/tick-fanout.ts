@@ -30,6 +30,7 @@ export interface BatchFraming {
 
 const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
+const EMPTY_VIEW = Buffer.alloc(0);
 const CLOSE_BRACKET = 0x5d;
 const EMPTY = Buffer.alloc(0);
 const SLAB_BYTES = 256 * 1024;
@@ -213,6 +214,8 @@ export class TickFanout implements OnModuleDestroy {
   private timer: NodeJS.Timeout | null = null;
   private subscriptionCount = 0;
   private readonly batches = new BatchAllocator();
+  /** The changed fragments of the batch being built (reused; cleared after each copy). */
+  private readonly views: Buffer[] = [];
   private readonly defaultFragment: FragmentOf = (r) => this.serializer.fragment(r);
   private readonly flushListeners = new Set<(ms: number) => void>();
   /** Told the records each drain of the store found changed (an array, so no iterator per call). */
@@ -522,16 +525,20 @@ export class TickFanout implements OnModuleDestroy {
   }
 
   private deliver(client: ClientState): void {
+    const views = this.views;
     for (const sub of client.subs.values()) {
       const { records, seen, fragment: fragmentOf } = sub;
+      // One pass finds the changed records and their bytes; the copy then walks only those.
       let count = 0;
       let bytes = 0;
       for (let i = 0; i < records.length; i++) {
         const version = records[i].version;
         if (version === seen[i]) continue;
-        count++;
         if (seen[i] > 0) this.counters.conflated += version - seen[i] - 1;
-        bytes += fragmentOf(records[i]).view.length;
+        seen[i] = version;
+        const view = fragmentOf(records[i]).view;
+        views[count++] = view;
+        bytes += view.length;
       }
       if (count === 0) continue;
       // One allocation and one copy per batch: the fragments are already UTF-8.
@@ -539,15 +546,13 @@ export class TickFanout implements OnModuleDestroy {
       payload.set(sub.prefix, 0);
       let offset = sub.prefix.length;
       let separator = OPEN_BRACKET;
-      for (let i = 0; i < records.length; i++) {
-        const rec = records[i];
-        if (rec.version === seen[i]) continue;
-        seen[i] = rec.version;
+      for (let k = 0; k < count; k++) {
         payload[offset++] = separator;
         separator = COMMA;
-        const fragment = fragmentOf(rec).view;
+        const fragment = views[k];
         payload.set(fragment, offset);
         offset += fragment.length;
+        views[k] = EMPTY_VIEW;
       }
       payload[offset++] = CLOSE_BRACKET;
       payload.set(sub.suffix, offset);
