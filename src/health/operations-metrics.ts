@@ -362,7 +362,7 @@ export class OperationsMetrics implements OnModuleInit, OnModuleDestroy {
       },
     );
     gauge(metrics, 'feed_stale_instruments', 'Instruments without fresh data.', [], (set) =>
-      set({}, marketData.feedStatus().staleInstruments),
+      set({}, marketData.staleInstruments()),
     );
     gauge(
       metrics,

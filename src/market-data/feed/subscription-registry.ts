@@ -569,6 +569,11 @@ export class SubscriptionRegistry {
   }
 
   /** Instrument keys placed on one connection (e.g. to mark them stale when it drops). */
+  /** Calls `fn` with every instrument on the feed (no array built: 25,000 of them at most). */
+  forEachOnFeed(fn: (key: number) => void): void {
+    for (const set of this.connEntries) for (const entry of set) fn(entry.key);
+  }
+
   keysOnConnection(connIndex: number): number[] {
     const set = this.connEntries[connIndex];
     return set ? [...set].map((e) => e.key) : [];

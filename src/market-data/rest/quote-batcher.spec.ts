@@ -99,4 +99,36 @@ describe('QuoteBatcher', () => {
     await x;
     expect(b.requests).toBe(2);
   });
+
+  it('an ask the feed answered while it waited for a slot is resolved without a request', async () => {
+    const s = recordingSender();
+    const priced = new Set<number>();
+    let wait = 1_000;
+    const timers: Array<() => void> = [];
+    const b = new QuoteBatcher(s.send, {
+      maxPerRequest: 2,
+      delay: () => wait,
+      setTimer: (fn) => timers.push(fn),
+      stillWanted: (key) => !priced.has(key),
+    });
+    const one = b.request([1]);
+    const many = b.request([2, 3, 4, 5]);
+    await tick();
+    expect(s.batches).toHaveLength(0);
+    // The feed prices 1, 2 and 4 before the slot: they are answered, and the rest fill the batch.
+    priced.add(1).add(2).add(4);
+    wait = 0;
+    timers.shift()!();
+    await one;
+    await tick();
+    expect(s.batches).toEqual([[3, 5]]);
+    expect(b.skipped).toBe(3);
+    s.answers[0].ok();
+    await many;
+    expect(b.requests).toBe(1);
+    // Everything priced: the pump sends nothing at all.
+    priced.add(6);
+    await b.request([6]);
+    expect(s.batches).toHaveLength(1);
+  });
 });

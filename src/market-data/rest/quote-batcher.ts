@@ -29,6 +29,12 @@ export interface QuoteBatcherOptions {
   retryAfterMs?: number;
   /** Timer used to wait for the next slot (tests may pass a fake). */
   setTimer?: (fn: () => void, ms: number) => void;
+  /**
+   * Asked when a batch is formed: false for an instrument that no longer needs a quote (the
+   * feed priced it while it waited for a slot), whose askers are answered at once and which
+   * takes no place in the request. Default: every ask is sent.
+   */
+  stillWanted?: (key: number) => boolean;
 }
 
 /**
@@ -44,6 +50,8 @@ export class QuoteBatcher {
   /** Requests sent and instruments asked for, for tests and metrics. */
   requests = 0;
   asked = 0;
+  /** Asks answered without a request: the instrument no longer needed one (`stillWanted`). */
+  skipped = 0;
 
   constructor(
     private readonly send: BatchSender,
@@ -86,10 +94,18 @@ export class QuoteBatcher {
           continue;
         }
         const batch: Array<[number, Waiter]> = [];
+        const stillWanted = this.options.stillWanted;
         for (const entry of this.pending) {
+          if (stillWanted !== undefined && !stillWanted(entry[0])) {
+            this.pending.delete(entry[0]);
+            this.skipped++;
+            entry[1].resolve();
+            continue;
+          }
           batch.push(entry);
           if (batch.length >= this.options.maxPerRequest) break;
         }
+        if (batch.length === 0) continue;
         for (const [key, w] of batch) {
           this.pending.delete(key);
           this.inFlight.set(key, w);

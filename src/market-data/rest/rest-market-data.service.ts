@@ -150,6 +150,9 @@ export class RestMarketDataService {
         Math.max(this.client.quoteDelay(), this.lastQuoteAnswerAt + 1_000 - this.nowMs()),
       retryable: (e) => e instanceof DhanError && e.category === 'rate-limited',
       retryAfterMs: QUOTE_SPACING_MS,
+      // Asks wait for the 1-per-second slot: an instrument the feed priced meanwhile (25,000
+      // put on the feed at once wait up to 25 s) takes no place in a request.
+      stillWanted: (key) => this.needsQuote(this.store.get(key)),
     });
     this.registerMetrics(metrics);
   }
