@@ -37,6 +37,7 @@ const {
   keepAliveGql,
   bootApp,
   loginAdmin,
+  simulatorProcess,
   report,
   check,
 } = require('./harness');
@@ -67,68 +68,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const profileIndex = process.argv.indexOf('--profile');
 const PROFILE = profileIndex > 0 ? process.argv[profileIndex + 1] : undefined;
 
-/**
- * `--sim-process`: the simulator in a child process (bench/orders-sim-child.js), the app in
- * live mode against it; else the app's embedded simulator. Either way: the order request's
- * delay, and LIMIT prices 5 % below the market.
- */
-async function broker() {
-  if (!process.argv.includes('--sim-process')) return undefined;
-  const { fork } = require('node:child_process');
-  const child = fork(require('node:path').join(__dirname, 'orders-sim-child.js'), [build.dist]);
-  process.once('exit', () => child.kill());
-  // `--sim-core N`: the simulator's process on core N (the bench itself is usually pinned to
-  // another with taskset, which a child inherits).
-  const simCore = process.argv.indexOf('--sim-core');
-  if (simCore > 0) {
-    const core = process.argv[simCore + 1];
-    require('node:child_process').spawnSync('taskset', ['-a', '-p', '-c', core, String(child.pid)]);
-  }
-  let next = 0;
-  const waiting = new Map();
-  const ready = new Promise((resolve, reject) => {
-    child.on('message', (m) => {
-      if (m.ready) return resolve(m);
-      waiting.get(m.reply)?.(m);
-      waiting.delete(m.reply);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  const call = (cmd, extra = {}) =>
-    new Promise((resolve) => {
-      const id = ++next;
-      waiting.set(id, resolve);
-      child.send({ id, cmd, ...extra });
-    });
-  const { urls, credentials } = await ready;
-  return {
-    env: {
-      EXECUTION_MODE: 'live',
-      JWT_SECRET: require('node:crypto').randomBytes(32).toString('hex'),
-      DHAN_CLIENT_ID: credentials.clientId,
-      DHAN_ACCESS_TOKEN: credentials.accessToken,
-      DHAN_FEED_URL: urls.feedUrl,
-      DHAN_API_URL: urls.apiUrl,
-      DHAN_ORDER_UPDATE_URL: urls.orderUpdateUrl,
-      DHAN_INSTRUMENTS_URL: urls.instrumentsUrl,
-    },
-    delay: (ms) => call('delay', { ms }),
-    prices: async (list) =>
-      (
-        await call('prices', {
-          instruments: list.map((i) => ({
-            segment: i.segment,
-            securityId: i.securityId,
-            tickSize: i.tickSize,
-          })),
-        })
-      ).prices,
-    stop: () => call('stop'),
-  };
-}
-
 async function main() {
-  const external = await broker();
+  const external = await simulatorProcess(build);
   const booted = await bootApp(build, {
     tmpPrefix: 'orders-bench-',
     env: {

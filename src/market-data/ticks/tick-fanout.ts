@@ -44,7 +44,7 @@ const SLAB_MAX = SLAB_BYTES / 4;
  * batches of at least 1/16 slab use slabs and a client stops receiving above the high-water
  * mark, a stalled client pins at most about 16x the high-water mark.
  */
-class BatchAllocator {
+export class BatchAllocator {
   private slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private offset = 0;
 
