@@ -568,12 +568,12 @@ export class SubscriptionRegistry {
     return out;
   }
 
-  /** Instrument keys placed on one connection (e.g. to mark them stale when it drops). */
   /** Calls `fn` with every instrument on the feed (no array built: 25,000 of them at most). */
   forEachOnFeed(fn: (key: number) => void): void {
     for (const set of this.connEntries) for (const entry of set) fn(entry.key);
   }
 
+  /** Instrument keys placed on one connection (e.g. to mark them stale when it drops). */
   keysOnConnection(connIndex: number): number[] {
     const set = this.connEntries[connIndex];
     return set ? [...set].map((e) => e.key) : [];
