@@ -37,11 +37,11 @@
  * conflation interval + 100 ms, and the largest staleness; the feed then resumes.
  *
  * `--slo`, the saturation headline: per server, clients doubled from `--slo-start` (halved
- * when that point misses; then one step halfway into the gap) until a point misses the SLO (p99 over the conflation interval
- * + 100 ms, freshness under 99.9 %, the server's event-loop p99 over 50 ms, or a client not
- * served); the largest count that met it is the server's clients at SLO. A fresh server process
- * per point. A point whose load side broke its guard ends the search (the count is then a lower
- * bound), as does `--slo-max`.
+ * when that point misses; then one step halfway into the gap) until a point misses the SLO
+ * (p99 over the conflation interval + 100 ms, freshness under 99.9 %, the server's event-loop
+ * p99 over 50 ms, or a client not served); the largest count that met it is the server's
+ * clients at SLO. A fresh server process per point. A point whose load side broke its guard
+ * ends the search (the count is then a lower bound), as does `--slo-max`.
  */
 'use strict';
 
