@@ -519,6 +519,16 @@ static double markT;
 #define FIN_SLOTS (1u << 17)
 #define FIN_MASK (FIN_SLOTS - 1)
 
+static uint32_t finId[FIN_SLOTS], finPaise[FIN_SLOTS]; /* id + 1 (0 = empty slot), LTP */
+static double finAt[FIN_SLOTS];                        /* its send time */
+
+/* The slot of instrument `id` among the final values (found or empty). */
+static uint32_t finSlot(uint32_t id) {
+  uint32_t s = (id * 0x9e3779b1u) >> 15 & FIN_MASK;
+  while (finId[s] != 0 && finId[s] != id + 1) s = (s + 1) & FIN_MASK;
+  return s;
+}
+
 /*
  * `fresh FILE`: FILE holds the simulator's final value of every instrument it sent (16-byte
  * records: int32 id, int32 LTP in paise, float64 send time), written once it stopped ticking.
@@ -526,8 +536,6 @@ static double markT;
  * LTP the client received for it is the final one.
  */
 static void fresh(const char *file) {
-  static uint32_t finId[FIN_SLOTS], finPaise[FIN_SLOTS];
-  static double finAt[FIN_SLOTS];
   memset(finId, 0, sizeof finId);
   FILE *f = fopen(file, "rb");
   if (!f) die(file);
@@ -539,8 +547,7 @@ static void fresh(const char *file) {
     memcpy(&id, rec, 4);
     memcpy(&paise, rec + 4, 4);
     memcpy(&t, rec + 8, 8);
-    uint32_t s = ((uint32_t)id * 0x9e3779b1u) >> 15 & FIN_MASK;
-    while (finId[s] != 0 && finId[s] != (uint32_t)id + 1) s = (s + 1) & FIN_MASK;
+    uint32_t s = finSlot((uint32_t)id);
     finId[s] = (uint32_t)id + 1;
     finPaise[s] = (uint32_t)paise;
     finAt[s] = t;
@@ -559,8 +566,7 @@ static void fresh(const char *file) {
       uint32_t id = (uint32_t)strtoul(colon + 1, NULL, 10);
       const char *comma = strchr(colon, ',');
       p = comma ? comma + 1 : colon + strlen(colon);
-      uint32_t s = (id * 0x9e3779b1u) >> 15 & FIN_MASK;
-      while (finId[s] != 0 && finId[s] != id + 1) s = (s + 1) & FIN_MASK;
+      uint32_t s = finSlot(id);
       if (finId[s] == 0) {
         noFinal++;
         continue;

@@ -30,7 +30,6 @@ export interface BatchFraming {
 
 const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
-const EMPTY_VIEW = Buffer.alloc(0);
 const CLOSE_BRACKET = 0x5d;
 const EMPTY = Buffer.alloc(0);
 const SLAB_BYTES = 256 * 1024;
@@ -552,7 +551,7 @@ export class TickFanout implements OnModuleDestroy {
         const fragment = views[k];
         payload.set(fragment, offset);
         offset += fragment.length;
-        views[k] = EMPTY_VIEW;
+        views[k] = EMPTY;
       }
       payload[offset++] = CLOSE_BRACKET;
       payload.set(sub.suffix, offset);

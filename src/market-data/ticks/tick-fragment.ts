@@ -23,20 +23,28 @@ export function emptyFragment(): Fragment {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Gives `into` at least `length` bytes to write into: new ones, with headroom so the next
+ * versions (a few digits longer) fit in the same bytes, when it has fewer.
+ */
+export function reserveFragment(into: Fragment, length: number): void {
+  if (into.bytes.length < length) into.bytes = Buffer.allocUnsafeSlow(length + (length >> 2) + 16);
+}
+
+/** Makes the first `length` bytes written the fragment's current version. */
+export function endFragment(into: Fragment, length: number): Fragment {
+  if (into.view.length !== length || into.view.buffer !== into.bytes.buffer) {
+    into.view = into.bytes.subarray(0, length);
+  }
+  return into;
+}
+
 /** Writes `text` (latin1 or utf8) into `into`, reallocating its bytes when they are too few. */
 export function writeFragment(into: Fragment, text: string, encoding: 'latin1' | 'utf8'): Fragment {
   // latin1 is one byte a character; utf8 at most three per UTF-16 unit.
   const most = encoding === 'latin1' ? text.length : text.length * 3;
   if (into.bytes.length < most) {
-    const exact = encoding === 'latin1' ? most : Buffer.byteLength(text, 'utf8');
-    if (into.bytes.length < exact) {
-      // Headroom so the next versions, a few digits longer, fit in the same bytes.
-      into.bytes = Buffer.allocUnsafeSlow(exact + (exact >> 2) + 16);
-    }
+    reserveFragment(into, encoding === 'latin1' ? most : Buffer.byteLength(text, 'utf8'));
   }
-  const length = into.bytes.write(text, 0, encoding);
-  if (into.view.length !== length || into.view.buffer !== into.bytes.buffer) {
-    into.view = into.bytes.subarray(0, length);
-  }
-  return into;
+  return endFragment(into, into.bytes.write(text, 0, encoding));
 }

@@ -1,6 +1,7 @@
 import { ExchangeSegment, SEGMENT_CODE, instrumentKey } from '@app/dhan';
 import { MAX_TICK_BYTES, serializeTick, TickSerializer } from './tick-serializer';
-import { DEPTH_LEVELS, DEPTH_STRIDE, TickRecord, TickStore } from './tick-store';
+import { marketState } from '../models/tick.model';
+import { TickRecord, TickStore } from './tick-store';
 
 /** What JSON.stringify writes for the same values (graphql-js serialises Floats this way). */
 function viaJson(values: number[]): string {
@@ -80,44 +81,32 @@ describe('serializeTick numbers', () => {
   });
 });
 
-/** The Tick as graphql-js would write it: the fields in order, NaN as null. */
+/**
+ * The Tick as the graphql-js path writes it: the record's snapshot (`marketState`, which quotes
+ * and option chains serve) without the fields a Tick does not have, through JSON.stringify.
+ */
 function reference(r: TickRecord): string {
-  const n = (x: number) => (Number.isNaN(x) ? null : x);
-  const depth = r.hasDepth
-    ? Array.from({ length: DEPTH_LEVELS }, (_, i) => {
-        const d = Array.from(r.depth.subarray(i * DEPTH_STRIDE, (i + 1) * DEPTH_STRIDE), n);
-        return {
-          bidQty: d[0],
-          bidOrders: d[1],
-          bidPrice: d[2],
-          askQty: d[3],
-          askOrders: d[4],
-          askPrice: d[5],
-        };
-      })
-    : null;
-  return JSON.stringify({
-    segment: r.segment,
-    securityId: r.securityId,
-    ltp: n(r.ltp),
-    lastTradeTime: r.ltt > 0 ? new Date(r.ltt * 1000).toISOString() : null,
-    lastTradeQty: n(r.ltq),
-    avgPrice: n(r.atp),
-    volume: n(r.volume),
-    totalBuyQty: n(r.totalBuyQty),
-    totalSellQty: n(r.totalSellQty),
-    open: n(r.open),
-    high: n(r.high),
-    low: n(r.low),
-    close: n(r.close),
-    prevClose: n(r.prevClose),
-    change: n(r.change),
-    changePercent: n(r.changePercent),
-    oi: n(r.oi),
-    depth,
-    stale: r.stale,
-  });
+  const { source: _source, receivedAt: _receivedAt, ...tick } = marketState(r);
+  return JSON.stringify(tick);
 }
+
+/** The record's numbers a Tick carries, in their order. */
+const NUMBER_FIELDS = [
+  'ltp',
+  'ltq',
+  'atp',
+  'volume',
+  'totalBuyQty',
+  'totalSellQty',
+  'open',
+  'high',
+  'low',
+  'close',
+  'prevClose',
+  'change',
+  'changePercent',
+  'oi',
+] as const;
 
 describe('serializeTick bytes', () => {
   it('writes the same JSON as JSON.stringify of the Tick for 20,000 random records', () => {
@@ -143,21 +132,8 @@ describe('serializeTick bytes', () => {
     for (let i = 0; i < 20_000; i++) {
       const segment = segments[i % segments.length];
       const rec = store.ensure(instrumentKey(SEGMENT_CODE[segment], 1 + ((rand() * 300) | 0)));
-      rec.ltp = value();
+      for (const field of NUMBER_FIELDS) rec[field] = value();
       rec.ltt = rand() < 0.2 ? 0 : 1_700_000_000 + ((rand() * 1e8) | 0);
-      rec.ltq = value();
-      rec.atp = value();
-      rec.volume = value();
-      rec.totalBuyQty = value();
-      rec.totalSellQty = value();
-      rec.open = value();
-      rec.high = value();
-      rec.low = value();
-      rec.close = value();
-      rec.prevClose = value();
-      rec.change = value();
-      rec.changePercent = value();
-      rec.oi = value();
       rec.hasDepth = rand() < 0.7;
       for (let d = 0; d < rec.depth.length; d++) rec.depth[d] = value();
       rec.stale = rand() < 0.5;

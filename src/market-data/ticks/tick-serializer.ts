@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { emptyFragment, type Fragment } from './tick-fragment';
+import { emptyFragment, endFragment, reserveFragment, type Fragment } from './tick-fragment';
 import { DEPTH_LEVELS, DEPTH_STRIDE, TickRecord } from './tick-store';
 
 /** The keys and punctuation of a Tick, as bytes (every character is ASCII). */
@@ -290,14 +290,12 @@ export class TickSerializer {
     // Written straight into the record's bytes (every character is ASCII, so they are UTF-8 as
     // written); only a version longer than them is written again into larger ones.
     const f = (r.json ??= emptyFragment());
-    let length = writeTick(r, f.bytes);
+    const length = writeTick(r, f.bytes);
     if (length > f.bytes.length) {
-      f.bytes = Buffer.allocUnsafeSlow(length + (length >> 2) + 16);
-      length = writeTick(r, f.bytes);
+      reserveFragment(f, length);
+      writeTick(r, f.bytes);
     }
-    if (f.view.length !== length || f.view.buffer !== f.bytes.buffer) {
-      f.view = f.bytes.subarray(0, length);
-    }
+    endFragment(f, length);
     r.jsonVersion = r.version;
     this.serializations++;
     return r.json;
