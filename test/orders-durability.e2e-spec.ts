@@ -178,6 +178,11 @@ describe('order durability (e2e, SQLite): one flush per placement, before the or
     expect(after.length).toBeGreaterThanOrEqual(2);
     expect(flushStats().commits).toBe(atSend.commits);
     expect(log.every((s) => s.level === 1)).toBe(true);
+    // A single instance keeps the rows it committed: no step of the placement, nor its answer,
+    // reads the order's row back by its id (the funds ledger's first load reads the user's).
+    expect(
+      log.filter((s) => /^SELECT\b[\s\S]*\bFROM "orders" WHERE "id" = \?/i.test(s.sql)),
+    ).toEqual([]);
   });
 
   it('a resend (the routing record exists) flushes its own SENT before the request leaves again', async () => {

@@ -1,9 +1,11 @@
-import type {
-  DataSource,
-  EntityManager,
-  EntityMetadata,
-  EntityTarget,
-  ObjectLiteral,
+import {
+  QueryFailedError,
+  type DataSource,
+  type EntityManager,
+  type EntityMetadata,
+  type EntityTarget,
+  type ObjectLiteral,
+  type QueryRunner,
 } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 
@@ -20,6 +22,12 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
  *
  * Writes run inside a transaction (the entity manager `transaction` hands out); reads run on
  * that manager or on the data source.
+ *
+ * On SQLite a statement inside a transaction runs on the connection itself, prepared once per
+ * shape: the transaction holds the one connection (see sqlite-serial), and TypeORM's query
+ * path (its event broadcasts, four awaited promises and a statement lookup keyed by the SQL
+ * text) cost more than the statement. It is logged through TypeORM's logger and fails with
+ * its `QueryFailedError`, as the query runner's statements are and do.
  */
 export class EntityRows<T extends ObjectLiteral> {
   private readonly columns: readonly ColumnMetadata[];
@@ -29,6 +37,9 @@ export class EntityRows<T extends ObjectLiteral> {
   private readonly sql = new Map<string, string>();
   private readonly postgres: boolean;
   private readonly meta: EntityMetadata;
+  /** SQLite's connection (better-sqlite3), for statements inside a transaction; else undefined. */
+  private readonly sqlite: SqliteConnection | undefined;
+  private readonly prepared = new Map<string, SqliteStatement>();
 
   private constructor(
     private readonly dataSource: DataSource,
@@ -45,6 +56,10 @@ export class EntityRows<T extends ObjectLiteral> {
       .join('.');
     this.selectList = this.columns.map((c) => driver.escape(c.databaseName)).join(', ');
     this.postgres = dataSource.options.type === 'postgres';
+    this.sqlite =
+      dataSource.options.type === 'better-sqlite3'
+        ? (driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection
+        : undefined;
   }
 
   private static readonly made = new WeakMap<DataSource, Map<unknown, EntityRows<ObjectLiteral>>>();
@@ -73,11 +88,19 @@ export class EntityRows<T extends ObjectLiteral> {
     on: EntityManager | DataSource = this.dataSource,
   ): Promise<T | null> {
     const keys = conditionKeys(where, 'findOne');
-    const sql = this.statement(`select:${keys.join(',')}`, () => {
+    const key = `select:${keys.join(',')}`;
+    const sql = this.statement(key, () => {
       const conditions = keys.map((k, i) => `${this.name(k)} = ${this.param(i)}`).join(' AND ');
       return `SELECT ${this.selectList} FROM ${this.table} WHERE ${conditions} LIMIT 1`;
     });
-    const raw = (await on.query(sql, this.values(keys, where))) as Array<Record<string, unknown>>;
+    const params = this.values(keys, where);
+    const direct = this.direct((on as Partial<EntityManager>).queryRunner, key, sql);
+    if (direct !== undefined) {
+      const row = this.run(sql, params, () => direct.get(...params)) as
+        Record<string, unknown> | undefined;
+      return row === undefined ? null : this.hydrate(row);
+    }
+    const raw = (await on.query(sql, params)) as Array<Record<string, unknown>>;
     return raw.length === 0 ? null : this.hydrate(raw[0]);
   }
 
@@ -86,7 +109,8 @@ export class EntityRows<T extends ObjectLiteral> {
     const list = (Array.isArray(rows) ? rows : [rows]) as readonly T[];
     if (list.length === 0) return;
     const n = this.columns.length;
-    const sql = this.statement(`insert:${list.length}`, () => {
+    const key = `insert:${list.length}`;
+    const sql = this.statement(key, () => {
       const tuples = list.map(
         (_, r) => `(${this.columns.map((_c, i) => this.param(r * n + i)).join(', ')})`,
       );
@@ -98,6 +122,11 @@ export class EntityRows<T extends ObjectLiteral> {
         params.push(this.dataSource.driver.preparePersistentValue(row[c.propertyName], c));
       }
     }
+    const direct = this.direct(em.queryRunner, key, sql);
+    if (direct !== undefined) {
+      this.run(sql, params, () => direct.run(...params));
+      return;
+    }
     await this.runner(em).query(sql, params);
   }
 
@@ -106,7 +135,8 @@ export class EntityRows<T extends ObjectLiteral> {
     const setKeys = Object.keys(set);
     const whereKeys = conditionKeys(where, 'update');
     if (setKeys.length === 0) throw new Error('EntityRows.update: nothing to set');
-    const sql = this.statement(`update:${setKeys.join(',')}:${whereKeys.join(',')}`, () => {
+    const key = `update:${setKeys.join(',')}:${whereKeys.join(',')}`;
+    const sql = this.statement(key, () => {
       const assignments = setKeys.map((k, i) => `${this.name(k)} = ${this.param(i)}`).join(', ');
       const conditions = whereKeys
         .map((k, i) => `${this.name(k)} = ${this.param(setKeys.length + i)}`)
@@ -114,8 +144,45 @@ export class EntityRows<T extends ObjectLiteral> {
       return `UPDATE ${this.table} SET ${assignments} WHERE ${conditions}`;
     });
     const params = [...this.values(setKeys, set), ...this.values(whereKeys, where)];
+    const direct = this.direct(em.queryRunner, key, sql);
+    if (direct !== undefined) {
+      return this.run(sql, params, () => direct.run(...params)).changes;
+    }
     const result = (await this.runner(em).query(sql, params, true)) as { affected?: number };
     return result.affected ?? 0;
+  }
+
+  /**
+   * The statement `key` prepared on SQLite's connection when `runner` is a transaction's (the
+   * transaction holds the connection); undefined otherwise (the query runner's path).
+   */
+  private direct(
+    runner: QueryRunner | undefined,
+    key: string,
+    sql: string,
+  ): SqliteStatement | undefined {
+    if (this.sqlite === undefined || runner?.isTransactionActive !== true) return undefined;
+    if (!this.sqlite.inTransaction) throw new Error('EntityRows: the transaction has ended');
+    let statement = this.prepared.get(key);
+    if (statement === undefined) {
+      statement = this.sqlite.prepare(sql);
+      this.prepared.set(key, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Runs a statement of the direct path, logged and failing as the query runner logs and fails.
+   */
+  private run<R>(sql: string, params: unknown[], statement: () => R): R {
+    const logger = this.dataSource.logger;
+    logger.logQuery(sql, params);
+    try {
+      return statement();
+    } catch (e) {
+      logger.logQueryError(e as Error, sql, params);
+      throw new QueryFailedError(sql, params, e as Error);
+    }
   }
 
   private runner(em: EntityManager) {
@@ -161,6 +228,17 @@ export class EntityRows<T extends ObjectLiteral> {
     }
     return sql;
   }
+}
+
+/** What the direct path uses of better-sqlite3's connection and statements. */
+interface SqliteConnection {
+  inTransaction: boolean;
+  prepare(sql: string): SqliteStatement;
+}
+
+interface SqliteStatement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
 }
 
 /** The properties of `where`; every condition needs a value (`= NULL` never matches). */

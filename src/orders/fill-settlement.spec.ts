@@ -4,6 +4,7 @@ import { FundsService } from '../risk/funds.service';
 import { RiskDenialCode } from '../risk/risk.types';
 import { OrderStatus } from '../trading/order-status';
 import { OrderEntity } from './entities/order.entity';
+import { OrderStore } from './order-store';
 import {
   ExecutionRejectedError,
   NIFTY_FUT,
@@ -218,6 +219,7 @@ describe('a fill between the order update and its stored trade (real database, f
     await h.dataSource
       .getRepository(OrderEntity)
       .update({ id: order.id }, { reservation: null, reservedPaise: 600_000 });
+    h.module.get(OrderStore).forgetRows(); // the new version's boot reads the rows again
     await funds.reload(USER); // the boot of the new version
     expect(await expectRebuildEqual()).toMatchObject({ reservedPaise: 600_000 });
 

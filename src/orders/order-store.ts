@@ -37,6 +37,7 @@ import {
   reservationRow,
   WORKING_STATUSES,
 } from './order-row';
+import { KeptOrderRows } from './kept-order-rows';
 import { toOrderView, type OrderView } from './order-view';
 import {
   WORKING_FACT_COLUMNS,
@@ -49,6 +50,14 @@ import {
   type OrderTransitionEvent,
   type OrderUpdatedEvent,
 } from './orders.events';
+
+/** A step applied in memory, written as an event row with seq `at`. */
+interface WrittenStep {
+  step: OrderStep;
+  from: OrderStatus;
+  to: OrderStatus;
+  at: number;
+}
 
 /** `writeSteps` found the row at another version than the one it read. */
 const CHANGED_CONCURRENTLY = Symbol('changed concurrently');
@@ -80,6 +89,11 @@ export class OrderStore implements OnModuleInit {
   private readonly conflictCounter: Counter;
   /** Every working order by user, on a single instance (see onModuleInit); else undefined. */
   private workingIndex: WorkingOrderIndex | undefined;
+  /**
+   * The last committed row of recently used orders, on a single instance (see KeptOrderRows);
+   * undefined where other instances write orders too.
+   */
+  private rows: KeptOrderRows | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -181,12 +195,22 @@ export class OrderStore implements OnModuleInit {
     });
     for (const row of rows) index.track(row);
     this.workingIndex = index;
+    this.rows = new KeptOrderRows();
+  }
+
+  /**
+   * Forgets the rows kept in memory: for a database changed behind the store's back (an
+   * operator's repair, a test standing in for an earlier version's rows). The next read of each
+   * order reads the database.
+   */
+  forgetRows(): void {
+    this.rows?.clear();
   }
 
   // ---- reads ----
 
   async load(id: string): Promise<OrderEntity> {
-    const row = await this.orderRows.findOne({ id });
+    const row = await this.find(id);
     if (!row) throw new NotFoundError('Order not found');
     return row;
   }
@@ -196,14 +220,26 @@ export class OrderStore implements OnModuleInit {
     if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) {
       throw new NotFoundError('Order not found');
     }
+    const kept = this.rows?.get(id);
+    if (kept !== undefined) {
+      if (kept.userId !== userId) throw new NotFoundError('Order not found');
+      return kept;
+    }
+    const ticket = this.rows?.ticket();
     const row = await this.orderRows.findOne({ id, userId });
     if (!row) throw new NotFoundError('Order not found');
+    if (ticket !== undefined) this.rows?.read(ticket, row);
     return row;
   }
 
-  /** An order the broker reported on, if it is this user's. */
+  /** One order by id, or null. */
   async find(id: string): Promise<OrderEntity | null> {
-    return this.orderRows.findOne({ id });
+    const kept = this.rows?.get(id);
+    if (kept !== undefined) return kept;
+    const ticket = this.rows?.ticket();
+    const row = await this.orderRows.findOne({ id });
+    if (row && ticket !== undefined) this.rows?.read(ticket, row);
+    return row;
   }
 
   list(userId: string): Promise<OrderEntity[]> {
@@ -305,6 +341,7 @@ export class OrderStore implements OnModuleInit {
       return { id: winner, created: false };
     }
     this.workingIndex?.track(row);
+    this.rows?.created(row);
     // A sliced order's child: its trades settle the margin its parent holds.
     if (row.parentId !== null) await this.risk.linkSlice(row.userId, row.id, row.parentId);
     const created: OrderTransitionEvent = {
@@ -369,7 +406,7 @@ export class OrderStore implements OnModuleInit {
     durability: CommitDurability | undefined,
   ): Promise<Applied | typeof CHANGED_CONCURRENTLY> {
     let current = row;
-    const written: Array<{ step: OrderStep; from: OrderStatus; to: OrderStatus; at: number }> = [];
+    const written: WrittenStep[] = [];
     for (const step of steps) {
       const next = await this.advance(current, step);
       if (next === 'ILLEGAL') break;
@@ -379,6 +416,46 @@ export class OrderStore implements OnModuleInit {
     }
     if (written.length === 0) return { row, applied: false };
     const updated = current;
+    // Not kept while the write is open; kept after only when it committed (a failed commit, or
+    // a flush that failed after it, leaves the database's row the one to read next).
+    this.rows?.begin(row.id);
+    let committed: OrderEntity | undefined;
+    try {
+      committed = await this.writeRow(row, updated, written, durability);
+    } finally {
+      this.rows?.end(row.id, committed);
+    }
+    if (committed === undefined) return CHANGED_CONCURRENTLY;
+    this.workingIndex?.track(updated);
+    if (updated.reservation !== row.reservation || updated.reservedPaise !== row.reservedPaise) {
+      this.risk.reservationStored(updated.userId);
+    }
+    if (isTerminal(updated.status as OrderStatus) && !isTerminal(row.status as OrderStatus)) {
+      this.references.drop(updated);
+    }
+    for (const { step, from, to } of written) {
+      const transitioned: OrderTransitionEvent = {
+        orderId: updated.id,
+        userId: updated.userId,
+        type: step.event.type,
+        from,
+        to,
+        ...(step.event.type === 'RISK_DENIED' ? { reason: step.event.code } : {}),
+      };
+      this.emitter.emit(ORDER_TRANSITION, transitioned);
+    }
+    // One orderUpdates message per change a client can see (SENT, for one, changes nothing shown).
+    if (visibleChange(row, updated)) this.publish(updated);
+    return { row: updated, applied: true };
+  }
+
+  /** Writes `updated` over `row` (same version) with its events; undefined if the row moved on. */
+  private async writeRow(
+    row: OrderEntity,
+    updated: OrderEntity,
+    written: readonly WrittenStep[],
+    durability: CommitDurability | undefined,
+  ): Promise<OrderEntity | undefined> {
     const stored = await this.transaction(durability, async (em: EntityManager) => {
       const { id, version } = updated;
       const affected = await this.orderRows.update(
@@ -403,28 +480,7 @@ export class OrderStore implements OnModuleInit {
       );
       return true;
     });
-    if (!stored) return CHANGED_CONCURRENTLY;
-    this.workingIndex?.track(updated);
-    if (updated.reservation !== row.reservation || updated.reservedPaise !== row.reservedPaise) {
-      this.risk.reservationStored(updated.userId);
-    }
-    if (isTerminal(updated.status as OrderStatus) && !isTerminal(row.status as OrderStatus)) {
-      this.references.drop(updated);
-    }
-    for (const { step, from, to } of written) {
-      const transitioned: OrderTransitionEvent = {
-        orderId: updated.id,
-        userId: updated.userId,
-        type: step.event.type,
-        from,
-        to,
-        ...(step.event.type === 'RISK_DENIED' ? { reason: step.event.code } : {}),
-      };
-      this.emitter.emit(ORDER_TRANSITION, transitioned);
-    }
-    // One orderUpdates message per change a client can see (SENT, for one, changes nothing shown).
-    if (visibleChange(row, updated)) this.publish(updated);
-    return { row: updated, applied: true };
+    return stored ? updated : undefined;
   }
 
   /**
@@ -505,6 +561,8 @@ export class OrderStore implements OnModuleInit {
    */
   @OnEvent(RESERVATION_SETTLED)
   async onReservationSettled(event: ReservationSettledEvent): Promise<void> {
+    // Not a transition (no version change), so a row kept from before would hide it.
+    this.rows?.begin(event.orderId);
     try {
       await this.orders.update(
         {
@@ -517,6 +575,8 @@ export class OrderStore implements OnModuleInit {
       );
     } catch (e) {
       this.logger.warn({ msg: 'settled reservation not dropped', orderId: event.orderId, err: e });
+    } finally {
+      this.rows?.end(event.orderId, undefined);
     }
   }
 
