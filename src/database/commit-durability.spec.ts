@@ -317,4 +317,52 @@ describe('transactionWith on PostgreSQL', () => {
       await db.destroy();
     }
   });
+
+  pg(
+    'rolls back a failed transaction, runs nested ones as savepoints, and returns its connection clean',
+    async () => {
+      // One connection, so a transaction left open would be what the next caller gets.
+      const db = new DataSource({
+        type: 'postgres',
+        url: process.env.TEST_DATABASE_URL,
+        extra: { max: 1 },
+      });
+      await db.initialize();
+      const table = `durability_${process.pid}`;
+      try {
+        await db.query(`CREATE TEMPORARY TABLE ${table} (k TEXT PRIMARY KEY)`);
+        const insert = (em: EntityManager, k: string) =>
+          em.query(`INSERT INTO ${table} (k) VALUES ($1)`, [k]);
+        await expect(
+          transactionWith(db, 'deferred', async (em) => {
+            await insert(em, 'undone');
+            throw new Error('work failed');
+          }),
+        ).rejects.toThrow('work failed');
+        await transactionWith(db, 'durable', async (em) => {
+          await insert(em, 'outer');
+          await em
+            .transaction(async (inner) => {
+              await insert(inner, 'inner-undone');
+              throw new Error('inner failed');
+            })
+            .catch(() => undefined);
+          await em.transaction((inner) => insert(inner, 'inner'));
+        });
+        const keys = (await db.query(`SELECT k FROM ${table} ORDER BY k`)) as Array<{ k: string }>;
+        expect(keys.map((r) => r.k)).toEqual(['inner', 'outer']);
+        // Not inside a transaction any more: the session's own setting, and a new transaction id
+        // for each statement.
+        expect(
+          ((await db.query('SHOW synchronous_commit')) as Array<{ synchronous_commit: string }>)[0]
+            .synchronous_commit,
+        ).toBe('on');
+        const ids = async () =>
+          ((await db.query('SELECT txid_current() AS id')) as Array<{ id: string }>)[0].id;
+        expect(await ids()).not.toBe(await ids());
+      } finally {
+        await db.destroy();
+      }
+    },
+  );
 });

@@ -159,8 +159,8 @@ async function runGroup(
   });
 }
 
-/** What the serialiser uses of TypeORM's one query runner on SQLite. */
-interface SharedRunner {
+/** TypeORM's transaction bookkeeping on a query runner, set where a transaction begins here. */
+interface RunnerTransactionState {
   isTransactionActive: boolean;
   /** TypeORM's nesting count: a transaction begun at depth > 0 is a SAVEPOINT. */
   transactionDepth: number;
@@ -222,7 +222,7 @@ async function ownTransaction<T>(
   dataSource: DataSource,
   work: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
-  const runner = dataSource.createQueryRunner() as unknown as SharedRunner;
+  const runner = dataSource.createQueryRunner() as unknown as RunnerTransactionState;
   const db = connectionOf(dataSource);
   if (runner.isTransactionActive || db.inTransaction) {
     throw new Error('SQLite: a transaction is already open on the connection');
@@ -259,7 +259,7 @@ async function inSavepoint<T>(
 ): Promise<T> {
   const db = connectionOf(dataSource);
   const statements = statementsOf(db);
-  const runner = dataSource.createQueryRunner() as unknown as SharedRunner;
+  const runner = dataSource.createQueryRunner() as unknown as RunnerTransactionState;
   control(dataSource, statements.savepoint, 'SAVEPOINT grouped_member');
   runner.transactionDepth += 1;
   try {
@@ -429,12 +429,8 @@ export function transactionWith<T>(
   work: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
   if (durability === undefined) return dataSource.transaction(work);
-  if (dataSource.options.type === 'postgres') {
-    return dataSource.transaction(async (em) => {
-      await em.query(`SET LOCAL synchronous_commit = ${durability === 'durable' ? 'on' : 'off'}`);
-      return work(em);
-    });
-  }
+  if (dataSource.options.type === 'postgres')
+    return postgresTransaction(dataSource, durability, work);
   const flusher = flushers.get(dataSource);
   if (durability === 'deferred' || flusher === undefined || insideTransactionOf(dataSource)) {
     return dataSource.transaction(work);
@@ -443,4 +439,38 @@ export function transactionWith<T>(
     await flushCommits(dataSource);
     return result;
   });
+}
+
+/**
+ * A PostgreSQL transaction whose first round trip both begins it and sets its
+ * `synchronous_commit` (one simple-protocol query of two statements): TypeORM's `transaction`
+ * then a `SET LOCAL` took two, and a placement makes five such transactions. The query runner
+ * is marked as TypeORM marks it, so `work`'s statements and nested transactions (SAVEPOINTs)
+ * run as they would inside TypeORM's.
+ */
+async function postgresTransaction<T>(
+  dataSource: DataSource,
+  durability: CommitDurability,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
+  const queryRunner = dataSource.createQueryRunner();
+  const runner = queryRunner as unknown as RunnerTransactionState;
+  const level = durability === 'durable' ? 'on' : 'off';
+  try {
+    await queryRunner.query(`START TRANSACTION; SET LOCAL synchronous_commit = ${level}`);
+    runner.isTransactionActive = true;
+    runner.transactionDepth = 1;
+    const result = await work(queryRunner.manager);
+    await queryRunner.query('COMMIT');
+    return result;
+  } catch (error) {
+    // As TypeORM does: the work's (or the commit's) error is raised, a failed rollback is not.
+    // (Outside a transaction, as after a failed COMMIT, ROLLBACK only warns.)
+    await queryRunner.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    runner.isTransactionActive = false;
+    runner.transactionDepth = 0;
+    await queryRunner.release();
+  }
 }

@@ -62,12 +62,17 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
   });
 
   it("writes RMS's approval with the send, in one transaction, before the broker is called", async () => {
-    const dataSource = h.dataSource;
-    const transaction = jest.spyOn(dataSource, 'transaction');
+    // Transactions begun, as the database is asked (SQLite's BEGIN, PostgreSQL's START).
+    let begun = 0;
+    const logQuery = jest
+      .spyOn(h.dataSource.logger, 'logQuery')
+      .mockImplementation((sql: string) => {
+        if (/^\s*(BEGIN|START TRANSACTION)\b/i.test(sql)) begun += 1;
+      });
     let atBroker: { status: string; sendAttempts: number; events: string[] } | undefined;
     let transactionsBeforeBroker = 0;
     h.port.onPlace = async (order) => {
-      transactionsBeforeBroker = transaction.mock.calls.length;
+      transactionsBeforeBroker = begun;
       const [row] = await h.rows();
       const events = (await h.eventRows(order.orderId)).map((e) => e.type);
       atBroker = { status: row.status, sendAttempts: row.sendAttempts, events };
@@ -82,6 +87,7 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
     });
     // CREATED, then RISK_APPROVED + SENT together: two transactions, not three.
     expect(transactionsBeforeBroker).toBe(2);
+    logQuery.mockRestore();
   });
 
   it("keeps RMS's working orders in memory equal to the database's, and rebuilds them from it", async () => {
