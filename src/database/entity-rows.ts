@@ -8,6 +8,7 @@ import {
   type QueryRunner,
 } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
+import { transactionWith, type CommitDurability } from './sqlite-serial';
 
 /**
  * Plain statements for an entity's hot rows: read by equality, insert, update by equality.
@@ -150,6 +151,93 @@ export class EntityRows<T extends ObjectLiteral> {
     }
     const result = (await this.runner(em).query(sql, params, true)) as { affected?: number };
     return result.affected ?? 0;
+  }
+
+  /**
+   * One write of this entity (insert a row, or update by equality) and, with `then`, rows
+   * inserted into another entity's table only when that write wrote a row; atomically,
+   * committed as `durability` says (see transactionWith; undefined: the engine's default).
+   * Resolves whether the write wrote a row (an update whose condition matched; an insert does,
+   * or fails).
+   *
+   * On PostgreSQL this is ONE statement (the writes as data-modifying WITH queries, the
+   * durability a `set_config` local to it), its own transaction: one round trip where a
+   * transaction of its statements took one each, plus one to begin it (with its setting) and one
+   * to commit. Elsewhere it is that transaction.
+   */
+  async write<E extends ObjectLiteral>(
+    first: { insert: T } | { update: Partial<T>; where: Partial<T> },
+    {
+      durability,
+      then,
+    }: {
+      durability?: CommitDurability;
+      then?: { into: EntityRows<E>; rows: readonly E[] };
+    } = {},
+  ): Promise<boolean> {
+    if (then !== undefined && then.rows.length === 0) {
+      throw new Error('EntityRows.write: no rows to insert');
+    }
+    if (!this.postgres) {
+      return transactionWith(this.dataSource, durability, async (em) => {
+        if ('insert' in first) await this.insert(em, first.insert);
+        else if ((await this.update(em, first.where, first.update)) === 0) return false;
+        if (then !== undefined) await then.into.insert(em, then.rows);
+        return true;
+      });
+    }
+    const params: unknown[] = [];
+    const bind = (value: unknown, column: ColumnMetadata, cast = false) => {
+      params.push(this.dataSource.driver.preparePersistentValue(value, column));
+      return cast
+        ? `$${params.length}::${this.dataSource.driver.normalizeType(column)}`
+        : `$${params.length}`;
+    };
+    let firstSql: string;
+    if ('insert' in first) {
+      const values = this.columns.map((c) => bind(first.insert[c.propertyName], c)).join(', ');
+      firstSql = `INSERT INTO ${this.table} (${this.selectList}) VALUES (${values}) RETURNING 1`;
+    } else {
+      const setKeys = Object.keys(first.update);
+      const whereKeys = conditionKeys(first.where, 'write');
+      if (setKeys.length === 0) throw new Error('EntityRows.write: nothing to set');
+      const assignments = setKeys
+        .map((k) => `${this.name(k)} = ${bind(first.update[k as keyof T], this.column(k))}`)
+        .join(', ');
+      const conditions = whereKeys
+        .map((k) => `${this.name(k)} = ${bind(first.where[k as keyof T], this.column(k))}`)
+        .join(' AND ');
+      firstSql = `UPDATE ${this.table} SET ${assignments} WHERE ${conditions} RETURNING 1`;
+    }
+    const level = durability === 'durable' ? 'on' : 'off';
+    const setting =
+      durability === undefined
+        ? ''
+        : `setting AS (SELECT set_config('synchronous_commit', '${level}', true)), `;
+    // The setting's query runs only where it is read; the writes run in any case.
+    const gate = setting === '' ? '' : ' AND EXISTS (SELECT 1 FROM setting)';
+    let sql = `WITH ${setting}first AS (${firstSql}) `;
+    if (then === undefined) {
+      sql += `SELECT count(*)::int AS written FROM first WHERE true${gate}`;
+    } else {
+      // Typed: a VALUES list's parameters have no target column to take a type from.
+      const into = then.into;
+      const tuples = then.rows
+        .map((row) => `(${into.columns.map((c) => bind(row[c.propertyName], c, true)).join(', ')})`)
+        .join(', ');
+      sql +=
+        `INSERT INTO ${into.table} (${into.selectList}) ` +
+        `SELECT * FROM (VALUES ${tuples}) AS v (${into.selectList}) ` +
+        `WHERE EXISTS (SELECT 1 FROM first)${gate} RETURNING 1 AS written`;
+    }
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = (await runner.query(sql, params, true)) as { records: unknown[] };
+      if (then !== undefined) return result.records.length > 0;
+      return (result.records[0] as { written: number }).written > 0;
+    } finally {
+      await runner.release();
+    }
   }
 
   /**

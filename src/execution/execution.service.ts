@@ -14,7 +14,6 @@ import type { Repository } from 'typeorm';
 import { QueryFailedError } from 'typeorm';
 import { LeadershipService, standaloneLeadership } from '../cluster/leadership.service';
 import { EntityRows } from '../database/entity-rows';
-import { transactionWith } from '../database/sqlite-serial';
 import { OrderStatus, type BrokerStatus } from '../trading/order-status';
 import { rupeesToUnits } from '../trading/price-units';
 import { correlationIdFor } from './domain';
@@ -596,9 +595,7 @@ export class ExecutionService
     });
     try {
       // Durable: written ahead of the order's first request (see ExecutionPort).
-      await transactionWith(this.orders.manager.connection, 'durable', (em) =>
-        this.routeRows.insert(em, route),
-      );
+      await this.routeRows.write({ insert: route }, { durability: 'durable' });
     } catch (error) {
       // A concurrent place of the same order id stored it first: use that one.
       if (!isUniqueViolation(error)) throw error;
@@ -703,8 +700,9 @@ export class ExecutionService
     this.byBroker.set(brokerOrderId, route.orderId);
     // Deferred commit: lost with a machine crash, the id is learnt again from the broker (a
     // lookup by the record's correlationId, or its next update).
-    await transactionWith(this.orders.manager.connection, 'deferred', (em) =>
-      this.routeRows.update(em, { orderId: route.orderId }, { brokerOrderId }),
+    await this.routeRows.write(
+      { update: { brokerOrderId }, where: { orderId: route.orderId } },
+      { durability: 'deferred' },
     );
   }
 

@@ -176,6 +176,101 @@ describe.each(engines)('EntityRows on %s: the same rows as the repository', (_en
     expect(await orders.findOne({ id: again.id })).toBeNull();
   });
 
+  it('writes a row and, only when it wrote one, its events; atomically, at either durability', async () => {
+    const events = EntityRows.of(ds, OrderEventEntity);
+    const eventOf = (order: OrderEntity, seq: number, type: string): OrderEventEntity => ({
+      id: randomUUID(),
+      orderId: order.id,
+      seq,
+      type,
+      fromStatus: seq === 1 ? null : 'NEW',
+      toStatus: 'NEW',
+      cause: 'user',
+      payload: `{"seq":${seq}}`,
+      at: new Date(order.createdAt.getTime() + seq),
+    });
+    const eventsOf = (order: OrderEntity) =>
+      ds
+        .getRepository(OrderEventEntity)
+        .find({ where: { orderId: order.id }, order: { seq: 'ASC' } });
+
+    const row = anOrder();
+    const created = eventOf(row, 1, 'CREATED');
+    expect(
+      await orders.write(
+        { insert: row },
+        { durability: 'deferred', then: { into: events, rows: [created] } },
+      ),
+    ).toBe(true);
+    expect(await ds.getRepository(OrderEntity).findOneByOrFail({ id: row.id })).toEqual(row);
+    expect(await eventsOf(row)).toEqual([created]);
+
+    // An update that matches: the row changed and every event inserted.
+    const later = new Date(row.updatedAt.getTime() + 2_000);
+    const steps = [eventOf(row, 2, 'RISK_APPROVED'), eventOf(row, 3, 'SENT')];
+    const set = { status: 'IN_FLIGHT', sendAttempts: 1, updatedAt: later, version: 3 };
+    const where = { id: row.id, version: 1 };
+    expect(
+      await orders.write(
+        { update: set, where },
+        { durability: 'durable', then: { into: events, rows: steps } },
+      ),
+    ).toBe(true);
+    expect(await ds.getRepository(OrderEntity).findOneByOrFail({ id: row.id })).toEqual({
+      ...row,
+      ...set,
+    });
+    expect(await eventsOf(row)).toEqual([created, ...steps]);
+
+    // A stale version: nothing changed, no event inserted.
+    const stale = [eventOf(row, 2, 'CANCEL_REQUESTED')];
+    expect(
+      await orders.write(
+        { update: { status: 'X', version: 2 }, where },
+        { then: { into: events, rows: stale } },
+      ),
+    ).toBe(false);
+    expect((await ds.getRepository(OrderEntity).findOneByOrFail({ id: row.id })).status).toBe(
+      'IN_FLIGHT',
+    );
+    expect(await eventsOf(row)).toHaveLength(3);
+
+    // A duplicate key: the unique-violation error, and neither the row nor its event written.
+    const again = anOrder({ userId: row.userId, clientOrderId: row.clientOrderId });
+    const error = await orders
+      .write({ insert: again }, { then: { into: events, rows: [eventOf(again, 1, 'CREATED')] } })
+      .catch((e: unknown) => e);
+    expect(isUniqueViolation(error)).toBe(true);
+    expect(await orders.findOne({ id: again.id })).toBeNull();
+    expect(await eventsOf(again)).toEqual([]);
+
+    // An event that cannot be written (its key taken) undoes the row's write too.
+    const third = anOrder();
+    const clash = { ...eventOf(third, 1, 'CREATED'), id: created.id };
+    const failed = await orders
+      .write({ insert: third }, { durability: 'deferred', then: { into: events, rows: [clash] } })
+      .catch((e: unknown) => e);
+    expect(isUniqueViolation(failed)).toBe(true);
+    expect(await orders.findOne({ id: third.id })).toBeNull();
+  });
+
+  it('writes one row alone, at either durability, and says whether it wrote', async () => {
+    const row = anOrder();
+    expect(await orders.write({ insert: row }, { durability: 'durable' })).toBe(true);
+    expect(await ds.getRepository(OrderEntity).findOneByOrFail({ id: row.id })).toEqual(row);
+    const where = { id: row.id, version: 1 };
+    const set = { brokerOrderId: 'B-1', version: 2 };
+    expect(await orders.write({ update: set, where }, { durability: 'deferred' })).toBe(true);
+    expect(await orders.write({ update: set, where })).toBe(false); // the version moved on
+    expect(await ds.getRepository(OrderEntity).findOneByOrFail({ id: row.id })).toEqual({
+      ...row,
+      ...set,
+    });
+    const again = anOrder({ userId: row.userId, clientOrderId: row.clientOrderId });
+    const error = await orders.write({ insert: again }).catch((e: unknown) => e);
+    expect(isUniqueViolation(error)).toBe(true);
+  });
+
   it('refuses a write outside a transaction and a condition without a value', async () => {
     await expect(orders.insert(ds.manager, anOrder())).rejects.toThrow('inside a transaction');
     await expect(orders.findOne({ parentId: null })).rejects.toThrow('needs a value');

@@ -10,7 +10,6 @@ import {
   LessThan,
   MoreThanOrEqual,
   Not,
-  type EntityManager,
   type FindOperator,
   type FindOptionsWhere,
   type Repository,
@@ -18,7 +17,7 @@ import {
 import { Clock } from '../common/clock';
 import { ConflictError, NotFoundError } from '../common/errors/domain-error';
 import { EntityRows } from '../database/entity-rows';
-import { transactionWith, type CommitDurability } from '../database/sqlite-serial';
+import { type CommitDurability } from '../database/sqlite-serial';
 import { isUniqueViolation } from '../database/unique-violation';
 import { MetricsService } from '../health/metrics.service';
 import { RESERVATION_SETTLED, type ReservationSettledEvent } from '../risk/funds.events';
@@ -320,20 +319,28 @@ export class OrderStore implements OnModuleInit {
    */
   async insertNew(row: OrderEntity): Promise<{ id: string; created: boolean }> {
     try {
-      await this.transaction('deferred', async (em) => {
-        await this.orderRows.insert(em, row);
-        await this.eventRows.insert(em, {
-          id: randomUUID(),
-          orderId: row.id,
-          seq: 1,
-          type: 'CREATED',
-          fromStatus: null,
-          toStatus: OrderStatus.NEW,
-          cause: 'user',
-          payload: JSON.stringify(creationTerms(row)),
-          at: row.createdAt,
-        });
-      });
+      await this.orderRows.write(
+        { insert: row },
+        {
+          durability: 'deferred',
+          then: {
+            into: this.eventRows,
+            rows: [
+              {
+                id: randomUUID(),
+                orderId: row.id,
+                seq: 1,
+                type: 'CREATED',
+                fromStatus: null,
+                toStatus: OrderStatus.NEW,
+                cause: 'user',
+                payload: JSON.stringify(creationTerms(row)),
+                at: row.createdAt,
+              },
+            ],
+          },
+        },
+      );
     } catch (e) {
       if (!isUniqueViolation(e)) throw e;
       const winner = await this.idOfClientOrder(row.userId, row.clientOrderId);
@@ -456,30 +463,27 @@ export class OrderStore implements OnModuleInit {
     written: readonly WrittenStep[],
     durability: CommitDurability | undefined,
   ): Promise<OrderEntity | undefined> {
-    const stored = await this.transaction(durability, async (em: EntityManager) => {
-      const { id, version } = updated;
-      const affected = await this.orderRows.update(
-        em,
-        { id, version: row.version },
-        { ...changedColumns(row, updated), version },
-      );
-      if (affected !== 1) return false;
-      await this.eventRows.insert(
-        em,
-        written.map(({ step, from, to, at }) => ({
-          id: randomUUID(),
-          orderId: id,
-          seq: at,
-          type: step.event.type,
-          fromStatus: from,
-          toStatus: to,
-          cause: step.cause,
-          payload: JSON.stringify(step.details ? { ...step.event, ...step.details } : step.event),
-          at: updated.updatedAt,
-        })),
-      );
-      return true;
-    });
+    const { id, version } = updated;
+    const stored = await this.orderRows.write(
+      { where: { id, version: row.version }, update: { ...changedColumns(row, updated), version } },
+      {
+        durability,
+        then: {
+          into: this.eventRows,
+          rows: written.map(({ step, from, to, at }) => ({
+            id: randomUUID(),
+            orderId: id,
+            seq: at,
+            type: step.event.type,
+            fromStatus: from,
+            toStatus: to,
+            cause: step.cause,
+            payload: JSON.stringify(step.details ? { ...step.event, ...step.details } : step.event),
+            at: updated.updatedAt,
+          })),
+        },
+      },
+    );
     return stored ? updated : undefined;
   }
 
@@ -583,17 +587,6 @@ export class OrderStore implements OnModuleInit {
   private publish(row: OrderEntity): void {
     const event: OrderUpdatedEvent = { userId: row.userId, order: toOrderView(row) };
     this.emitter.emit(ORDERS_UPDATED, event);
-  }
-
-  /** A transaction of the order store, committed as `durability` says. */
-  private transaction<T>(
-    durability: CommitDurability | undefined,
-    work: (em: EntityManager) => Promise<T>,
-  ): Promise<T> {
-    // SQLite: transactions queue for its one connection (and share commits when they queue
-    // together, see sqlite-serial); a durable one waits for its flush after its commit, outside
-    // that queue, so the next transactions go on while the disk flushes.
-    return transactionWith(this.dataSource, durability, work);
   }
 }
 

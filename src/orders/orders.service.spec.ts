@@ -62,12 +62,13 @@ describe('OrdersService (real SQLite, fake ExecutionPort)', () => {
   });
 
   it("writes RMS's approval with the send, in one transaction, before the broker is called", async () => {
-    // Transactions begun, as the database is asked (SQLite's BEGIN, PostgreSQL's START).
+    // Transactions begun, as the database is asked: SQLite's BEGIN, PostgreSQL's START, or a
+    // PostgreSQL statement that is a transaction of its own (the order path's WITH writes).
     let begun = 0;
     const logQuery = jest
       .spyOn(h.dataSource.logger, 'logQuery')
       .mockImplementation((sql: string) => {
-        if (/^\s*(BEGIN|START TRANSACTION)\b/i.test(sql)) begun += 1;
+        if (/^\s*(BEGIN|START TRANSACTION|WITH\b[\s\S]*\bINSERT INTO)\b/i.test(sql)) begun += 1;
       });
     let atBroker: { status: string; sendAttempts: number; events: string[] } | undefined;
     let transactionsBeforeBroker = 0;
