@@ -9,6 +9,33 @@ const crypto = require('node:crypto');
 const Module = require('node:module');
 
 const root = path.resolve(__dirname, '..');
+
+/**
+ * The node flags production runs the app with (`npm run start:prod`, e.g. the young
+ * generation's size), so the app is measured as it is deployed.
+ */
+const APP_NODE_ARGS = (
+  require('../package.json').scripts['start:prod'].match(/^node ((?:--\S+ )*)/)?.[1] ?? ''
+)
+  .split(' ')
+  .filter(Boolean);
+
+/**
+ * For a bench that runs the app in its own process: when node was started without production's
+ * flags, runs this script again with them (same arguments, output and exit code) and exits;
+ * `--node-defaults` measures with node's defaults instead.
+ */
+function runAsDeployed() {
+  const missing = APP_NODE_ARGS.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length === 0 || process.argv.includes('--node-defaults')) return;
+  const { spawnSync } = require('node:child_process');
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, ...missing, ...process.argv.slice(1)],
+    { stdio: 'inherit' },
+  );
+  process.exit(child.status ?? 1);
+}
 let mappedDist;
 
 /**
@@ -428,6 +455,8 @@ async function simulatorProcess(build, { always = false } = {}) {
 
 module.exports = {
   root,
+  APP_NODE_ARGS,
+  runAsDeployed,
   simulatorProcess,
   startCpuProfile,
   phaseTimer,

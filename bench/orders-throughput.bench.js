@@ -22,6 +22,7 @@
 
 const os = require('node:os');
 const {
+  runAsDeployed,
   useBuild,
   arg,
   quick,
@@ -33,6 +34,9 @@ const {
   report,
   check,
 } = require('./harness');
+
+// The app runs in this process: with production's node flags, as deployed.
+runAsDeployed();
 
 const build = useBuild('BENCH_DIST');
 const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
@@ -194,7 +198,7 @@ async function main() {
     const duplicated = stored - distinct + Math.max(0, sent - stored);
     process.stdout.write(
       `order throughput, ${booted.engine}, ${DEALERS} dealers x ${PER_DEALER} orders at once ` +
-        `(node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} cpus, ` +
+        `(node ${[process.version, ...process.execArgv].join(' ')}, ${os.cpus()[0].model}, ${os.cpus().length} cpus, ` +
         `simulator ${external ? "in its own process: the CPU below is the app's alone" : 'in process'})\n` +
         `  ${total} orders in ${seconds.toFixed(2)} s: ${rate.toFixed(0)} orders/s; ` +
         `latency p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms; ` +

@@ -28,6 +28,7 @@
 
 const os = require('node:os');
 const {
+  runAsDeployed,
   useBuild,
   arg,
   quick,
@@ -41,6 +42,9 @@ const {
   report,
   check,
 } = require('./harness');
+
+// The app runs in this process: with production's node flags, as deployed.
+runAsDeployed();
 
 const build = useBuild('ORDERS_DIST');
 const { InstrumentsService } = build.load('src/instruments/instruments.service.js');
@@ -239,7 +243,7 @@ async function main() {
     process.stdout.write(
       `order placement, place-to-acknowledged over HTTP, ${booted.engine}, ` +
         `simulator ${external ? 'in its own process' : 'in process'}, ${ORDERS} orders per point ` +
-        `(node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} cpus)\n` +
+        `(node ${[process.version, ...process.execArgv].join(' ')}, ${os.cpus()[0].model}, ${os.cpus().length} cpus)\n` +
         'sim delay | total p50  p99 | broker p50  p99 | ours p50  p99 | in server p50  p99 (ms) | ' +
         'cpu/order | not acked\n',
     );

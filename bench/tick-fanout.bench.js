@@ -52,7 +52,7 @@ const crypto = require('node:crypto');
 const { Worker } = require('node:worker_threads');
 const { spawn, spawnSync } = require('node:child_process');
 const { createTable } = require('./tick-fanout-stamps');
-const { report, check } = require('./harness');
+const { report, check, APP_NODE_ARGS } = require('./harness');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -184,17 +184,7 @@ function worker(file, data) {
 /** BENCH_SERVER_NODE_ARGS: node flags for the servers only, e.g. `--cpu-prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-/**
- * The node flags production runs the app with (`npm run start:prod`, e.g. the young
- * generation's size), so the app is measured as it is deployed; the reference servers run with
- * node's defaults.
- */
-const APP_NODE_ARGS = (
-  require('../package.json').scripts['start:prod'].match(/^node ((?:--\S+ )*)/)?.[1] ?? ''
-)
-  .split(' ')
-  .filter(Boolean);
-
+/** The app runs with production's node flags (APP_NODE_ARGS); the reference servers with node's defaults. */
 function startChild(script, env, core = '0') {
   const app = script.endsWith(path.join('src', 'main.js'));
   const args = [...SERVER_NODE_ARGS, ...(app ? APP_NODE_ARGS : []), script];
