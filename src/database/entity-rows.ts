@@ -33,6 +33,8 @@ import { transactionWith, type CommitDurability } from './sqlite-serial';
 export class EntityRows<T extends ObjectLiteral> {
   private readonly columns: readonly ColumnMetadata[];
   private readonly byProperty = new Map<string, ColumnMetadata>();
+  /** The columns' property names, in the order of `columns`. */
+  private readonly propertyNames: readonly string[];
   private readonly table: string;
   private readonly selectList: string;
   private readonly sql = new Map<string, string>();
@@ -51,6 +53,7 @@ export class EntityRows<T extends ObjectLiteral> {
     const driver = dataSource.driver;
     this.columns = meta.columns.filter((c) => !c.isVirtual && c.relationMetadata === undefined);
     for (const c of this.columns) this.byProperty.set(c.propertyName, c);
+    this.propertyNames = this.columns.map((c) => c.propertyName);
     this.table = meta.tablePath
       .split('.')
       .map((part) => driver.escape(part))
@@ -186,50 +189,69 @@ export class EntityRows<T extends ObjectLiteral> {
         return true;
       });
     }
+    // The values in the statement's order: the first write's, then each row's.
     const params: unknown[] = [];
-    const bind = (value: unknown, column: ColumnMetadata, cast = false) => {
-      params.push(this.dataSource.driver.preparePersistentValue(value, column));
-      return cast
-        ? `$${params.length}::${this.dataSource.driver.normalizeType(column)}`
-        : `$${params.length}`;
+    const driver = this.dataSource.driver;
+    const bind = (
+      values: ObjectLiteral,
+      keys: readonly string[],
+      rows: EntityRows<ObjectLiteral>,
+    ) => {
+      for (const k of keys) params.push(driver.preparePersistentValue(values[k], rows.column(k)));
     };
-    let firstSql: string;
+    const self = this as unknown as EntityRows<ObjectLiteral>;
+    const into = then?.into as EntityRows<ObjectLiteral> | undefined;
+    let shape: string;
+    let firstKeys: { set: string[]; where: string[] } | undefined;
     if ('insert' in first) {
-      const values = this.columns.map((c) => bind(first.insert[c.propertyName], c)).join(', ');
-      firstSql = `INSERT INTO ${this.table} (${this.selectList}) VALUES (${values}) RETURNING 1`;
+      bind(first.insert, this.propertyNames, self);
+      shape = 'insert';
     } else {
-      const setKeys = Object.keys(first.update);
-      const whereKeys = conditionKeys(first.where, 'write');
-      if (setKeys.length === 0) throw new Error('EntityRows.write: nothing to set');
-      const assignments = setKeys
-        .map((k) => `${this.name(k)} = ${bind(first.update[k as keyof T], this.column(k))}`)
-        .join(', ');
-      const conditions = whereKeys
-        .map((k) => `${this.name(k)} = ${bind(first.where[k as keyof T], this.column(k))}`)
-        .join(' AND ');
-      firstSql = `UPDATE ${this.table} SET ${assignments} WHERE ${conditions} RETURNING 1`;
+      const set = Object.keys(first.update);
+      const where = conditionKeys(first.where, 'write');
+      if (set.length === 0) throw new Error('EntityRows.write: nothing to set');
+      bind(first.update, set, self);
+      bind(first.where, where, self);
+      firstKeys = { set, where };
+      shape = `update:${set.join(',')}:${where.join(',')}`;
     }
-    const level = durability === 'durable' ? 'on' : 'off';
-    const setting =
-      durability === undefined
-        ? ''
-        : `setting AS (SELECT set_config('synchronous_commit', '${level}', true)), `;
-    // The setting's query runs only where it is read; the writes run in any case.
-    const gate = setting === '' ? '' : ' AND EXISTS (SELECT 1 FROM setting)';
-    let sql = `WITH ${setting}first AS (${firstSql}) `;
-    if (then === undefined) {
-      sql += `SELECT count(*)::int AS written FROM first WHERE true${gate}`;
-    } else {
-      // Typed: a VALUES list's parameters have no target column to take a type from.
-      const into = then.into;
-      const tuples = then.rows
-        .map((row) => `(${into.columns.map((c) => bind(row[c.propertyName], c, true)).join(', ')})`)
-        .join(', ');
-      sql +=
-        `INSERT INTO ${into.table} (${into.selectList}) ` +
+    const rowCount = then?.rows.length ?? 0;
+    if (into !== undefined) for (const row of then?.rows ?? []) bind(row, into.propertyNames, into);
+    const key = `write:${shape}:${into?.table ?? ''}:${rowCount}:${durability ?? ''}`;
+    const sql = this.statement(key, () => {
+      let n = 0;
+      const next = () => `$${++n}`;
+      // Typed where a VALUES list holds it: its parameters have no target column's type.
+      const typed = (c: ColumnMetadata) => `${next()}::${driver.normalizeType(c)}`;
+      let firstSql: string;
+      if (firstKeys === undefined) {
+        const values = this.columns.map(() => next()).join(', ');
+        firstSql = `INSERT INTO ${this.table} (${this.selectList}) VALUES (${values}) RETURNING 1`;
+      } else {
+        const assignments = firstKeys.set.map((k) => `${this.name(k)} = ${next()}`).join(', ');
+        const conditions = firstKeys.where.map((k) => `${this.name(k)} = ${next()}`).join(' AND ');
+        firstSql = `UPDATE ${this.table} SET ${assignments} WHERE ${conditions} RETURNING 1`;
+      }
+      const level = durability === 'durable' ? 'on' : 'off';
+      const setting =
+        durability === undefined
+          ? ''
+          : `setting AS (SELECT set_config('synchronous_commit', '${level}', true)), `;
+      // The setting's query runs only where it is read; the writes run in any case.
+      const gate = setting === '' ? '' : ' AND EXISTS (SELECT 1 FROM setting)';
+      const head = `WITH ${setting}first AS (${firstSql}) `;
+      if (into === undefined)
+        return `${head}SELECT count(*)::int AS written FROM first WHERE true${gate}`;
+      const tuples = Array.from(
+        { length: rowCount },
+        () => `(${into.columns.map((c) => typed(c)).join(', ')})`,
+      ).join(', ');
+      return (
+        `${head}INSERT INTO ${into.table} (${into.selectList}) ` +
         `SELECT * FROM (VALUES ${tuples}) AS v (${into.selectList}) ` +
-        `WHERE EXISTS (SELECT 1 FROM first)${gate} RETURNING 1 AS written`;
-    }
+        `WHERE EXISTS (SELECT 1 FROM first)${gate} RETURNING 1 AS written`
+      );
+    });
     const runner = this.dataSource.createQueryRunner();
     try {
       const result = (await runner.query(sql, params, true)) as { records: unknown[] };

@@ -117,8 +117,8 @@ function grouped(
 
 /**
  * Runs a group (on the connection itself, see ownTransaction): alone, a transaction runs as it
- * would have. Together, inside one transaction,
- * each in a savepoint (a failure rolls back its own writes and rejects it, the others go on),
+ * would have. Together, inside one transaction, each in a savepoint (a failure rolls back its
+ * own writes and rejects it, the others go on),
  * and each is answered only after the shared commit, so nobody acts on a write that is not yet
  * committed. If the commit fails (or SQLite ended the transaction itself, as it may on a full
  * disk or an I/O error), every transaction of the group fails with it.
@@ -268,8 +268,18 @@ async function inSavepoint<T>(
     return result;
   } catch (error) {
     if (db.inTransaction) {
-      control(dataSource, statements.rollbackToSavepoint, 'ROLLBACK TO SAVEPOINT grouped_member');
-      control(dataSource, statements.release, 'RELEASE SAVEPOINT grouped_member');
+      try {
+        control(dataSource, statements.rollbackToSavepoint, 'ROLLBACK TO SAVEPOINT grouped_member');
+        control(dataSource, statements.release, 'RELEASE SAVEPOINT grouped_member');
+      } catch {
+        // Its writes could not be undone alone: the whole transaction is, and the group fails
+        // (runGroup sees the transaction ended).
+        try {
+          control(dataSource, statements.rollback, 'ROLLBACK');
+        } catch {
+          // the connection ends the transaction itself on the errors that make ROLLBACK fail
+        }
+      }
     }
     throw error;
   } finally {
@@ -429,8 +439,9 @@ export function transactionWith<T>(
   work: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
   if (durability === undefined) return dataSource.transaction(work);
-  if (dataSource.options.type === 'postgres')
+  if (dataSource.options.type === 'postgres') {
     return postgresTransaction(dataSource, durability, work);
+  }
   const flusher = flushers.get(dataSource);
   if (durability === 'deferred' || flusher === undefined || insideTransactionOf(dataSource)) {
     return dataSource.transaction(work);
@@ -443,10 +454,11 @@ export function transactionWith<T>(
 
 /**
  * A PostgreSQL transaction whose first round trip both begins it and sets its
- * `synchronous_commit` (one simple-protocol query of two statements): TypeORM's `transaction`
- * then a `SET LOCAL` took two, and a placement makes five such transactions. The query runner
- * is marked as TypeORM marks it, so `work`'s statements and nested transactions (SAVEPOINTs)
- * run as they would inside TypeORM's.
+ * `synchronous_commit` (one simple-protocol query of two statements), where TypeORM's
+ * `transaction` then a `SET LOCAL` took two. (The order path's writes are single statements
+ * that carry their setting, see EntityRows.write.) The query runner is marked as TypeORM marks
+ * it, so `work`'s statements and nested transactions (SAVEPOINTs) run as they would inside
+ * TypeORM's.
  */
 async function postgresTransaction<T>(
   dataSource: DataSource,
