@@ -211,6 +211,15 @@ function control(dataSource: DataSource, statement: SqliteStatement, sql: string
   }
 }
 
+/** Rolls the open transaction back; a failure is not raised (the work's error is). */
+function rollBackQuietly(dataSource: DataSource, statements: TransactionStatements): void {
+  try {
+    control(dataSource, statements.rollback, 'ROLLBACK');
+  } catch {
+    // the connection ends the transaction itself on the errors that make ROLLBACK fail
+  }
+}
+
 /**
  * A transaction on SQLite's one connection, for a caller that holds it (see heldFor), begun and
  * ended on the connection itself: TypeORM's `transaction` runs BEGIN and COMMIT each through its
@@ -237,13 +246,7 @@ async function ownTransaction<T>(
     return result;
   } catch (error) {
     // As TypeORM does: the work's (or the commit's) error is raised, a failed rollback is not.
-    if (db.inTransaction) {
-      try {
-        control(dataSource, statements.rollback, 'ROLLBACK');
-      } catch {
-        // the connection ends the transaction itself on the errors that make ROLLBACK fail
-      }
-    }
+    if (db.inTransaction) rollBackQuietly(dataSource, statements);
     throw error;
   } finally {
     runner.isTransactionActive = false;
@@ -274,11 +277,7 @@ async function inSavepoint<T>(
       } catch {
         // Its writes could not be undone alone: the whole transaction is, and the group fails
         // (runGroup sees the transaction ended).
-        try {
-          control(dataSource, statements.rollback, 'ROLLBACK');
-        } catch {
-          // the connection ends the transaction itself on the errors that make ROLLBACK fail
-        }
+        rollBackQuietly(dataSource, statements);
       }
     }
     throw error;
