@@ -453,7 +453,51 @@ async function simulatorProcess(build, { always = false } = {}) {
   };
 }
 
+/**
+ * CPU time (user + system, seconds) of this machine's processes named `name` (e.g. `postgres`)
+ * from a start mark: `const since = processCpu('postgres'); ...; since()` -> seconds, or
+ * undefined where /proc cannot tell (not Linux, or no such process). Processes that start after
+ * the mark count from zero; one that exits between the marks is not counted (the order benches'
+ * pooled connections live through the run). Linux's /proc only; the database on this machine.
+ */
+function processCpu(name) {
+  const fs = require('node:fs');
+  const ticks = 100; // USER_HZ: the unit of /proc/<pid>/stat's times on Linux
+  const read = () => {
+    const times = new Map();
+    let pids;
+    try {
+      pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+    } catch {
+      return undefined;
+    }
+    for (const pid of pids) {
+      let stat;
+      try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const close = stat.lastIndexOf(')');
+      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith(name)) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      // After the name: state is field 0; utime 11, stime 12, starttime 19.
+      times.set(`${pid}:${fields[19]}`, Number(fields[11]) + Number(fields[12]));
+    }
+    return times.size === 0 ? undefined : times;
+  };
+  const start = read();
+  return () => {
+    const end = read();
+    if (start === undefined || end === undefined) return undefined;
+    let sum = 0;
+    for (const [key, t] of end) sum += t - (start.get(key) ?? 0);
+    return sum / ticks;
+  };
+}
+
 module.exports = {
+  processCpu,
   root,
   APP_NODE_ARGS,
   runAsDeployed,

@@ -33,6 +33,7 @@ const {
   simulatorProcess,
   report,
   check,
+  processCpu,
 } = require('./harness');
 
 // The app runs in this process: with production's node flags, as deployed.
@@ -142,6 +143,8 @@ async function main() {
     const dataSource = app.get(require('typeorm').DataSource);
     const groupsAt = () => ({ ...(serial.groupCommitStats?.(dataSource) ?? {}) });
     const groupsBefore = groupsAt();
+    // PostgreSQL on this machine: its processes' CPU over the same span (server work per order).
+    const serverCpu = booted.engine === 'PostgreSQL' ? processCpu('postgres') : undefined;
     const cpu = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await Promise.all(
@@ -157,6 +160,7 @@ async function main() {
     );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const used = process.cpuUsage(cpu);
+    const serverSeconds = serverCpu?.();
     const groupsAfter = groupsAt();
     const grouped =
       groupsAfter.commits === undefined
@@ -202,7 +206,11 @@ async function main() {
         `simulator ${external ? "in its own process: the CPU below is the app's alone" : 'in process'})\n` +
         `  ${total} orders in ${seconds.toFixed(2)} s: ${rate.toFixed(0)} orders/s; ` +
         `latency p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms; ` +
-        `process CPU ${((used.user + used.system) / 1000 / total).toFixed(2)} ms/order\n` +
+        `process CPU ${((used.user + used.system) / 1000 / total).toFixed(2)} ms/order` +
+        (serverSeconds === undefined
+          ? ''
+          : `; the database server's processes ${((serverSeconds * 1000) / total).toFixed(2)} ms/order`) +
+        '\n' +
         `  statuses ${JSON.stringify(Object.fromEntries(statuses))}; stored ${stored}, ` +
         `sent ${sent}; acknowledged after the call returned ${lateAnswers}; ` +
         `lost ${lost}, duplicated ${duplicated}\n` +
@@ -219,6 +227,8 @@ async function main() {
         ordersPerSecond: rate,
         latencyMs: { p50: pct(latencies, 50), p99: pct(latencies, 99) },
         cpuMsPerOrder: (used.user + used.system) / 1000 / total,
+        databaseServerCpuMsPerOrder:
+          serverSeconds === undefined ? undefined : (serverSeconds * 1000) / total,
         simulator: external ? 'own process' : 'in process',
         stored,
         sent,

@@ -28,7 +28,8 @@ import { transactionWith, type CommitDurability } from './sqlite-serial';
  * shape: the transaction holds the one connection (see sqlite-serial), and TypeORM's query
  * path (its event broadcasts, four awaited promises and a statement lookup keyed by the SQL
  * text) cost more than the statement. It is logged through TypeORM's logger and fails with
- * its `QueryFailedError`, as the query runner's statements are and do.
+ * its `QueryFailedError`, as the query runner's statements are and do. On PostgreSQL `write`'s
+ * statement is a named prepared statement on the pool's connection (see runNamed).
  */
 export class EntityRows<T extends ObjectLiteral> {
   private readonly columns: readonly ColumnMetadata[];
@@ -252,13 +253,31 @@ export class EntityRows<T extends ObjectLiteral> {
         `WHERE EXISTS (SELECT 1 FROM first)${gate} RETURNING 1 AS written`
       );
     });
-    const runner = this.dataSource.createQueryRunner();
+    const rows = await this.runNamed(sql, params);
+    if (then !== undefined) return rows.length > 0;
+    return (rows[0] as { written: number }).written > 0;
+  }
+
+  /**
+   * Runs a PostgreSQL statement of `write` on a pooled connection as a named prepared statement:
+   * the server parses and analyses it once per connection and keeps its plan, where an unnamed
+   * statement is parsed, analysed and planned on every call (most of the server's work for a
+   * one-row write). Logged and failing as the query runner logs and fails.
+   */
+  private async runNamed(sql: string, params: unknown[]): Promise<unknown[]> {
+    const logger = this.dataSource.logger;
+    logger.logQuery(sql, params);
+    let name = statementNames.get(sql);
+    if (name === undefined) {
+      name = `entity_rows_${statementNames.size + 1}`;
+      statementNames.set(sql, name);
+    }
+    const pool = (this.dataSource.driver as unknown as { master: PostgresPool }).master;
     try {
-      const result = (await runner.query(sql, params, true)) as { records: unknown[] };
-      if (then !== undefined) return result.records.length > 0;
-      return (result.records[0] as { written: number }).written > 0;
-    } finally {
-      await runner.release();
+      return (await pool.query({ name, text: sql, values: params })).rows;
+    } catch (e) {
+      logger.logQueryError(e as Error, sql, params);
+      throw new QueryFailedError(sql, params, e as Error);
     }
   }
 
@@ -338,6 +357,18 @@ export class EntityRows<T extends ObjectLiteral> {
     }
     return sql;
   }
+}
+
+/**
+ * The name of each PostgreSQL statement `write` prepares, one per text for the whole process:
+ * a name is prepared once on each pooled connection, and a connection must never see one name
+ * with two texts (the node-postgres client refuses it).
+ */
+const statementNames = new Map<string, string>();
+
+/** What `write` uses of node-postgres's pool (TypeORM's driver holds it as `master`). */
+interface PostgresPool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
 /** What the direct path uses of better-sqlite3's connection and statements. */

@@ -279,3 +279,52 @@ describe.each(engines)('EntityRows on %s: the same rows as the repository', (_en
     ).rejects.toThrow('needs a value');
   });
 });
+
+/*
+ * PostgreSQL parses, analyses and plans an unnamed statement on every call; for the order path's
+ * one-row writes that was most of the server's CPU per order. `write` names its statements so
+ * that each connection prepares one once and then only executes it.
+ */
+(pgUrl ? describe : describe.skip)('EntityRows.write on PostgreSQL: prepared statements', () => {
+  it('prepares a statement once per connection and executes it again for the same shape', async () => {
+    const scratch = await postgresScratchSchema(pgUrl as string, 'prep');
+    const options = buildDataSourceOptions(scratch.config, ENTITIES);
+    // One connection, so that the session the view below shows is the one that wrote.
+    const ds = await new DataSource({
+      ...options,
+      extra: { ...(options as { extra?: object }).extra, max: 1 },
+    } as typeof options).initialize();
+    try {
+      const orders = EntityRows.of(ds, OrderEntity);
+      const events = EntityRows.of(ds, OrderEventEntity);
+      for (let i = 0; i < 3; i++) {
+        const row = anOrder();
+        const event = {
+          id: randomUUID(),
+          orderId: row.id,
+          seq: 1,
+          type: 'CREATED',
+          fromStatus: null,
+          toStatus: 'NEW',
+          cause: 'user',
+          payload: '{}',
+          at: row.createdAt,
+        } as OrderEventEntity;
+        await orders.write(
+          { insert: row },
+          { durability: 'durable', then: { into: events, rows: [event] } },
+        );
+      }
+      const prepared = (await ds.query(
+        "SELECT statement, generic_plans + custom_plans AS runs FROM pg_prepared_statements WHERE name LIKE 'entity_rows_%'",
+      )) as Array<{ statement: string; runs: string }>;
+      expect(prepared).toHaveLength(1);
+      expect(prepared[0].statement).toContain('INSERT INTO "prep');
+      expect(Number(prepared[0].runs)).toBe(3);
+      expect(await ds.getRepository(OrderEntity).count()).toBe(3);
+    } finally {
+      await ds.destroy();
+      await scratch.drop();
+    }
+  });
+});
