@@ -49,6 +49,21 @@ function anOrder(overrides: Partial<OrderEntity> = {}): OrderEntity {
   };
 }
 
+/** The event row of an order's creation. */
+function aCreatedEvent(order: OrderEntity): OrderEventEntity {
+  return {
+    id: randomUUID(),
+    orderId: order.id,
+    seq: 1,
+    type: 'CREATED',
+    fromStatus: null,
+    toStatus: 'NEW',
+    cause: 'user',
+    payload: '{}',
+    at: order.createdAt,
+  };
+}
+
 /** The engines: SQLite always; PostgreSQL in a scratch schema when TEST_DATABASE_URL is set. */
 const engines: Array<[string, () => Promise<{ ds: DataSource; drop(): Promise<void> }>]> = [
   [
@@ -124,17 +139,7 @@ describe.each(engines)('EntityRows on %s: the same rows as the repository', (_en
       expect(stored).toEqual(row);
     }
     const events = EntityRows.of(ds, OrderEventEntity);
-    const event: OrderEventEntity = {
-      id: randomUUID(),
-      orderId: one.id,
-      seq: 1,
-      type: 'CREATED',
-      fromStatus: null,
-      toStatus: 'NEW',
-      cause: 'user',
-      payload: '{}',
-      at: one.createdAt,
-    };
+    const event = aCreatedEvent(one);
     await ds.transaction((em) => events.insert(em, event));
     expect(await ds.getRepository(OrderEventEntity).findOneByOrFail({ id: event.id })).toEqual(
       event,
@@ -299,20 +304,9 @@ describe.each(engines)('EntityRows on %s: the same rows as the repository', (_en
       const events = EntityRows.of(ds, OrderEventEntity);
       for (let i = 0; i < 3; i++) {
         const row = anOrder();
-        const event = {
-          id: randomUUID(),
-          orderId: row.id,
-          seq: 1,
-          type: 'CREATED',
-          fromStatus: null,
-          toStatus: 'NEW',
-          cause: 'user',
-          payload: '{}',
-          at: row.createdAt,
-        } as OrderEventEntity;
         await orders.write(
           { insert: row },
-          { durability: 'durable', then: { into: events, rows: [event] } },
+          { durability: 'durable', then: { into: events, rows: [aCreatedEvent(row)] } },
         );
       }
       const prepared = (await ds.query(
