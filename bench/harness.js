@@ -454,6 +454,34 @@ async function simulatorProcess(build, { always = false } = {}) {
 }
 
 /**
+ * A process's name, CPU time (user + system, in /proc's clock ticks, USER_HZ: 100 on Linux) and
+ * start time, from Linux's /proc; undefined when it has exited (or there is no /proc).
+ */
+function procStat(pid) {
+  let stat;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const close = stat.lastIndexOf(')');
+  // After the name: state is field 0; utime 11, stime 12, starttime 19.
+  const fields = stat.slice(close + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    cpuTicks: Number(fields[11]) + Number(fields[12]),
+    startTime: fields[19],
+  };
+}
+
+/** A running process's CPU time in clock ticks (procStat); throws when it has exited. */
+function cpuTicks(pid) {
+  const stat = procStat(pid);
+  if (stat === undefined) throw new Error(`no process ${pid} in /proc`);
+  return stat.cpuTicks;
+}
+
+/**
  * CPU time (user + system, seconds) of this machine's processes named `name` (e.g. `postgres`)
  * from a start mark: `const since = processCpu('postgres'); ...; since()` -> seconds, or
  * undefined where /proc cannot tell (not Linux, or no such process). Processes that start after
@@ -461,8 +489,7 @@ async function simulatorProcess(build, { always = false } = {}) {
  * pooled connections live through the run). Linux's /proc only; the database on this machine.
  */
 function processCpu(name) {
-  const fs = require('node:fs');
-  const ticks = 100; // USER_HZ: the unit of /proc/<pid>/stat's times on Linux
+  const ticks = 100; // USER_HZ
   const read = () => {
     const times = new Map();
     let pids;
@@ -472,17 +499,8 @@ function processCpu(name) {
       return undefined;
     }
     for (const pid of pids) {
-      let stat;
-      try {
-        stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-      } catch {
-        continue; // exited meanwhile
-      }
-      const close = stat.lastIndexOf(')');
-      if (!stat.slice(stat.indexOf('(') + 1, close).startsWith(name)) continue;
-      const fields = stat.slice(close + 2).split(' ');
-      // After the name: state is field 0; utime 11, stime 12, starttime 19.
-      times.set(`${pid}:${fields[19]}`, Number(fields[11]) + Number(fields[12]));
+      const stat = procStat(pid);
+      if (stat?.name.startsWith(name)) times.set(`${pid}:${stat.startTime}`, stat.cpuTicks);
     }
     return times.size === 0 ? undefined : times;
   };
@@ -498,6 +516,7 @@ function processCpu(name) {
 
 module.exports = {
   processCpu,
+  cpuTicks,
   root,
   APP_NODE_ARGS,
   runAsDeployed,

@@ -22,7 +22,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawn, spawnSync } = require('node:child_process');
 const WebSocket = require('ws');
-const { root, arg, quick, gql, report, check } = require('./harness');
+const { root, arg, quick, gql, report, check, cpuTicks } = require('./harness');
 
 const CLIENTS = arg('clients', quick ? 200 : 1000);
 const SECONDS = arg('seconds', quick ? 10 : 30);
@@ -67,9 +67,7 @@ function startServer(env) {
 
 /** user + system CPU seconds of a process, from /proc. */
 function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return cpuTicks(pid) / CLK_TCK;
 }
 
 function sample(text, name) {

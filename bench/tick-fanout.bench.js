@@ -52,7 +52,7 @@ const crypto = require('node:crypto');
 const { Worker } = require('node:worker_threads');
 const { spawn, spawnSync } = require('node:child_process');
 const { createTable } = require('./tick-fanout-stamps');
-const { report, check, APP_NODE_ARGS } = require('./harness');
+const { report, check, APP_NODE_ARGS, cpuTicks } = require('./harness');
 
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
@@ -122,10 +122,6 @@ if (AUTOGROUP_NICE !== '') {
   }
 }
 
-function cpuTicks(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 function rssMb(pid) {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;

@@ -14,9 +14,8 @@
 
 const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const net = require('node:net');
-const { useBuild, arg, quick: QUICK, percentile } = require('./harness');
+const { useBuild, arg, quick: QUICK, percentile, cpuTicks } = require('./harness');
 
 const RECORDS = arg('records', 250);
 const SECONDS = arg('seconds', QUICK ? 8 : 20);
@@ -81,11 +80,6 @@ async function freePort() {
   const { port } = server.address();
   await new Promise((r) => server.close(r));
   return port;
-}
-
-function cpuTicks(pid) {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(f[11]) + Number(f[12]);
 }
 
 async function main() {

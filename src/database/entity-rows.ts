@@ -265,8 +265,7 @@ export class EntityRows<T extends ObjectLiteral> {
    * one-row write). Logged and failing as the query runner logs and fails.
    */
   private async runNamed(sql: string, params: unknown[]): Promise<unknown[]> {
-    const logger = this.dataSource.logger;
-    logger.logQuery(sql, params);
+    this.dataSource.logger.logQuery(sql, params);
     let name = statementNames.get(sql);
     if (name === undefined) {
       name = `entity_rows_${statementNames.size + 1}`;
@@ -276,8 +275,7 @@ export class EntityRows<T extends ObjectLiteral> {
     try {
       return (await pool.query({ name, text: sql, values: params })).rows;
     } catch (e) {
-      logger.logQueryError(e as Error, sql, params);
-      throw new QueryFailedError(sql, params, e as Error);
+      throw this.failed(e, sql, params);
     }
   }
 
@@ -304,14 +302,18 @@ export class EntityRows<T extends ObjectLiteral> {
    * Runs a statement of the direct path, logged and failing as the query runner logs and fails.
    */
   private run<R>(sql: string, params: unknown[], statement: () => R): R {
-    const logger = this.dataSource.logger;
-    logger.logQuery(sql, params);
+    this.dataSource.logger.logQuery(sql, params);
     try {
       return statement();
     } catch (e) {
-      logger.logQueryError(e as Error, sql, params);
-      throw new QueryFailedError(sql, params, e as Error);
+      throw this.failed(e, sql, params);
     }
+  }
+
+  /** A statement's error as the query runner reports it: logged, as its `QueryFailedError`. */
+  private failed(error: unknown, sql: string, params: unknown[]): QueryFailedError {
+    this.dataSource.logger.logQueryError(error as Error, sql, params);
+    return new QueryFailedError(sql, params, error as Error);
   }
 
   private runner(em: EntityManager) {
