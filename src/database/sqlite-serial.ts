@@ -439,7 +439,10 @@ export function transactionWith<T>(
 ): Promise<T> {
   if (durability === undefined) return dataSource.transaction(work);
   if (dataSource.options.type === 'postgres') {
-    return postgresTransaction(dataSource, durability, work);
+    return dataSource.transaction(async (em) => {
+      await em.query(`SET LOCAL synchronous_commit = ${durability === 'durable' ? 'on' : 'off'}`);
+      return work(em);
+    });
   }
   const flusher = flushers.get(dataSource);
   if (durability === 'deferred' || flusher === undefined || insideTransactionOf(dataSource)) {
@@ -449,39 +452,4 @@ export function transactionWith<T>(
     await flushCommits(dataSource);
     return result;
   });
-}
-
-/**
- * A PostgreSQL transaction whose first round trip both begins it and sets its
- * `synchronous_commit` (one simple-protocol query of two statements), where TypeORM's
- * `transaction` then a `SET LOCAL` took two. (The order path's writes are single statements
- * that carry their setting, see EntityRows.write.) The query runner is marked as TypeORM marks
- * it, so `work`'s statements and nested transactions (SAVEPOINTs) run as they would inside
- * TypeORM's.
- */
-async function postgresTransaction<T>(
-  dataSource: DataSource,
-  durability: CommitDurability,
-  work: (em: EntityManager) => Promise<T>,
-): Promise<T> {
-  const queryRunner = dataSource.createQueryRunner();
-  const runner = queryRunner as unknown as RunnerTransactionState;
-  const level = durability === 'durable' ? 'on' : 'off';
-  try {
-    await queryRunner.query(`START TRANSACTION; SET LOCAL synchronous_commit = ${level}`);
-    runner.isTransactionActive = true;
-    runner.transactionDepth = 1;
-    const result = await work(queryRunner.manager);
-    await queryRunner.query('COMMIT');
-    return result;
-  } catch (error) {
-    // As TypeORM does: the work's (or the commit's) error is raised, a failed rollback is not.
-    // (Outside a transaction, as after a failed COMMIT, ROLLBACK only warns.)
-    await queryRunner.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    runner.isTransactionActive = false;
-    runner.transactionDepth = 0;
-    await queryRunner.release();
-  }
 }
